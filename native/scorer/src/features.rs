@@ -1,0 +1,116 @@
+//! The feature vector: names, indices and the stateful computation (see `FEATURES.md`).
+
+use crate::record::Record;
+use crate::state::State;
+use crate::windows::{MS_PER_DAY, day_of};
+
+/// Number of features.
+pub const N_FEATURES: usize = 19;
+
+/// Feature names, in vector order. This is the one place the order is defined.
+pub const NAMES: [&str; N_FEATURES] = [
+    "amount",
+    "log_amount",
+    "hour",
+    "is_weekend",
+    "is_night",
+    "card_tx_count_1d",
+    "card_mean_amount_1d",
+    "card_tx_count_7d",
+    "card_mean_amount_7d",
+    "card_tx_count_30d",
+    "card_mean_amount_30d",
+    "secs_since_prev_card_tx",
+    "amount_to_card_mean_30d",
+    "terminal_tx_count_1d",
+    "terminal_tx_count_7d",
+    "terminal_tx_count_30d",
+    "terminal_risk_1d",
+    "terminal_risk_7d",
+    "terminal_risk_30d",
+];
+
+/// Index of `amount`.
+pub const AMOUNT: usize = 0;
+/// Index of `log_amount`.
+pub const LOG_AMOUNT: usize = 1;
+/// Index of `hour`.
+pub const HOUR: usize = 2;
+/// Index of `is_weekend`.
+pub const IS_WEEKEND: usize = 3;
+/// Index of `is_night`.
+pub const IS_NIGHT: usize = 4;
+/// Index of `card_tx_count_1d`; the 7d and 30d count follow at +2 and +4, the means at +1, +3, +5.
+pub const CARD_TX_COUNT_1D: usize = 5;
+/// Index of `secs_since_prev_card_tx`.
+pub const SECS_SINCE_PREV: usize = 11;
+/// Index of `amount_to_card_mean_30d`.
+pub const AMOUNT_TO_MEAN_30D: usize = 12;
+/// Index of `terminal_tx_count_1d`; 7d and 30d follow.
+pub const TERM_TX_COUNT_1D: usize = 13;
+/// Index of `terminal_risk_1d`; 7d and 30d follow.
+pub const TERM_RISK_1D: usize = 16;
+
+/// Index of a feature name, `None` when it is not one of ours.
+#[must_use]
+pub fn index_of(name: &str) -> Option<usize> {
+    NAMES.iter().position(|n| *n == name)
+}
+
+/// Applies a label record to the state (terminal fraud/labelled buckets of the labelled transaction's day).
+pub fn apply_label(state: &mut State, rec: &Record) {
+    state
+        .terms
+        .label(rec.term, day_of(rec.ts_ms), rec.is_fraud());
+}
+
+/// Updates the state with a valid transaction record and writes its feature vector into `out`.
+pub fn transaction(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES]) {
+    let day = day_of(rec.ts_ms);
+    let ms_in_day = rec.ts_ms - f64::from(day) * MS_PER_DAY;
+    let hour = (ms_in_day / 3_600_000.0).floor().clamp(0.0, 23.0);
+    // 1970-01-01 was a Thursday: (day + 4) mod 7 is 0 on Sunday and 6 on Saturday.
+    let weekday = (i64::from(day) + 4).rem_euclid(7);
+    out[AMOUNT] = rec.amount as f32;
+    out[LOG_AMOUNT] = rec.amount.ln_1p() as f32;
+    out[HOUR] = hour as f32;
+    out[IS_WEEKEND] = f32::from(u8::from(weekday == 0 || weekday == 6));
+    out[IS_NIGHT] = f32::from(u8::from(hour < 6.0));
+
+    let card = state.cards.entry(rec.card);
+    card.window.advance(day);
+    // Totals of the earlier transactions; the current one is added below.
+    let mut t = card.window.totals(day);
+    let in_ring = card.window.holds(day);
+    card.window.add(day, rec.amount);
+    let prev_count = t.count[2];
+    let prev_sum = t.sum[2];
+    if in_ring {
+        for w in 0..3 {
+            t.count[w] += 1;
+            t.sum[w] += rec.amount;
+        }
+    }
+    for w in 0..3 {
+        let c = t.count[w];
+        out[CARD_TX_COUNT_1D + 2 * w] = c as f32;
+        out[CARD_TX_COUNT_1D + 2 * w + 1] = if c == 0 {
+            f32::NAN
+        } else {
+            (t.sum[w] / f64::from(c)) as f32
+        };
+    }
+    out[SECS_SINCE_PREV] = ((rec.ts_ms - card.prev_ts) / 1000.0) as f32;
+    card.prev_ts = rec.ts_ms;
+    out[AMOUNT_TO_MEAN_30D] = if prev_count == 0 || prev_sum <= 0.0 {
+        f32::NAN
+    } else {
+        (rec.amount / (prev_sum / f64::from(prev_count))) as f32
+    };
+
+    let term = state.terms.transaction(rec.term, day);
+    for w in 0..3 {
+        out[TERM_TX_COUNT_1D + w] = term.count[w] as f32;
+        out[TERM_RISK_1D + w] = term.risk[w];
+    }
+}

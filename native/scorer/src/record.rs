@@ -1,0 +1,196 @@
+//! The 64-byte transaction record and the 16-byte result, as laid out by `packages/schema/src/record.ts`.
+//!
+//! ```text
+//!  record (64 B, little-endian)
+//!  byte 0         8         16        24        32        40        48   50 51 52   54   56        60        64
+//!       +---------+---------+---------+---------+---------+---------+----+--+--+----+----+---------+---------+
+//!       | txNum   | tsMs    | amount  | ingestMs| cardKey | termKey | mcc|ch|fl|ctry| cur| lat     | lon     |
+//!       | f64     | f64     | f64     | f64     | u32 x 2 | u32 x 2 | u16|u8|u8| u16| u16| f32     | f32     |
+//!       +---------+---------+---------+---------+---------+---------+----+--+--+----+----+---------+---------+
+//!
+//!  result (16 B, same slot index in the results region)
+//!  byte 0         4    5    6         8    9    10   11        16
+//!       +---------+----+----+---------+----+----+----+---------+
+//!       | score   |dec |stat| rules   | r0 | r1 | r2 | zero    |
+//!       | f32     | u8 | u8 | u16     | u8 | u8 | u8 |         |
+//!       +---------+----+----+---------+----+----+----+---------+
+//! ```
+//!
+//! Records are read field by field with `from_le_bytes` straight from the shared region (no copy of the batch).
+
+/// Size of one record in bytes.
+pub const RECORD_SIZE: usize = 64;
+/// Size of one result in bytes.
+pub const RESULT_SIZE: usize = 16;
+
+/// Flag bit: the record is a label (feedback) for an earlier transaction.
+pub const FLAG_LABEL: u8 = 1;
+/// Flag bit: label value, the labelled transaction was fraud.
+pub const FLAG_FRAUD: u8 = 2;
+
+/// Result status: scored.
+pub const STATUS_SCORED: u8 = 0;
+/// Result status: the record failed the scorer's checks.
+pub const STATUS_INVALID: u8 = 1;
+/// Result status: a label record applied to state.
+pub const STATUS_LABEL: u8 = 2;
+
+/// No reason in a reason slot.
+pub const NO_REASON: u8 = 255;
+
+const OFF_TS: usize = 8;
+const OFF_AMOUNT: usize = 16;
+const OFF_CARD: usize = 32;
+const OFF_TERM: usize = 40;
+const OFF_FLAGS: usize = 51;
+
+/// The fields of a record the scorer uses, decoded from one 64-byte slot.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Record {
+    /// Event time, epoch milliseconds.
+    pub ts_ms: f64,
+    /// Amount in major units.
+    pub amount: f64,
+    /// 64-bit card key.
+    pub card: u64,
+    /// 64-bit terminal key.
+    pub term: u64,
+    /// Flags byte.
+    pub flags: u8,
+}
+
+impl Record {
+    /// Decodes the record in `slot`, which must be `RECORD_SIZE` bytes long.
+    #[must_use]
+    pub fn read(slot: &[u8]) -> Self {
+        Self {
+            ts_ms: f64_at(slot, OFF_TS),
+            amount: f64_at(slot, OFF_AMOUNT),
+            card: u64_at(slot, OFF_CARD),
+            term: u64_at(slot, OFF_TERM),
+            flags: slot[OFF_FLAGS],
+        }
+    }
+
+    /// Whether this is a label record.
+    #[must_use]
+    pub fn is_label(&self) -> bool {
+        self.flags & FLAG_LABEL != 0
+    }
+
+    /// Whether a label record says fraud.
+    #[must_use]
+    pub fn is_fraud(&self) -> bool {
+        self.flags & FLAG_FRAUD != 0
+    }
+
+    /// Whether the scorer can use the record: a finite event time and, for transactions, a finite non-negative amount.
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        self.ts_ms.is_finite()
+            && (self.is_label() || (self.amount.is_finite() && self.amount >= 0.0))
+    }
+
+    /// Encodes the record into a 64-byte slot (tests and tools; other fields zero).
+    pub fn write(&self, slot: &mut [u8]) {
+        slot[..RECORD_SIZE].fill(0);
+        slot[OFF_TS..OFF_TS + 8].copy_from_slice(&self.ts_ms.to_le_bytes());
+        slot[OFF_AMOUNT..OFF_AMOUNT + 8].copy_from_slice(&self.amount.to_le_bytes());
+        slot[OFF_CARD..OFF_CARD + 8].copy_from_slice(&self.card.to_le_bytes());
+        slot[OFF_TERM..OFF_TERM + 8].copy_from_slice(&self.term.to_le_bytes());
+        slot[OFF_FLAGS] = self.flags;
+    }
+}
+
+fn f64_at(slot: &[u8], off: usize) -> f64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&slot[off..off + 8]);
+    f64::from_le_bytes(b)
+}
+
+fn u64_at(slot: &[u8], off: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&slot[off..off + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// One decided result, written into a 16-byte result slot.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    /// Probability of fraud, 0..1.
+    pub score: f32,
+    /// Decision code (see `decide`).
+    pub decision: u8,
+    /// Status code.
+    pub status: u8,
+    /// Bitmask of fired rules.
+    pub rules: u16,
+    /// Top-3 feature indices, `NO_REASON` when none.
+    pub reasons: [u8; 3],
+}
+
+impl Outcome {
+    /// Writes the outcome into `slot`, which must be `RESULT_SIZE` bytes long.
+    pub fn write(&self, slot: &mut [u8]) {
+        slot[0..4].copy_from_slice(&self.score.to_le_bytes());
+        slot[4] = self.decision;
+        slot[5] = self.status;
+        slot[6..8].copy_from_slice(&self.rules.to_le_bytes());
+        slot[8..11].copy_from_slice(&self.reasons);
+        slot[11..RESULT_SIZE].fill(0);
+    }
+
+    /// Decodes an outcome from a result slot (tests).
+    #[must_use]
+    pub fn read(slot: &[u8]) -> Self {
+        Self {
+            score: f32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]]),
+            decision: slot[4],
+            status: slot[5],
+            rules: u16::from_le_bytes([slot[6], slot[7]]),
+            reasons: [slot[8], slot[9], slot[10]],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trips() {
+        let r = Record {
+            ts_ms: 1.5e12,
+            amount: 12.5,
+            card: 0x1234_5678_9abc_def0,
+            term: 7,
+            flags: FLAG_LABEL | FLAG_FRAUD,
+        };
+        let mut slot = [0u8; RECORD_SIZE];
+        r.write(&mut slot);
+        assert_eq!(Record::read(&slot), r);
+        // cardLo at 32, cardHi at 36.
+        assert_eq!(
+            u32::from_le_bytes([slot[32], slot[33], slot[34], slot[35]]),
+            0x9abc_def0
+        );
+        assert!(r.is_label() && r.is_fraud() && r.is_valid());
+    }
+
+    #[test]
+    fn invalid_records_are_detected() {
+        let mut r = Record {
+            ts_ms: 0.0,
+            amount: f64::NAN,
+            card: 1,
+            term: 1,
+            flags: 0,
+        };
+        assert!(!r.is_valid());
+        r.amount = -1.0;
+        assert!(!r.is_valid());
+        r.amount = 1.0;
+        r.ts_ms = f64::INFINITY;
+        assert!(!r.is_valid());
+    }
+}

@@ -1,0 +1,234 @@
+//! One scorer: state, model, thresholds and the two-phase batch (ordered state phase, parallel scoring phase).
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::decide::{APPROVE, REVIEW, Thresholds};
+use crate::features::{self, N_FEATURES};
+use crate::model::{Model, top3};
+use crate::record::{
+    NO_REASON, Outcome, RECORD_SIZE, RESULT_SIZE, Record, STATUS_INVALID, STATUS_LABEL,
+    STATUS_SCORED,
+};
+use crate::rules::{self, INVALID_RECORD, RuleConfig};
+use crate::state::State;
+use crate::ticket::{Gate, GateError, TicketGuard, WAIT_LIMIT};
+
+/// Scorer configuration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScorerConfig {
+    /// Initial thresholds.
+    pub thresholds: Thresholds,
+    /// Delay of the terminal risk windows, in days.
+    pub label_delay_days: u32,
+    /// Rule parameters.
+    pub rules: RuleConfig,
+}
+
+impl Default for ScorerConfig {
+    fn default() -> Self {
+        Self {
+            thresholds: Thresholds::default(),
+            label_delay_days: 7,
+            rules: RuleConfig::default(),
+        }
+    }
+}
+
+/// What phase A found a record to be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Transaction,
+    Label,
+    Invalid,
+}
+
+/// Per-thread buffers reused across batches so the hot loop does not allocate per transaction.
+#[derive(Default)]
+struct Scratch {
+    rows: Vec<[f32; N_FEATURES]>,
+    kinds: Vec<Kind>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The model and thresholds a batch uses, swapped as a whole.
+struct Live {
+    model: Arc<Model>,
+    thresholds: Thresholds,
+}
+
+/// One scorer instance.
+pub struct Scorer {
+    rules: RuleConfig,
+    gate: Gate,
+    state: Mutex<State>,
+    live: Mutex<Live>,
+}
+
+impl Scorer {
+    /// A scorer with fresh state and no model (every transaction scores 0 until a model is loaded).
+    #[must_use]
+    pub fn new(cfg: ScorerConfig) -> Self {
+        Self {
+            rules: cfg.rules,
+            gate: Gate::default(),
+            state: Mutex::new(State::new(cfg.label_delay_days)),
+            live: Mutex::new(Live {
+                model: Arc::new(Model::empty()),
+                thresholds: cfg.thresholds,
+            }),
+        }
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replaces the model; batches already running keep the one they started with.
+    pub fn set_model(&self, model: Model) {
+        self.live().model = Arc::new(model);
+    }
+
+    /// Replaces the thresholds.
+    pub fn set_thresholds(&self, t: Thresholds) {
+        self.live().thresholds = t;
+    }
+
+    /// Marks a ticket done without a batch (the batch failed before reaching the scorer).
+    pub fn skip_ticket(&self, ticket: u64) {
+        self.gate.done(ticket);
+    }
+
+    /// Scores one batch: `records` holds whole 64-byte records, `results` the matching 16-byte slots.
+    /// Phase A (state, in ticket order) runs once the gate reaches `ticket`; phase B (model, rules) runs in
+    /// parallel with other batches. The ticket is consumed on every path, error and panic included.
+    /// Returns the number of transactions scored.
+    ///
+    /// # Errors
+    /// When the ticket was already used or its turn did not come in time.
+    ///
+    /// # Panics
+    /// When `results` is not `RESULT_SIZE` bytes per record.
+    pub fn score_batch(
+        &self,
+        records: &[u8],
+        results: &mut [u8],
+        ticket: u64,
+    ) -> Result<u32, GateError> {
+        let count = records.len() / RECORD_SIZE;
+        assert_eq!(
+            results.len(),
+            count * RESULT_SIZE,
+            "results must have one slot per record"
+        );
+        let guard = TicketGuard::new(&self.gate, ticket);
+        self.gate.wait(ticket, WAIT_LIMIT)?;
+        SCRATCH.with_borrow_mut(|s| {
+            s.rows.resize(count, [0.0; N_FEATURES]);
+            s.kinds.resize(count, Kind::Invalid);
+            let (model, thresholds) = {
+                let live = self.live();
+                (Arc::clone(&live.model), live.thresholds)
+            };
+            {
+                let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                for (i, slot) in records.chunks_exact(RECORD_SIZE).enumerate() {
+                    s.kinds[i] = apply(&mut state, &Record::read(slot), &mut s.rows[i]);
+                }
+            }
+            drop(guard);
+            let mut scored = 0;
+            let mut contrib = [0f32; N_FEATURES];
+            for (i, slot) in results.chunks_exact_mut(RESULT_SIZE).enumerate() {
+                let out = match s.kinds[i] {
+                    Kind::Transaction => {
+                        scored += 1;
+                        let row = &s.rows[i];
+                        let score = model.score(row);
+                        let rules = rules::evaluate(&self.rules, row);
+                        let decision = thresholds.decide(score, rules);
+                        // Reasons cost a second tree walk, so only alerts get them.
+                        let reasons = if decision >= REVIEW {
+                            model.contributions(row, &mut contrib);
+                            top3(&contrib)
+                        } else {
+                            [NO_REASON; 3]
+                        };
+                        Outcome {
+                            score,
+                            decision,
+                            status: STATUS_SCORED,
+                            rules,
+                            reasons,
+                        }
+                    }
+                    Kind::Label => Outcome {
+                        score: 0.0,
+                        decision: APPROVE,
+                        status: STATUS_LABEL,
+                        rules: 0,
+                        reasons: [NO_REASON; 3],
+                    },
+                    Kind::Invalid => Outcome {
+                        score: 0.0,
+                        decision: REVIEW,
+                        status: STATUS_INVALID,
+                        rules: INVALID_RECORD,
+                        reasons: [NO_REASON; 3],
+                    },
+                };
+                out.write(slot);
+            }
+            Ok(scored)
+        })
+    }
+}
+
+/// Applies one record to the state; for a valid transaction, writes its features into `row`.
+fn apply(state: &mut State, rec: &Record, row: &mut [f32; N_FEATURES]) -> Kind {
+    if !rec.is_valid() {
+        Kind::Invalid
+    } else if rec.is_label() {
+        features::apply_label(state, rec);
+        Kind::Label
+    } else {
+        features::transaction(state, rec, row);
+        Kind::Transaction
+    }
+}
+
+/// Offline replay: computes the feature rows of `records` with a fresh state, strictly in order.
+/// One row per transaction record (an invalid one gets a row of NaN and leaves the state alone); labels give no row.
+///
+/// # Errors
+/// When `out` has room for fewer rows than there are transactions.
+pub fn extract_features(
+    cfg: &ScorerConfig,
+    records: &[u8],
+    out: &mut [f32],
+) -> Result<usize, String> {
+    let mut state = State::new(cfg.label_delay_days);
+    let mut rows = 0;
+    let mut row = [0f32; N_FEATURES];
+    for slot in records.chunks_exact(RECORD_SIZE) {
+        let rec = Record::read(slot);
+        let kind = apply(&mut state, &rec, &mut row);
+        if kind == Kind::Label || (kind == Kind::Invalid && rec.is_label()) {
+            continue;
+        }
+        if kind == Kind::Invalid {
+            row.fill(f32::NAN);
+        }
+        let Some(dst) = out.get_mut(rows * N_FEATURES..(rows + 1) * N_FEATURES) else {
+            return Err(format!(
+                "out has room for {rows} rows, more transactions are in the records"
+            ));
+        };
+        dst.copy_from_slice(&row);
+        rows += 1;
+    }
+    Ok(rows)
+}

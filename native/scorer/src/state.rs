@@ -1,0 +1,224 @@
+//! Per-card and per-terminal state stores: a fast hash map from the 64-bit key to an index into a slab.
+
+use rustc_hash::FxHashMap;
+
+use crate::windows::{self, CARD_DAYS, CardWindow, EMPTY, WIDTHS};
+
+/// A card's state: daily buckets and the time of its previous transaction. 200 bytes.
+#[derive(Clone, Debug)]
+pub struct CardState {
+    /// Daily count and amount buckets.
+    pub window: CardWindow,
+    /// Event time of the previous transaction in stream order, NaN before the first.
+    pub prev_ts: f64,
+}
+
+impl Default for CardState {
+    fn default() -> Self {
+        Self {
+            window: CardWindow::default(),
+            prev_ts: f64::NAN,
+        }
+    }
+}
+
+/// All cards' state.
+#[derive(Default)]
+pub struct CardStore {
+    index: FxHashMap<u64, u32>,
+    slab: Vec<CardState>,
+}
+
+impl CardStore {
+    /// The state of `key`, created empty on first use.
+    pub fn entry(&mut self, key: u64) -> &mut CardState {
+        let next = self.slab.len() as u32;
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.slab.push(CardState::default());
+        }
+        &mut self.slab[i as usize]
+    }
+
+    /// Number of cards seen.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    /// Whether no card was seen.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.slab.is_empty()
+    }
+}
+
+/// Transaction counts and delayed fraud risk of a terminal for the 1, 7 and 30-day windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TermTotals {
+    /// Transactions in the windows ending on the event day, the current one included.
+    pub count: [u32; 3],
+    /// Fraud labels / labels for transactions whose event day is in the delayed windows, 0 when none.
+    pub risk: [f32; 3],
+}
+
+/// All terminals' state, structure-of-arrays: per terminal a ring of `CARD_DAYS` transaction-count buckets and a
+/// ring of `CARD_DAYS + delay` days of label buckets (fraud count, labelled count), sharing one newest day.
+pub struct TermStore {
+    delay: i32,
+    label_days: usize,
+    index: FxHashMap<u64, u32>,
+    last: Vec<i32>,
+    tx: Vec<u32>,
+    fraud: Vec<u32>,
+    labelled: Vec<u32>,
+}
+
+impl TermStore {
+    /// An empty store whose risk windows are delayed by `delay_days`.
+    #[must_use]
+    pub fn new(delay_days: u32) -> Self {
+        Self {
+            delay: i32::try_from(delay_days).unwrap_or(i32::MAX / 2),
+            label_days: CARD_DAYS + delay_days as usize,
+            index: FxHashMap::default(),
+            last: Vec::new(),
+            tx: Vec::new(),
+            fraud: Vec::new(),
+            labelled: Vec::new(),
+        }
+    }
+
+    fn slot_of(&mut self, key: u64) -> usize {
+        let next = self.last.len() as u32;
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.last.push(EMPTY);
+            self.tx.resize(self.tx.len() + CARD_DAYS, 0);
+            self.fraud.resize(self.fraud.len() + self.label_days, 0);
+            self.labelled
+                .resize(self.labelled.len() + self.label_days, 0);
+        }
+        i as usize
+    }
+
+    fn advance(&mut self, t: usize, day: i32) {
+        let last = self.last[t];
+        let ld = self.label_days;
+        windows::rebase(&mut self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS], last, day);
+        windows::rebase(&mut self.fraud[t * ld..(t + 1) * ld], last, day);
+        windows::rebase(&mut self.labelled[t * ld..(t + 1) * ld], last, day);
+        if last == EMPTY || day > last {
+            self.last[t] = day;
+        }
+    }
+
+    /// Applies a label for a transaction of terminal `key` on event day `day`; dropped when older than the ring.
+    pub fn label(&mut self, key: u64, day: i32, fraud: bool) {
+        let t = self.slot_of(key);
+        self.advance(t, day);
+        let ld = self.label_days;
+        if windows::held(self.last[t], day, ld) {
+            let i = t * ld + windows::slot(day, ld);
+            self.labelled[i] = self.labelled[i].saturating_add(1);
+            self.fraud[i] = self.fraud[i].saturating_add(u32::from(fraud));
+        }
+    }
+
+    #[allow(
+        clippy::many_single_char_names,
+        reason = "t, c, f, l, k, w, d, i: terminal, counts, window and day indices"
+    )]
+    /// Records a transaction of terminal `key` on `day` and returns the terminal's totals including it.
+    pub fn transaction(&mut self, key: u64, day: i32) -> TermTotals {
+        let t = self.slot_of(key);
+        self.advance(t, day);
+        let last = self.last[t];
+        if windows::held(last, day, CARD_DAYS) {
+            let i = t * CARD_DAYS + windows::slot(day, CARD_DAYS);
+            self.tx[i] = self.tx[i].saturating_add(1);
+        }
+        let ld = self.label_days;
+        let mut out = TermTotals::default();
+        let (mut c, mut f, mut l) = (0u32, 0u32, 0u32);
+        let mut k = 0;
+        for (w, &width) in WIDTHS.iter().enumerate() {
+            while k < width {
+                let d = day - k;
+                if windows::held(last, d, CARD_DAYS) {
+                    c += self.tx[t * CARD_DAYS + windows::slot(d, CARD_DAYS)];
+                }
+                let dl = d - self.delay;
+                if windows::held(last, dl, ld) {
+                    let i = t * ld + windows::slot(dl, ld);
+                    f += self.fraud[i];
+                    l += self.labelled[i];
+                }
+                k += 1;
+            }
+            out.count[w] = c;
+            out.risk[w] = if l == 0 {
+                0.0
+            } else {
+                (f64::from(f) / f64::from(l)) as f32
+            };
+        }
+        out
+    }
+
+    /// Number of terminals seen.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+
+    /// Whether no terminal was seen.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+}
+
+/// The whole mutable state of one scorer.
+pub struct State {
+    /// Card state.
+    pub cards: CardStore,
+    /// Terminal state.
+    pub terms: TermStore,
+}
+
+impl State {
+    /// A fresh state with terminal risk delayed by `label_delay_days`.
+    #[must_use]
+    pub fn new(label_delay_days: u32) -> Self {
+        Self {
+            cards: CardStore::default(),
+            terms: TermStore::new(label_delay_days),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp, reason = "risks here are exact small fractions")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_state_fits_in_256_bytes() {
+        assert!(size_of::<CardState>() <= 256, "{}", size_of::<CardState>());
+    }
+
+    #[test]
+    fn terminal_risk_is_delayed() {
+        let mut s = TermStore::new(7);
+        s.transaction(1, 100);
+        s.label(1, 100, true);
+        // Day 100 is in the delayed 1-day window only on day 107.
+        assert_eq!(s.transaction(1, 106).risk, [0.0, 0.0, 0.0]);
+        let t = s.transaction(1, 107);
+        assert_eq!(t.risk, [1.0, 1.0, 1.0]);
+        assert_eq!(t.count, [1, 2, 3]);
+        s.label(1, 101, false);
+        assert_eq!(s.transaction(1, 108).risk, [0.0, 0.5, 0.5]);
+    }
+}

@@ -1,0 +1,56 @@
+import { build, type Histogram } from 'hdr-histogram-js';
+
+const SLOTS = 10;
+
+/** Latency percentiles in milliseconds. */
+export interface LatencySummary {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+function newHistogram(): Histogram {
+  // Microseconds from 1 us to 60 s at 3 significant digits; larger values are clamped into the top bucket.
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: false });
+}
+
+/**
+ * Ingest-to-decision latency over the last 10 seconds, as ten one-second HDR histograms in a ring, merged on read.
+ * Recording is O(1) and allocation-free; reading merges at most ten histograms.
+ */
+export class LatencyWindow {
+  private readonly slots: Histogram[] = Array.from({ length: SLOTS }, newHistogram);
+  private readonly merged = newHistogram();
+  private second = -1;
+
+  /** Moves the window to the second of `nowMs`, clearing the seconds that passed. */
+  rotate(nowMs: number): void {
+    const sec = Math.floor(nowMs / 1000);
+    if (sec === this.second) return;
+    const passed = this.second < 0 ? SLOTS : Math.min(SLOTS, sec - this.second);
+    for (let i = 1; i <= passed; i++) this.slots[(this.second + i + SLOTS * 2) % SLOTS]?.reset();
+    this.second = sec;
+  }
+
+  /** Records one latency in microseconds into the current second (call {@link rotate} first). */
+  record(us: number): void {
+    const h = this.slots[((this.second % SLOTS) + SLOTS) % SLOTS] as Histogram;
+    h.recordValue(us < 1 ? 1 : us > 60_000_000 ? 60_000_000 : us);
+  }
+
+  /** Percentiles over the last 10 s, in ms (0 when nothing was recorded). */
+  summary(nowMs: number): LatencySummary {
+    this.rotate(nowMs);
+    this.merged.reset();
+    for (const h of this.slots) if (h.totalCount > 0) this.merged.add(h);
+    if (this.merged.totalCount === 0) return { p50: 0, p99: 0, p999: 0, max: 0 };
+    const ms = (v: number): number => Math.round(v) / 1000;
+    return {
+      p50: ms(this.merged.getValueAtPercentile(50)),
+      p99: ms(this.merged.getValueAtPercentile(99)),
+      p999: ms(this.merged.getValueAtPercentile(99.9)),
+      max: ms(this.merged.maxValue),
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import { availableParallelism } from 'node:os';
+import { EngineOptionsError } from './errors.js';
+
+/** Decision thresholds on the model score: REVIEW at or above `review`, DECLINE at or above `decline`. */
+export interface Thresholds {
+  review: number;
+  decline: number;
+}
+
+/** Options of {@link Engine.create}. */
+export interface EngineOptions {
+  /** The XGBoost JSON model text the scorer serves. */
+  modelJson: string;
+  /** Version string reported with every decision (e.g. the model file's name and hash). */
+  modelVersion: string;
+  /** Scoring worker threads (default: available cores, at least 1). */
+  workers?: number;
+  /** Largest micro-batch, in records (default 2048). */
+  maxBatch?: number;
+  /** How long the oldest waiting record may wait for a fuller batch, in ms (default 1; Kafka's linger.ms idea). */
+  lingerMs?: number;
+  /** Ring slots, a power of two (default 2^18). A full ring pushes back on the source. */
+  capacity?: number;
+  /** Batches handed to the pool and not yet done; more records then wait and form larger batches (default 2 x workers). */
+  maxInFlightBatches?: number;
+  thresholds?: Thresholds;
+  /** Label delay the terminal-risk features assume, in days of event time (default 7). */
+  labelDelayDays?: number;
+  /** Rule parameters of the scorer. */
+  rules?: { highAmount?: number; velocity1d?: number };
+}
+
+/** Options with every default filled in. */
+export type ResolvedOptions = Required<Omit<EngineOptions, 'rules'>> & { rules: EngineOptions['rules'] };
+
+function positiveInt(name: string, v: unknown, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new EngineOptionsError(`options.${name} must be an integer from 1 to ${max}`);
+  }
+  return v;
+}
+
+/** Validates options up front and fills in defaults; throws {@link EngineOptionsError} naming the bad option. */
+export function resolveOptions(o: EngineOptions): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) throw new TypeError('options must be an object');
+  if (typeof o.modelJson !== 'string' || o.modelJson.length === 0) {
+    throw new TypeError('options.modelJson must be the text of an XGBoost JSON model');
+  }
+  if (typeof o.modelVersion !== 'string' || o.modelVersion.length === 0 || o.modelVersion.length > 128) {
+    throw new TypeError('options.modelVersion must be a string of 1 to 128 characters');
+  }
+  const workers = positiveInt('workers', o.workers ?? Math.max(1, availableParallelism()), 64);
+  const capacity = o.capacity ?? 1 << 18;
+  if (!Number.isInteger(capacity) || capacity < 16 || capacity > 1 << 24 || (capacity & (capacity - 1)) !== 0) {
+    throw new EngineOptionsError('options.capacity must be a power of two from 16 to 2^24');
+  }
+  const maxBatch = positiveInt('maxBatch', o.maxBatch ?? 2048, capacity);
+  const lingerMs = o.lingerMs ?? 1;
+  if (typeof lingerMs !== 'number' || !Number.isFinite(lingerMs) || lingerMs < 0 || lingerMs > 1000) {
+    throw new EngineOptionsError('options.lingerMs must be a number from 0 to 1000');
+  }
+  const maxInFlightBatches = positiveInt('maxInFlightBatches', o.maxInFlightBatches ?? workers * 2, 1024);
+  const thresholds = o.thresholds ?? { review: 0.5, decline: 0.9 };
+  checkThresholds(thresholds);
+  const labelDelayDays = o.labelDelayDays ?? 7;
+  if (typeof labelDelayDays !== 'number' || !Number.isFinite(labelDelayDays) || labelDelayDays < 0 || labelDelayDays > 60) {
+    throw new EngineOptionsError('options.labelDelayDays must be a number from 0 to 60');
+  }
+  return {
+    modelJson: o.modelJson,
+    modelVersion: o.modelVersion,
+    workers,
+    maxBatch,
+    lingerMs,
+    capacity,
+    maxInFlightBatches,
+    thresholds: { ...thresholds },
+    labelDelayDays,
+    rules: o.rules,
+  };
+}
+
+/** Throws unless 0 <= review <= decline <= 1. */
+export function checkThresholds(t: Thresholds): void {
+  if (
+    typeof t !== 'object' ||
+    t === null ||
+    typeof t.review !== 'number' ||
+    typeof t.decline !== 'number' ||
+    !(t.review >= 0 && t.review <= t.decline && t.decline <= 1)
+  ) {
+    throw new EngineOptionsError('options.thresholds must satisfy 0 <= review <= decline <= 1');
+  }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Rebuilds models/default.json, the model `fraudstream start` serves by default, from the generator's defaults.
+# Deterministic: the same commit gives the same bytes (seeded simulator, seeded deterministic trainer).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p data
+node apps/cli/dist/main.js generate --out data/default.csv --seed 0
+node apps/cli/dist/main.js train --data data/default.csv --out models/default.json --from 2018-05-01 --days 92 --seed 0

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `pnpm test`: builds everything, runs every suite (cargo and each workspace's vitest) through turbo, then prints
+// the one plain line CI reads: `N passed, N failed`, totalling every suite. Exits non-zero on any failure.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dirs = ['packages', 'apps', 'native']
+  .flatMap((d) => (existsSync(join(root, d)) ? readdirSync(join(root, d)).map((p) => join(root, d, p)) : []))
+  .concat([join(root, 'tests')]);
+const resultFiles = (dir) => [join(dir, 'test-results.json'), join(dir, 'cargo-test-results.json')];
+for (const dir of dirs) for (const f of resultFiles(dir)) rmSync(f, { force: true });
+
+const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const suites = [];
+for (const dir of dirs) {
+  const [vitestFile, cargoFile] = resultFiles(dir);
+  if (existsSync(vitestFile)) {
+    const r = JSON.parse(readFileSync(vitestFile, 'utf8'));
+    // A file that fails to load has no test results of its own; count it as a failure.
+    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + brokenFiles;
+    skipped += r.numPendingTests + r.numTodoTests;
+    suites.push(`${dir.slice(root.length)} vitest ${r.numPassedTests}/${r.numTotalTests}`);
+  }
+  if (existsSync(cargoFile)) {
+    const r = JSON.parse(readFileSync(cargoFile, 'utf8'));
+    passed += r.passed;
+    failed += r.failed;
+    suites.push(`${dir.slice(root.length)} cargo ${r.passed}/${r.passed + r.failed}`);
+  }
+}
+console.log(`\nsuites: ${suites.join(' | ')}`);
+// turbo failing without any failed test (a build error, a crashed runner) must still fail the run.
+if (turbo.status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

@@ -9,7 +9,10 @@ import {
   RecordViews,
   ResultStatus,
   ResultViews,
+  type Transaction,
+  type Validated,
   type ValidationError,
+  parseTransactionJson,
   validateTransaction,
 } from '@fraudstream/schema';
 import { SharedRing, type RingConsumer } from '@fraudstream/queue';
@@ -199,7 +202,15 @@ export class Engine {
    * sources write records through {@link sink} directly.
    */
   submit(input: unknown): SubmitResult {
-    const v = validateTransaction(input);
+    return this.accept(validateTransaction(input));
+  }
+
+  /** Like {@link submit} for one JSON document's text: malformed or oversized text is rejected on field `$`. */
+  submitJson(text: string): SubmitResult {
+    return this.accept(parseTransactionJson(text));
+  }
+
+  private accept(v: Validated<Transaction>): SubmitResult {
     if (!v.ok) {
       this.reject(v.error);
       return { state: 'rejected', error: v.error };

@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createScorer, destroyScorer, featureNames, loadModel } from '@fraudstream/scorer';
+import { cli, cliServe } from './utils/cli.js';
+import { until } from './utils/poll.js';
+
+interface Counts {
+  ingested: number;
+  decided: number;
+  rejected: number;
+  inFlight: number;
+}
+
+describe('the fraudstream command', () => {
+  it('prints usage and per-command help', () => {
+    const top = cli(['--help']);
+    expect(top.status).toBe(0);
+    for (const cmd of ['start', 'generate', 'train']) {
+      expect(top.stdout).toContain(cmd);
+      const h = cli([cmd, '--help']);
+      expect(h.status).toBe(0);
+      expect(h.stdout).toContain(`Usage: fraudstream ${cmd}`);
+    }
+  });
+
+  it('exits 2 with a message naming the flag on bad usage', () => {
+    const unknown = cli(['generate', '--out', 'x.csv', '--bogus']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--bogus');
+    const range = cli(['generate', '--out', 'x.csv', '--days', '-3']);
+    expect(range.status).toBe(2);
+    expect(range.stderr).toContain('--days');
+    const missing = cli(['train', '--out', 'm.json']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('--data');
+    expect(cli(['frobnicate']).status).toBe(2);
+  });
+
+  it('generate is deterministic for a seed; train writes an XGBoost JSON model the scorer loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-cli-'));
+    const a = join(dir, 'a.csv');
+    const b = join(dir, 'b.csv');
+    const args = ['--customers', '500', '--terminals', '1000', '--days', '50', '--seed', '5'];
+    expect(cli(['generate', '--out', a, ...args]).status).toBe(0);
+    expect(cli(['generate', '--out', b, ...args]).status).toBe(0);
+    const text = readFileSync(a, 'utf8');
+    expect(text).toBe(readFileSync(b, 'utf8'));
+    expect(text.split('\n')[0]).toBe(
+      'TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO',
+    );
+    expect(cli(['generate', '--out', b, ...args.slice(0, -1), '6']).status).toBe(0);
+    expect(readFileSync(b, 'utf8')).not.toBe(text);
+
+    const model = join(dir, 'model.json');
+    const trained = cli(['train', '--data', a, '--out', model, '--trees', '20', '--max-depth', '4']);
+    expect(trained.stderr).toBe('');
+    expect(trained.status).toBe(0);
+    expect(trained.stdout).toMatch(/trained on \d+ transactions \(\d+ fraud\)/);
+    const json = readFileSync(model, 'utf8');
+    const parsed = JSON.parse(json) as { learner: { feature_names: string[]; objective: { name: string } } };
+    expect(parsed.learner.objective.name).toBe('binary:logistic');
+    expect(parsed.learner.feature_names).toEqual(featureNames());
+    const h = createScorer({});
+    try {
+      expect(loadModel(h, json).trees).toBe(20);
+    } finally {
+      destroyScorer(h);
+    }
+    // Training is deterministic: the same data and seed give the same model bytes.
+    const again = join(dir, 'again.json');
+    expect(cli(['train', '--data', a, '--out', again, '--trees', '20', '--max-depth', '4']).status).toBe(0);
+    expect(readFileSync(again, 'utf8')).toBe(json);
+  });
+
+  it('start serves the live system on loopback; decided rises with the invariant held; SIGTERM drains and exits 0', async () => {
+    const { child, match } = await cliServe(
+      ['start', '--port', '0', '--tps', '5000', '--workers', '1'],
+      /listening on (http:\/\/127\.0\.0\.1:(\d+)\/)/,
+    );
+    try {
+      const base = match[1] as string;
+      const stats = async (): Promise<{ running: boolean; counts: Counts }> =>
+        (await (await fetch(`${base}api/stats`)).json()) as { running: boolean; counts: Counts };
+      const first = await until(async () => {
+        const s = await stats();
+        return s.counts.decided > 0 ? s : undefined;
+      });
+      expect(first.running).toBe(true);
+      const later = await until(async () => {
+        const s = await stats();
+        return s.counts.decided > first.counts.decided ? s : undefined;
+      });
+      for (const s of [first, later]) {
+        expect(s.counts.ingested).toBe(s.counts.decided + s.counts.rejected + s.counts.inFlight);
+      }
+      const health = await fetch(`${base}healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+});

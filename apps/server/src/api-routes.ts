@@ -1,0 +1,58 @@
+import { HttpError } from './errors.js';
+import type { FraudSystem } from './fraud-system.js';
+import { parseGeneratorRequest } from './generator-request.js';
+import { replyJson } from './http-reply.js';
+import type { RequestContext } from './request-context.js';
+
+/** A route handler; `body` is the read request body for POST, empty otherwise. */
+export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<void> | void;
+
+/** Handlers of one path by lower-case method. */
+export type Route = Readonly<Partial<Record<'get' | 'post', RouteHandler>>>;
+
+/** The REST control API and the health check, by exact path. */
+export function apiRoutes(system: FraudSystem): ReadonlyMap<string, Route> {
+  const replyStats = (context: RequestContext): void => replyJson(context, 200, system.stats());
+  return new Map<string, Route>([
+    ['/healthz', { get: (context) => replyJson(context, 200, { status: 'ok' }) }],
+    ['/api/stats', { get: replyStats }],
+    [
+      '/api/system/start',
+      {
+        post: async (context) => {
+          await system.start();
+          replyStats(context);
+        },
+      },
+    ],
+    [
+      '/api/system/stop',
+      {
+        post: async (context) => {
+          await system.stop();
+          replyStats(context);
+        },
+      },
+    ],
+    [
+      '/api/generator',
+      {
+        post: (context, body) => {
+          const { tps } = parseGeneratorRequest(body);
+          const { kind } = system.stats().source;
+          if (kind !== 'generator') {
+            throw new HttpError(409, 'conflict', `the source is ${kind}, not the generator`);
+          }
+          try {
+            system.setGenerator({ tps });
+          } catch (error) {
+            // The system's own range check is the last word, should it be stricter than ours.
+            if (error instanceof RangeError) throw new HttpError(400, 'out_of_range', error.message, { field: 'tps' });
+            throw error;
+          }
+          replyStats(context);
+        },
+      },
+    ],
+  ]);
+}

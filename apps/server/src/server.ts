@@ -1,0 +1,69 @@
+import { isLoopbackHost } from './net-address.js';
+import { PushHub, type PushMetrics } from './push-hub.js';
+import { createRequestContext } from './request-context.js';
+import { RequestRouter } from './request-router.js';
+import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import { createApp, LISTEN_EXCLUSIVE_PORT, uws, type us_listen_socket } from './uws.js';
+
+/** A listening server. */
+export interface RunningServer {
+  /** The bound address, as given in the options. */
+  host: string;
+  /** The bound port; the real one when the options asked for 0. */
+  port: number;
+  /** Counters of the WebSocket push loop. */
+  metrics(): PushMetrics;
+  /**
+   * Shuts down once (later calls return the same promise): stops the push timer, closes every WebSocket and the
+   * listen socket, then awaits `system.close()`, which drains in-flight batches and stops the workers.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP + WebSocket server on uWebSockets.js; resolves once it listens. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const resolved = resolveServerOptions(options);
+  const { system, host, log } = resolved;
+  const token = resolved.token;
+
+  const app = createApp();
+  const hub = new PushHub(system, resolved.pushIntervalMs, log);
+  const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log });
+
+  app.ws('/ws', hub.behavior());
+  app.any('/*', (res, req) => {
+    const context = createRequestContext(res, req);
+    void router.handle(context);
+  });
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(host, resolved.port, LISTEN_EXCLUSIVE_PORT, (socket) => {
+      if (socket === false) {
+        reject(new Error(`cannot listen on ${host}:${resolved.port} (address in use or not available)`));
+      } else {
+        resolve(socket);
+      }
+    });
+  });
+  const port = uws.us_socket_local_port(listenSocket);
+  hub.start();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      hub.close();
+      uws.us_listen_socket_close(listenSocket);
+      // Also drop idle keep-alive connections, which would otherwise keep the event loop alive.
+      app.close();
+      await system.close();
+    })();
+    return closing;
+  };
+
+  return { host, port, metrics: () => hub.metrics(), close };
+}
+
+/** Whether `startServer` would require a token for this host. */
+export function requiresToken(host: string): boolean {
+  return !isLoopbackHost(host);
+}

@@ -1,0 +1,67 @@
+import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
+
+/** Where the system's transactions come from. */
+export type SourceConfig =
+  | { kind: 'generator'; tps: number; seed?: number }
+  | { kind: 'replay'; path: string; tps: number | 'max' };
+
+/** Options of `createSystem`. */
+export interface SystemConfig {
+  source: SourceConfig;
+  /** Scoring worker threads (default: the engine's, one per core). */
+  workers?: number;
+  /** XGBoost JSON model file (default: the engine's `defaultModelPath()`, models/default.json). */
+  modelPath?: string;
+  /** Score thresholds: REVIEW at or above `review`, DECLINE at or above `decline`. */
+  thresholds?: { review: number; decline: number };
+  /** Start the source right away (default false: the system waits for `start()`). */
+  autoStart?: boolean;
+}
+
+/** Throws `TypeError`/`RangeError` naming the first bad option of a `SystemConfig`. */
+export function validateSystemConfig(config: SystemConfig): void {
+  if (typeof config !== 'object' || config === null) throw new TypeError('config must be an object');
+  const { source } = config;
+  if (typeof source !== 'object' || source === null) throw new TypeError('config.source must be an object');
+  if (source.kind === 'generator') {
+    checkTps('config.source.tps', source.tps);
+    if (source.seed !== undefined && !Number.isSafeInteger(source.seed)) {
+      throw new TypeError('config.source.seed must be an integer');
+    }
+  } else if (source.kind === 'replay') {
+    if (typeof source.path !== 'string' || source.path.length === 0) {
+      throw new TypeError('config.source.path must be a non-empty string');
+    }
+    if (source.tps !== 'max') checkTps('config.source.tps', source.tps);
+  } else {
+    throw new TypeError("config.source.kind must be 'generator' or 'replay'");
+  }
+  if (config.workers !== undefined) {
+    if (!Number.isInteger(config.workers)) throw new TypeError('config.workers must be an integer');
+    if (config.workers < 1 || config.workers > 64) throw new RangeError('config.workers must be between 1 and 64');
+  }
+  if (config.modelPath !== undefined && (typeof config.modelPath !== 'string' || config.modelPath.length === 0)) {
+    throw new TypeError('config.modelPath must be a non-empty string');
+  }
+  const { thresholds } = config;
+  if (thresholds !== undefined) {
+    if (typeof thresholds !== 'object' || thresholds === null) throw new TypeError('config.thresholds must be an object');
+    if (typeof thresholds.review !== 'number' || typeof thresholds.decline !== 'number') {
+      throw new TypeError('config.thresholds.review and config.thresholds.decline must be numbers');
+    }
+    if (!(thresholds.review >= 0 && thresholds.review <= thresholds.decline && thresholds.decline <= 1)) {
+      throw new RangeError('config.thresholds must satisfy 0 <= review <= decline <= 1');
+    }
+  }
+  if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') {
+    throw new TypeError('config.autoStart must be a boolean');
+  }
+}
+
+/** Throws unless `tps` is a number from 1 to 5,000,000. */
+export function checkTps(name: string, tps: unknown): asserts tps is number {
+  if (typeof tps !== 'number' || Number.isNaN(tps)) throw new TypeError(`${name} must be a number`);
+  if (!(tps >= MIN_GENERATOR_TPS && tps <= MAX_GENERATOR_TPS)) {
+    throw new RangeError(`${name} must be between ${MIN_GENERATOR_TPS} and ${MAX_GENERATOR_TPS}`);
+  }
+}

@@ -1,0 +1,258 @@
+import {
+  Limits,
+  parseCsvHeader,
+  parseCsvRow,
+  type CsvHeader,
+  type CsvRow,
+  type ValidationError,
+} from '@fraudstream/schema';
+import {
+  booleanOption,
+  CsvHeaderError,
+  functionOption,
+  integerInRange,
+  nonEmptyString,
+  nonNegativeNumber,
+  numberInRange,
+} from './errors.js';
+import { DEFAULT_MAX_PENDING_LABELS, LabelQueue, writeAllLabels } from './label-queue.js';
+import { LINE_TOO_LONG, LineReader } from './line-reader.js';
+import { DEFAULT_LABEL_DELAY_DAYS, MAX_TPS, MIN_TPS, type SourceStats } from './live-generator.js';
+import { Halt, PacedSource } from './paced-source.js';
+import { assertRecordSink, type RecordSink } from './sink.js';
+
+const MS_PER_DAY = 86_400_000;
+const CHUNK = 8192;
+/** Parsed rows held ahead of the sink (bounded memory). */
+const STAGE = 4096;
+
+/** The error for a line too long to buffer, as `parseCsvRow` reports one it sees whole. */
+export const LINE_TOO_LONG_ERROR: ValidationError = {
+  code: 'too_long',
+  field: '$',
+  message: `a CSV line must be at most ${Limits.maxCsvLineLength} characters`,
+};
+
+/** Options of {@link CsvReplay}. */
+export interface CsvReplayOptions {
+  /** Where records go. */
+  sink: RecordSink;
+  /** The CSV file (interchange format: the handbook's columns; extra columns allowed). */
+  path: string;
+  /** Rows per second of wall time (1 .. 5,000,000), or 'max' (default): as fast as the sink takes them. */
+  tps?: number | 'max';
+  /** Emit label records from TX_FRAUD, when the file has that column (default true). */
+  labels?: boolean;
+  /** Label delay in event time, days (fractional allowed), default 7. */
+  labelDelayDays?: number;
+  /** Bound on labels waiting for their delay (default 4M); beyond it the oldest is emitted early. */
+  maxPendingLabels?: number;
+  /** Called once at the end of the file, or on failure with the error (also in `stats().error`). */
+  onEnd?: (error?: Error) => void;
+}
+
+/** Counters of a replay. */
+export interface ReplayStats extends SourceStats {
+  /** Rows rejected by validation (each also passed to `sink.reject`). */
+  rejected: number;
+  /** Lines read, header included. */
+  linesRead: number;
+}
+
+/**
+ * Replays a CSV file into a {@link RecordSink}, paced or as fast as possible, streaming with bounded memory.
+ * Each row is validated with `parseCsvRow`: a bad row goes to `sink.reject(error)` (the error names the column) and
+ * the replay goes on; a bad header (a required column missing) or an unreadable file fails the replay: `state` is
+ * 'failed', `stats().error` holds the error and `onEnd(error)` is called. Rows are written in file order; labels
+ * (from TX_FRAUD) follow `labelDelayDays` of event time later, and the remaining ones are written at the end.
+ */
+export class CsvReplay extends PacedSource {
+  private readonly sink: RecordSink;
+  private readonly path: string;
+  private readonly labels: boolean;
+  private readonly delayMs: number;
+  private readonly queue: LabelQueue;
+  private readonly onEnd: ((error?: Error) => void) | undefined;
+  private reader: LineReader | undefined;
+  private header: CsvHeader | undefined;
+  private readonly staged: (CsvRow | undefined)[] = new Array<CsvRow | undefined>(STAGE);
+  private stagedHead = 0;
+  private stagedCount = 0;
+  private eof = false;
+  private generated = 0;
+  private labelsEmitted = 0;
+  private rejected = 0;
+  private simulatedTimeMs = Number.NaN;
+
+  constructor(options: CsvReplayOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+    const tps = options.tps === undefined || options.tps === 'max' ? Infinity : checkTps(options.tps, 'options.tps');
+    super(tps);
+    assertRecordSink(options.sink, 'options.sink');
+    this.sink = options.sink;
+    this.path = nonEmptyString(options.path, 'options.path');
+    this.labels = options.labels === undefined ? true : booleanOption(options.labels, 'options.labels');
+    this.delayMs =
+      nonNegativeNumber(options.labelDelayDays ?? DEFAULT_LABEL_DELAY_DAYS, 'options.labelDelayDays') * MS_PER_DAY;
+    this.queue = new LabelQueue(
+      integerInRange(options.maxPendingLabels ?? DEFAULT_MAX_PENDING_LABELS, 'options.maxPendingLabels', 1, 2 ** 28),
+    );
+    this.onEnd =
+      options.onEnd === undefined ? undefined : functionOption<(error?: Error) => void>(options.onEnd, 'options.onEnd');
+  }
+
+  /** Changes the rate (1 .. 5,000,000 rows per second, or 'max'), effective at once. */
+  setTps(tps: number | 'max'): void {
+    this.changeRate(tps === 'max' ? Infinity : checkTps(tps, 'tps'));
+  }
+
+  /** Current counters. */
+  stats(): ReplayStats {
+    return {
+      state: this.state,
+      generated: this.generated,
+      labelsEmitted: this.labelsEmitted,
+      pendingLabels: this.queue.size,
+      backpressureWaits: this.backpressureWaits,
+      simulatedTimeMs: this.simulatedTimeMs,
+      tps: this.bucket.perSecond,
+      rejected: this.rejected,
+      linesRead: this.reader?.lineNumber ?? 0,
+      error: this.failure,
+    };
+  }
+
+  /** Stops the replay for good and closes the file (stop() only pauses; start() resumes). */
+  close(): void {
+    this.stop();
+    this.reader?.close();
+    if (this.state === 'stopped' || this.state === 'idle') this.state = 'ended';
+  }
+
+  override start(): void {
+    if (this.reader === undefined && this.state === 'idle') {
+      this.reader = new LineReader(this.path, Limits.maxCsvLineLength);
+      this.reader.onReadable = () => this.wake();
+    }
+    super.start();
+  }
+
+  protected override finished(): void {
+    this.reader?.close();
+    this.onEnd?.(this.failure);
+  }
+
+  private fail(error: Error): number {
+    this.failure = error;
+    this.halt = Halt.Failed;
+    return 0;
+  }
+
+  private rejectRow(error: ValidationError): void {
+    this.rejected++;
+    this.sink.reject(error);
+  }
+
+  /** Parses lines until `want` rows are staged, the input runs dry (null) or ends. */
+  private stage(want: number): void {
+    const reader = this.reader!;
+    const header = this.header!;
+    while (this.stagedCount < want) {
+      const line = reader.next();
+      if (line === null) return;
+      if (line === undefined) {
+        this.eof = true;
+        return;
+      }
+      if (line === LINE_TOO_LONG) {
+        this.rejectRow(LINE_TOO_LONG_ERROR);
+        continue;
+      }
+      const r = parseCsvRow(line, header);
+      if (!r.ok) {
+        this.rejectRow(r.error);
+        continue;
+      }
+      let at = this.stagedHead + this.stagedCount;
+      if (at >= STAGE) at -= STAGE;
+      this.staged[at] = r.value;
+      this.stagedCount++;
+    }
+  }
+
+  protected override emit(budget: number): number {
+    const reader = this.reader!;
+    if (this.header === undefined) {
+      const line = reader.next();
+      if (line === null) {
+        this.halt = Halt.Starved;
+        return 0;
+      }
+      if (line === undefined && reader.error !== undefined) return this.fail(reader.error);
+      const h = parseCsvHeader(typeof line === 'string' ? line : '');
+      if (!h.ok) return this.fail(new CsvHeaderError(this.path, h.error));
+      this.header = h.value;
+    }
+    const sink = this.sink;
+    const views = sink.views;
+    const u32 = views.u32;
+    const f64 = views.f64;
+    const queue = this.queue;
+    const delayMs = this.delayMs;
+    let written = 0;
+    while (written < budget) {
+      this.stage(Math.min(budget - written, STAGE));
+      if (this.stagedCount === 0) {
+        if (!this.eof) this.halt = Halt.Starved;
+        else if (reader.error !== undefined) this.fail(reader.error);
+        else this.flushLabels();
+        return written;
+      }
+      const k = sink.claim(Math.min(this.stagedCount, CHUNK));
+      if (k === 0) {
+        this.halt = Halt.SinkFull;
+        return written;
+      }
+      const slot0 = sink.claimedSlot;
+      const seq0 = sink.claimedSeq;
+      const ingestMs = performance.timeOrigin + performance.now();
+      let tx = 0;
+      for (let s = 0; s < k; s++) {
+        const slot = slot0 + s;
+        const row = this.staged[this.stagedHead]!;
+        const ts = row.tx.timestampMs;
+        if (queue.size > 0 && (queue.headTs() + delayMs <= ts || queue.full)) {
+          queue.writeHead(views, slot, ingestMs);
+          this.labelsEmitted++;
+          continue;
+        }
+        views.writeTransaction(slot, row.tx, ingestMs);
+        if (Number.isNaN(f64[slot * 8]!)) sink.setId(slot, row.tx.id);
+        if (this.labels && row.fraud !== undefined) {
+          const b4 = slot * 16;
+          queue.push(seq0 + s, ts, u32[b4 + 8]!, u32[b4 + 9]!, u32[b4 + 10]!, u32[b4 + 11]!, row.fraud ? 1 : 0);
+        }
+        this.simulatedTimeMs = ts;
+        this.staged[this.stagedHead] = undefined;
+        this.stagedHead = this.stagedHead + 1 === STAGE ? 0 : this.stagedHead + 1;
+        this.stagedCount--;
+        tx++;
+      }
+      sink.publish(k);
+      this.generated += tx;
+      written += tx;
+    }
+    return written;
+  }
+
+  /** At the end of the input: writes every pending label, then ends. */
+  private flushLabels(): void {
+    this.labelsEmitted += writeAllLabels(this.queue, this.sink);
+    this.halt = this.queue.size > 0 ? Halt.SinkFull : Halt.Ended;
+  }
+
+}
+
+function checkTps(tps: unknown, name: string): number {
+  return numberInRange(tps, name, MIN_TPS, MAX_TPS);
+}

@@ -1,0 +1,126 @@
+import { DayBatch } from './day-batch.js';
+import { FraudScenarios } from './fraud-scenarios.js';
+import { resolveSimulatorOptions, type ResolvedSimulatorOptions, type SimulatorOptions } from './options.js';
+import { Population, Stream } from './population.js';
+import { Prng } from './prng.js';
+import { SourceOptionsRangeError } from '../errors.js';
+
+/** Seconds in a simulated day. */
+export const DAY_SECONDS = 86400;
+const TIME_MEAN = DAY_SECONDS / 2;
+const TIME_STD = 20000;
+
+/**
+ * The Fraud Detection Handbook's transaction simulator, generated lazily one day at a time so it can run forever.
+ * Deterministic: the same options give the same days, transaction for transaction.
+ *
+ * Per day and customer: nb_tx ~ Poisson(mean_nb_tx_per_day); each draws time_in_day = round(N(43200, 20000)) and is
+ * kept only inside (0, 86400); amount ~ N(mean_amount, mean_amount / 2), redrawn as U(0, 2 * mean_amount) when
+ * negative, rounded to cents; a terminal uniformly among those within the radius (none -> no transaction).
+ * Then the day is sorted by time (stable, by customer) and the fraud scenarios are applied.
+ */
+export class Simulator {
+  readonly options: ResolvedSimulatorOptions;
+  readonly population: Population;
+  /** Epoch ms of the start date's midnight (UTC). */
+  readonly startMs: number;
+  private readonly rng: Prng;
+  private readonly fraud: FraudScenarios;
+  private readonly batch = new DayBatch(4096);
+  private readonly scratch = new DayBatch(4096);
+  private readonly counts = new Uint32Array(DAY_SECONDS + 1);
+  private nextDayIndex = 0;
+  private nextId = 0;
+
+  constructor(options: SimulatorOptions = {}, defaultDays?: number) {
+    this.options = resolveSimulatorOptions(options, defaultDays);
+    const { customers, terminals, seed, radius, startMs } = this.options;
+    this.startMs = startMs;
+    this.population = new Population(customers, terminals, seed, radius);
+    if (this.population.available.length === 0) {
+      throw new SourceOptionsRangeError(
+        `options: no customer has a terminal within radius ${radius}; raise options.terminals or options.radius`,
+      );
+    }
+    this.rng = new Prng(seed, Stream.transactions);
+    this.fraud = new FraudScenarios(customers, terminals, seed);
+  }
+
+  /** Index of the next day {@link nextDay} will generate. */
+  get day(): number {
+    return this.nextDayIndex;
+  }
+
+  /** TRANSACTION_ID the next generated transaction will get (= transactions generated so far). */
+  get generated(): number {
+    return this.nextId;
+  }
+
+  /**
+   * Generates the next day; undefined once `options.days` days were generated.
+   * Note: the returned batch is reused by the next call (copy what must outlive it).
+   */
+  nextDay(): DayBatch | undefined {
+    if (this.nextDayIndex >= this.options.days) return undefined;
+    const day = this.nextDayIndex++;
+    const s = this.scratch;
+    const pop = this.population;
+    const rng = this.rng;
+    let n = 0;
+    for (let c = 0; c < pop.customers; c++) {
+      const k = rng.poisson(pop.meanTxPerDay[c]!);
+      if (k === 0) continue;
+      const first = pop.availableStart[c]!;
+      const avail = pop.availableStart[c + 1]! - first;
+      const mean = pop.meanAmount[c]!;
+      const std = pop.stdAmount[c]!;
+      for (let j = 0; j < k; j++) {
+        const t = Math.round(rng.normal(TIME_MEAN, TIME_STD));
+        if (t <= 0 || t >= DAY_SECONDS) continue;
+        let amount = rng.normal(mean, std);
+        if (amount < 0) amount = rng.uniform(0, 2 * mean);
+        amount = Math.round(amount * 100) / 100;
+        if (avail === 0) continue;
+        if (n === s.timeSec.length) growScratch(s, n);
+        s.timeSec[n] = t;
+        s.customer[n] = c;
+        s.terminal[n] = pop.available[first + rng.int(avail)]!;
+        s.amount[n] = amount;
+        n++;
+      }
+    }
+    // Counting sort by second of the day: stable (keeps customer order within a second) and O(n + 86400).
+    const b = this.batch;
+    b.reserve(n);
+    const counts = this.counts;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[s.timeSec[i]! + 1]!++;
+    for (let i = 0; i < DAY_SECONDS; i++) counts[i + 1]! += counts[i]!;
+    for (let i = 0; i < n; i++) {
+      const at = counts[s.timeSec[i]!]!++;
+      b.timeSec[at] = s.timeSec[i]!;
+      b.customer[at] = s.customer[i]!;
+      b.terminal[at] = s.terminal[i]!;
+      b.amount[at] = s.amount[i]!;
+    }
+    b.day = day;
+    b.dayStartMs = this.startMs + day * DAY_SECONDS * 1000;
+    b.firstId = this.nextId;
+    b.count = n;
+    this.nextId += n;
+    this.fraud.apply(b);
+    return b;
+  }
+}
+
+function growScratch(s: DayBatch, n: number): void {
+  const time = s.timeSec;
+  const customer = s.customer;
+  const terminal = s.terminal;
+  const amount = s.amount;
+  s.reserve(n * 2);
+  s.timeSec.set(time.subarray(0, n));
+  s.customer.set(customer.subarray(0, n));
+  s.terminal.set(terminal.subarray(0, n));
+  s.amount.set(amount.subarray(0, n));
+}

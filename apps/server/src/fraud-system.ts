@@ -3,58 +3,21 @@
 /** Where transactions come from, as reported in the stats. */
 export type SourceKind = 'generator' | 'replay' | 'kafka' | 'http';
 
-/** A decision outcome. */
-export type DecisionName = 'APPROVE' | 'REVIEW' | 'DECLINE';
+import type { DrainedEvents, EngineStats } from '@fraudstream/engine';
 
-/** The stats object of ARCHITECTURE.md, served by `GET /api/stats` and pushed on `WS /ws`. */
-export interface Stats {
+export type { DecisionEvent, DrainedEvents } from '@fraudstream/engine';
+export type { DecisionName } from '@fraudstream/schema';
+
+/**
+ * The stats object of ARCHITECTURE.md, served by `GET /api/stats` and pushed on `WS /ws`: the system's own fields
+ * and the engine's counts (invariant `ingested == decided + rejected + inFlight`), rates (last second), latency
+ * (ingest to decision, last 10 s), quality (from the labels received so far), queue and workers.
+ */
+export interface Stats extends EngineStats {
   running: boolean;
   uptimeS: number;
   /** `targetTps` is 0 when a replay runs as fast as it can (`tps: 'max'`). */
   source: { kind: SourceKind; targetTps: number };
-  /** Invariant: `ingested == decided + rejected + inFlight`. */
-  counts: {
-    ingested: number;
-    decided: number;
-    approved: number;
-    review: number;
-    declined: number;
-    rejected: number;
-    inFlight: number;
-  };
-  /** Last second. */
-  throughput: { ingestTps: number; decideTps: number };
-  /** Ingest to decision, last 10 s. */
-  latencyMs: { p50: number; p99: number; p999: number; max: number };
-  /** From the labels received so far. */
-  quality: { labelled: number; precision: number; recall: number; fpr: number };
-  queue: { depth: number; capacity: number };
-  workers: { count: number };
-}
-
-/** One decided transaction as the live feed and the alert list show it. */
-export interface DecisionEvent {
-  id: string;
-  /** Masked card reference, never a card number. */
-  cardRef: string;
-  terminalRef: string;
-  amount: number;
-  timestampMs: number;
-  score: number;
-  decision: DecisionName;
-  reasons: string[];
-  latencyUs: number;
-  modelVersion: string;
-}
-
-/** What one `drainEvents` call hands back. */
-export interface DrainedEvents {
-  /** A uniform sample of the decisions since the last call, at most `maxFeed`. */
-  feed: DecisionEvent[];
-  /** REVIEW and DECLINE decisions since the last call, at most `maxAlerts`. */
-  alerts: DecisionEvent[];
-  /** Alerts beyond `maxAlerts` that were not returned. */
-  alertsOmitted: number;
 }
 
 /** A running fraud-detection pipeline as the server sees it. */

@@ -1,8 +1,7 @@
 import { packCurrency } from '@fraudstream/schema';
-import { booleanOption, functionOption, integerInRange, nonNegativeNumber, numberInRange } from './errors.js';
-import { DEFAULT_MAX_PENDING_LABELS, LabelQueue, writeAllLabels } from './label-queue.js';
-import { Halt, PacedSource, type SourceState } from './paced-source.js';
-import { assertRecordSink, type RecordSink } from './sink.js';
+import { numberInRange } from './errors.js';
+import { writeAllLabels } from './label-queue.js';
+import { Halt, PacedSource, type LabelledSourceOptions, type SourceStats } from './paced-source.js';
 import type { DayBatch } from './simulator/day-batch.js';
 import type { SimulatorOptions } from './simulator/options.js';
 import { Simulator } from './simulator/simulator.js';
@@ -11,46 +10,14 @@ import { Simulator } from './simulator/simulator.js';
 export const MIN_TPS = 1;
 /** Highest generator rate, transactions per second. */
 export const MAX_TPS = 5_000_000;
-/** Default label delay, simulated days (chargebacks arrive about a week after the transaction). */
-export const DEFAULT_LABEL_DELAY_DAYS = 7;
-const MS_PER_DAY = 86_400_000;
 /** Most slots claimed at once. */
 const CHUNK = 8192;
 const EUR = packCurrency('EUR');
 
 /** Options of {@link LiveGenerator}: the simulator's plus pacing and labels. `days` defaults to Infinity here. */
-export interface LiveGeneratorOptions extends SimulatorOptions {
-  /** Where records go. */
-  sink: RecordSink;
+export interface LiveGeneratorOptions extends SimulatorOptions, LabelledSourceOptions {
   /** Transactions per second of wall time, 1 .. 5,000,000. */
   tps: number;
-  /** Emit a label record for every transaction once its delay has passed (default true). */
-  labels?: boolean;
-  /** Label delay in simulated event time, days (fractional allowed), default 7. */
-  labelDelayDays?: number;
-  /** Bound on labels waiting for their delay (default 4M); beyond it the oldest is emitted early. */
-  maxPendingLabels?: number;
-  /** Called once when a finite `days` run has written everything, or with the error when the source fails. */
-  onEnd?: (error?: Error) => void;
-}
-
-/** Counters of a source, for `/api/stats` and tests. */
-export interface SourceStats {
-  state: SourceState;
-  /** Transactions written to the sink. */
-  generated: number;
-  /** Label records written to the sink. */
-  labelsEmitted: number;
-  /** Labels waiting for their delay. */
-  pendingLabels: number;
-  /** Times the sink was full and the source waited. */
-  backpressureWaits: number;
-  /** Event time of the last transaction written (the start date's midnight before the first). */
-  simulatedTimeMs: number;
-  /** Target rate, transactions per second (Infinity = unpaced). */
-  tps: number;
-  /** Why the source failed (`state === 'failed'`): a file error, a bad CSV header, an exception from the sink. */
-  error: Error | undefined;
 }
 
 /**
@@ -63,35 +30,14 @@ export interface SourceStats {
 export class LiveGenerator extends PacedSource {
   /** The simulator feeding this generator (its population, options, start date). */
   readonly simulator: Simulator;
-  private readonly sink: RecordSink;
-  private readonly labels: boolean;
-  private readonly delayMs: number;
-  private readonly queue: LabelQueue;
-  private readonly onEnd: ((error?: Error) => void) | undefined;
   private batch: DayBatch | undefined;
   private index = 0;
   private exhausted = false;
-  private generated = 0;
-  private labelsEmitted = 0;
-  private simulatedTimeMs: number;
 
   constructor(options: LiveGeneratorOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const tps = numberInRange(options.tps, 'options.tps', MIN_TPS, MAX_TPS);
-    super(tps);
-    assertRecordSink(options.sink, 'options.sink');
-    this.sink = options.sink;
-    this.labels = options.labels === undefined ? true : booleanOption(options.labels, 'options.labels');
-    this.delayMs =
-      nonNegativeNumber(options.labelDelayDays ?? DEFAULT_LABEL_DELAY_DAYS, 'options.labelDelayDays') * MS_PER_DAY;
-    const maxPending = integerInRange(
-      options.maxPendingLabels ?? DEFAULT_MAX_PENDING_LABELS,
-      'options.maxPendingLabels',
-      1,
-      2 ** 28,
-    );
-    this.queue = new LabelQueue(maxPending);
-    this.onEnd = options.onEnd === undefined ? undefined : functionOption<(error?: Error) => void>(options.onEnd, 'options.onEnd');
+    super(tps, options);
     this.simulator = new Simulator(options, Infinity);
     this.simulatedTimeMs = this.simulator.startMs;
   }
@@ -103,20 +49,7 @@ export class LiveGenerator extends PacedSource {
 
   /** Current counters. */
   stats(): SourceStats {
-    return {
-      state: this.state,
-      generated: this.generated,
-      labelsEmitted: this.labelsEmitted,
-      pendingLabels: this.queue.size,
-      backpressureWaits: this.backpressureWaits,
-      simulatedTimeMs: this.simulatedTimeMs,
-      tps: this.bucket.perSecond,
-      error: this.failure,
-    };
-  }
-
-  protected override finished(): void {
-    this.onEnd?.(this.failure);
+    return this.sourceStats();
   }
 
   /** The current day with at least one transaction left, advancing days as needed; undefined at the end. */

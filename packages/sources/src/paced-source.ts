@@ -1,4 +1,45 @@
+import { booleanOption, functionOption, integerInRange, nonNegativeNumber } from './errors.js';
+import { DEFAULT_MAX_PENDING_LABELS, LabelQueue } from './label-queue.js';
+import { assertRecordSink, type RecordSink } from './sink.js';
 import { TokenBucket } from './token-bucket.js';
+
+const MS_PER_DAY = 86_400_000;
+
+/** Default label delay, days of event time (the Fraud Detection Handbook's delay period). */
+export const DEFAULT_LABEL_DELAY_DAYS = 7;
+
+/** Options every paced source shares: where records go and how labels follow transactions. */
+export interface LabelledSourceOptions {
+  /** Where records go. */
+  sink: RecordSink;
+  /** Emit a label record for every labelled transaction once its delay has passed (default true). */
+  labels?: boolean;
+  /** Label delay in event time, days (fractional allowed), default 7. */
+  labelDelayDays?: number;
+  /** Bound on labels waiting for their delay (default 4M); beyond it the oldest is emitted early. */
+  maxPendingLabels?: number;
+  /** Called once when the input is exhausted and everything was written, or with the error when the source fails. */
+  onEnd?: (error?: Error) => void;
+}
+
+/** Counters of a source, for `/api/stats` and tests. */
+export interface SourceStats {
+  state: SourceState;
+  /** Transactions written to the sink. */
+  generated: number;
+  /** Label records written to the sink. */
+  labelsEmitted: number;
+  /** Labels waiting for their delay. */
+  pendingLabels: number;
+  /** Times the sink was full and the source waited. */
+  backpressureWaits: number;
+  /** Event time of the last transaction written (the start date's midnight before the first). */
+  simulatedTimeMs: number;
+  /** Target rate, transactions per second (Infinity = unpaced). */
+  tps: number;
+  /** Why the source failed (`state === 'failed'`): a file error, a bad CSV header, an exception from the sink. */
+  error: Error | undefined;
+}
 
 /** Lifecycle of a source, discriminating its stats. */
 export type SourceState = 'idle' | 'running' | 'stopped' | 'ended' | 'failed';
@@ -40,15 +81,51 @@ export abstract class PacedSource {
   private immediate: NodeJS.Immediate | undefined;
   private starved = false;
 
-  protected constructor(rate: number) {
+  protected readonly sink: RecordSink;
+  protected readonly labels: boolean;
+  protected readonly delayMs: number;
+  protected readonly queue: LabelQueue;
+  protected readonly onEnd: ((error?: Error) => void) | undefined;
+  protected generated = 0;
+  protected labelsEmitted = 0;
+  protected simulatedTimeMs = Number.NaN;
+
+  /** Validates the shared options (errors name the option) and sets up pacing and the label queue. */
+  protected constructor(rate: number, options: LabelledSourceOptions) {
     this.bucket = new TokenBucket(rate);
+    assertRecordSink(options.sink, 'options.sink');
+    this.sink = options.sink;
+    this.labels = options.labels === undefined ? true : booleanOption(options.labels, 'options.labels');
+    this.delayMs =
+      nonNegativeNumber(options.labelDelayDays ?? DEFAULT_LABEL_DELAY_DAYS, 'options.labelDelayDays') * MS_PER_DAY;
+    this.queue = new LabelQueue(
+      integerInRange(options.maxPendingLabels ?? DEFAULT_MAX_PENDING_LABELS, 'options.maxPendingLabels', 1, 2 ** 28),
+    );
+    this.onEnd =
+      options.onEnd === undefined ? undefined : functionOption<(error?: Error) => void>(options.onEnd, 'options.onEnd');
+  }
+
+  /** The counters every source reports. */
+  protected sourceStats(): SourceStats {
+    return {
+      state: this.state,
+      generated: this.generated,
+      labelsEmitted: this.labelsEmitted,
+      pendingLabels: this.queue.size,
+      backpressureWaits: this.backpressureWaits,
+      simulatedTimeMs: this.simulatedTimeMs,
+      tps: this.bucket.perSecond,
+      error: this.failure,
+    };
   }
 
   /** Writes up to `budget` transactions (plus any labels due); returns how many transactions it wrote. */
   protected abstract emit(budget: number): number;
 
   /** Called once when the source ends or fails. */
-  protected abstract finished(): void;
+  protected finished(): void {
+    this.onEnd?.(this.failure);
+  }
 
   /** True between start() and stop() (or the end of the input). */
   get running(): boolean {

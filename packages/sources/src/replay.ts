@@ -6,22 +6,12 @@ import {
   type CsvRow,
   type ValidationError,
 } from '@fraudstream/schema';
-import {
-  booleanOption,
-  CsvHeaderError,
-  functionOption,
-  integerInRange,
-  nonEmptyString,
-  nonNegativeNumber,
-  numberInRange,
-} from './errors.js';
-import { DEFAULT_MAX_PENDING_LABELS, LabelQueue, writeAllLabels } from './label-queue.js';
+import { CsvHeaderError, nonEmptyString, numberInRange } from './errors.js';
+import { writeAllLabels } from './label-queue.js';
 import { LINE_TOO_LONG, LineReader } from './line-reader.js';
-import { DEFAULT_LABEL_DELAY_DAYS, MAX_TPS, MIN_TPS, type SourceStats } from './live-generator.js';
-import { Halt, PacedSource } from './paced-source.js';
-import { assertRecordSink, type RecordSink } from './sink.js';
+import { MAX_TPS, MIN_TPS } from './live-generator.js';
+import { Halt, PacedSource, type LabelledSourceOptions, type SourceStats } from './paced-source.js';
 
-const MS_PER_DAY = 86_400_000;
 const CHUNK = 8192;
 /** Parsed rows held ahead of the sink (bounded memory). */
 const STAGE = 4096;
@@ -34,21 +24,11 @@ export const LINE_TOO_LONG_ERROR: ValidationError = {
 };
 
 /** Options of {@link CsvReplay}. */
-export interface CsvReplayOptions {
-  /** Where records go. */
-  sink: RecordSink;
+export interface CsvReplayOptions extends LabelledSourceOptions {
   /** The CSV file (interchange format: the handbook's columns; extra columns allowed). */
   path: string;
   /** Rows per second of wall time (1 .. 5,000,000), or 'max' (default): as fast as the sink takes them. */
   tps?: number | 'max';
-  /** Emit label records from TX_FRAUD, when the file has that column (default true). */
-  labels?: boolean;
-  /** Label delay in event time, days (fractional allowed), default 7. */
-  labelDelayDays?: number;
-  /** Bound on labels waiting for their delay (default 4M); beyond it the oldest is emitted early. */
-  maxPendingLabels?: number;
-  /** Called once at the end of the file, or on failure with the error (also in `stats().error`). */
-  onEnd?: (error?: Error) => void;
 }
 
 /** Counters of a replay. */
@@ -67,38 +47,20 @@ export interface ReplayStats extends SourceStats {
  * (from TX_FRAUD) follow `labelDelayDays` of event time later, and the remaining ones are written at the end.
  */
 export class CsvReplay extends PacedSource {
-  private readonly sink: RecordSink;
   private readonly path: string;
-  private readonly labels: boolean;
-  private readonly delayMs: number;
-  private readonly queue: LabelQueue;
-  private readonly onEnd: ((error?: Error) => void) | undefined;
   private reader: LineReader | undefined;
   private header: CsvHeader | undefined;
   private readonly staged: (CsvRow | undefined)[] = new Array<CsvRow | undefined>(STAGE);
   private stagedHead = 0;
   private stagedCount = 0;
   private eof = false;
-  private generated = 0;
-  private labelsEmitted = 0;
   private rejected = 0;
-  private simulatedTimeMs = Number.NaN;
 
   constructor(options: CsvReplayOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const tps = options.tps === undefined || options.tps === 'max' ? Infinity : checkTps(options.tps, 'options.tps');
-    super(tps);
-    assertRecordSink(options.sink, 'options.sink');
-    this.sink = options.sink;
+    super(tps, options);
     this.path = nonEmptyString(options.path, 'options.path');
-    this.labels = options.labels === undefined ? true : booleanOption(options.labels, 'options.labels');
-    this.delayMs =
-      nonNegativeNumber(options.labelDelayDays ?? DEFAULT_LABEL_DELAY_DAYS, 'options.labelDelayDays') * MS_PER_DAY;
-    this.queue = new LabelQueue(
-      integerInRange(options.maxPendingLabels ?? DEFAULT_MAX_PENDING_LABELS, 'options.maxPendingLabels', 1, 2 ** 28),
-    );
-    this.onEnd =
-      options.onEnd === undefined ? undefined : functionOption<(error?: Error) => void>(options.onEnd, 'options.onEnd');
   }
 
   /** Changes the rate (1 .. 5,000,000 rows per second, or 'max'), effective at once. */
@@ -108,18 +70,7 @@ export class CsvReplay extends PacedSource {
 
   /** Current counters. */
   stats(): ReplayStats {
-    return {
-      state: this.state,
-      generated: this.generated,
-      labelsEmitted: this.labelsEmitted,
-      pendingLabels: this.queue.size,
-      backpressureWaits: this.backpressureWaits,
-      simulatedTimeMs: this.simulatedTimeMs,
-      tps: this.bucket.perSecond,
-      rejected: this.rejected,
-      linesRead: this.reader?.lineNumber ?? 0,
-      error: this.failure,
-    };
+    return { ...this.sourceStats(), rejected: this.rejected, linesRead: this.reader?.lineNumber ?? 0 };
   }
 
   /** Stops the replay for good and closes the file (stop() only pauses; start() resumes). */
@@ -139,7 +90,7 @@ export class CsvReplay extends PacedSource {
 
   protected override finished(): void {
     this.reader?.close();
-    this.onEnd?.(this.failure);
+    super.finished();
   }
 
   private fail(error: Error): number {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `pnpm test`: builds everything, runs every suite (cargo and each workspace's vitest) through turbo, then prints
+// `pnpm test`: builds everything, runs every suite (cargo and each workspace's vitest) and the linters (tsc over
+// sources and tests, clippy, rustfmt) through turbo, then prints
 // the one plain line CI reads: `N passed, N failed`, totalling every suite. Exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ const dirs = ['packages', 'apps', 'native']
 const resultFiles = (dir) => [join(dir, 'test-results.json'), join(dir, 'cargo-test-results.json')];
 for (const dir of dirs) for (const f of resultFiles(dir)) rmSync(f, { force: true });
 
-const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
+const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', 'lint', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
@@ -40,7 +41,7 @@ for (const dir of dirs) {
   }
 }
 console.log(`\nsuites: ${suites.join(' | ')}`);
-// turbo failing without any failed test (a build error, a crashed runner) must still fail the run.
+// turbo failing without any failed test (a build or lint error, a crashed runner) must still fail the run.
 if (turbo.status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

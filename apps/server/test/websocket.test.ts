@@ -7,7 +7,7 @@ import {
   type UpdateMessage,
 } from '../src/index.js';
 import { createTestSystem, waitFor } from './utils/real-system.js';
-import { openWebSocket, UpgradeRefused, type TestWebSocket } from './utils/ws-client.js';
+import { openWebSocket, UpgradeRefused, type TestWebSocket } from '../../../tests/utils/ws-client.js';
 
 let system: FraudSystem;
 let server: RunningServer;

@@ -1,0 +1,18 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultModelPath } from '@fraudstream/engine';
+import { cli } from './utils/cli.js';
+
+describe('models/default.json', () => {
+  it('is reproduced byte for byte by the command in models/README.md', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-model-'));
+    const data = join(dir, 'default.csv');
+    const model = join(dir, 'default.json');
+    expect(cli(['generate', '--out', data, '--seed', '0']).status).toBe(0);
+    const trained = cli(['train', '--data', data, '--out', model, '--from', '2018-05-01', '--days', '92', '--seed', '0']);
+    expect(trained.stderr).toBe('');
+    expect(readFileSync(model, 'utf8') === readFileSync(defaultModelPath(), 'utf8')).toBe(true);
+  }, 180_000);
+});

@@ -4,6 +4,7 @@
 export type SourceKind = 'generator' | 'replay' | 'kafka' | 'http';
 
 import type { DrainedEvents, EngineStats } from '@fraudstream/engine';
+import type { SourceState } from '@fraudstream/sources';
 
 export type { DecisionEvent, DrainedEvents } from '@fraudstream/engine';
 export type { DecisionName } from '@fraudstream/schema';
@@ -16,8 +17,11 @@ export type { DecisionName } from '@fraudstream/schema';
 export interface Stats extends EngineStats {
   running: boolean;
   uptimeS: number;
-  /** `targetTps` is 0 when a replay runs as fast as it can (`tps: 'max'`). */
-  source: { kind: SourceKind; targetTps: number };
+  /**
+   * `targetTps` is 0 when a replay runs as fast as it can (`tps: 'max'`); `state` is the source's lifecycle
+   * (idle, running, stopped, ended, failed) and `error` says why it failed.
+   */
+  source: { kind: SourceKind; targetTps: number; state: SourceState; error?: string };
 }
 
 /** A running fraud-detection pipeline as the server sees it. */

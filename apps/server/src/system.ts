@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { Engine, defaultModelPath } from '@fraudstream/engine';
-import { CsvReplay, LiveGenerator } from '@fraudstream/sources';
+import { CsvReplay, LiveGenerator, type SourceState } from '@fraudstream/sources';
 import type { DrainedEvents, FraudSystem, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
 
@@ -14,6 +14,8 @@ interface Source {
   stop(): void;
   /** True between start() and stop() or the end of the input. */
   readonly running: boolean;
+  /** Lifecycle state and, when the input failed, why (a bad CSV header, an unreadable file). */
+  stats(): { state: SourceState; error: Error | undefined };
 }
 
 /**
@@ -68,13 +70,18 @@ export async function createSystem(config: SystemConfig): Promise<FraudSystem> {
     });
   }
 
+  const sourceStats = (): Stats['source'] => {
+    const { state, error } = source.stats();
+    return { kind: sourceConfig.kind, targetTps, state, ...(error === undefined ? {} : { error: error.message }) };
+  };
+
   let closing: Promise<void> | undefined;
   const system: FraudSystem = {
     stats(): Stats {
       return {
         running: source.running,
         uptimeS: Math.round((performance.now() - createdMs) / 100) / 10,
-        source: { kind: sourceConfig.kind, targetTps },
+        source: sourceStats(),
         ...engine.stats(),
       };
     },

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCsv } from '@fraudstream/sources';
@@ -28,7 +28,7 @@ describe('a replay system behind the server', () => {
   it('reports the replay source, replays the whole file and stops at its end', async () => {
     const base = `http://127.0.0.1:${server.port}`;
     const before = (await (await fetch(`${base}/api/stats`)).json()) as Stats;
-    expect(before.source).toEqual({ kind: 'replay', targetTps: 0 });
+    expect(before.source).toEqual({ kind: 'replay', targetTps: 0, state: 'idle' });
 
     const started = await fetch(`${base}/api/system/start`, { method: 'POST' });
     expect(started.status).toBe(200);
@@ -39,6 +39,7 @@ describe('a replay system behind the server', () => {
     const stats = system.stats();
     expect(stats.counts.ingested).toBe(rows);
     expect(stats.counts.inFlight).toBe(0);
+    expect(stats.source.state).toBe('ended');
   });
 
   it('answers POST /api/generator with 409: there is no generator to change', async () => {
@@ -50,5 +51,21 @@ describe('a replay system behind the server', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('conflict');
     expect(() => system.setGenerator({ tps: 100 })).toThrow(TypeError);
     expect(() => system.setGenerator({ tps: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('a replay whose file has no usable header', () => {
+  it('reports the source as failed, with the missing column named, and keeps serving', async () => {
+    const file = join(dir, 'bad-header.csv');
+    await writeFile(file, 'TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TX_AMOUNT\n1,2018-04-01 00:00:01,1,10\n');
+    const bad = await createTestSystem({ source: { kind: 'replay', path: file, tps: 'max' }, workers: 1 });
+    try {
+      await bad.start();
+      await waitFor(() => bad.stats().source.state === 'failed');
+      expect(bad.stats().source.error).toMatch(/TERMINAL_ID/);
+      expect(bad.stats().running).toBe(false);
+    } finally {
+      await bad.close();
+    }
   });
 });

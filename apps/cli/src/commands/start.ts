@@ -16,6 +16,8 @@ Options:
   --workers N          scoring worker threads (default: number of cores)
   --model FILE         XGBoost JSON model (default: models/default.json)
   --seed N             generator seed (default 0)
+  --review X           score at or above which a transaction is REVIEWed (default 0.5)
+  --decline X          score at or above which it is DECLINEd (default 0.9; review <= decline)
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
@@ -30,6 +32,8 @@ export async function run(argv: string[]): Promise<number> {
     workers: { type: 'string' },
     model: { type: 'string' },
     seed: { type: 'string' },
+    review: { type: 'string' },
+    decline: { type: 'string' },
     'no-start': { type: 'boolean' },
     open: { type: 'boolean' },
   });
@@ -51,9 +55,12 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError('--source must be generator or replay:FILE.csv');
   }
   const workers = a.workers === undefined ? undefined : num(a.workers, 'workers', 1, 64, 1);
+  const thresholds = { review: num(a.review, 'review', 0, 1, 0.5, false), decline: num(a.decline, 'decline', 0, 1, 0.9, false) };
+  if (thresholds.review > thresholds.decline) throw new UsageError('--review must not be above --decline');
   const system = await createSystem({
     source,
     ...(workers === undefined ? {} : { workers }),
+    thresholds,
     ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
     autoStart: a['no-start'] !== true,
   });

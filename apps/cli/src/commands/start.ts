@@ -64,7 +64,14 @@ export async function run(argv: string[]): Promise<number> {
     ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
     autoStart: a['no-start'] !== true,
   });
-  const server = await startServer({ system, host, port, ...(token === undefined ? {} : { token }) });
+  let server;
+  try {
+    server = await startServer({ system, host, port, ...(token === undefined ? {} : { token }) });
+  } catch (err) {
+    // The worker pool would keep the process alive after the error: shut the system down first.
+    await system.close();
+    throw err;
+  }
   installSignalHandlers(server);
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
   process.stdout.write(`fraudstream listening on ${url} (dashboard), stats at ${url}api/stats; Ctrl-C to stop\n`);

@@ -2,7 +2,7 @@
 export type { DecisionEvent, DecisionName, DrainedEvents, FraudSystem, SourceKind, Stats } from './fraud-system.js';
 export { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 export { HttpError, type HttpErrorBody, type HttpErrorCode } from './errors.js';
-export { startServer, requiresToken, type RunningServer } from './server.js';
+export { startServer, type RunningServer } from './server.js';
 export { defaultStaticDir, type ServerOptions } from './server-options.js';
 export type { HelloMessage, PushMetrics, UpdateMessage } from './push-hub.js';
 export { installSignalHandlers, type Closable, type SignalHandlerOptions } from './signals.js';

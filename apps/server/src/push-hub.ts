@@ -130,13 +130,14 @@ export class PushHub {
 
   #tick(): void {
     this.#metrics.ticks++;
+    let update: UpdateMessage;
     let message: string;
     let alertCount: number;
     try {
       // Drain even without clients, so a client that connects later sees fresh decisions, not old ones.
       const events = this.#system.drainEvents(FEED_PER_UPDATE, ALERTS_PER_UPDATE);
       if (this.#sockets.size === 0) return;
-      const update: UpdateMessage = { type: 'update', stats: this.#system.stats(), ...events };
+      update = { type: 'update', stats: this.#system.stats(), ...events };
       message = JSON.stringify(update);
       alertCount = events.alerts.length + events.alertsOmitted;
       this.#lastLoggedError = '';
@@ -154,10 +155,8 @@ export class PushHub {
       let payload = message;
       if (client.missedAlerts !== 0) {
         // Rare path: only a socket that skipped updates pays for its own serialization.
-        const patched = JSON.parse(message) as UpdateMessage;
-        patched.alertsOmitted += client.missedAlerts;
+        payload = JSON.stringify({ ...update, alertsOmitted: update.alertsOmitted + client.missedAlerts });
         client.missedAlerts = 0;
-        payload = JSON.stringify(patched);
       }
       ws.cork(() => ws.send(payload));
       this.#metrics.updatesSent++;

@@ -1,4 +1,3 @@
-import { isLoopbackHost } from './net-address.js';
 import { PushHub, type PushMetrics } from './push-hub.js';
 import { createRequestContext } from './request-context.js';
 import { RequestRouter } from './request-router.js';
@@ -61,9 +60,4 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   return { host, port, metrics: () => hub.metrics(), close };
-}
-
-/** Whether `startServer` would require a token for this host. */
-export function requiresToken(host: string): boolean {
-  return !isLoopbackHost(host);
 }

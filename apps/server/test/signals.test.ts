@@ -1,16 +1,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { defaultModelPath } from '@fraudstream/engine';
 import { describe, expect, it } from 'vitest';
 
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-const MODEL = process.env['FRAUDSTREAM_TEST_MODEL'] ?? defaultModelPath();
 
 // A real process: the built server with the real system, as the CLI runs it (the test task builds first).
 const CHILD = `
 import { createSystem, startServer, installSignalHandlers } from ${JSON.stringify(DIST)};
-const system = await createSystem({ source: { kind: 'generator', tps: 5000, seed: 1 }, workers: 2,
-  modelPath: ${JSON.stringify(MODEL)}, autoStart: true });
+const system = await createSystem({ source: { kind: 'generator', tps: 5000, seed: 1 }, workers: 2, autoStart: true });
 const server = await startServer({ system, port: 0 });
 installSignalHandlers(server);
 console.log('PORT ' + server.port);

@@ -23,7 +23,7 @@ import { checkThresholds, resolveOptions, type EngineOptions, type ResolvedOptio
 import { QualityTracker, type QualitySummary } from './quality.js';
 import { RateMeter } from './rate-meter.js';
 import { RingSink } from './ring-sink.js';
-import { scorer } from './scorer.js';
+import * as scorer from '@fraudstream/scorer';
 import type { ScoreTask, WorkerInit } from './worker.js';
 
 /** The engine's part of the stats JSON of ARCHITECTURE.md (the system adds running, uptimeS and source). */
@@ -113,16 +113,18 @@ export class Engine {
   private readonly sampler: NodeJS.Timeout;
   private drainWaiters: (() => void)[] = [];
 
+  /** Records counted so far (transactions and labels); transactions ingested = scanned - labelsIn. */
   private scanned = 0;
   private dispatched = 0;
   private nextTicket = 0;
-  private txIn = 0;
   private labelsIn = 0;
   private decided = 0;
+  private get txIn(): number {
+    return this.scanned - this.labelsIn;
+  }
   private byDecision = [0, 0, 0];
   private rejected = 0;
   private scorerFailures = 0;
-  private batchCount = 0;
   private batchRecords = 0;
   private pumpScheduled = false;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -269,7 +271,7 @@ export class Engine {
       workers: { count: this.options.workers },
       labels: this.labelsIn,
       errors: { rejectedByField: Object.fromEntries(this.rejectedByField), scorerFailures: this.scorerFailures },
-      batches: { dispatched: this.batchCount, meanSize: this.batchCount === 0 ? 0 : this.batchRecords / this.batchCount },
+      batches: { dispatched: this.nextTicket, meanSize: this.nextTicket === 0 ? 0 : this.batchRecords / this.nextTicket },
     };
   }
 
@@ -346,7 +348,6 @@ export class Engine {
       labels += (u8[this.consumer.slotOf(seq) * RECORD_SIZE + 51] ?? 0) & Flag.Label;
     }
     this.labelsIn += labels;
-    this.txIn += published - this.scanned - labels;
     this.scanned = published;
   }
 
@@ -354,7 +355,6 @@ export class Engine {
     const batch: InFlightBatch = { ticket: this.nextTicket++, seq: this.dispatched, slot, count, state: 0, doneMs: 0 };
     this.dispatched += count;
     this.inFlight.push(batch);
-    this.batchCount++;
     this.batchRecords += count;
     this.pool.run({ start: slot, count, ticket: batch.ticket }).then(
       () => {
@@ -446,7 +446,7 @@ export class Engine {
   }
 
   /** Names of the rules that fired, then of the top contributing features. */
-  reasons(slot: number): string[] {
+  private reasons(slot: number): string[] {
     const out: string[] = [];
     const rules = this.results.rules(slot);
     for (let bit = 0; bit < this.ruleNames.length; bit++) {

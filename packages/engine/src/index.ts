@@ -5,4 +5,4 @@ export { type LatencySummary } from './latency-window.js';
 export { type QualitySummary } from './quality.js';
 export { RingSink } from './ring-sink.js';
 export { EngineOptionsError, EngineClosedError } from './errors.js';
-export { defaultModelPath, scorer } from './scorer.js';
+export { defaultModelPath } from './default-model.js';

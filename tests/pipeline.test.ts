@@ -10,7 +10,8 @@ describe('generator -> ring -> engine -> worker pool -> Rust scorer, all real', 
       modelJson: readFileSync(defaultModelPath(), 'utf8'),
       modelVersion: 'default',
       workers: 2,
-      labelDelayDays: 0.25,
+      // Risk windows end today; the generator below still delays each label by 6 simulated hours.
+      labelDelayDays: 0,
     });
     const generator = new LiveGenerator({ sink: engine.sink, tps: 20_000, seed: 3, labelDelayDays: 0.25 });
     const snapshots: EngineStats[] = [];

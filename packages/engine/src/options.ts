@@ -24,7 +24,7 @@ export interface EngineOptions {
   /** Batches handed to the pool and not yet done; more records then wait and form larger batches (default 2 x workers). */
   maxInFlightBatches?: number;
   thresholds?: Thresholds;
-  /** Label delay the terminal-risk features assume, in days of event time (default 7). */
+  /** Label delay the terminal-risk features assume, in whole days of event time (default 7; the risk windows are day buckets). */
   labelDelayDays?: number;
   /** Rule parameters of the scorer. */
   rules?: { highAmount?: number; velocity1d?: number };
@@ -63,8 +63,9 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   const thresholds = o.thresholds ?? { review: 0.5, decline: 0.9 };
   checkThresholds(thresholds);
   const labelDelayDays = o.labelDelayDays ?? 7;
-  if (typeof labelDelayDays !== 'number' || !Number.isFinite(labelDelayDays) || labelDelayDays < 0 || labelDelayDays > 60) {
-    throw new EngineOptionsError('options.labelDelayDays must be a number from 0 to 60');
+  // The scorer's risk windows are whole days; a fraction would be truncated silently by the addon, so refuse it.
+  if (typeof labelDelayDays !== 'number' || !Number.isInteger(labelDelayDays) || labelDelayDays < 0 || labelDelayDays > 60) {
+    throw new EngineOptionsError('options.labelDelayDays must be an integer from 0 to 60');
   }
   return {
     modelJson: o.modelJson,

@@ -8,6 +8,7 @@ describe('Engine options', () => {
     await expect(Engine.create({ ...base, workers: 0 })).rejects.toThrow(/options\.workers/);
     await expect(Engine.create({ ...base, capacity: 1000 })).rejects.toThrow(EngineOptionsError);
     await expect(Engine.create({ ...base, lingerMs: -1 })).rejects.toThrow(/options\.lingerMs/);
+    await expect(Engine.create({ ...base, labelDelayDays: 0.25 })).rejects.toThrow(/options\.labelDelayDays must be an integer/);
     await expect(Engine.create({ ...base, thresholds: { review: 0.9, decline: 0.5 } })).rejects.toThrow(/thresholds/);
     await expect(Engine.create({ ...base, modelJson: '' })).rejects.toThrow(/options\.modelJson/);
   });

@@ -88,7 +88,6 @@ export class RecordViews {
   ): void {
     const b8 = slot * 8;
     const b4 = slot * 16;
-    const b2 = slot * 32;
     this.f64[b8] = refSeq;
     this.f64[b8 + 1] = timestampMs;
     this.f64[b8 + 2] = 0;
@@ -97,10 +96,10 @@ export class RecordViews {
     this.u32[b4 + 9] = cardHi;
     this.u32[b4 + 10] = termLo;
     this.u32[b4 + 11] = termHi;
+    // mcc, channel and flags (bytes 48..51), then country and currency (52..55) zeroed; the flags set after.
     this.u32[b4 + 12] = 0;
-    this.u8[slot * 64 + 51] = Flag.Label | (fraud ? Flag.Fraud : 0);
     this.u32[b4 + 13] = 0;
-    this.u16[b2 + 27] = 0;
+    this.u8[slot * 64 + 51] = Flag.Label | (fraud ? Flag.Fraud : 0);
     this.f32[b4 + 14] = Number.NaN;
     this.f32[b4 + 15] = Number.NaN;
   }

@@ -5,7 +5,7 @@ use crate::state::State;
 use crate::windows::{MS_PER_DAY, day_of};
 
 /// Number of features.
-pub const N_FEATURES: usize = 19;
+pub const N_FEATURES: usize = 26;
 
 /// Feature names, in vector order. This is the one place the order is defined.
 pub const NAMES: [&str; N_FEATURES] = [
@@ -28,6 +28,13 @@ pub const NAMES: [&str; N_FEATURES] = [
     "terminal_risk_1d",
     "terminal_risk_7d",
     "terminal_risk_30d",
+    "channel",
+    "card_present",
+    "mcc",
+    "card_small_tx_count_1d",
+    "km_from_prev_present",
+    "kmh_from_prev_present",
+    "country_changed",
 ];
 
 /// Index of `amount`.
@@ -50,6 +57,35 @@ pub const AMOUNT_TO_MEAN_30D: usize = 12;
 pub const TERM_TX_COUNT_1D: usize = 13;
 /// Index of `terminal_risk_1d`; 7d and 30d follow.
 pub const TERM_RISK_1D: usize = 16;
+
+/// Index of `channel`.
+pub const CHANNEL: usize = 19;
+/// Index of `card_present`.
+pub const CARD_PRESENT: usize = 20;
+/// Index of `mcc`.
+pub const MCC: usize = 21;
+/// Index of `card_small_tx_count_1d`.
+pub const SMALL_COUNT_1D: usize = 22;
+/// Index of `km_from_prev_present`.
+pub const KM_FROM_PREV: usize = 23;
+/// Index of `kmh_from_prev_present`.
+pub const KMH_FROM_PREV: usize = 24;
+/// Index of `country_changed`.
+pub const COUNTRY_CHANGED: usize = 25;
+/// Amounts below this count as small (card testing), major units.
+pub const SMALL_AMOUNT: f64 = 5.0;
+/// The shortest time used for a speed, seconds (so two transactions a few seconds apart do not divide by ~0).
+pub const MIN_TRAVEL_SECS: f64 = 60.0;
+
+/// Great-circle distance in km (haversine, mean Earth radius 6371 km).
+#[must_use]
+pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6371.0 * a.sqrt().min(1.0).asin()
+}
 
 /// Index of a feature name, `None` when it is not one of ours.
 #[must_use]
@@ -107,6 +143,48 @@ pub fn transaction(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES])
     } else {
         (rec.amount / (prev_sum / f64::from(prev_count))) as f32
     };
+
+    // Merchant fields, NaN when the input did not give them.
+    out[CHANNEL] = if rec.channel == 0 { f32::NAN } else { f32::from(rec.channel) };
+    let present = rec.card_present();
+    out[CARD_PRESENT] = present.map_or(f32::NAN, |p| f32::from(u8::from(p)));
+    out[MCC] = if rec.mcc == 0 { f32::NAN } else { f32::from(rec.mcc) };
+    // Small amounts today (card testing), this one included; an event older than the counted day sees only itself.
+    let small = u16::from(rec.amount < SMALL_AMOUNT);
+    if day == card.small_day {
+        card.small_count = card.small_count.saturating_add(small);
+        out[SMALL_COUNT_1D] = f32::from(card.small_count);
+    } else if day > card.small_day {
+        card.small_day = day;
+        card.small_count = small;
+        out[SMALL_COUNT_1D] = f32::from(small);
+    } else {
+        out[SMALL_COUNT_1D] = f32::from(small);
+    }
+    // Travel since the previous card-present transaction with a location (impossible travel).
+    out[KM_FROM_PREV] = f32::NAN;
+    out[KMH_FROM_PREV] = f32::NAN;
+    out[COUNTRY_CHANGED] = f32::NAN;
+    if present == Some(true) && rec.lat.is_finite() && rec.lon.is_finite() {
+        if card.present_ts.is_finite() {
+            let km = haversine_km(
+                f64::from(card.present_lat),
+                f64::from(card.present_lon),
+                f64::from(rec.lat),
+                f64::from(rec.lon),
+            );
+            let secs = ((rec.ts_ms - card.present_ts) / 1000.0).abs().max(MIN_TRAVEL_SECS);
+            out[KM_FROM_PREV] = km as f32;
+            out[KMH_FROM_PREV] = (km / (secs / 3600.0)) as f32;
+            if rec.country != 0 && card.present_country != 0 {
+                out[COUNTRY_CHANGED] = f32::from(u8::from(rec.country != card.present_country));
+            }
+        }
+        card.present_ts = rec.ts_ms;
+        card.present_lat = rec.lat;
+        card.present_lon = rec.lon;
+        card.present_country = rec.country;
+    }
 
     let term = state.terms.transaction(rec.term, day);
     for w in 0..3 {

@@ -42,10 +42,19 @@ const OFF_TS: usize = 8;
 const OFF_AMOUNT: usize = 16;
 const OFF_CARD: usize = 32;
 const OFF_TERM: usize = 40;
+const OFF_MCC: usize = 48;
+const OFF_CHANNEL: usize = 50;
 const OFF_FLAGS: usize = 51;
+const OFF_COUNTRY: usize = 52;
+const OFF_LAT: usize = 56;
+const OFF_LON: usize = 60;
+/// Flag: the card was present (meaningful with `FLAG_CARD_PRESENT_KNOWN`).
+pub const FLAG_CARD_PRESENT: u8 = 4;
+/// Flag: `FLAG_CARD_PRESENT` carries information.
+pub const FLAG_CARD_PRESENT_KNOWN: u8 = 8;
 
 /// The fields of a record the scorer uses, decoded from one 64-byte slot.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Record {
     /// Event time, epoch milliseconds.
     pub ts_ms: f64,
@@ -57,6 +66,16 @@ pub struct Record {
     pub term: u64,
     /// Flags byte.
     pub flags: u8,
+    /// Merchant category code, 0 unknown.
+    pub mcc: u16,
+    /// Channel: 0 unknown, 1 POS, 2 ONLINE, 3 ATM.
+    pub channel: u8,
+    /// Packed ISO country, 0 unknown.
+    pub country: u16,
+    /// Terminal latitude, degrees (NaN unknown).
+    pub lat: f32,
+    /// Terminal longitude, degrees (NaN unknown).
+    pub lon: f32,
 }
 
 impl Record {
@@ -69,7 +88,18 @@ impl Record {
             card: u64_at(slot, OFF_CARD),
             term: u64_at(slot, OFF_TERM),
             flags: slot[OFF_FLAGS],
+            mcc: u16::from_le_bytes([slot[OFF_MCC], slot[OFF_MCC + 1]]),
+            channel: slot[OFF_CHANNEL],
+            country: u16::from_le_bytes([slot[OFF_COUNTRY], slot[OFF_COUNTRY + 1]]),
+            lat: f32_at(slot, OFF_LAT),
+            lon: f32_at(slot, OFF_LON),
         }
+    }
+
+    /// Whether the input said the card was present (false when it did not say).
+    #[must_use]
+    pub fn card_present(&self) -> Option<bool> {
+        (self.flags & FLAG_CARD_PRESENT_KNOWN != 0).then_some(self.flags & FLAG_CARD_PRESENT != 0)
     }
 
     /// Whether this is a label record.
@@ -99,7 +129,16 @@ impl Record {
         slot[OFF_CARD..OFF_CARD + 8].copy_from_slice(&self.card.to_le_bytes());
         slot[OFF_TERM..OFF_TERM + 8].copy_from_slice(&self.term.to_le_bytes());
         slot[OFF_FLAGS] = self.flags;
+        slot[OFF_MCC..OFF_MCC + 2].copy_from_slice(&self.mcc.to_le_bytes());
+        slot[OFF_CHANNEL] = self.channel;
+        slot[OFF_COUNTRY..OFF_COUNTRY + 2].copy_from_slice(&self.country.to_le_bytes());
+        slot[OFF_LAT..OFF_LAT + 4].copy_from_slice(&self.lat.to_le_bytes());
+        slot[OFF_LON..OFF_LON + 4].copy_from_slice(&self.lon.to_le_bytes());
     }
+}
+
+fn f32_at(slot: &[u8], off: usize) -> f32 {
+    f32::from_le_bytes([slot[off], slot[off + 1], slot[off + 2], slot[off + 3]])
 }
 
 fn f64_at(slot: &[u8], off: usize) -> f64 {
@@ -165,6 +204,7 @@ mod tests {
             card: 0x1234_5678_9abc_def0,
             term: 7,
             flags: FLAG_LABEL | FLAG_FRAUD,
+            ..Default::default()
         };
         let mut slot = [0u8; RECORD_SIZE];
         r.write(&mut slot);
@@ -185,6 +225,7 @@ mod tests {
             card: 1,
             term: 1,
             flags: 0,
+            ..Default::default()
         };
         assert!(!r.is_valid());
         r.amount = -1.0;

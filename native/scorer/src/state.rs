@@ -4,13 +4,25 @@ use rustc_hash::FxHashMap;
 
 use crate::windows::{self, CARD_DAYS, CardWindow, EMPTY, WIDTHS};
 
-/// A card's state: daily buckets and the time of its previous transaction. 200 bytes.
+/// A card's state: daily buckets, the time of its previous transaction, its previous card-present transaction
+/// (time, place, country) and today's count of small amounts. 224 bytes.
 #[derive(Clone, Debug)]
 pub struct CardState {
     /// Daily count and amount buckets.
     pub window: CardWindow,
     /// Event time of the previous transaction in stream order, NaN before the first.
     pub prev_ts: f64,
+    /// Event time of the previous card-present transaction with a known location, NaN before the first.
+    pub present_ts: f64,
+    /// Its terminal's latitude and longitude.
+    pub present_lat: f32,
+    pub present_lon: f32,
+    /// Its country (packed), 0 unknown.
+    pub present_country: u16,
+    /// Small-amount transactions on day `small_day`.
+    pub small_count: u16,
+    /// The newest day a transaction was counted for `small_count`.
+    pub small_day: i32,
 }
 
 impl Default for CardState {
@@ -18,6 +30,12 @@ impl Default for CardState {
         Self {
             window: CardWindow::default(),
             prev_ts: f64::NAN,
+            present_ts: f64::NAN,
+            present_lat: f32::NAN,
+            present_lon: f32::NAN,
+            present_country: 0,
+            small_count: 0,
+            small_day: i32::MIN,
         }
     }
 }

@@ -205,6 +205,7 @@ fn random_stream(seed: u64, n: usize) -> Vec<Record> {
             card: 1 + rng.below(4),
             term: 100 + rng.below(3),
             flags: 0,
+            ..Default::default()
         });
     }
     out
@@ -257,6 +258,7 @@ fn calendar_features_are_utc() {
         card: 1,
         term: 1,
         flags: 0,
+        ..Default::default()
     };
     features::transaction(&mut state, &sunday, &mut row);
     assert_eq!(
@@ -476,6 +478,7 @@ fn invalid_records_labels_and_rules() {
             card: 1,
             term: 1,
             flags: 0,
+            ..Default::default()
         },
         Record {
             ts_ms: 1.5e12,
@@ -483,6 +486,7 @@ fn invalid_records_labels_and_rules() {
             card: 1,
             term: 1,
             flags: 0,
+            ..Default::default()
         },
         Record {
             ts_ms: 1.5e12,
@@ -490,6 +494,7 @@ fn invalid_records_labels_and_rules() {
             card: 1,
             term: 1,
             flags: FLAG_LABEL | FLAG_FRAUD,
+            ..Default::default()
         },
         Record {
             ts_ms: f64::INFINITY,
@@ -497,6 +502,7 @@ fn invalid_records_labels_and_rules() {
             card: 1,
             term: 1,
             flags: 0,
+            ..Default::default()
         },
     ];
     let mut out = vec![0u8; recs.len() * RESULT_SIZE];
@@ -528,6 +534,7 @@ fn velocity_rule_and_decline_threshold() {
             card: 7,
             term: 2,
             flags: 0,
+            ..Default::default()
         })
         .collect();
     let mut out = vec![0u8; recs.len() * RESULT_SIZE];

@@ -4,6 +4,10 @@ import { DAY_SECONDS } from './simulator/simulator.js';
 
 /** The CSV header line (the handbook's column order), with its newline. */
 export const CSV_HEADER_LINE = `${CSV_COLUMNS.join(',')}\n`;
+/** The extra columns the generator writes after the handbook's with `scenarios: 'all'`. */
+export const CSV_EXTRA_COLUMNS = ['MCC', 'CHANNEL', 'CARD_PRESENT', 'COUNTRY', 'LAT', 'LON'] as const;
+/** The header line with the extra columns. */
+export const CSV_HEADER_LINE_EXTENDED = `${[...CSV_COLUMNS, ...CSV_EXTRA_COLUMNS].join(',')}\n`;
 
 let clock: string[] | undefined;
 
@@ -19,8 +23,11 @@ function clockTable(): string[] {
   return table;
 }
 
-/** Formats rows `from .. to - 1` of a day as CSV interchange lines (each ending in `\n`). */
-export function formatDayRows(batch: DayBatch, from: number, to: number): string {
+/**
+ * Formats rows `from .. to - 1` of a day as CSV interchange lines (each ending in `\n`); with `terminalCsv` (the
+ * population's per-terminal suffixes) each line also gets the extra columns.
+ */
+export function formatDayRows(batch: DayBatch, from: number, to: number, terminalCsv?: readonly string[]): string {
   const table = clockTable();
   const date = `${formatCsvDateTime(batch.dayStartMs).slice(0, 10)} `;
   const daySeconds = batch.day * DAY_SECONDS;
@@ -30,7 +37,8 @@ export function formatDayRows(batch: DayBatch, from: number, to: number): string
     const t = batch.timeSec[i]!;
     out +=
       `${batch.firstId + i},${date}${table[t]},${batch.customer[i]},${batch.terminal[i]},` +
-      `${batch.amount[i]!.toFixed(2)},${daySeconds + t},${day},${batch.fraud[i]},${batch.scenario[i]}\n`;
+      `${batch.amount[i]!.toFixed(2)},${daySeconds + t},${day},${batch.fraud[i]},${batch.scenario[i]}` +
+      `${terminalCsv === undefined ? '' : terminalCsv[batch.terminal[i]!]}\n`;
   }
   return out;
 }

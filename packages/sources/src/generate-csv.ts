@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { CSV_HEADER_LINE, formatDayRows } from './csv-format.js';
+import { CSV_HEADER_LINE, CSV_HEADER_LINE_EXTENDED, formatDayRows } from './csv-format.js';
 import { nonEmptyString, SourceOptionsRangeError } from './errors.js';
 import type { SimulatorOptions } from './simulator/options.js';
 import { Simulator } from './simulator/simulator.js';
@@ -21,7 +21,7 @@ const ROWS_PER_CHUNK = 8192;
 
 /**
  * Simulates `options.days` days and writes them to `outPath` in the CSV interchange format (the handbook's columns,
- * amounts with 2 decimals), streaming day by day with write-stream backpressure: memory stays at one day.
+ * amounts with 2 decimals, then with `scenarios: 'all'` MCC, CHANNEL, CARD_PRESENT, COUNTRY, LAT, LON), streaming day by day with write-stream backpressure: memory stays at one day.
  * Deterministic: the same options give byte-identical files.
  */
 export async function generateCsv(options: GenerateCsvOptions, outPath: string): Promise<GenerateCsvResult> {
@@ -32,11 +32,13 @@ export async function generateCsv(options: GenerateCsvOptions, outPath: string):
   let rows = 0;
   let frauds = 0;
   try {
-    await write(out, CSV_HEADER_LINE);
+    const extended = sim.options.scenarios === 'all';
+    const terminalCsv = extended ? sim.population.terminalCsv : undefined;
+    await write(out, extended ? CSV_HEADER_LINE_EXTENDED : CSV_HEADER_LINE);
     for (let batch = sim.nextDay(); batch !== undefined; batch = sim.nextDay()) {
       for (let i = 0; i < batch.count; i++) frauds += batch.fraud[i]!;
       for (let from = 0; from < batch.count; from += ROWS_PER_CHUNK) {
-        await write(out, formatDayRows(batch, from, Math.min(batch.count, from + ROWS_PER_CHUNK)));
+        await write(out, formatDayRows(batch, from, Math.min(batch.count, from + ROWS_PER_CHUNK), terminalCsv));
       }
       rows += batch.count;
     }

@@ -5,6 +5,7 @@ export * from './simulator/options.js';
 export * from './simulator/population.js';
 export * from './simulator/day-batch.js';
 export * from './simulator/fraud-scenarios.js';
+export * from './simulator/extra-scenarios.js';
 export * from './simulator/simulator.js';
 export * from './csv-format.js';
 export * from './generate-csv.js';

@@ -75,6 +75,11 @@ export class LiveGenerator extends PacedSource {
     const pop = this.simulator.population;
     const cardKeys = pop.cardKeys;
     const termKeys = pop.terminalKeys;
+    const extended = this.simulator.options.scenarios === 'all';
+    const termWord = pop.terminalWord;
+    const termCountry = pop.terminalCountry;
+    const termLat = pop.terminalLat;
+    const termLon = pop.terminalLon;
     const queue = this.queue;
     const labels = this.labels;
     const delayMs = this.delayMs;
@@ -120,12 +125,21 @@ export class LiveGenerator extends PacedSource {
         u32[b4 + 9] = cardKeys[c + 1]!;
         u32[b4 + 10] = termKeys[t]!;
         u32[b4 + 11] = termKeys[t + 1]!;
-        // mcc, channel and flags (bytes 48..51) unknown; country unknown; currency EUR; no location.
-        u32[b4 + 12] = 0;
-        u16[slot * 32 + 26] = 0;
+        // mcc, channel and card-present flags (bytes 48..51), country, currency EUR, terminal location; all unknown
+        // with the handbook-only scenarios (whose data has no such fields).
+        if (extended) {
+          const term = terminal[i]!;
+          u32[b4 + 12] = termWord[term]!;
+          u16[slot * 32 + 26] = termCountry[term]!;
+          f32[b4 + 14] = termLat[term]!;
+          f32[b4 + 15] = termLon[term]!;
+        } else {
+          u32[b4 + 12] = 0;
+          u16[slot * 32 + 26] = 0;
+          f32[b4 + 14] = Number.NaN;
+          f32[b4 + 15] = Number.NaN;
+        }
         u16[slot * 32 + 27] = EUR;
-        f32[b4 + 14] = Number.NaN;
-        f32[b4 + 15] = Number.NaN;
         if (labels) {
           queue.push(seq0 + s, ts, cardKeys[c]!, cardKeys[c + 1]!, termKeys[t]!, termKeys[t + 1]!, fraud[i]!);
         }

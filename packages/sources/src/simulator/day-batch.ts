@@ -22,8 +22,10 @@ export class DayBatch {
   amount: Float64Array;
   /** TX_FRAUD, 0 or 1. */
   fraud: Uint8Array;
-  /** TX_FRAUD_SCENARIO, 0..3. */
+  /** TX_FRAUD_SCENARIO, 0..6. */
   scenario: Uint8Array;
+  /** Scenario of a transaction inserted by an extra fraud pattern (4..6), 0 for the customer's own transactions. */
+  inserted: Uint8Array;
   /** Terminals that became compromised this day (scenario 2), `newTerminalCount` of them. */
   readonly newTerminals = new Uint32Array(2);
   newTerminalCount = 0;
@@ -38,6 +40,7 @@ export class DayBatch {
     this.amount = new Float64Array(capacity);
     this.fraud = new Uint8Array(capacity);
     this.scenario = new Uint8Array(capacity);
+    this.inserted = new Uint8Array(capacity);
   }
 
   /** Grows the arrays (doubling) so they hold at least `n` transactions; contents are not kept. */
@@ -51,5 +54,6 @@ export class DayBatch {
     this.amount = new Float64Array(cap);
     this.fraud = new Uint8Array(cap);
     this.scenario = new Uint8Array(cap);
+    this.inserted = new Uint8Array(cap);
   }
 }

@@ -32,6 +32,7 @@ export class FraudScenarios {
 
   constructor(customers: number, terminals: number, seed: number) {
     this.rng = new Prng(seed, Stream.fraud);
+    // Foreign terminals (impossible travel) come after the home ones and are never compromised here.
     this.terminalUntil = new Int32Array(terminals);
     this.customerUntil = new Int32Array(customers);
   }
@@ -52,11 +53,17 @@ export class FraudScenarios {
       const c = batch.newCustomers[i]!;
       this.customerUntil[c] = Math.max(this.customerUntil[c]!, d + SCENARIO3_DAYS);
     }
-    const { amount, fraud, scenario, terminal, customer } = batch;
+    const { amount, fraud, scenario, terminal, customer, inserted } = batch;
     const terminalUntil = this.terminalUntil;
     const customerUntil = this.customerUntil;
     // A compromise drawn on day d stores until = d + N: it covers days d .. d + N - 1 (until > day); 0 is never.
     for (let i = 0; i < batch.count; i++) {
+      if (inserted[i] !== 0) {
+        // A transaction inserted by an extra pattern is that pattern's fraud.
+        fraud[i] = 1;
+        scenario[i] = inserted[i]!;
+        continue;
+      }
       let f = 0;
       let s = 0;
       if (amount[i]! > SCENARIO1_AMOUNT) {

@@ -14,6 +14,12 @@ export interface SimulatorOptions {
   seed?: number;
   /** Radius (on the 100 x 100 map) within which a customer uses terminals, default 5. */
   radius?: number;
+  /**
+   * Fraud scenarios: `all` (default) = the handbook's three plus card testing (4), impossible travel (5) and account
+   * takeover (6), and the extra fields (MCC, channel, card present, country, location) in the CSV;
+   * `handbook` = the handbook's three only and its nine CSV columns (the original simulator, byte for byte).
+   */
+  scenarios?: 'all' | 'handbook';
 }
 
 /** {@link SimulatorOptions} with every default filled in and checked. */
@@ -26,6 +32,7 @@ export interface ResolvedSimulatorOptions {
   readonly startMs: number;
   readonly seed: number;
   readonly radius: number;
+  readonly scenarios: 'all' | 'handbook';
 }
 
 /** The handbook's defaults. */
@@ -36,6 +43,7 @@ export const SIMULATOR_DEFAULTS = {
   start: '2018-04-01',
   seed: 0,
   radius: 5,
+  scenarios: 'all',
 } as const;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -72,5 +80,9 @@ export function resolveSimulatorOptions(
   }
   const seed = integerInRange(options.seed ?? SIMULATOR_DEFAULTS.seed, `${prefix}.seed`, -(2 ** 53 - 1), 2 ** 53 - 1);
   const radius = numberInRange(options.radius ?? SIMULATOR_DEFAULTS.radius, `${prefix}.radius`, 0.01, 150);
-  return { customers, terminals, days, start, startMs, seed, radius };
+  const scenarios = options.scenarios ?? SIMULATOR_DEFAULTS.scenarios;
+  if (scenarios !== 'all' && scenarios !== 'handbook') {
+    throw new SourceOptionsRangeError(`${prefix}.scenarios must be 'all' or 'handbook'`);
+  }
+  return { customers, terminals, days, start, startMs, seed, radius, scenarios };
 }

@@ -1,10 +1,39 @@
-import { hashKeyInto } from '@fraudstream/schema';
+import { Flag, hashKeyInto, packCountry } from '@fraudstream/schema';
 import { Prng } from './prng.js';
 
 /** PRNG stream numbers, so that each part of the simulation draws from its own independent sequence. */
-export const Stream = { customers: 1, terminals: 2, transactions: 3, fraud: 4 } as const;
+export const Stream = { customers: 1, terminals: 2, transactions: 3, fraud: 4, merchants: 5, extra: 6 } as const;
 
 const MAP_SIZE = 100;
+
+/** Country and south-west corner of the map (the 100 x 100 map is a 100 km square there). */
+const HOME_COUNTRY = 'BE';
+const HOME_LAT = 50.4;
+const HOME_LON = 3.9;
+const KM = 1;
+const KM_PER_DEG_LAT = 111.2;
+const KM_PER_DEG_LON = 111.2 * Math.cos((50.85 * Math.PI) / 180);
+/** Merchant categories by channel (ISO 18245). */
+const POS_MCC = [5411, 5812, 5541, 5311, 5912, 5651, 5814, 4111, 5999] as const;
+const ONLINE_MCC = [5999, 5311, 5815, 5732, 4829, 5944, 5651] as const;
+const ATM_MCC = [6011] as const;
+/** Categories account-takeover fraud goes for: electronics, money transfer, jewellery, digital goods. */
+export const RISKY_MCC: readonly number[] = [5732, 4829, 5944, 5815];
+const CHANNELS = ['', 'POS', 'ONLINE', 'ATM'] as const;
+/** Foreign places of the impossible-travel scenario: country, latitude, longitude. */
+const FOREIGN: readonly (readonly [string, number, number])[] = [
+  ['US', 40.7, -74.0],
+  ['BR', -23.5, -46.6],
+  ['TH', 13.7, 100.5],
+  ['NG', 6.5, 3.4],
+  ['RU', 55.8, 37.6],
+  ['ES', 40.4, -3.7],
+  ['IT', 41.9, 12.5],
+  ['TR', 41.0, 29.0],
+  ['AE', 25.2, 55.3],
+  ['MX', 19.4, -99.1],
+];
+const FOREIGN_CODE = (packed: number): string => String.fromCharCode(packed & 0xff, packed >> 8);
 
 /**
  * Customer and terminal profiles as structure-of-arrays, with each customer's available terminals (those strictly
@@ -26,8 +55,25 @@ export class Population {
   readonly available: Uint32Array;
   /** Card keys, two words per customer (low word first), of `hashKeyInto(String(customer))`. */
   readonly cardKeys: Uint32Array;
-  /** Terminal keys, two words per terminal. */
+  /** Terminal keys, two words per terminal (home terminals, then foreign ones). */
   readonly terminalKeys: Uint32Array;
+  /** Foreign terminals (ids `terminals .. terminals + foreign - 1`), used only by the impossible-travel scenario. */
+  readonly foreign: number;
+  /** Per terminal (home and foreign): merchant category code. */
+  readonly terminalMcc: Uint16Array;
+  /** Per terminal: channel code (1 POS, 2 ONLINE, 3 ATM). */
+  readonly terminalChannel: Uint8Array;
+  /** Per terminal: ISO country, packed as in the record (`packCountry`). */
+  readonly terminalCountry: Uint16Array;
+  readonly terminalLat: Float32Array;
+  readonly terminalLon: Float32Array;
+  /** Per terminal: record word 12 (mcc | channel << 16 | card-present flags << 24), for the live generator. */
+  readonly terminalWord: Uint32Array;
+  /** Per terminal: the CSV suffix `,MCC,CHANNEL,CARD_PRESENT,COUNTRY,LAT,LON`. */
+  readonly terminalCsv: string[];
+  /** Home terminals of the ONLINE channel, and those of them with a high-risk category. */
+  readonly onlineTerminals: Uint32Array;
+  readonly riskyOnlineTerminals: Uint32Array;
 
   constructor(customers: number, terminals: number, seed: number, radius: number) {
     this.customers = customers;
@@ -58,8 +104,64 @@ export class Population {
     this.available = list;
     this.cardKeys = new Uint32Array(customers * 2);
     for (let c = 0; c < customers; c++) hashKeyInto(String(c), this.cardKeys, c * 2);
-    this.terminalKeys = new Uint32Array(terminals * 2);
-    for (let t = 0; t < terminals; t++) hashKeyInto(String(t), this.terminalKeys, t * 2);
+    this.foreign = Math.max(1, Math.ceil(terminals / 50));
+    const total = terminals + this.foreign;
+    this.terminalKeys = new Uint32Array(total * 2);
+    for (let t = 0; t < total; t++) hashKeyInto(String(t), this.terminalKeys, t * 2);
+    this.terminalMcc = new Uint16Array(total);
+    this.terminalChannel = new Uint8Array(total);
+    this.terminalCountry = new Uint16Array(total);
+    this.terminalLat = new Float32Array(total);
+    this.terminalLon = new Float32Array(total);
+    this.terminalWord = new Uint32Array(total);
+    this.terminalCsv = new Array<string>(total);
+    // Merchant attributes draw from their own stream, so the handbook's draws above are unchanged.
+    const mr = new Prng(seed, Stream.merchants);
+    const online: number[] = [];
+    const risky: number[] = [];
+    const home = packCountry(HOME_COUNTRY);
+    for (let t = 0; t < total; t++) {
+      let ch: number;
+      let mcc: number;
+      let country = home;
+      let lat: number;
+      let lon: number;
+      if (t < terminals) {
+        const u = mr.random();
+        ch = u < 0.8 ? 1 : u < 0.92 ? 2 : 3;
+        const list = ch === 1 ? POS_MCC : ch === 2 ? ONLINE_MCC : ATM_MCC;
+        mcc = list[mr.int(list.length)]!;
+        // The 100 x 100 map is a 100 km square: 1 unit = 1 km.
+        lat = HOME_LAT + (this.terminalY[t]! * KM) / KM_PER_DEG_LAT;
+        lon = HOME_LON + (this.terminalX[t]! * KM) / KM_PER_DEG_LON;
+        if (ch === 2) {
+          online.push(t);
+          if (RISKY_MCC.includes(mcc)) risky.push(t);
+        }
+      } else {
+        ch = 1;
+        mcc = POS_MCC[mr.int(POS_MCC.length)]!;
+        const city = FOREIGN[mr.int(FOREIGN.length)]!;
+        country = packCountry(city[0]);
+        lat = city[1] + mr.uniform(-0.2, 0.2);
+        lon = city[2] + mr.uniform(-0.2, 0.2);
+      }
+      const present = ch !== 2;
+      this.terminalMcc[t] = mcc;
+      this.terminalChannel[t] = ch;
+      this.terminalCountry[t] = country;
+      this.terminalLat[t] = lat;
+      this.terminalLon[t] = lon;
+      const flags = Flag.CardPresentKnown | (present ? Flag.CardPresent : 0);
+      this.terminalWord[t] = (mcc | (ch << 16) | (flags << 24)) >>> 0;
+      const f32Lat = this.terminalLat[t]!;
+      const f32Lon = this.terminalLon[t]!;
+      this.terminalCsv[t] =
+        `,${mcc},${CHANNELS[ch]},${present ? 1 : 0},${t < terminals ? HOME_COUNTRY : FOREIGN_CODE(country)},` +
+        `${f32Lat.toFixed(4)},${f32Lon.toFixed(4)}`;
+    }
+    this.onlineTerminals = Uint32Array.from(online);
+    this.riskyOnlineTerminals = Uint32Array.from(risky.length > 0 ? risky : online);
   }
 
   /** Number of terminals customer `c` can use. */

@@ -1,4 +1,5 @@
 import { DayBatch } from './day-batch.js';
+import { ExtraScenarios } from './extra-scenarios.js';
 import { FraudScenarios } from './fraud-scenarios.js';
 import { resolveSimulatorOptions, type ResolvedSimulatorOptions, type SimulatorOptions } from './options.js';
 import { Population, Stream } from './population.js';
@@ -17,7 +18,8 @@ const TIME_STD = 20000;
  * Per day and customer: nb_tx ~ Poisson(mean_nb_tx_per_day); each draws time_in_day = round(N(43200, 20000)) and is
  * kept only inside (0, 86400); amount ~ N(mean_amount, mean_amount / 2), redrawn as U(0, 2 * mean_amount) when
  * negative, rounded to cents; a terminal uniformly among those within the radius (none -> no transaction).
- * Then the day is sorted by time (stable, by customer) and the fraud scenarios are applied.
+ * With `scenarios: 'all'`, the extra fraud patterns (see {@link ExtraScenarios}) insert their transactions; then the
+ * day is sorted by time (stable, by customer) and the fraud scenarios are applied.
  */
 export class Simulator {
   readonly options: ResolvedSimulatorOptions;
@@ -26,6 +28,7 @@ export class Simulator {
   readonly startMs: number;
   private readonly rng: Prng;
   private readonly fraud: FraudScenarios;
+  private readonly extra: ExtraScenarios | undefined;
   private readonly batch = new DayBatch(4096);
   private readonly scratch = new DayBatch(4096);
   private readonly counts = new Uint32Array(DAY_SECONDS + 1);
@@ -44,6 +47,7 @@ export class Simulator {
     }
     this.rng = new Prng(seed, Stream.transactions);
     this.fraud = new FraudScenarios(customers, terminals, seed);
+    this.extra = this.options.scenarios === 'all' ? new ExtraScenarios(this.population, seed) : undefined;
   }
 
   /** Index of the next day {@link nextDay} will generate. */
@@ -86,9 +90,11 @@ export class Simulator {
         s.customer[n] = c;
         s.terminal[n] = pop.available[first + rng.int(avail)]!;
         s.amount[n] = amount;
+        s.inserted[n] = 0;
         n++;
       }
     }
+    if (this.extra !== undefined) n = this.extra.insert(s, n, day, growScratch);
     // Counting sort by second of the day: stable (keeps customer order within a second) and O(n + 86400).
     const b = this.batch;
     b.reserve(n);
@@ -102,6 +108,7 @@ export class Simulator {
       b.customer[at] = s.customer[i]!;
       b.terminal[at] = s.terminal[i]!;
       b.amount[at] = s.amount[i]!;
+      b.inserted[at] = s.inserted[i]!;
     }
     b.day = day;
     b.dayStartMs = this.startMs + day * DAY_SECONDS * 1000;
@@ -118,9 +125,11 @@ function growScratch(s: DayBatch, n: number): void {
   const customer = s.customer;
   const terminal = s.terminal;
   const amount = s.amount;
+  const inserted = s.inserted;
   s.reserve(n * 2);
   s.timeSec.set(time.subarray(0, n));
   s.customer.set(customer.subarray(0, n));
   s.terminal.set(terminal.subarray(0, n));
   s.amount.set(amount.subarray(0, n));
+  s.inserted.set(inserted.subarray(0, n));
 }

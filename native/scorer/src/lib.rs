@@ -87,6 +87,8 @@ pub struct TrainOptions {
     pub min_child_weight: Option<f64>,
     /// Seed (default 0).
     pub seed: Option<u32>,
+    /// Histogram bins per feature, 2..=4096 (default 256).
+    pub bins: Option<u32>,
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -355,6 +357,12 @@ pub fn train_gbdt(
         p.learning_rate = o.learning_rate.map_or(p.learning_rate, |v| v as f32);
         p.min_child_weight = o.min_child_weight.map_or(p.min_child_weight, |v| v as f32);
         p.seed = o.seed.map_or(p.seed, u64::from);
+        if let Some(b) = o.bins {
+            if !(2..=4096).contains(&b) {
+                return Err(invalid(format!("bins must be from 2 to 4096, got {b}")));
+            }
+            p.bins = b as u16;
+        }
     }
     let trained = train::train(
         f32_slice(fp, flen),

@@ -20,6 +20,8 @@ pub struct TrainParams {
     pub min_child_weight: f32,
     /// Seed (the trainer uses no sampling, so runs are deterministic anyway).
     pub seed: u64,
+    /// Histogram bins per feature (quantile cut points; XGBoost's `max_bin`).
+    pub bins: u16,
 }
 
 impl Default for TrainParams {
@@ -30,6 +32,7 @@ impl Default for TrainParams {
             learning_rate: 0.1,
             min_child_weight: 1.0,
             seed: 0,
+            bins: 256,
         }
     }
 }
@@ -154,7 +157,7 @@ pub fn train(
         .set_min_leaf_weight(p.min_child_weight)
         .set_l2(1.0)
         .set_gamma(0.0)
-        .set_nbins(256)
+        .set_nbins(p.bins)
         .set_base_score((mean / (1.0 - mean)).ln())
         .set_initialize_base_score(false)
         .set_create_missing_branch(false)

@@ -53,6 +53,8 @@ export interface BacktestOptions {
   /** Cards per day for card precision@k (default 100). */
   topK?: number;
   seed?: number;
+  /** Features hidden from training (set to NaN in the training rows), for ablation: the model cannot use them. */
+  dropFeatures?: string[];
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -321,6 +323,16 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
   const seed = o.seed ?? 0;
   const topK = o.topK ?? 100;
   const p = await prepare(o.data, o.delayDays);
+  if (o.dropFeatures !== undefined && o.dropFeatures.length > 0) {
+    const names = featureNames();
+    const cols = o.dropFeatures.map((f) => {
+      const c = names.indexOf(f);
+      if (c < 0) throw new Error(`dropFeatures: '${f}' is not a Fraudstream feature`);
+      return c;
+    });
+    // Only the copy used for training is masked; scoring goes through the scorer, whose model never splits on them.
+    for (let r = 0; r < p.data.txCount; r++) for (const c of cols) p.features[r * p.width + c] = Number.NaN;
+  }
   const trainStartDay = Math.floor(o.trainStartMs / DAY_MS);
   const testStartMs = o.trainStartMs + (o.trainDays + o.delayDays) * DAY_MS;
   const testStartDay = Math.floor(testStartMs / DAY_MS);

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { date, num, parse, required } from '../args.js';
+import { featureNames } from '@fraudstream/scorer';
+import { date, num, parse, required, UsageError } from '../args.js';
 import { backtest, paramText, scoresCsv, type GbdtParams } from '../backtest.js';
 import { prCurveSvg } from '../metrics.js';
 
@@ -22,6 +23,7 @@ Options:
   --trees N --max-depth N --learning-rate X --min-child-weight X --bins N
                        fixed hyper-parameters (any given: the rest default to 100, 6, 0.1, 1, 256; none:
                        the validated choice from the grid)
+  --drop-features A,B  hide these features from training (ablation)
   --folds N            prequential validation folds (default 2)
   --scores FILE        write TRANSACTION_ID,score,decision,reasons for every test transaction
   --report FILE        write the metrics, per-scenario metrics and PR curve as JSON, and the curve as FILE.svg
@@ -42,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     'min-child-weight': { type: 'string' },
     bins: { type: 'string' },
     folds: { type: 'string' },
+    'drop-features': { type: 'string' },
     scores: { type: 'string' },
     report: { type: 'string' },
     seed: { type: 'string' },
@@ -74,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(modelPath === undefined ? {} : { modelJson: await readFile(modelPath, 'utf8') }),
     ...(params === undefined ? {} : { params }),
     folds: num(a.folds, 'folds', 1, 10, 2),
+    ...(typeof a['drop-features'] === 'string' ? { dropFeatures: dropList(a['drop-features']) } : {}),
     seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
     log: (line) => process.stdout.write(`${line}\n`),
   });
@@ -107,4 +111,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   out.write(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   return 0;
+}
+
+function dropList(v: string): string[] {
+  const names = featureNames();
+  const list = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const f of list) if (!names.includes(f)) throw new UsageError(`--drop-features: '${f}' is not a feature (see FEATURES.md)`);
+  return list;
 }

@@ -14,6 +14,10 @@ export interface TrainOptions {
   trees: number;
   maxDepth: number;
   learningRate: number;
+  /** Minimum hessian sum per child (default 1). */
+  minChildWeight?: number;
+  /** Histogram bins per feature (default 256). */
+  bins?: number;
   seed: number;
 }
 
@@ -57,6 +61,8 @@ export async function trainFromCsv(o: TrainOptions): Promise<TrainResult> {
     trees: o.trees,
     maxDepth: o.maxDepth,
     learningRate: o.learningRate,
+    ...(o.minChildWeight === undefined ? {} : { minChildWeight: o.minChildWeight }),
+    ...(o.bins === undefined ? {} : { bins: o.bins }),
     seed: o.seed,
   });
   return {

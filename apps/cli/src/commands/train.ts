@@ -18,6 +18,8 @@ Options:
   --trees N                boosting rounds (default 100)
   --max-depth N            tree depth (default 6)
   --learning-rate X        shrinkage (default 0.1)
+  --min-child-weight X     minimum hessian sum per child (default 1)
+  --bins N                 histogram bins per feature (default 256)
   --seed N                 random seed (default 0)
 `;
 
@@ -31,6 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     trees: { type: 'string' },
     'max-depth': { type: 'string' },
     'learning-rate': { type: 'string' },
+    'min-child-weight': { type: 'string' },
+    bins: { type: 'string' },
     seed: { type: 'string' },
   });
   if (a.help === true) {
@@ -50,6 +54,8 @@ export async function run(argv: string[]): Promise<number> {
     trees: num(a.trees, 'trees', 1, 5000, 100),
     maxDepth: num(a['max-depth'], 'max-depth', 1, 16, 6),
     learningRate: num(a['learning-rate'], 'learning-rate', 0.001, 1, 0.1, false),
+    minChildWeight: num(a['min-child-weight'], 'min-child-weight', 0, 1000, 1, false),
+    bins: num(a.bins, 'bins', 2, 4096, 256),
     seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
   });
   await writeFile(out, r.modelJson);

@@ -62,7 +62,7 @@ export class ExtraScenarios {
         let t = rng.uniform(1, DAY_SECONDS - 7200);
         const tests = 3 + rng.int(4);
         for (let j = 0; j < tests; j++) {
-          push(t, c, online[rng.int(online.length)]!, rng.uniform(0.5, 3), SCENARIO_CARD_TESTING);
+          push(t, c, online[rng.int(online.length)]!, rng.uniform(0.5, 2.99), SCENARIO_CARD_TESTING);
           t += rng.uniform(30, 300);
         }
         t += rng.uniform(120, 3600);

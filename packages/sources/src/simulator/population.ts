@@ -150,8 +150,9 @@ export class Population {
       this.terminalMcc[t] = mcc;
       this.terminalChannel[t] = ch;
       this.terminalCountry[t] = country;
-      this.terminalLat[t] = lat;
-      this.terminalLon[t] = lon;
+      // 4 decimals (~10 m), so the CSV's 4-decimal text reads back to the same f32 the live generator writes.
+      this.terminalLat[t] = Math.round(lat * 1e4) / 1e4;
+      this.terminalLon[t] = Math.round(lon * 1e4) / 1e4;
       const flags = Flag.CardPresentKnown | (present ? Flag.CardPresent : 0);
       this.terminalWord[t] = (mcc | (ch << 16) | (flags << 24)) >>> 0;
       const f32Lat = this.terminalLat[t]!;

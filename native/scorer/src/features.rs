@@ -1,7 +1,9 @@
 //! The feature vector: names, indices and the stateful computation (see `FEATURES.md`).
 
 use crate::record::Record;
-use crate::state::State;
+use std::cmp::Ordering;
+
+use crate::state::{CardState, State};
 use crate::windows::{MS_PER_DAY, day_of};
 
 /// Number of features.
@@ -144,23 +146,44 @@ pub fn transaction(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES])
         (rec.amount / (prev_sum / f64::from(prev_count))) as f32
     };
 
+    card_extras(card, rec, day, out);
+
+    let term = state.terms.transaction(rec.term, day);
+    for w in 0..3 {
+        out[TERM_TX_COUNT_1D + w] = term.count[w] as f32;
+        out[TERM_RISK_1D + w] = term.risk[w];
+    }
+}
+
+/// Features 19-25: merchant fields, today's small amounts, travel since the previous card-present transaction.
+fn card_extras(card: &mut CardState, rec: &Record, day: i32, out: &mut [f32; N_FEATURES]) {
     // Merchant fields, NaN when the input did not give them.
-    out[CHANNEL] = if rec.channel == 0 { f32::NAN } else { f32::from(rec.channel) };
+    out[CHANNEL] = if rec.channel == 0 {
+        f32::NAN
+    } else {
+        f32::from(rec.channel)
+    };
     let present = rec.card_present();
     out[CARD_PRESENT] = present.map_or(f32::NAN, |p| f32::from(u8::from(p)));
-    out[MCC] = if rec.mcc == 0 { f32::NAN } else { f32::from(rec.mcc) };
+    out[MCC] = if rec.mcc == 0 {
+        f32::NAN
+    } else {
+        f32::from(rec.mcc)
+    };
     // Small amounts today (card testing), this one included; an event older than the counted day sees only itself.
     let small = u16::from(rec.amount < SMALL_AMOUNT);
-    if day == card.small_day {
-        card.small_count = card.small_count.saturating_add(small);
-        out[SMALL_COUNT_1D] = f32::from(card.small_count);
-    } else if day > card.small_day {
-        card.small_day = day;
-        card.small_count = small;
-        out[SMALL_COUNT_1D] = f32::from(small);
-    } else {
-        out[SMALL_COUNT_1D] = f32::from(small);
-    }
+    out[SMALL_COUNT_1D] = match day.cmp(&card.small_day) {
+        Ordering::Equal => {
+            card.small_count = card.small_count.saturating_add(small);
+            f32::from(card.small_count)
+        }
+        Ordering::Greater => {
+            card.small_day = day;
+            card.small_count = small;
+            f32::from(small)
+        }
+        Ordering::Less => f32::from(small),
+    };
     // Travel since the previous card-present transaction with a location (impossible travel).
     out[KM_FROM_PREV] = f32::NAN;
     out[KMH_FROM_PREV] = f32::NAN;
@@ -173,7 +196,9 @@ pub fn transaction(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES])
                 f64::from(rec.lat),
                 f64::from(rec.lon),
             );
-            let secs = ((rec.ts_ms - card.present_ts) / 1000.0).abs().max(MIN_TRAVEL_SECS);
+            let secs = ((rec.ts_ms - card.present_ts) / 1000.0)
+                .abs()
+                .max(MIN_TRAVEL_SECS);
             out[KM_FROM_PREV] = km as f32;
             out[KMH_FROM_PREV] = (km / (secs / 3600.0)) as f32;
             if rec.country != 0 && card.present_country != 0 {
@@ -184,11 +209,5 @@ pub fn transaction(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES])
         card.present_lat = rec.lat;
         card.present_lon = rec.lon;
         card.present_country = rec.country;
-    }
-
-    let term = state.terms.transaction(rec.term, day);
-    for w in 0..3 {
-        out[TERM_TX_COUNT_1D + w] = term.count[w] as f32;
-        out[TERM_RISK_1D + w] = term.risk[w];
     }
 }

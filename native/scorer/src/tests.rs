@@ -89,6 +89,55 @@ impl Reference {
         }
     }
 
+    /// Features 19-25 from their definitions.
+    fn extras(&mut self, rec: &Record, day: i64, f: &mut [f32; N_FEATURES]) {
+        f[19] = if rec.channel == 0 {
+            f32::NAN
+        } else {
+            f32::from(rec.channel)
+        };
+        f[20] = match rec.flags & 0b1100 {
+            0b1100 => 1.0,
+            0b1000 => 0.0,
+            _ => f32::NAN,
+        };
+        f[21] = if rec.mcc == 0 {
+            f32::NAN
+        } else {
+            f32::from(rec.mcc)
+        };
+        // Small amounts: the newest day counted so far; an older event sees only itself.
+        let smalls = self.card_small.entry(rec.card).or_default();
+        let newest_small = smalls.iter().map(|(d, _)| *d).max();
+        let small = rec.amount < 5.0;
+        smalls.push((day, small));
+        f[22] = if newest_small.is_some_and(|n| day < n) {
+            f32::from(u8::from(small))
+        } else {
+            smalls.iter().filter(|(d, s)| *d == day && *s).count() as f32
+        };
+        f[23] = f32::NAN;
+        f[24] = f32::NAN;
+        f[25] = f32::NAN;
+        if rec.flags & 0b1100 == 0b1100 && rec.lat.is_finite() && rec.lon.is_finite() {
+            let seen = self.card_present.entry(rec.card).or_default();
+            if let Some(&(pt, plat, plon, pc)) = seen.last() {
+                let km = features::haversine_km(
+                    f64::from(plat),
+                    f64::from(plon),
+                    f64::from(rec.lat),
+                    f64::from(rec.lon),
+                );
+                f[23] = km as f32;
+                f[24] = (km * 3600.0 / ((rec.ts_ms - pt).abs() / 1000.0).max(60.0)) as f32;
+                if pc != 0 && rec.country != 0 {
+                    f[25] = if pc == rec.country { 0.0 } else { 1.0 };
+                }
+            }
+            seen.push((rec.ts_ms, rec.lat, rec.lon, rec.country));
+        }
+    }
+
     fn transaction(&mut self, rec: &Record) -> [f32; N_FEATURES] {
         let mut f = [0f32; N_FEATURES];
         let ts = rec.ts_ms as i64;
@@ -139,43 +188,7 @@ impl Reference {
             (rec.amount / (ps / pc as f64)) as f32
         };
 
-        f[19] = if rec.channel == 0 { f32::NAN } else { f32::from(rec.channel) };
-        f[20] = match rec.flags & 12 {
-            12 => 1.0,
-            8 => 0.0,
-            _ => f32::NAN,
-        };
-        f[21] = if rec.mcc == 0 { f32::NAN } else { f32::from(rec.mcc) };
-        // Small amounts: the newest day counted so far; an older event sees only itself.
-        let smalls = self.card_small.entry(rec.card).or_default();
-        let newest_small = smalls.iter().map(|(d, _)| *d).max();
-        let small = rec.amount < 5.0;
-        smalls.push((day, small));
-        f[22] = if newest_small.is_some_and(|n| day < n) {
-            f32::from(u8::from(small))
-        } else {
-            smalls.iter().filter(|(d, s)| *d == day && *s).count() as f32
-        };
-        f[23] = f32::NAN;
-        f[24] = f32::NAN;
-        f[25] = f32::NAN;
-        if rec.flags & 12 == 12 && rec.lat.is_finite() && rec.lon.is_finite() {
-            let seen = self.card_present.entry(rec.card).or_default();
-            if let Some(&(pt, plat, plon, pc)) = seen.last() {
-                let km = features::haversine_km(
-                    f64::from(plat),
-                    f64::from(plon),
-                    f64::from(rec.lat),
-                    f64::from(rec.lon),
-                );
-                f[23] = km as f32;
-                f[24] = (km * 3600.0 / ((rec.ts_ms - pt).abs() / 1000.0).max(60.0)) as f32;
-                if pc != 0 && rec.country != 0 {
-                    f[25] = if pc == rec.country { 0.0 } else { 1.0 };
-                }
-            }
-            seen.push((rec.ts_ms, rec.lat, rec.lon, rec.country));
-        }
+        self.extras(rec, day, &mut f);
 
         let newest = self.term_newest.entry(rec.term).or_insert(day);
         *newest = (*newest).max(day);
@@ -256,8 +269,16 @@ fn random_stream(seed: u64, n: usize) -> Vec<Record> {
             mcc: [0, 5411, 6011][rng.below(3) as usize],
             channel: rng.below(4) as u8,
             country: [0, 0x4542, 0x5355][rng.below(3) as usize],
-            lat: if located { (rng.unit() * 180.0 - 90.0) as f32 } else { f32::NAN },
-            lon: if located { (rng.unit() * 360.0 - 180.0) as f32 } else { f32::NAN },
+            lat: if located {
+                (rng.unit() * 180.0 - 90.0) as f32
+            } else {
+                f32::NAN
+            },
+            lon: if located {
+                (rng.unit() * 360.0 - 180.0) as f32
+            } else {
+                f32::NAN
+            },
         });
     }
     out

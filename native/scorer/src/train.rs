@@ -20,7 +20,7 @@ pub struct TrainParams {
     pub min_child_weight: f32,
     /// Seed (the trainer uses no sampling, so runs are deterministic anyway).
     pub seed: u64,
-    /// Histogram bins per feature (quantile cut points; XGBoost's `max_bin`).
+    /// Histogram bins per feature (quantile cut points; `XGBoost`'s `max_bin`).
     pub bins: u16,
 }
 

@@ -18,7 +18,7 @@ describe('the fraudstream command', () => {
   it('prints usage and per-command help', () => {
     const top = cli(['--help']);
     expect(top.status).toBe(0);
-    for (const cmd of ['start', 'generate', 'train']) {
+    for (const cmd of ['start', 'generate', 'train', 'backtest']) {
       expect(top.stdout).toContain(cmd);
       const h = cli([cmd, '--help']);
       expect(h.status).toBe(0);

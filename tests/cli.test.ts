@@ -49,8 +49,15 @@ describe('the fraudstream command', () => {
     const text = readFileSync(a, 'utf8');
     expect(text).toBe(readFileSync(b, 'utf8'));
     expect(text.split('\n')[0]).toBe(
-      'TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO',
+      'TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO,MCC,CHANNEL,CARD_PRESENT,COUNTRY,LAT,LON',
     );
+    // --scenarios handbook: the handbook's nine columns and scenarios 1-3 only.
+    const hbPath = join(dir, 'h.csv');
+    expect(cli(['generate', '--out', hbPath, ...args, '--scenarios', 'handbook']).status).toBe(0);
+    const hb = readFileSync(hbPath, 'utf8').trimEnd().split('\n');
+    expect(hb[0]).toBe('TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO');
+    expect(new Set(hb.slice(1).map((l) => l.split(',')[8]))).toEqual(new Set(['0', '1', '2', '3']));
+    expect(cli(['generate', '--out', hbPath, '--scenarios', 'most']).status).toBe(2);
     expect(cli(['generate', '--out', b, ...args.slice(0, -1), '6']).status).toBe(0);
     expect(readFileSync(b, 'utf8')).not.toBe(text);
 

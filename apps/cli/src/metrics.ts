@@ -77,11 +77,15 @@ export function precisionRecall(
   return { ap, curve };
 }
 
-/** Keeps at most `max` points of a curve (evenly spaced by index, the first and last kept). */
+/**
+ * Keeps at most `max` points of a curve: first the points where recall rises (the corners of the PR staircase, at
+ * most one per fraud) and the last point, then, if still too many, evenly spaced ones among those.
+ */
 export function thinCurve(curve: PrPoint[], max: number): PrPoint[] {
-  if (curve.length <= max) return curve;
+  const corners = curve.filter((p, i) => i === 0 || i === curve.length - 1 || p.recall > curve[i - 1]!.recall);
+  if (corners.length <= max) return corners;
   const out: PrPoint[] = [];
-  for (let i = 0; i < max; i++) out.push(curve[Math.round((i * (curve.length - 1)) / (max - 1))]!);
+  for (let i = 0; i < max; i++) out.push(corners[Math.round((i * (corners.length - 1)) / (max - 1))]!);
   return out;
 }
 

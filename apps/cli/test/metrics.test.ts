@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatedTransactions } from '../src/backtest.js';
-import { aucRoc, cardPrecisionAtK, precisionRecall, prCurveSvg } from '../src/metrics.js';
+import { aucRoc, cardPrecisionAtK, precisionRecall, prCurveSvg, thinCurve } from '../src/metrics.js';
 
 const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
@@ -60,6 +60,20 @@ describe('card precision@k (handbook protocol)', () => {
     const r = evaluatedTransactions(day, card, fraud, 10, 24, 2, 7);
     expect(r.idx).toEqual([3, 6]);
     expect(r.removed).toBe(3);
+  });
+});
+
+describe('PR curve thinning', () => {
+  it('keeps the points where recall rises and the last one, then at most max of them', () => {
+    const c = [
+      { threshold: 0.9, precision: 1, recall: 0.25 },
+      { threshold: 0.8, precision: 0.5, recall: 0.25 },
+      { threshold: 0.7, precision: 0.67, recall: 0.5 },
+      { threshold: 0.6, precision: 0.5, recall: 0.5 },
+      { threshold: 0.5, precision: 0.4, recall: 0.5 },
+    ];
+    expect(thinCurve(c, 10).map((p) => p.threshold)).toEqual([0.9, 0.7, 0.5]);
+    expect(thinCurve(c, 2).map((p) => p.threshold)).toEqual([0.9, 0.5]);
   });
 });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `fraudstream` command: dispatches to one module per subcommand. */
 import { UsageError } from './args.js';
+import * as bench from './commands/bench.js';
 import * as generate from './commands/generate.js';
 import * as start from './commands/start.js';
 import * as train from './commands/train.js';
@@ -10,7 +11,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, generate, train };
+const commands: Record<string, Command> = { start, generate, train, bench };
 
 const usage = `Usage: fraudstream <command> [options]
 
@@ -18,6 +19,7 @@ Commands:
   start      run the system: source -> engine -> scorer -> server and dashboard (http://127.0.0.1:8080)
   generate   write simulated labelled transactions (CSV interchange format)
   train      train a GBDT model on labelled transactions, with the scorer's own features
+  bench      drive the whole pipeline in process at an offered rate; report decided tx/s, latency, CPU, memory
 
 Run 'fraudstream <command> --help' for a command's options.
 `;

@@ -18,6 +18,7 @@ import {
 import { SharedRing, type RingConsumer } from '@fraudstream/queue';
 import { EngineClosedError } from './errors.js';
 import { EventCollector, type DecisionEvent, type DrainedEvents } from './decision-event.js';
+import type { Histogram } from 'hdr-histogram-js';
 import { LatencyWindow, type LatencySummary } from './latency-window.js';
 import { checkThresholds, resolveOptions, type EngineOptions, type ResolvedOptions, type Thresholds } from './options.js';
 import { QualityTracker, type QualitySummary } from './quality.js';
@@ -273,6 +274,16 @@ export class Engine {
       errors: { rejectedByField: Object.fromEntries(this.rejectedByField), scorerFailures: this.scorerFailures },
       batches: { dispatched: this.nextTicket, meanSize: this.nextTicket === 0 ? 0 : this.batchRecords / this.nextTicket },
     };
+  }
+
+  /**
+   * Every ingest-to-decision latency recorded since the engine started, as a new HDR histogram in microseconds
+   * (the caller owns it: subtract an earlier copy to get a window, e.g. after a warm-up). Cheap: folds at most
+   * eleven histograms.
+   */
+  latencyTotal(): Histogram {
+    this.latency.rotate(now());
+    return this.latency.total();
   }
 
   /** Resolves once every record published so far is decided (linger is skipped while draining). */

@@ -1,5 +1,6 @@
 // Converts an XGBoost JSON model (binary:logistic, gbtree) to ONNX: one ai.onnx.ml TreeEnsembleRegressor node
-// (SUM of leaf values + logit(base_score), post_transform LOGISTIC) = the fraud probability, written with a small
+// (SUM of leaf values + logit(base_score) = the margin) and a Sigmoid node (onnxruntime applies no post_transform
+// LOGISTIC to a regressor, so the sigmoid is its own node) = the fraud probability, written with a small
 // protobuf encoder of our own (only the fields ONNX needs). Input "features" float[N, width], output "score" float[N, 1].
 
 const enc = new TextEncoder();
@@ -74,7 +75,7 @@ export function xgbJsonToOnnx(text, ourNames) {
   });
   const node = [
     ...strField(1, 'features'),
-    ...strField(2, 'score'),
+    ...strField(2, 'margin'),
     ...strField(3, 'trees'),
     ...strField(4, 'TreeEnsembleRegressor'),
     ...strField(7, 'ai.onnx.ml'),
@@ -90,15 +91,17 @@ export function xgbJsonToOnnx(text, ourNames) {
       attrInts('nodes_treeids', a.treeIds),
       attrInts('nodes_truenodeids', a.trueIds),
       attrFloats('nodes_values', a.values),
-      attrString('post_transform', 'LOGISTIC'),
+      attrString('post_transform', 'NONE'),
       attrInts('target_ids', t.ids),
       attrInts('target_nodeids', t.nodeIds),
       attrInts('target_treeids', t.treeIds),
       attrFloats('target_weights', t.weights),
     ].flatMap((attr) => bytesField(5, attr)),
   ];
+  const sigmoid = [...strField(1, 'margin'), ...strField(2, 'score'), ...strField(3, 'sigmoid'), ...strField(4, 'Sigmoid')];
   const graph = [
     ...bytesField(1, node),
+    ...bytesField(1, sigmoid),
     ...strField(2, 'fraudstream'),
     ...bytesField(11, valueInfo('features', ['N', ourNames.length])),
     ...bytesField(12, valueInfo('score', ['N', 1])),

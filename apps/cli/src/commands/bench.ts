@@ -53,6 +53,8 @@ export interface BenchResult {
   latencyMs: LatencySummary & { mean: number; count: number };
   /** Process CPU time (main thread + workers) / wall time of the window; 100 = one core. */
   cpuPercent: number;
+  /** Decisions in the window per CPU-second the process used: the efficiency figure, robust to a shared machine. */
+  decidedPerCpuSecond: number;
   peakRssMb: number;
   /** Times the generator found the ring full (backpressure), in the window. */
   backpressureWaits: number;
@@ -165,6 +167,7 @@ export async function run(argv: string[]): Promise<number> {
       allDecided: c.inFlight === 0 && c.ingested === c.decided + c.rejected,
       latencyMs: { ...summarizeLatency(window), mean: Math.round(window.mean) / 1000, count: window.totalCount },
       cpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 1000) / 10,
+      decidedPerCpuSecond: Math.round((s1.counts.decided - s0.counts.decided) / ((cpu.user + cpu.system) / 1e6)),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       backpressureWaits: g1.backpressureWaits - g0.backpressureWaits,
       perSecondTps,
@@ -189,7 +192,7 @@ export async function run(argv: string[]): Promise<number> {
     `offered ${offered === 'max' ? 'max' : offered.toLocaleString('en')}/s, ${result.workers} workers, ${durationS} s after ${warmupS} s warm-up\n` +
       `sustained ${result.sustainedTps.toLocaleString('en')} decided tx/s (generated ${result.generatedTps.toLocaleString('en')}/s)\n` +
       `latency ms p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} max ${l.max} (${l.count.toLocaleString('en')} decisions)\n` +
-      `cpu ${result.cpuPercent}% peak rss ${result.peakRssMb} MB, batches ${result.batches.dispatched} of ${result.batches.meanSize.toFixed(0)} mean\n` +
+      `cpu ${result.cpuPercent}% (${result.decidedPerCpuSecond.toLocaleString('en')} decided per cpu-second), peak rss ${result.peakRssMb} MB, batches ${result.batches.dispatched} of ${result.batches.meanSize.toFixed(0)} mean\n` +
       `ingested ${result.ingested} decided ${result.decided} rejected ${result.rejected}: ${result.allDecided ? 'all decided' : 'NOT ALL DECIDED'}\n`,
   );
   return result.allDecided ? 0 : 1;

@@ -140,8 +140,8 @@ describe('the fraudstream command', () => {
     expect(j.allDecided).toBe(true);
     expect(j.sustainedTps as number).toBeGreaterThan(0);
     expect(j.latencyMs.count).toBeGreaterThan(0);
-    expect(j.latencyMs.p50).toBeLessThanOrEqual(j.latencyMs.p99);
-    expect(j.latencyMs.p99).toBeLessThanOrEqual(j.latencyMs.max);
+    expect(j.latencyMs.p50 as number).toBeLessThanOrEqual(j.latencyMs.p99 as number);
+    expect(j.latencyMs.p99 as number).toBeLessThanOrEqual(j.latencyMs.max as number);
   });
 
   it('bench exits 2 naming the flag on bad usage', () => {

@@ -43,8 +43,13 @@ export class LatencyWindow {
 
   /** Records one latency in microseconds into the current second (call {@link rotate} first). */
   record(us: number): void {
+    this.recordCount(us, 1);
+  }
+
+  /** Records `count` equal latencies (a run of transactions ingested together and decided in the same batch). */
+  recordCount(us: number, count: number): void {
     const h = this.slots[((this.second % SLOTS) + SLOTS) % SLOTS] as Histogram;
-    h.recordValue(us < 1 ? 1 : us > 60_000_000 ? 60_000_000 : us);
+    h.recordValueWithCount(us < 1 ? 1 : us > 60_000_000 ? 60_000_000 : us, count);
   }
 
   /** A new histogram (microseconds) of every latency recorded since the start; the caller owns it. */

@@ -17,6 +17,7 @@ pub mod record;
 pub mod registry;
 pub mod rules;
 pub mod scorer;
+pub mod simd;
 pub mod state;
 pub mod ticket;
 pub mod train;

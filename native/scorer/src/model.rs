@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::features::{N_FEATURES, NAMES, index_of};
+use crate::simd::{Complete, Nodes};
 
 /// `feature` of a leaf node.
 const LEAF: u32 = u32::MAX;
@@ -42,6 +43,8 @@ pub struct Model {
     weight: Vec<f32>,
     /// Root node of each tree.
     roots: Vec<u32>,
+    /// The trees in complete layout for the SIMD kernels; `None` when a tree is too deep for it.
+    complete: Option<Complete>,
     /// `logit(base_score)`.
     base_margin: f64,
     /// `base_score` as given.
@@ -138,6 +141,7 @@ impl Model {
             default_left: Vec::new(),
             weight: Vec::new(),
             roots: Vec::new(),
+            complete: None,
             base_margin: f64::NEG_INFINITY,
             base_score: 0.0,
             features: Vec::new(),
@@ -233,6 +237,15 @@ impl Model {
         for (t, tree) in trees.iter().enumerate() {
             m.push_tree(t, tree, &mapping)?;
         }
+        m.complete = Complete::build(&Nodes {
+            roots: &m.roots,
+            depth: &m.depth,
+            feature: &m.feature,
+            threshold: &m.threshold,
+            left: &m.left,
+            right: &m.right,
+            default_left: &m.default_left,
+        });
         Ok(m)
     }
 
@@ -379,6 +392,15 @@ impl Model {
     /// When `rows` and `out` differ in length.
     pub fn margins(&self, rows: &[[f32; N_FEATURES]], out: &mut [f64]) {
         assert_eq!(rows.len(), out.len(), "one margin per row");
+        let done = match &self.complete {
+            Some(c) => c.margins(self.base_margin, rows, out),
+            None => 0,
+        };
+        self.margins_scalar(&rows[done..], &mut out[done..]);
+    }
+
+    /// The scalar half of [`Model::margins`]: packed nodes, blocks of eight rows in lockstep.
+    fn margins_scalar(&self, rows: &[[f32; N_FEATURES]], out: &mut [f64]) {
         let mut blocks = rows.chunks_exact(BLOCK);
         let mut outs = out.chunks_exact_mut(BLOCK);
         for (block, o) in (&mut blocks).zip(&mut outs) {
@@ -516,38 +538,221 @@ mod packed_tests {
         Model::from_xgboost_json(&text).unwrap()
     }
 
-    #[test]
-    fn packed_and_blocked_walks_equal_the_reference_bit_for_bit() {
-        let m = default_model();
-        let rs = rows(1003);
-        let mut blocked = vec![0f64; rs.len()];
-        m.margins(&rs, &mut blocked);
-        for (r, b) in rs.iter().zip(&blocked) {
-            let want = reference(&m, r);
-            assert_eq!(m.margin(r).to_bits(), want.to_bits());
-            assert_eq!(b.to_bits(), want.to_bits());
+    /// Checks every evaluator we have (single packed walk, `margins`, each SIMD kernel this CPU runs) against the
+    /// reference walk, bit for bit.
+    fn assert_all_paths_equal_reference(m: &Model, rs: &[[f32; N_FEATURES]]) {
+        let want: Vec<u64> = rs.iter().map(|r| reference(m, r).to_bits()).collect();
+        let mut out = vec![0f64; rs.len()];
+        m.margins(rs, &mut out);
+        for (i, (r, o)) in rs.iter().zip(&out).enumerate() {
+            assert_eq!(m.margin(r).to_bits(), want[i], "packed walk, row {i}");
+            assert_eq!(o.to_bits(), want[i], "margins, row {i}");
+        }
+        let mut scalar = vec![0f64; rs.len()];
+        m.margins_scalar(rs, &mut scalar);
+        assert!(scalar.iter().zip(&want).all(|(o, w)| o.to_bits() == *w), "blocked scalar walk");
+        if let Some(c) = &m.complete {
+            type Kernel = fn(&Complete, f64, &[[f32; N_FEATURES]], &mut [f64]) -> usize;
+            let kernels: [(&str, Kernel, bool); 2] = [
+                ("avx2", Complete::margins_avx2_only, cfg!(target_arch = "x86_64") && avx2()),
+                ("avx512", Complete::margins_avx512_only, cfg!(target_arch = "x86_64") && avx512()),
+            ];
+            for (name, kernel, available) in kernels {
+                let mut simd = vec![f64::NAN; rs.len()];
+                let done = kernel(c, m.base_margin, rs, &mut simd);
+                let width = if name == "avx2" { 8 } else { 16 };
+                assert_eq!(done, if available { rs.len() / width * width } else { 0 }, "{name} rows done");
+                for i in 0..done {
+                    assert_eq!(simd[i].to_bits(), want[i], "{name}, row {i}");
+                }
+            }
         }
     }
 
-    /// `cargo test --release -p fraudstream-scorer model_speed -- --ignored --nocapture`: ns per row, for profiling.
+    #[cfg(target_arch = "x86_64")]
+    fn avx2() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn avx512() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn avx2() -> bool {
+        false
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn avx512() -> bool {
+        false
+    }
+
+    #[test]
+    fn every_evaluator_equals_the_reference_bit_for_bit_on_the_default_model() {
+        let m = default_model();
+        assert!(m.complete.is_some(), "the default model (depth 6) takes the SIMD layout");
+        assert_all_paths_equal_reference(&m, &rows(1003));
+    }
+
+    /// A deterministic LCG for the random models.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> u32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) as u32
+        }
+    }
+
+    /// Values the random thresholds and rows share, so rows hit thresholds exactly; includes -0.0, 0.0, the f32
+    /// extremes and an f32 that is not a short decimal (JSON has no infinities; rows get them besides).
+    const VALUES: [f32; 10] = [
+        -3.5,
+        -0.0,
+        0.0,
+        0.1,
+        1.0,
+        2.5,
+        1e30,
+        f32::MAX,
+        f32::MIN,
+        0.333_333_34,
+    ];
+
+    /// A random `XGBoost` JSON model: `trees` trees, each grown at random (a node splits with probability 0.7 until
+    /// `max_depth`), random features, thresholds from `VALUES`, random default directions and leaf values.
+    fn random_model_json(g: &mut Lcg, trees: usize, max_depth: u32) -> String {
+        let mut out = Vec::new();
+        for _ in 0..trees {
+            let (mut left, mut right, mut split, mut cond, mut dleft, mut weight) =
+                (vec![], vec![], vec![], vec![], vec![], vec![]);
+            // Breadth-first growth: (node, depth).
+            let mut queue = std::collections::VecDeque::from([(0usize, 0u32)]);
+            left.push(-1i64);
+            right.push(-1i64);
+            split.push(0u32);
+            cond.push(0f64);
+            dleft.push(0u8);
+            weight.push(0f64);
+            while let Some((i, d)) = queue.pop_front() {
+                let value = f64::from(g.next() % 2000) / 1000.0 - 1.0;
+                weight[i] = value;
+                if d < max_depth && g.next() % 10 < 7 {
+                    split[i] = g.next() % N_FEATURES as u32;
+                    cond[i] = f64::from(VALUES[(g.next() % VALUES.len() as u32) as usize]);
+                    dleft[i] = u8::from(g.next() % 2 == 0);
+                    for side in 0..2 {
+                        let c = left.len();
+                        left.push(-1);
+                        right.push(-1);
+                        split.push(0);
+                        cond.push(0.0);
+                        dleft.push(0);
+                        weight.push(0.0);
+                        if side == 0 {
+                            left[i] = c as i64;
+                        } else {
+                            right[i] = c as i64;
+                        }
+                        queue.push_back((c, d + 1));
+                    }
+                } else {
+                    cond[i] = value;
+                }
+            }
+            out.push(serde_json::json!({
+                "tree_param": { "num_nodes": left.len().to_string() },
+                "left_children": left, "right_children": right, "split_indices": split,
+                "split_conditions": cond, "default_left": dleft, "base_weights": weight,
+            }));
+        }
+        serde_json::json!({ "learner": {
+            "objective": { "name": "binary:logistic" },
+            "learner_model_param": { "base_score": "3E-1", "num_feature": N_FEATURES.to_string() },
+            "gradient_booster": { "name": "gbtree", "model": { "trees": out } },
+        }})
+        .to_string()
+    }
+
+    /// Random rows over `VALUES`, NaN and arbitrary values.
+    fn random_rows(g: &mut Lcg, n: usize) -> Vec<[f32; N_FEATURES]> {
+        (0..n)
+            .map(|_| {
+                let mut r = [0f32; N_FEATURES];
+                for v in &mut r {
+                    *v = match g.next() % 5 {
+                        0 => f32::NAN,
+                        1 => (g.next() % 10_000) as f32 / 1000.0 - 5.0,
+                        2 => [f32::INFINITY, f32::NEG_INFINITY][(g.next() % 2) as usize],
+                        _ => VALUES[(g.next() % VALUES.len() as u32) as usize],
+                    };
+                }
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_evaluator_equals_the_reference_bit_for_bit_on_random_models() {
+        let mut g = Lcg(42);
+        for (trees, max_depth) in [(1, 0), (7, 1), (30, 3), (50, 6), (20, 8), (3, 11)] {
+            for _ in 0..4 {
+                let m = Model::from_xgboost_json(&random_model_json(&mut g, trees, max_depth)).unwrap();
+                let deepest = m.depth.iter().copied().max().unwrap_or(0);
+                assert_eq!(m.complete.is_some(), u32::from(deepest) <= crate::simd::MAX_DEPTH);
+                // 16 * 20 + 13 rows: full AVX-512 and AVX2 blocks and a scalar remainder.
+                assert_all_paths_equal_reference(&m, &random_rows(&mut g, 333));
+            }
+        }
+    }
+
+    /// `cargo test --release -p fraudstream-scorer model_speed -- --ignored --nocapture`: thread CPU ns per row of
+    /// each evaluator, interleaved, for profiling (`MODEL=path` for another model).
     #[test]
     #[ignore = "timing, run by hand"]
     fn model_speed() {
-        let m = default_model();
+        fn cpu_ns() -> f64 {
+            let mut ts = libc_timespec { sec: 0, nsec: 0 };
+            // SAFETY: clock_gettime writes one timespec; CLOCK_THREAD_CPUTIME_ID is 3 on Linux.
+            unsafe { clock_gettime(3, &raw mut ts) };
+            ts.sec as f64 * 1e9 + ts.nsec as f64
+        }
+        #[repr(C)]
+        struct libc_timespec {
+            sec: i64,
+            nsec: i64,
+        }
+        unsafe extern "C" {
+            fn clock_gettime(clock: i32, ts: *mut libc_timespec) -> i32;
+        }
+        let m = match std::env::var("MODEL") {
+            Ok(path) => Model::from_xgboost_json(&std::fs::read_to_string(path).unwrap()).unwrap(),
+            Err(_) => default_model(),
+        };
         let rs = rows(65_536);
         let mut out = vec![0f64; rs.len()];
-        for _ in 0..3 {
-            let t = std::time::Instant::now();
+        let c = m.complete.clone().unwrap();
+        let per_row = |t0: f64| (cpu_ns() - t0) / rs.len() as f64;
+        for _ in 0..5 {
+            let t = cpu_ns();
+            m.margins_scalar(&rs, &mut out);
+            let scalar = per_row(t);
+            let t = cpu_ns();
+            c.margins_avx2_only(m.base_margin, &rs, &mut out);
+            let avx2 = per_row(t);
+            let t = cpu_ns();
+            c.margins_avx512_only(m.base_margin, &rs, &mut out);
+            let avx512 = per_row(t);
+            let t = cpu_ns();
             m.margins(&rs, &mut out);
-            let blocked = t.elapsed().as_nanos() as f64 / rs.len() as f64;
-            let t = std::time::Instant::now();
-            let s: f64 = rs.iter().map(|r| m.margin(r)).sum();
-            let single = t.elapsed().as_nanos() as f64 / rs.len() as f64;
-            let t = std::time::Instant::now();
-            let s2: f64 = rs.iter().map(|r| reference(&m, r)).sum();
-            let refr = t.elapsed().as_nanos() as f64 / rs.len() as f64;
+            let dispatched = per_row(t);
             println!(
-                "blocked {blocked:.0} ns/row, packed single {single:.0}, reference {refr:.0} ({s} {s2})"
+                "CPU ns/row: scalar blocked {scalar:.0}, avx2 {avx2:.0}, avx512 {avx512:.0}, margins {dispatched:.0}"
             );
         }
     }

@@ -156,7 +156,7 @@ mod x86 {
         _mm512_test_epi32_mask, _mm256_castpd_ps, __m512, __m512i, _mm512_castsi512_si256, _mm512_extracti64x4_epi64, _mm512_castpd_ps, _mm512_insertf64x4, _mm512_castpd256_pd512, _mm256_castps_pd, _mm512_mask_blend_ps,
     };
 
-    use super::{Complete, N_FEATURES};
+    use super::{Complete, DEFAULT_LEFT, N_FEATURES};
 
     const N: i32 = N_FEATURES as i32;
 
@@ -285,6 +285,31 @@ mod x86 {
         }
     }
 
+    /// The feature value of each lane at level `K`: the column of each of the level's `2^K` split features, merged
+    /// by the bits of the lanes' local indices `j` (lowest bit first, pairwise).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn select<const K: u32>(cols: &[__m512; N_FEATURES], level: &[u32], j: __m512i) -> __m512 {
+        let mut v: [__m512; 8] = std::array::from_fn(|m| {
+            if m < 1 << K {
+                cols[(level[m] & !DEFAULT_LEFT) as usize]
+            } else {
+                cols[0]
+            }
+        });
+        let mut width = 1 << K;
+        let mut bit = 1;
+        while width > 1 {
+            let odd = _mm512_test_epi32_mask(j, _mm512_set1_epi32(bit));
+            for m in 0..width / 2 {
+                v[m] = _mm512_mask_blend_ps(odd, v[2 * m], v[2 * m + 1]);
+            }
+            width /= 2;
+            bit *= 2;
+        }
+        v[0]
+    }
+
     /// The leaf values at local indices `j` of a tree of depth `depth` whose leaves start at `leaves`: permutes of
     /// up to four 16-entry tables for depth <= 6, gathers deeper.
     ///
@@ -329,6 +354,95 @@ mod x86 {
         done
     }
 
+    /// One tree for `G` blocks of 16 rows.
+    struct Walk512<'a, const G: usize> {
+        c: &'a Complete,
+        cols: &'a [[__m512; N_FEATURES]; G],
+        p: [*const f32; G],
+        node_off: usize,
+        leaf_off: usize,
+    }
+
+    /// Lane offsets of the 16 rows of a block.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn lanes16() -> __m512i {
+        _mm512_setr_epi32(0, N, 2 * N, 3 * N, 4 * N, 5 * N, 6 * N, 7 * N, 8 * N, 9 * N, 10 * N, 11 * N, 12 * N, 13 * N, 14 * N, 15 * N)
+    }
+
+    /// Walks a tree of depth `D` (levels unrolled, so each level's fetch is chosen at compile time); returns the
+    /// lanes' leaf values.
+    ///
+    /// # Safety
+    /// AVX-512F; `w.node_off`/`w.leaf_off` are a tree of depth `D` in `w.c`; `w.p` are blocks of 16 rows.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn walk512<const G: usize, const D: u32>(w: &Walk512<G>) -> [__m512; G] {
+        let sign = _mm512_set1_epi32(i32::MIN);
+        let index_mask = _mm512_set1_epi32(0x7fff_ffff);
+        let one = _mm512_set1_epi32(1);
+        let lanes = lanes16();
+        let mut j = [_mm512_setzero_si512(); G];
+        macro_rules! level {
+            ($k:literal) => {
+                if $k < D {
+                    let start = w.node_off + (1 << $k) - 1;
+                    let level = &w.c.feat[start..];
+                    let thr = w.c.thr[start..].as_ptr();
+                    let feat = level.as_ptr();
+                    for g in 0..G {
+                        // SAFETY: level `k` has 2^k nodes at `start`, PAD (32) slack after the arrays; gathered
+                        // indices are < 2^k.
+                        let (t, f) = unsafe {
+                            if $k <= 4 {
+                                (
+                                    _mm512_permutexvar_ps(j[g], _mm512_loadu_ps(thr)),
+                                    _mm512_permutexvar_epi32(j[g], _mm512_loadu_si512(feat.cast())),
+                                )
+                            } else if $k == 5 {
+                                (
+                                    _mm512_permutex2var_ps(_mm512_loadu_ps(thr), j[g], _mm512_loadu_ps(thr.add(16))),
+                                    _mm512_permutex2var_epi32(
+                                        _mm512_loadu_si512(feat.cast()),
+                                        j[g],
+                                        _mm512_loadu_si512(feat.add(16).cast()),
+                                    ),
+                                )
+                            } else {
+                                (_mm512_i32gather_ps::<4>(j[g], thr), _mm512_i32gather_epi32::<4>(j[g], feat.cast()))
+                            }
+                        };
+                        let x = match $k {
+                            0 => w.cols[g][(level[0] & !DEFAULT_LEFT) as usize],
+                            1 => select::<1>(&w.cols[g], level, j[g]),
+                            2 => select::<2>(&w.cols[g], level, j[g]),
+                            3 => select::<3>(&w.cols[g], level, j[g]),
+                            // SAFETY: feature indices are < N_FEATURES: `lane * N + feature` is inside the block.
+                            _ => unsafe {
+                                gather16(w.p[g], _mm512_add_epi32(lanes, _mm512_and_si512(f, index_mask)))
+                            },
+                        };
+                        // Left iff x < t, or x is NaN and the default is left (sign bit of `f`): as the scalar walk.
+                        let left = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, t)
+                            | (_mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x) & _mm512_test_epi32_mask(f, sign));
+                        let right = _mm512_add_epi32(_mm512_slli_epi32::<1>(j[g]), one);
+                        j[g] = _mm512_mask_sub_epi32(right, left, right, one);
+                    }
+                }
+            };
+        }
+        level!(0);
+        level!(1);
+        level!(2);
+        level!(3);
+        level!(4);
+        level!(5);
+        level!(6);
+        level!(7);
+        // SAFETY: `j` < 2^D, the tree's leaf count at `leaf_off`.
+        std::array::from_fn(|g| unsafe { leaves16(D, w.c.leaves.as_ptr().add(w.leaf_off), j[g]) })
+    }
+
     /// `G` blocks of 16 rows (exactly `16 G` rows and outputs) through every tree.
     ///
     /// # Safety
@@ -337,73 +451,39 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     unsafe fn group_avx512<const G: usize>(c: &Complete, base: f64, rows: &[[f32; N_FEATURES]], out: &mut [f64]) {
         assert!(rows.len() == 16 * G && out.len() == 16 * G);
-        let lanes = _mm512_setr_epi32(
-            0,
-            N,
-            2 * N,
-            3 * N,
-            4 * N,
-            5 * N,
-            6 * N,
-            7 * N,
-            8 * N,
-            9 * N,
-            10 * N,
-            11 * N,
-            12 * N,
-            13 * N,
-            14 * N,
-            15 * N,
-        );
-        let sign = _mm512_set1_epi32(i32::MIN);
-        let index_mask = _mm512_set1_epi32(0x7fff_ffff);
-        let one = _mm512_set1_epi32(1);
+        let lanes = lanes16();
         let p: [*const f32; G] = std::array::from_fn(|g| rows[16 * g..].as_ptr().cast::<f32>());
+        // The blocks transposed, one vector per feature: the shallow levels, where the lanes can only be at a few
+        // nodes, pick their feature values from these columns with blends instead of gathering.
+        let cols: [[__m512; N_FEATURES]; G] = std::array::from_fn(|g| {
+            std::array::from_fn(|f| {
+                // SAFETY: `lane * N + f` < 16 N, inside the block.
+                unsafe { gather16(p[g], _mm512_add_epi32(lanes, _mm512_set1_epi32(f as i32))) }
+            })
+        });
         let mut lo = [_mm512_set1_pd(base); G];
         let mut hi = [_mm512_set1_pd(base); G];
         for &(node_off, leaf_off, depth) in &c.trees {
-            let mut j = [_mm512_setzero_si512(); G];
-            for k in 0..depth {
-                let start = node_off as usize + (1 << k) - 1;
-                let thr = c.thr[start..].as_ptr();
-                let feat = c.feat[start..].as_ptr();
-                for g in 0..G {
-                    // SAFETY: level `k` has 2^k nodes at `start`, PAD (32) slack after the arrays; gathered
-                    // indices are < 2^k.
-                    let (t, f) = unsafe {
-                        if k <= 4 {
-                            (
-                                _mm512_permutexvar_ps(j[g], _mm512_loadu_ps(thr)),
-                                _mm512_permutexvar_epi32(j[g], _mm512_loadu_si512(feat.cast())),
-                            )
-                        } else if k == 5 {
-                            (
-                                _mm512_permutex2var_ps(_mm512_loadu_ps(thr), j[g], _mm512_loadu_ps(thr.add(16))),
-                                _mm512_permutex2var_epi32(
-                                    _mm512_loadu_si512(feat.cast()),
-                                    j[g],
-                                    _mm512_loadu_si512(feat.add(16).cast()),
-                                ),
-                            )
-                        } else {
-                            (_mm512_i32gather_ps::<4>(j[g], thr), _mm512_i32gather_epi32::<4>(j[g], feat.cast()))
-                        }
-                    };
-                    // SAFETY: feature indices are < N_FEATURES, so `lane * N + feature` is inside the 16 rows.
-                    let x = unsafe { gather16(p[g], _mm512_add_epi32(lanes, _mm512_and_si512(f, index_mask))) };
-                    let left = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, t)
-                        | (_mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x) & _mm512_test_epi32_mask(f, sign));
-                    let right = _mm512_add_epi32(_mm512_slli_epi32::<1>(j[g]), one);
-                    j[g] = _mm512_mask_sub_epi32(right, left, right, one);
+            let w = Walk512 { c, cols: &cols, p, node_off: node_off as usize, leaf_off: leaf_off as usize };
+            // SAFETY: AVX-512F (this function's); the tree's arrays are as `walk512` needs.
+            let v = unsafe {
+                match depth {
+                    0 => walk512::<G, 0>(&w),
+                    1 => walk512::<G, 1>(&w),
+                    2 => walk512::<G, 2>(&w),
+                    3 => walk512::<G, 3>(&w),
+                    4 => walk512::<G, 4>(&w),
+                    5 => walk512::<G, 5>(&w),
+                    6 => walk512::<G, 6>(&w),
+                    7 => walk512::<G, 7>(&w),
+                    _ => walk512::<G, 8>(&w),
                 }
-            }
+            };
             for g in 0..G {
-                // SAFETY: `j` < 2^depth, the tree's leaf count at `leaf_off`.
-                let v = unsafe { leaves16(depth, c.leaves.as_ptr().add(leaf_off as usize), j[g]) };
-                lo[g] = _mm512_add_pd(lo[g], _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+                lo[g] = _mm512_add_pd(lo[g], _mm512_cvtps_pd(_mm512_castps512_ps256(v[g])));
                 hi[g] = _mm512_add_pd(
                     hi[g],
-                    _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)))),
+                    _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v[g])))),
                 );
             }
         }

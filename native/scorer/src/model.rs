@@ -550,18 +550,37 @@ mod packed_tests {
         }
         let mut scalar = vec![0f64; rs.len()];
         m.margins_scalar(rs, &mut scalar);
-        assert!(scalar.iter().zip(&want).all(|(o, w)| o.to_bits() == *w), "blocked scalar walk");
+        assert!(
+            scalar.iter().zip(&want).all(|(o, w)| o.to_bits() == *w),
+            "blocked scalar walk"
+        );
         if let Some(c) = &m.complete {
             type Kernel = fn(&Complete, f64, &[[f32; N_FEATURES]], &mut [f64]) -> usize;
             let kernels: [(&str, Kernel, bool); 2] = [
-                ("avx2", Complete::margins_avx2_only, cfg!(target_arch = "x86_64") && avx2()),
-                ("avx512", Complete::margins_avx512_only, cfg!(target_arch = "x86_64") && avx512()),
+                (
+                    "avx2",
+                    Complete::margins_avx2_only,
+                    cfg!(target_arch = "x86_64") && avx2(),
+                ),
+                (
+                    "avx512",
+                    Complete::margins_avx512_only,
+                    cfg!(target_arch = "x86_64") && avx512(),
+                ),
             ];
             for (name, kernel, available) in kernels {
                 let mut simd = vec![f64::NAN; rs.len()];
                 let done = kernel(c, m.base_margin, rs, &mut simd);
                 let width = if name == "avx2" { 8 } else { 16 };
-                assert_eq!(done, if available { rs.len() / width * width } else { 0 }, "{name} rows done");
+                assert_eq!(
+                    done,
+                    if available {
+                        rs.len() / width * width
+                    } else {
+                        0
+                    },
+                    "{name} rows done"
+                );
                 for i in 0..done {
                     assert_eq!(simd[i].to_bits(), want[i], "{name}, row {i}");
                 }
@@ -592,7 +611,10 @@ mod packed_tests {
     #[test]
     fn every_evaluator_equals_the_reference_bit_for_bit_on_the_default_model() {
         let m = default_model();
-        assert!(m.complete.is_some(), "the default model (depth 6) takes the SIMD layout");
+        assert!(
+            m.complete.is_some(),
+            "the default model (depth 6) takes the SIMD layout"
+        );
         assert_all_paths_equal_reference(&m, &rows(1003));
     }
 
@@ -645,7 +667,7 @@ mod packed_tests {
                 if d < max_depth && g.next() % 10 < 7 {
                     split[i] = g.next() % N_FEATURES as u32;
                     cond[i] = f64::from(VALUES[(g.next() % VALUES.len() as u32) as usize]);
-                    dleft[i] = u8::from(g.next() % 2 == 0);
+                    dleft[i] = u8::from(g.next().is_multiple_of(2));
                     for side in 0..2 {
                         let c = left.len();
                         left.push(-1);
@@ -655,9 +677,9 @@ mod packed_tests {
                         dleft.push(0);
                         weight.push(0.0);
                         if side == 0 {
-                            left[i] = c as i64;
+                            left[i] = i64::try_from(c).unwrap();
                         } else {
-                            right[i] = c as i64;
+                            right[i] = i64::try_from(c).unwrap();
                         }
                         queue.push_back((c, d + 1));
                     }
@@ -702,9 +724,13 @@ mod packed_tests {
         let mut g = Lcg(42);
         for (trees, max_depth) in [(1, 0), (7, 1), (30, 3), (50, 6), (20, 8), (3, 11)] {
             for _ in 0..4 {
-                let m = Model::from_xgboost_json(&random_model_json(&mut g, trees, max_depth)).unwrap();
+                let m =
+                    Model::from_xgboost_json(&random_model_json(&mut g, trees, max_depth)).unwrap();
                 let deepest = m.depth.iter().copied().max().unwrap_or(0);
-                assert_eq!(m.complete.is_some(), u32::from(deepest) <= crate::simd::MAX_DEPTH);
+                assert_eq!(
+                    m.complete.is_some(),
+                    u32::from(deepest) <= crate::simd::MAX_DEPTH
+                );
                 // 16 * 20 + 13 rows: full AVX-512 and AVX2 blocks and a scalar remainder.
                 assert_all_paths_equal_reference(&m, &random_rows(&mut g, 333));
             }

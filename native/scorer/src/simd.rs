@@ -46,6 +46,7 @@ pub struct Nodes<'a> {
 
 impl Complete {
     /// Builds the layout, or `None` when a tree is deeper than [`MAX_DEPTH`].
+    #[must_use]
     pub fn build(n: &Nodes) -> Option<Self> {
         let mut c = Self::default();
         for (&root, &depth) in n.roots.iter().zip(n.depth) {
@@ -68,6 +69,10 @@ impl Complete {
     }
 
     /// Places node `i` at local index `j` of level `k` of a tree of depth `depth` at offsets `off`.
+    #[allow(
+        clippy::many_single_char_names,
+        reason = "n, i, k, j, l, r: node arrays, node, level, local index, children"
+    )]
     fn fill(&mut self, n: &Nodes, depth: u32, i: usize, k: u32, j: usize, off: (usize, usize)) {
         if k == depth {
             // The tree's depth is that of its deepest leaf, so node `i` is a leaf here.
@@ -112,7 +117,12 @@ impl Complete {
 
     /// The AVX2 kernel alone (for tests): rows done, 0 without AVX2.
     #[cfg(test)]
-    pub fn margins_avx2_only(&self, base: f64, rows: &[[f32; N_FEATURES]], out: &mut [f64]) -> usize {
+    pub fn margins_avx2_only(
+        &self,
+        base: f64,
+        rows: &[[f32; N_FEATURES]],
+        out: &mut [f64],
+    ) -> usize {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
@@ -124,7 +134,12 @@ impl Complete {
 
     /// The AVX-512 kernel alone (for tests): rows done, 0 without AVX-512F.
     #[cfg(test)]
-    pub fn margins_avx512_only(&self, base: f64, rows: &[[f32; N_FEATURES]], out: &mut [f64]) -> usize {
+    pub fn margins_avx512_only(
+        &self,
+        base: f64,
+        rows: &[[f32; N_FEATURES]],
+        out: &mut [f64],
+    ) -> usize {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
@@ -143,17 +158,21 @@ impl Complete {
 )]
 mod x86 {
     use std::arch::x86_64::{
-        __m256, __m256i, _CMP_LT_OQ, _CMP_UNORD_Q, _mm256_add_epi32, _mm256_add_pd, _mm256_and_si256,
-        _mm256_blendv_ps, _mm256_castps_si256, _mm256_castps256_ps128, _mm256_castsi256_ps, _mm256_cmp_ps,
-        _mm256_cvtps_pd, _mm256_extractf128_ps, _mm256_i32gather_epi32, _mm256_i32gather_ps, _mm256_loadu_ps,
-        _mm256_loadu_si256, _mm256_or_ps, _mm256_permutevar8x32_epi32, _mm256_permutevar8x32_ps, _mm256_set1_epi32,
-        _mm256_set1_pd, _mm256_setr_epi32, _mm256_setzero_si256, _mm256_slli_epi32, _mm256_srai_epi32,
-        _mm256_storeu_pd, _mm512_add_pd, _mm512_castps_pd, _mm512_add_epi32, _mm512_and_si512, _mm512_castps512_ps256,
-        _mm512_cmp_ps_mask, _mm512_cvtps_pd, _mm512_extractf64x4_pd, _mm512_i32gather_epi32, _mm512_i32gather_ps,
-        _mm512_loadu_ps, _mm512_loadu_si512, _mm512_mask_sub_epi32, _mm512_permutex2var_epi32,
+        __m256, __m256i, __m512, __m512i, _CMP_LT_OQ, _CMP_UNORD_Q, _mm256_add_epi32,
+        _mm256_add_pd, _mm256_and_si256, _mm256_blendv_ps, _mm256_castpd_ps, _mm256_castps_pd,
+        _mm256_castps_si256, _mm256_castps256_ps128, _mm256_castsi256_ps, _mm256_cmp_ps,
+        _mm256_cvtps_pd, _mm256_extractf128_ps, _mm256_i32gather_epi32, _mm256_i32gather_ps,
+        _mm256_loadu_ps, _mm256_loadu_si256, _mm256_or_ps, _mm256_permutevar8x32_epi32,
+        _mm256_permutevar8x32_ps, _mm256_set1_epi32, _mm256_set1_pd, _mm256_setr_epi32,
+        _mm256_setzero_si256, _mm256_slli_epi32, _mm256_srai_epi32, _mm256_storeu_pd,
+        _mm512_add_epi32, _mm512_add_pd, _mm512_and_si512, _mm512_castpd_ps,
+        _mm512_castpd256_pd512, _mm512_castps_pd, _mm512_castps512_ps256, _mm512_castsi512_si256,
+        _mm512_cmp_ps_mask, _mm512_cvtps_pd, _mm512_extractf64x4_pd, _mm512_extracti64x4_epi64,
+        _mm512_i32gather_epi32, _mm512_i32gather_ps, _mm512_insertf64x4, _mm512_loadu_ps,
+        _mm512_loadu_si512, _mm512_mask_blend_ps, _mm512_mask_sub_epi32, _mm512_permutex2var_epi32,
         _mm512_permutex2var_ps, _mm512_permutexvar_epi32, _mm512_permutexvar_ps, _mm512_set1_epi32,
-        _mm512_set1_pd, _mm512_setr_epi32, _mm512_setzero_si512, _mm512_slli_epi32, _mm512_storeu_pd,
-        _mm512_test_epi32_mask, _mm256_castpd_ps, __m512, __m512i, _mm512_castsi512_si256, _mm512_extracti64x4_epi64, _mm512_castpd_ps, _mm512_insertf64x4, _mm512_castpd256_pd512, _mm256_castps_pd, _mm512_mask_blend_ps,
+        _mm512_set1_pd, _mm512_setr_epi32, _mm512_setzero_si512, _mm512_slli_epi32,
+        _mm512_storeu_pd, _mm512_test_epi32_mask,
     };
 
     use super::{Complete, DEFAULT_LEFT, N_FEATURES};
@@ -172,7 +191,10 @@ mod x86 {
             if k <= 3 {
                 let t = _mm256_loadu_ps(thr);
                 let f = _mm256_loadu_si256(feat.cast());
-                (_mm256_permutevar8x32_ps(t, j), _mm256_permutevar8x32_epi32(f, j))
+                (
+                    _mm256_permutevar8x32_ps(t, j),
+                    _mm256_permutevar8x32_epi32(f, j),
+                )
             } else if k == 4 {
                 // Two 8-entry tables, bit 3 of `j` picks one.
                 let hi = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(j));
@@ -182,13 +204,22 @@ mod x86 {
                     hi,
                 );
                 let f = _mm256_blendv_ps(
-                    _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_loadu_si256(feat.cast()), j)),
-                    _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_loadu_si256(feat.add(8).cast()), j)),
+                    _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(
+                        _mm256_loadu_si256(feat.cast()),
+                        j,
+                    )),
+                    _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(
+                        _mm256_loadu_si256(feat.add(8).cast()),
+                        j,
+                    )),
                     hi,
                 );
                 (t, _mm256_castps_si256(f))
             } else {
-                (_mm256_i32gather_ps::<4>(thr, j), _mm256_i32gather_epi32::<4>(feat.cast(), j))
+                (
+                    _mm256_i32gather_ps::<4>(thr, j),
+                    _mm256_i32gather_epi32::<4>(feat.cast(), j),
+                )
             }
         }
     }
@@ -199,7 +230,12 @@ mod x86 {
     /// # Safety
     /// The CPU has AVX2. `out` has at least `rows.len()` entries.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn margins_avx2(c: &Complete, base: f64, rows: &[[f32; N_FEATURES]], out: &mut [f64]) -> usize {
+    pub unsafe fn margins_avx2(
+        c: &Complete,
+        base: f64,
+        rows: &[[f32; N_FEATURES]],
+        out: &mut [f64],
+    ) -> usize {
         let mut done = 0;
         while rows.len() - done >= 32 {
             // SAFETY: AVX2 (the caller's promise); 32 rows and outputs.
@@ -220,7 +256,16 @@ mod x86 {
     /// AVX2.
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn group_avx2<const G: usize>(c: &Complete, base: f64, rows: &[[f32; N_FEATURES]], out: &mut [f64]) {
+    #[allow(
+        clippy::many_single_char_names,
+        reason = "c, p, g, j, k, t, f, x: the kernel's notation"
+    )]
+    unsafe fn group_avx2<const G: usize>(
+        c: &Complete,
+        base: f64,
+        rows: &[[f32; N_FEATURES]],
+        out: &mut [f64],
+    ) {
         assert!(rows.len() == 8 * G && out.len() == 8 * G);
         let lanes = _mm256_setr_epi32(0, N, 2 * N, 3 * N, 4 * N, 5 * N, 6 * N, 7 * N);
         let index_mask = _mm256_set1_epi32(0x7fff_ffff);
@@ -235,24 +280,40 @@ mod x86 {
                 for g in 0..G {
                     // SAFETY: level `k` of this tree starts at `start` with 2^k nodes, PAD slack after the arrays;
                     // feature indices are < N_FEATURES so `lane * N + feature` stays inside the 8 rows at `p[g]`.
-                    let (t, f) = unsafe { fetch8(k, c.thr.as_ptr().add(start), c.feat.as_ptr().add(start), j[g]) };
+                    let (t, f) = unsafe {
+                        fetch8(
+                            k,
+                            c.thr.as_ptr().add(start),
+                            c.feat.as_ptr().add(start),
+                            j[g],
+                        )
+                    };
                     let x = unsafe {
-                        _mm256_i32gather_ps::<4>(p[g], _mm256_add_epi32(lanes, _mm256_and_si256(f, index_mask)))
+                        _mm256_i32gather_ps::<4>(
+                            p[g],
+                            _mm256_add_epi32(lanes, _mm256_and_si256(f, index_mask)),
+                        )
                     };
                     // Left iff x < t, or x is NaN and the default is left (sign bit of `f`): as the scalar walk.
                     let lt = _mm256_cmp_ps::<_CMP_LT_OQ>(x, t);
-                    let nan_dl = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(x, x)), f);
+                    let nan_dl = _mm256_and_si256(
+                        _mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(x, x)),
+                        f,
+                    );
                     let left = _mm256_srai_epi32::<31>(_mm256_castps_si256(_mm256_or_ps(
                         lt,
                         _mm256_castsi256_ps(nan_dl),
                     )));
                     // 2j + 1 for right, 2j for left (`left` is -1).
-                    j[g] = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32::<1>(j[g]), one), left);
+                    j[g] =
+                        _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32::<1>(j[g]), one), left);
                 }
             }
             for g in 0..G {
                 // SAFETY: `j` < 2^depth, the tree's leaf count at `leaf_off`.
-                let v = unsafe { _mm256_i32gather_ps::<4>(c.leaves.as_ptr().add(leaf_off as usize), j[g]) };
+                let v = unsafe {
+                    _mm256_i32gather_ps::<4>(c.leaves.as_ptr().add(leaf_off as usize), j[g])
+                };
                 lo[g] = _mm256_add_pd(lo[g], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
                 hi[g] = _mm256_add_pd(hi[g], _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v)));
             }
@@ -281,7 +342,10 @@ mod x86 {
         unsafe {
             let a = _mm256_i32gather_ps::<4>(base, lo);
             let b = _mm256_i32gather_ps::<4>(base, hi);
-            _mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castpd256_pd512(_mm256_castps_pd(a)), _mm256_castps_pd(b)))
+            _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+                _mm512_castpd256_pd512(_mm256_castps_pd(a)),
+                _mm256_castps_pd(b),
+            ))
         }
     }
 
@@ -322,11 +386,22 @@ mod x86 {
         unsafe {
             match depth {
                 0..=4 => _mm512_permutexvar_ps(j, _mm512_loadu_ps(leaves)),
-                5 => _mm512_permutex2var_ps(_mm512_loadu_ps(leaves), j, _mm512_loadu_ps(leaves.add(16))),
+                5 => _mm512_permutex2var_ps(
+                    _mm512_loadu_ps(leaves),
+                    j,
+                    _mm512_loadu_ps(leaves.add(16)),
+                ),
                 6 => {
-                    let a = _mm512_permutex2var_ps(_mm512_loadu_ps(leaves), j, _mm512_loadu_ps(leaves.add(16)));
-                    let b =
-                        _mm512_permutex2var_ps(_mm512_loadu_ps(leaves.add(32)), j, _mm512_loadu_ps(leaves.add(48)));
+                    let a = _mm512_permutex2var_ps(
+                        _mm512_loadu_ps(leaves),
+                        j,
+                        _mm512_loadu_ps(leaves.add(16)),
+                    );
+                    let b = _mm512_permutex2var_ps(
+                        _mm512_loadu_ps(leaves.add(32)),
+                        j,
+                        _mm512_loadu_ps(leaves.add(48)),
+                    );
                     _mm512_mask_blend_ps(_mm512_test_epi32_mask(j, _mm512_set1_epi32(32)), a, b)
                 }
                 _ => gather16(leaves, j),
@@ -339,16 +414,25 @@ mod x86 {
     /// # Safety
     /// The CPU has AVX-512F. `out` has at least `rows.len()` entries.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn margins_avx512(c: &Complete, base: f64, rows: &[[f32; N_FEATURES]], out: &mut [f64]) -> usize {
+    pub unsafe fn margins_avx512(
+        c: &Complete,
+        base: f64,
+        rows: &[[f32; N_FEATURES]],
+        out: &mut [f64],
+    ) -> usize {
         let mut done = 0;
         while rows.len() - done >= 64 {
             // SAFETY: AVX-512F (the caller's promise); 64 rows and outputs.
-            unsafe { group_avx512::<4>(c, base, &rows[done..done + 64], &mut out[done..done + 64]) };
+            unsafe {
+                group_avx512::<4>(c, base, &rows[done..done + 64], &mut out[done..done + 64]);
+            };
             done += 64;
         }
         while rows.len() - done >= 16 {
             // SAFETY: as above, 16 rows.
-            unsafe { group_avx512::<1>(c, base, &rows[done..done + 16], &mut out[done..done + 16]) };
+            unsafe {
+                group_avx512::<1>(c, base, &rows[done..done + 16], &mut out[done..done + 16]);
+            };
             done += 16;
         }
         done
@@ -367,7 +451,24 @@ mod x86 {
     #[inline]
     #[target_feature(enable = "avx512f")]
     fn lanes16() -> __m512i {
-        _mm512_setr_epi32(0, N, 2 * N, 3 * N, 4 * N, 5 * N, 6 * N, 7 * N, 8 * N, 9 * N, 10 * N, 11 * N, 12 * N, 13 * N, 14 * N, 15 * N)
+        _mm512_setr_epi32(
+            0,
+            N,
+            2 * N,
+            3 * N,
+            4 * N,
+            5 * N,
+            6 * N,
+            7 * N,
+            8 * N,
+            9 * N,
+            10 * N,
+            11 * N,
+            12 * N,
+            13 * N,
+            14 * N,
+            15 * N,
+        )
     }
 
     /// Walks a tree of depth `D` (levels unrolled, so each level's fetch is chosen at compile time); returns the
@@ -449,7 +550,12 @@ mod x86 {
     /// AVX-512F.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn group_avx512<const G: usize>(c: &Complete, base: f64, rows: &[[f32; N_FEATURES]], out: &mut [f64]) {
+    unsafe fn group_avx512<const G: usize>(
+        c: &Complete,
+        base: f64,
+        rows: &[[f32; N_FEATURES]],
+        out: &mut [f64],
+    ) {
         assert!(rows.len() == 16 * G && out.len() == 16 * G);
         let lanes = lanes16();
         let p: [*const f32; G] = std::array::from_fn(|g| rows[16 * g..].as_ptr().cast::<f32>());
@@ -464,7 +570,13 @@ mod x86 {
         let mut lo = [_mm512_set1_pd(base); G];
         let mut hi = [_mm512_set1_pd(base); G];
         for &(node_off, leaf_off, depth) in &c.trees {
-            let w = Walk512 { c, cols: &cols, p, node_off: node_off as usize, leaf_off: leaf_off as usize };
+            let w = Walk512 {
+                c,
+                cols: &cols,
+                p,
+                node_off: node_off as usize,
+                leaf_off: leaf_off as usize,
+            };
             // SAFETY: AVX-512F (this function's); the tree's arrays are as `walk512` needs.
             let v = unsafe {
                 match depth {
@@ -483,7 +595,9 @@ mod x86 {
                 lo[g] = _mm512_add_pd(lo[g], _mm512_cvtps_pd(_mm512_castps512_ps256(v[g])));
                 hi[g] = _mm512_add_pd(
                     hi[g],
-                    _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v[g])))),
+                    _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
+                        _mm512_castps_pd(v[g]),
+                    ))),
                 );
             }
         }

@@ -164,8 +164,8 @@ mod x86 {
         _mm256_cvtps_pd, _mm256_extractf128_ps, _mm256_i32gather_epi32, _mm256_i32gather_ps,
         _mm256_loadu_ps, _mm256_loadu_si256, _mm256_or_ps, _mm256_permutevar8x32_epi32,
         _mm256_permutevar8x32_ps, _mm256_set1_epi32, _mm256_set1_pd, _mm256_setr_epi32,
-        _mm256_setzero_si256, _mm256_slli_epi32, _mm256_srai_epi32, _mm256_storeu_pd,
-        _mm512_add_epi32, _mm512_add_pd, _mm512_and_si512, _mm512_castpd_ps,
+        _mm256_setzero_si256, _mm256_slli_epi32, _mm256_sllv_epi32, _mm256_srai_epi32,
+        _mm256_storeu_pd, _mm512_add_epi32, _mm512_add_pd, _mm512_and_si512, _mm512_castpd_ps,
         _mm512_castpd256_pd512, _mm512_castps_pd, _mm512_castps512_ps256, _mm512_castsi512_si256,
         _mm512_cmp_ps_mask, _mm512_cvtps_pd, _mm512_extractf64x4_pd, _mm512_extracti64x4_epi64,
         _mm512_i32gather_epi32, _mm512_i32gather_ps, _mm512_insertf64x4, _mm512_loadu_ps,
@@ -250,6 +250,102 @@ mod x86 {
         done
     }
 
+    /// One tree for `G` blocks of 8 rows.
+    struct Walk8<'a, const G: usize> {
+        c: &'a Complete,
+        cols: &'a [[__m256; N_FEATURES]; G],
+        p: [*const f32; G],
+        node_off: usize,
+        leaf_off: usize,
+    }
+
+    /// The feature value of each lane at level `K` from the block's columns (as [`select`], 8 lanes).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn select8<const K: u32>(cols: &[__m256; N_FEATURES], level: &[u32], j: __m256i) -> __m256 {
+        let mut v: [__m256; 8] = std::array::from_fn(|m| {
+            if m < 1 << K {
+                cols[(level[m] & !DEFAULT_LEFT) as usize]
+            } else {
+                cols[0]
+            }
+        });
+        let mut width = 1 << K;
+        let mut bit = 0;
+        while width > 1 {
+            // Bit `bit` of `j` moved to the sign bit, which `blendv` reads.
+            let odd = _mm256_castsi256_ps(_mm256_sllv_epi32(j, _mm256_set1_epi32(31 - bit)));
+            for m in 0..width / 2 {
+                v[m] = _mm256_blendv_ps(v[2 * m], v[2 * m + 1], odd);
+            }
+            width /= 2;
+            bit += 1;
+        }
+        v[0]
+    }
+
+    /// Walks a tree of depth `D` for `G` blocks of 8 rows (levels unrolled); returns the lanes' leaf values.
+    ///
+    /// # Safety
+    /// AVX2; `w.node_off`/`w.leaf_off` are a tree of depth `D` in `w.c`; `w.p` are blocks of 8 rows.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn walk8<const G: usize, const D: u32>(w: &Walk8<G>) -> [__m256; G] {
+        let index_mask = _mm256_set1_epi32(0x7fff_ffff);
+        let one = _mm256_set1_epi32(1);
+        let lanes = _mm256_setr_epi32(0, N, 2 * N, 3 * N, 4 * N, 5 * N, 6 * N, 7 * N);
+        let mut j = [_mm256_setzero_si256(); G];
+        macro_rules! level {
+            ($k:literal) => {
+                if $k < D {
+                    let start = w.node_off + (1 << $k) - 1;
+                    let level = &w.c.feat[start..];
+                    for g in 0..G {
+                        // SAFETY: level `k` of this tree starts at `start` with 2^k nodes, PAD slack after the
+                        // arrays.
+                        let (t, f) = unsafe { fetch8($k, w.c.thr[start..].as_ptr(), level.as_ptr(), j[g]) };
+                        let x = match $k {
+                            0 => w.cols[g][(level[0] & !DEFAULT_LEFT) as usize],
+                            1 => select8::<1>(&w.cols[g], level, j[g]),
+                            2 => select8::<2>(&w.cols[g], level, j[g]),
+                            3 => select8::<3>(&w.cols[g], level, j[g]),
+                            // SAFETY: feature indices are < N_FEATURES: `lane * N + feature` is inside the block.
+                            _ => unsafe {
+                                _mm256_i32gather_ps::<4>(w.p[g], _mm256_add_epi32(lanes, _mm256_and_si256(f, index_mask)))
+                            },
+                        };
+                        // Left iff x < t, or x is NaN and the default is left (sign bit of `f`): as the scalar walk.
+                        let lt = _mm256_cmp_ps::<_CMP_LT_OQ>(x, t);
+                        let nan_dl = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(x, x)), f);
+                        let left = _mm256_srai_epi32::<31>(_mm256_castps_si256(_mm256_or_ps(
+                            lt,
+                            _mm256_castsi256_ps(nan_dl),
+                        )));
+                        // 2j + 1 for right, 2j for left (`left` is -1).
+                        j[g] = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32::<1>(j[g]), one), left);
+                    }
+                }
+            };
+        }
+        level!(0);
+        level!(1);
+        level!(2);
+        level!(3);
+        level!(4);
+        level!(5);
+        level!(6);
+        level!(7);
+        // SAFETY: `j` < 2^D, the tree's leaf count at `leaf_off`; up to 8 leaves by a permute of one table load.
+        std::array::from_fn(|g| unsafe {
+            let leaves = w.c.leaves.as_ptr().add(w.leaf_off);
+            if D <= 3 {
+                _mm256_permutevar8x32_ps(_mm256_loadu_ps(leaves), j[g])
+            } else {
+                _mm256_i32gather_ps::<4>(leaves, j[g])
+            }
+        })
+    }
+
     /// `G` blocks of 8 rows (exactly `8 G` rows and outputs) through every tree.
     ///
     /// # Safety
@@ -268,54 +364,46 @@ mod x86 {
     ) {
         assert!(rows.len() == 8 * G && out.len() == 8 * G);
         let lanes = _mm256_setr_epi32(0, N, 2 * N, 3 * N, 4 * N, 5 * N, 6 * N, 7 * N);
-        let index_mask = _mm256_set1_epi32(0x7fff_ffff);
-        let one = _mm256_set1_epi32(1);
         let p: [*const f32; G] = std::array::from_fn(|g| rows[8 * g..].as_ptr().cast::<f32>());
+        // The blocks transposed, one vector per feature (see `group_avx512`).
+        let cols: [[__m256; N_FEATURES]; G] = std::array::from_fn(|g| {
+            std::array::from_fn(|f| {
+                // SAFETY: `lane * N + f` < 8 N, inside the block.
+                unsafe {
+                    _mm256_i32gather_ps::<4>(
+                        p[g],
+                        _mm256_add_epi32(lanes, _mm256_set1_epi32(f as i32)),
+                    )
+                }
+            })
+        });
         let mut lo = [_mm256_set1_pd(base); G];
         let mut hi = [_mm256_set1_pd(base); G];
         for &(node_off, leaf_off, depth) in &c.trees {
-            let mut j = [_mm256_setzero_si256(); G];
-            for k in 0..depth {
-                let start = node_off as usize + (1 << k) - 1;
-                for g in 0..G {
-                    // SAFETY: level `k` of this tree starts at `start` with 2^k nodes, PAD slack after the arrays;
-                    // feature indices are < N_FEATURES so `lane * N + feature` stays inside the 8 rows at `p[g]`.
-                    let (t, f) = unsafe {
-                        fetch8(
-                            k,
-                            c.thr.as_ptr().add(start),
-                            c.feat.as_ptr().add(start),
-                            j[g],
-                        )
-                    };
-                    let x = unsafe {
-                        _mm256_i32gather_ps::<4>(
-                            p[g],
-                            _mm256_add_epi32(lanes, _mm256_and_si256(f, index_mask)),
-                        )
-                    };
-                    // Left iff x < t, or x is NaN and the default is left (sign bit of `f`): as the scalar walk.
-                    let lt = _mm256_cmp_ps::<_CMP_LT_OQ>(x, t);
-                    let nan_dl = _mm256_and_si256(
-                        _mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(x, x)),
-                        f,
-                    );
-                    let left = _mm256_srai_epi32::<31>(_mm256_castps_si256(_mm256_or_ps(
-                        lt,
-                        _mm256_castsi256_ps(nan_dl),
-                    )));
-                    // 2j + 1 for right, 2j for left (`left` is -1).
-                    j[g] =
-                        _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32::<1>(j[g]), one), left);
+            let w = Walk8 {
+                c,
+                cols: &cols,
+                p,
+                node_off: node_off as usize,
+                leaf_off: leaf_off as usize,
+            };
+            // SAFETY: AVX2 (this function's); the tree's arrays are as `walk8` needs.
+            let v = unsafe {
+                match depth {
+                    0 => walk8::<G, 0>(&w),
+                    1 => walk8::<G, 1>(&w),
+                    2 => walk8::<G, 2>(&w),
+                    3 => walk8::<G, 3>(&w),
+                    4 => walk8::<G, 4>(&w),
+                    5 => walk8::<G, 5>(&w),
+                    6 => walk8::<G, 6>(&w),
+                    7 => walk8::<G, 7>(&w),
+                    _ => walk8::<G, 8>(&w),
                 }
-            }
+            };
             for g in 0..G {
-                // SAFETY: `j` < 2^depth, the tree's leaf count at `leaf_off`.
-                let v = unsafe {
-                    _mm256_i32gather_ps::<4>(c.leaves.as_ptr().add(leaf_off as usize), j[g])
-                };
-                lo[g] = _mm256_add_pd(lo[g], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-                hi[g] = _mm256_add_pd(hi[g], _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v)));
+                lo[g] = _mm256_add_pd(lo[g], _mm256_cvtps_pd(_mm256_castps256_ps128(v[g])));
+                hi[g] = _mm256_add_pd(hi[g], _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v[g])));
             }
         }
         for g in 0..G {

@@ -385,8 +385,8 @@ impl Model {
     }
 
     /// The raw margins of `rows` into `out` (same length), bit-identical to [`Model::margin`] per row.
-    /// Rows go through each tree in blocks of eight, in lockstep: eight independent load chains per step instead of
-    /// one, which hides most of the latency of the node loads and of the data-dependent branches.
+    /// The SIMD kernels of [`crate::simd`] (AVX-512F or AVX2, chosen at run time) take as many rows as fill their
+    /// blocks when every tree fits their layout; the rest go through [`Model::margins_scalar`].
     ///
     /// # Panics
     /// When `rows` and `out` differ in length.
@@ -399,7 +399,8 @@ impl Model {
         self.margins_scalar(&rows[done..], &mut out[done..]);
     }
 
-    /// The scalar half of [`Model::margins`]: packed nodes, blocks of eight rows in lockstep.
+    /// The scalar half of [`Model::margins`]: packed nodes, rows through each tree in blocks of eight, in lockstep:
+    /// eight independent load chains per step instead of one, which hides most of the latency of the node loads.
     fn margins_scalar(&self, rows: &[[f32; N_FEATURES]], out: &mut [f64]) {
         let mut blocks = rows.chunks_exact(BLOCK);
         let mut outs = out.chunks_exact_mut(BLOCK);

@@ -18,7 +18,7 @@ describe('the fraudstream command', () => {
   it('prints usage and per-command help', () => {
     const top = cli(['--help']);
     expect(top.status).toBe(0);
-    for (const cmd of ['start', 'generate', 'train', 'backtest']) {
+    for (const cmd of ['start', 'generate', 'train', 'backtest', 'bench']) {
       expect(top.stdout).toContain(cmd);
       const h = cli([cmd, '--help']);
       expect(h.status).toBe(0);
@@ -123,5 +123,46 @@ describe('the fraudstream command', () => {
     } finally {
       blocker.close();
     }
+  });
+  it('bench runs the real pipeline for a short window, drains, and reports every ingested transaction decided', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-bench-'));
+    const out = join(dir, 'bench.json');
+    const r = cli(['bench', '--tps', '20000', '--duration', '1', '--warmup', '0.5', '--workers', '2', '--json', out]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('all decided');
+    const j = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & {
+      latencyMs: Record<string, number>;
+      perSecondTps: number[];
+    };
+    for (const k of ['offeredTps', 'sustainedTps', 'durationS', 'workers', 'ingested', 'decided', 'rejected', 'cpuPercent', 'peakRssMb']) {
+      expect(j, k).toHaveProperty(k);
+    }
+    expect(j.offeredTps).toBe(20000);
+    expect(j.durationS).toBe(1);
+    expect(j.workers).toBe(2);
+    expect(Object.keys(j.latencyMs).sort()).toEqual(['count', 'max', 'mean', 'p50', 'p99', 'p999']);
+    expect(j.ingested as number).toBeGreaterThan(0);
+    expect(j.decided).toBe((j.ingested as number) - (j.rejected as number));
+    expect(j.allDecided).toBe(true);
+    expect(j.sustainedTps as number).toBeGreaterThan(0);
+    expect(j.latencyMs.count).toBeGreaterThan(0);
+    expect(j.latencyMs.p50 as number).toBeLessThanOrEqual(j.latencyMs.p99 as number);
+    expect(j.latencyMs.p99 as number).toBeLessThanOrEqual(j.latencyMs.max as number);
+  });
+
+  it('bench exits 2 naming the flag on bad usage', () => {
+    const missing = cli(['bench', '--duration', '1']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('--tps');
+    const bad = cli(['bench', '--tps', 'fast', '--duration', '1']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--tps');
+    const duration = cli(['bench', '--tps', 'max', '--duration', '0']);
+    expect(duration.status).toBe(2);
+    expect(duration.stderr).toContain('--duration');
+    const workers = cli(['bench', '--tps', '1000', '--duration', '1', '--workers', '0']);
+    expect(workers.status).toBe(2);
+    expect(workers.stderr).toContain('--workers');
   });
 });

@@ -2,6 +2,7 @@
 /** The `fraudstream` command: dispatches to one module per subcommand. */
 import { UsageError } from './args.js';
 import * as backtest from './commands/backtest.js';
+import * as bench from './commands/bench.js';
 import * as generate from './commands/generate.js';
 import * as start from './commands/start.js';
 import * as train from './commands/train.js';
@@ -11,7 +12,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, generate, train, backtest };
+const commands: Record<string, Command> = { start, generate, train, backtest, bench };
 
 const usage = `Usage: fraudstream <command> [options]
 
@@ -20,6 +21,7 @@ Commands:
   generate   write simulated labelled transactions (CSV interchange format)
   train      train a GBDT model on labelled transactions, with the scorer's own features
   backtest   train and evaluate with the handbook's time protocol (AUC ROC, average precision, card precision@100)
+  bench      drive the whole pipeline in process at an offered rate; report decided tx/s, latency, CPU, memory
 
 Run 'fraudstream <command> --help' for a command's options.
 `;

@@ -17,6 +17,7 @@ pub mod record;
 pub mod registry;
 pub mod rules;
 pub mod scorer;
+pub mod simd;
 pub mod state;
 pub mod ticket;
 pub mod train;
@@ -283,6 +284,55 @@ pub fn score_batch(
     };
     s.score_batch(recs, outs, ticket)
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+}
+
+/// Size of a scorer's state: entries and the heap bytes they hold (allocated capacity, hash index included).
+#[napi(object)]
+pub struct StateSize {
+    pub cards: u32,
+    pub card_bytes: f64,
+    pub terminals: u32,
+    pub terminal_bytes: f64,
+}
+
+/// Reports the size of a scorer's per-card and per-terminal state (for memory benchmarks and monitoring).
+#[napi(catch_unwind)]
+pub fn state_size(handle: u32) -> Result<StateSize> {
+    let [cards, card_bytes, terminals, terminal_bytes] = scorer(handle)?.state_size();
+    Ok(StateSize {
+        cards: cards as u32,
+        card_bytes: card_bytes as f64,
+        terminals: terminals as u32,
+        terminal_bytes: terminal_bytes as f64,
+    })
+}
+
+/// Scores row-major feature rows with a scorer's loaded model (the model half of `scoreBatch`, without state):
+/// one probability per row into `out`.
+#[napi(catch_unwind)]
+pub fn score_features(
+    handle: u32,
+    #[napi(ts_arg_type = "Float32Array")] features: Unknown<'_>,
+    rows: u32,
+    #[napi(ts_arg_type = "Float32Array")] out: Unknown<'_>,
+) -> Result<()> {
+    let s = scorer(handle)?;
+    let (fp, flen) = typed_array(&features, F32, "features", "Float32Array")?;
+    let (op, olen) = typed_array(&out, F32, "out", "Float32Array")?;
+    let rows = rows as usize;
+    if flen < rows * N_FEATURES || olen < rows {
+        return Err(invalid(format!(
+            "features needs {} values and out {rows}",
+            rows * N_FEATURES
+        )));
+    }
+    let flat = &f32_slice(fp, flen)[..rows * N_FEATURES];
+    let mut packed = vec![[0f32; N_FEATURES]; rows];
+    for (dst, src) in packed.iter_mut().zip(flat.chunks_exact(N_FEATURES)) {
+        dst.copy_from_slice(src);
+    }
+    s.score_rows(&packed, &mut f32_slice_mut(op, olen)[..rows]);
+    Ok(())
 }
 
 /// Marks a ticket done without a batch (the batch failed before reaching the addon).

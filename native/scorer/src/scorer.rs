@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::decide::{APPROVE, REVIEW, Thresholds};
 use crate::features::{self, N_FEATURES};
-use crate::model::{Model, top3};
+use crate::model::{Model, sigmoid, top3};
 use crate::record::{
     NO_REASON, Outcome, RECORD_SIZE, RESULT_SIZE, Record, STATUS_INVALID, STATUS_LABEL,
     STATUS_SCORED,
@@ -46,8 +46,10 @@ enum Kind {
 /// Per-thread buffers reused across batches so the hot loop does not allocate per transaction.
 #[derive(Default)]
 struct Scratch {
+    /// Feature rows of the batch's transactions only, in record order (labels and invalid records take none).
     rows: Vec<[f32; N_FEATURES]>,
     kinds: Vec<Kind>,
+    margins: Vec<f64>,
 }
 
 thread_local! {
@@ -97,6 +99,27 @@ impl Scorer {
         self.live().thresholds = t;
     }
 
+    /// Scores feature rows with the live model (no state, no gate): the model half of a batch, for benchmarks.
+    pub fn score_rows(&self, rows: &[[f32; N_FEATURES]], out: &mut [f32]) {
+        let model = Arc::clone(&self.live().model);
+        let mut margins = vec![0f64; rows.len()];
+        model.margins(rows, &mut margins);
+        for (o, m) in out.iter_mut().zip(margins) {
+            *o = sigmoid(m);
+        }
+    }
+
+    /// Cards and terminals held, and the heap bytes of each store.
+    pub fn state_size(&self) -> [usize; 4] {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        [
+            state.cards.len(),
+            state.cards.heap_bytes(),
+            state.terms.len(),
+            state.terms.heap_bytes(),
+        ]
+    }
+
     /// Marks a ticket done without a batch (the batch failed before reaching the scorer).
     pub fn skip_ticket(&self, ticket: u64) {
         self.gate.done(ticket);
@@ -133,21 +156,27 @@ impl Scorer {
                 let live = self.live();
                 (Arc::clone(&live.model), live.thresholds)
             };
+            let mut transactions = 0;
             {
                 let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
                 for (i, slot) in records.chunks_exact(RECORD_SIZE).enumerate() {
-                    s.kinds[i] = apply(&mut state, &Record::read(slot), &mut s.rows[i]);
+                    let kind = apply(&mut state, &Record::read(slot), &mut s.rows[transactions]);
+                    s.kinds[i] = kind;
+                    transactions += usize::from(kind == Kind::Transaction);
                 }
             }
             drop(guard);
+            // The model runs over the transaction rows as a block (see `Model::margins`), outside the gate.
+            s.margins.resize(transactions, 0.0);
+            model.margins(&s.rows[..transactions], &mut s.margins);
             let mut scored = 0;
             let mut contrib = [0f32; N_FEATURES];
             for (i, slot) in results.chunks_exact_mut(RESULT_SIZE).enumerate() {
                 let out = match s.kinds[i] {
                     Kind::Transaction => {
+                        let row = &s.rows[scored];
+                        let score = sigmoid(s.margins[scored]);
                         scored += 1;
-                        let row = &s.rows[i];
-                        let score = model.score(row);
                         let rules = rules::evaluate(&self.rules, row);
                         let decision = thresholds.decide(score, rules);
                         // Reasons cost a second tree walk, so only alerts get them.
@@ -182,7 +211,7 @@ impl Scorer {
                 };
                 out.write(slot);
             }
-            Ok(scored)
+            Ok(scored as u32)
         })
     }
 }

@@ -64,6 +64,13 @@ impl CardStore {
         self.slab.len()
     }
 
+    /// Heap bytes held (allocated capacity, not just used): the slab plus the hash index (key, value and one
+    /// control byte per bucket, as hashbrown lays it out).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.slab.capacity() * size_of::<CardState>() + index_bytes(&self.index)
+    }
+
     /// Whether no card was seen.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -190,11 +197,30 @@ impl TermStore {
         self.last.len()
     }
 
+    /// Heap bytes held (allocated capacity): the bucket arrays plus the hash index.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.last.capacity() * size_of::<i32>()
+            + (self.tx.capacity() + self.fraud.capacity() + self.labelled.capacity())
+                * size_of::<u32>()
+            + index_bytes(&self.index)
+    }
+
     /// Whether no terminal was seen.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.last.is_empty()
     }
+}
+
+/// Bytes of a hash index: hashbrown allocates `buckets` = capacity / 7 * 8 rounded up to a power of two, each with
+/// one entry and one control byte, plus a group (16 bytes) of trailing control bytes.
+fn index_bytes(index: &FxHashMap<u64, u32>) -> usize {
+    if index.capacity() == 0 {
+        return 0;
+    }
+    let buckets = (index.capacity() * 8 / 7).next_power_of_two();
+    buckets * (size_of::<(u64, u32)>() + 1) + 16
 }
 
 /// The whole mutable state of one scorer.

@@ -32,18 +32,37 @@ export class EventCollector {
   private alerts: DecisionEvent[] = [];
   private seen = 0;
   private omitted = 0;
+  /** Algorithm L state: the running weight and the index of the next decision the reservoir takes. */
+  private w = 0;
+  private next = 0;
 
   constructor(
     private readonly feedSize = 50,
     private readonly alertBuffer = 1000,
   ) {}
 
-  /** Index in the feed reservoir that the next decision should take, or -1 to skip it (call once per decision). */
+  /**
+   * Index in the feed reservoir that the next decision should take, or -1 to skip it (call once per decision).
+   * Reservoir sampling with skips (Li's Algorithm L): once the reservoir is full, the number of decisions to pass
+   * over before the next one is taken is drawn once, so a skipped decision costs a compare, not a random number.
+   */
   feedSlot(): number {
-    this.seen++;
-    if (this.feed.length < this.feedSize) return this.feed.length;
-    const j = Math.floor(Math.random() * this.seen);
-    return j < this.feedSize ? j : -1;
+    const i = this.seen++;
+    if (this.feed.length < this.feedSize) {
+      if (this.feed.length === this.feedSize - 1) {
+        this.w = Math.exp(Math.log(1 - Math.random()) / this.feedSize);
+        this.next = i + 1 + this.skip();
+      }
+      return this.feed.length;
+    }
+    if (i !== this.next) return -1;
+    this.w *= Math.exp(Math.log(1 - Math.random()) / this.feedSize);
+    this.next = i + 1 + this.skip();
+    return Math.floor(Math.random() * this.feedSize);
+  }
+
+  private skip(): number {
+    return Math.floor(Math.log(1 - Math.random()) / Math.log(1 - this.w));
   }
 
   putFeed(slot: number, event: DecisionEvent): void {

@@ -13,7 +13,7 @@ export interface EngineOptions {
   modelJson: string;
   /** Version string reported with every decision (e.g. the model file's name and hash). */
   modelVersion: string;
-  /** Scoring worker threads (default: available cores, at least 1). */
+  /** Scoring worker threads (default: available cores - 1, at least 1: the main thread keeps a core). */
   workers?: number;
   /** Largest micro-batch, in records (default 2048). */
   maxBatch?: number;
@@ -49,7 +49,9 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (typeof o.modelVersion !== 'string' || o.modelVersion.length === 0 || o.modelVersion.length > 128) {
     throw new TypeError('options.modelVersion must be a string of 1 to 128 characters');
   }
-  const workers = positiveInt('workers', o.workers ?? Math.max(1, availableParallelism()), 64);
+  // One core is left to the main thread (source, batching, completion): on 2 cores, 1 worker decided 482k tx per
+  // CPU-second at max against 353k for 2 workers (bench/RESULTS.md), the second worker mostly waiting at the gate.
+  const workers = positiveInt('workers', o.workers ?? Math.max(1, availableParallelism() - 1), 64);
   const capacity = o.capacity ?? 1 << 18;
   if (!Number.isInteger(capacity) || capacity < 16 || capacity > 1 << 24 || (capacity & (capacity - 1)) !== 0) {
     throw new EngineOptionsError('options.capacity must be a power of two from 16 to 2^24');

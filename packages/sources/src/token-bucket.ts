@@ -52,8 +52,22 @@ export class TokenBucket {
 
   /** Milliseconds until one whole token is available (0 when it already is). */
   msUntilToken(): number {
-    if (this.rate === Infinity || this.tokens >= 1) return 0;
-    return ((1 - this.tokens) * 1000) / this.rate;
+    return this.msUntil(1);
+  }
+
+  /** Milliseconds until `n` tokens are available (0 when they already are). */
+  msUntil(n: number): number {
+    if (this.rate === Infinity || this.tokens >= n) return 0;
+    return ((n - this.tokens) * 1000) / this.rate;
+  }
+
+  /**
+   * Tokens worth waiting for between two emissions: about one millisecond of the rate (at least 1, at most the
+   * burst), so a fast source wakes about once per millisecond with a chunk instead of spinning on setImmediate for
+   * a few items at a time.
+   */
+  quantum(): number {
+    return this.rate === Infinity ? 1 : Math.max(1, Math.min(this.burst, Math.floor(this.rate / 1000)));
   }
 }
 

@@ -47,6 +47,10 @@ export interface EngineStats {
   /** Rejections by field (validation errors), and the batches decided by the fallback after a scorer failure. */
   errors: { rejectedByField: Record<string, number>; scorerFailures: number };
   batches: { dispatched: number; meanSize: number };
+  /** Score thresholds in force (additive to the ARCHITECTURE.md contract). */
+  thresholds: Thresholds;
+  /** Micro-batches handed to the worker pool and not yet completed (the workers' stage depth; additive). */
+  batchesInFlight: number;
 }
 
 /** Outcome of {@link Engine.submit}, discriminated by `state`. */
@@ -272,6 +276,8 @@ export class Engine {
       labels: this.labelsIn,
       errors: { rejectedByField: Object.fromEntries(this.rejectedByField), scorerFailures: this.scorerFailures },
       batches: { dispatched: this.nextTicket, meanSize: this.nextTicket === 0 ? 0 : this.batchRecords / this.nextTicket },
+      thresholds: { ...this.options.thresholds },
+      batchesInFlight: this.inFlight.length,
     };
   }
 
@@ -417,7 +423,7 @@ export class Engine {
       this.decided++;
       const latencyUs = (batch.doneMs - (f64[slot * 8 + 3] ?? batch.doneMs)) * 1000;
       this.latency.record(latencyUs);
-      this.quality.decided(batch.seq + i, code);
+      this.quality.decided(batch.seq + i, code, batch.state === 2 ? Number.NaN : (results.f32[slot * 4] ?? Number.NaN));
       if (code !== DecisionCode.Approve && this.events.wantsAlert()) {
         this.events.putAlert(this.event(slot, batch.seq + i, latencyUs, batch.state === 2));
       }

@@ -108,7 +108,7 @@ describe('WebSocket /ws on the real system', () => {
       await waitFor(() => busy.metrics().updatesSkipped > 0, 60_000);
       ws.socket.resume();
       // Still connected: the backlog arrives, the socket drains, and the first update after the skips reports the
-      // alerts this client missed (each update alone lists them all: ~1000 decisions a tick stay under 20 alerts).
+      // alerts this client missed (each update alone lists them all: ~1000 decisions a tick stay under 10 alerts).
       const caughtUp = await nextUpdateWhere(ws, (u) => u.alertsOmitted > 0);
       expect(caughtUp.stats.counts.decided).toBeGreaterThan(0);
       await waitFor(() => busy.metrics().drains > 0);

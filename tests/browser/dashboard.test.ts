@@ -152,9 +152,12 @@ describe('the dashboard in chromium', () => {
     await page.screenshot({ path: shot('reconnecting') });
 
     system = await newSystem();
-    server = await serve(port);
+    // The closed server's side of each connection it closed sits in TIME_WAIT for 60 s on Linux, and uWebSockets.js
+    // binds without SO_REUSEADDR, so the port frees only then: retry the bind, as an operator restarting would.
+    server = await until(() => serve(port).catch(() => undefined), 100_000, 500);
     await system.start();
     await connection.filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: shot('reconnected') });
     // The new system counts from zero: the tile follows it and moves again.
     const first = await until(async () => {
       const n = await tileNumber(page, 'tile-decided');
@@ -170,5 +173,5 @@ describe('the dashboard in chromium', () => {
     expect(problems.pageErrors).toEqual([]);
     expect(problems.consoleErrors.filter((e) => !e.includes('WebSocket'))).toEqual([]);
     await page.close();
-  }, 90_000);
+  }, 180_000);
 });

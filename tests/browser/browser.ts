@@ -47,8 +47,9 @@ export async function openPage(browser: Browser): Promise<{ page: Page; problems
   return { page, problems };
 }
 
-/** The number a tile shows ("1,234" -> 1234). */
+/** The first number an element shows ("1,234 labelled" -> 1234); NaN when it shows none. */
 export async function tileNumber(page: Page, testId: string): Promise<number> {
   const text = await page.locator(`[data-testid=${testId}]`).innerText();
-  return Number(text.replace(/[^0-9.]/g, ''));
+  const match = /\d[\d,]*(\.\d+)?/.exec(text);
+  return match === null ? Number.NaN : Number(match[0].replace(/,/g, ''));
 }

@@ -123,22 +123,34 @@ describe('the dashboard in chromium', () => {
     const { page, problems } = await openPage(browser);
     await page.goto(base);
     await page.locator('[data-testid=connection]', { hasText: 'live' }).waitFor();
+    // Labels arrive 7 simulated days late: run faster until thousands of decisions are labelled.
+    await fetch(`${base}/api/generator`, { method: 'POST', body: '{"tps":50000}' });
+    await until(async () => ((await getStats()).quality.labelled > 20_000 ? true : undefined), 90_000, 500);
+    await until(async () => ((await tileNumber(page, 'labelled')) > 20_000 ? true : undefined));
+    await fetch(`${base}/api/generator`, { method: 'POST', body: '{"tps":2000}' });
+
     expect(await page.innerText('[data-testid=cand-review]')).toBe('0.50');
-    await page.locator('[data-testid=review-slider]').fill('0.3');
-    expect(await page.innerText('[data-testid=cand-review]')).toBe('0.30');
+    const alertsAtApplied = await tileNumber(page, 'preview-alerts');
+    await page.locator('[data-testid=review-slider]').fill('0.1');
+    expect(await page.innerText('[data-testid=cand-review]')).toBe('0.10');
+    // A lower threshold turns more labelled transactions into alerts: recall cannot fall, the alert count grows.
+    const alertsAtCandidate = await tileNumber(page, 'preview-alerts');
+    expect(alertsAtCandidate).toBeGreaterThan(alertsAtApplied);
     // Nothing is applied until the button is pressed.
     expect((await getStats()).thresholds).toEqual({ review: 0.5, decline: 0.9 });
     await expect(page.locator('[data-testid=preview-row]').getAttribute('class')).resolves.toBe('candidate');
+    await page.waitForTimeout(1_000);
+    await page.screenshot({ path: shot('dashboard-labelled'), fullPage: true });
     await page.locator('[data-testid=model-panel]').screenshot({ path: shot('model-panel') });
     await page.click('[data-testid=apply-thresholds]');
-    await until(async () => ((await getStats()).thresholds?.review === 0.3 ? true : undefined));
-    expect((await getStats()).thresholds).toEqual({ review: 0.3, decline: 0.9 });
+    await until(async () => ((await getStats()).thresholds?.review === 0.1 ? true : undefined));
+    expect((await getStats()).thresholds).toEqual({ review: 0.1, decline: 0.9 });
     await page.locator('[data-testid=review-slider]').fill('0.5');
     await page.click('[data-testid=apply-thresholds]');
     await until(async () => ((await getStats()).thresholds?.review === 0.5 ? true : undefined));
     expect(problems).toEqual({ consoleErrors: [], pageErrors: [] });
     await page.close();
-  });
+  }, 150_000);
 
   it('reconnects by itself after the server restarts on the same port, and its numbers move again', async () => {
     const { page, problems } = await openPage(browser);

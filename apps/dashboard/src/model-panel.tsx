@@ -4,6 +4,7 @@ import { tradeOffAt } from './quality';
 import type { Stats } from './types';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+const pct2 = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
 /**
  * Live precision / recall / FPR from delayed labels, the score distribution, and a threshold control that previews
@@ -53,15 +54,16 @@ export function ModelPanel(props: { stats: () => Stats | undefined; onError: (me
         </div>
         <div>
           <span class="k">FPR</span>
-          <b data-testid="fpr">{pct(props.stats()?.quality.fpr ?? 0)}</b>
+          <b data-testid="fpr">{pct2(props.stats()?.quality.fpr ?? 0)}</b>
         </div>
       </div>
-      <div class="muted small">{(props.stats()?.quality.labelled ?? 0).toLocaleString()} labelled transactions (labels arrive 7 simulated days late); rules included</div>
+      <div class="muted small" data-testid="labelled">{(props.stats()?.quality.labelled ?? 0).toLocaleString('en-US')} labelled transactions (labels arrive 7 simulated days late); rules included</div>
       <canvas ref={canvas} class="hist" width={560} height={140} />
       <div class="muted small legend">
         <span class="sw all" /> all decisions <span class="sw fraud" /> labelled fraud <span class="sw legit" /> labelled legit · log scale ·
         solid = applied, dashed = candidate
       </div>
+      <div class="muted small">Preview: labelled transactions with score ≥ the review threshold count as alerts (rules not included); "alerts" = how many of them.</div>
       <div class="thresholds">
         <label>
           Review ≥ <b data-testid="cand-review">{candidateReview().toFixed(2)}</b>
@@ -76,20 +78,22 @@ export function ModelPanel(props: { stats: () => Stats | undefined; onError: (me
       </div>
       <table class="tradeoff">
         <thead>
-          <tr><th>score ≥ review</th><th>precision</th><th>recall</th><th>FPR</th></tr>
+          <tr><th>score ≥ review</th><th>precision</th><th>recall</th><th>FPR</th><th class="num">alerts</th></tr>
         </thead>
         <tbody>
           <tr>
             <td>applied {applied().review.toFixed(2)}</td>
             <td>{pct(now()?.precision ?? 0)}</td>
             <td>{pct(now()?.recall ?? 0)}</td>
-            <td>{pct(now()?.fpr ?? 0)}</td>
+            <td>{pct2(now()?.fpr ?? 0)}</td>
+            <td class="num">{(now()?.alerts ?? 0).toLocaleString('en-US')}</td>
           </tr>
           <tr class={dirty() ? 'candidate' : ''} data-testid="preview-row">
             <td>candidate {candidateReview().toFixed(2)}</td>
             <td data-testid="preview-precision">{pct(preview()?.precision ?? 0)}</td>
             <td data-testid="preview-recall">{pct(preview()?.recall ?? 0)}</td>
-            <td>{pct(preview()?.fpr ?? 0)}</td>
+            <td>{pct2(preview()?.fpr ?? 0)}</td>
+            <td class="num" data-testid="preview-alerts">{(preview()?.alerts ?? 0).toLocaleString('en-US')}</td>
           </tr>
         </tbody>
       </table>

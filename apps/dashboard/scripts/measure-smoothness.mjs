@@ -70,10 +70,11 @@ cdp.on('Network.webSocketFrameReceived', (e) => {
   wsFrames++;
   if (n > maxFrameBytes) maxFrameBytes = n;
 });
-const heap = async () => {
+const metric = async (name) => {
   const { metrics } = await cdp.send('Performance.getMetrics');
-  return metrics.find((m) => m.name === 'JSHeapUsedSize').value / 2 ** 20;
+  return metrics.find((m) => m.name === name)?.value ?? Number.NaN;
 };
+const heap = async () => (await metric('JSHeapUsedSize')) / 2 ** 20;
 
 await page.goto(base);
 await page.waitForSelector('[data-testid=connection]:has-text("live")');
@@ -81,13 +82,24 @@ await sleep(5000);
 await cdp.send('HeapProfiler.collectGarbage');
 const heapStartMb = await heap();
 const samples = [];
-let prev = { t: performance.now(), frames: await page.evaluate(() => window.__frames), long: 0, bytes: wsBytes, msgs: wsFrames };
+let prev = {
+  t: performance.now(),
+  frames: await page.evaluate(() => window.__frames),
+  long: await page.evaluate(() => window.__longFrames),
+  bytes: wsBytes,
+  msgs: wsFrames,
+  task: await metric('TaskDuration'),
+  script: await metric('ScriptDuration'),
+};
+const first = { ...prev };
 const endAt = Date.now() + durationS * 1000;
 while (Date.now() < endAt) {
   await sleep(sampleEveryS * 1000);
   const t = performance.now();
   const { frames, long } = await page.evaluate(() => ({ frames: window.__frames, long: window.__longFrames }));
   const stats = await (await fetch(`${base}/api/stats`)).json();
+  const task = await metric('TaskDuration');
+  const script = await metric('ScriptDuration');
   const dt = (t - prev.t) / 1000;
   const sample = {
     atS: Math.round((durationS * 1000 - (endAt - Date.now())) / 1000),
@@ -96,12 +108,15 @@ while (Date.now() < endAt) {
     heapMb: await heap(),
     bytesPerUpdate: wsFrames > prev.msgs ? (wsBytes - prev.bytes) / (wsFrames - prev.msgs) : 0,
     updatesPerS: (wsFrames - prev.msgs) / dt,
+    // The renderer main thread's busy share (all tasks: script, style, layout, paint) and script time per update.
+    mainThreadBusyPct: (100 * (task - prev.task)) / dt,
+    scriptMsPerUpdate: wsFrames > prev.msgs ? (1000 * (script - prev.script)) / (wsFrames - prev.msgs) : 0,
     decideTps: stats.throughput.decideTps,
     decided: stats.counts.decided,
   };
   samples.push(sample);
   console.log(JSON.stringify(sample));
-  prev = { t, frames, long, bytes: wsBytes, msgs: wsFrames };
+  prev = { t, frames, long, bytes: wsBytes, msgs: wsFrames, task, script };
 }
 await cdp.send('HeapProfiler.collectGarbage');
 const heapEndMb = await heap();
@@ -125,6 +140,8 @@ const summary = {
   bytesPerUpdateMean: wsFrames === 0 ? 0 : wsBytes / wsFrames,
   bytesPerUpdateMax: maxFrameBytes,
   updates: wsFrames,
+  mainThreadBusyPctMean: (100 * (prev.task - first.task)) / ((prev.t - first.t) / 1000),
+  scriptMsPerUpdateMean: (1000 * (prev.script - first.script)) / Math.max(1, prev.msgs - first.msgs),
   decideTpsMedian: median(samples.map((s) => s.decideTps).sort((a, b) => a - b)),
   decidedTotal: samples.at(-1)?.decided ?? 0,
   pageErrors: errors,

@@ -32,7 +32,7 @@ describe('the real server on a free loopback port, over the real engine and gene
     expect(snapshots.filter((s) => !invariant(s))).toEqual([]);
     const last = snapshots.at(-1) as Stats;
     expect(last.running).toBe(true);
-    expect(last.source).toEqual({ kind: 'generator', targetTps: 10_000, state: 'running' });
+    expect(last.source).toEqual({ kind: 'generator', targetTps: 10_000, state: 'running', injected: 0, pendingInjected: 0 });
     expect(last.workers.count).toBe(2);
     expect(last.queue.capacity).toBeGreaterThan(0);
   });

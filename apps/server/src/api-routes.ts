@@ -1,5 +1,6 @@
 import { HttpError } from './errors.js';
 import type { FraudSystem } from './fraud-system.js';
+import { parseScenarioRequest, parseThresholdsRequest } from './control-requests.js';
 import { parseGeneratorRequest } from './generator-request.js';
 import { replyJson } from './http-reply.js';
 import type { RequestContext } from './request-context.js';
@@ -51,6 +52,37 @@ export function apiRoutes(system: FraudSystem): ReadonlyMap<string, Route> {
             throw error;
           }
           replyStats(context);
+        },
+      },
+    ],
+    [
+      '/api/thresholds',
+      {
+        post: (context, body) => {
+          const thresholds = parseThresholdsRequest(body);
+          system.setThresholds(thresholds);
+          replyStats(context);
+        },
+      },
+    ],
+    [
+      '/api/scenario',
+      {
+        post: (context, body) => {
+          const { kind } = parseScenarioRequest(body);
+          const stats = system.stats();
+          if (stats.source.kind !== 'generator') {
+            throw new HttpError(409, 'conflict', `the source is ${stats.source.kind}, not the generator`);
+          }
+          if (!stats.running) throw new HttpError(409, 'conflict', 'the system is not running; start it first');
+          let queued: number;
+          try {
+            queued = system.injectScenario(kind);
+          } catch (error) {
+            if (error instanceof RangeError) throw new HttpError(409, 'conflict', error.message);
+            throw error;
+          }
+          replyJson(context, 202, { kind, queued, stats: system.stats() });
         },
       },
     ],

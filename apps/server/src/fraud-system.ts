@@ -21,8 +21,19 @@ export interface Stats extends EngineStats {
    * `targetTps` is 0 when a replay runs as fast as it can (`tps: 'max'`); `state` is the source's lifecycle
    * (idle, running, stopped, ended, failed) and `error` says why it failed.
    */
-  source: { kind: SourceKind; targetTps: number; state: SourceState; error?: string };
+  source: {
+    kind: SourceKind;
+    targetTps: number;
+    state: SourceState;
+    error?: string;
+    /** Generator only (additive): attack transactions injected so far and still waiting to be written. */
+    injected?: number;
+    pendingInjected?: number;
+  };
 }
+
+/** Attacks `injectScenario` accepts. */
+export type ScenarioKind = 'card-testing' | 'compromised-terminal';
 
 /** A running fraud-detection pipeline as the server sees it. */
 export interface FraudSystem {
@@ -34,6 +45,13 @@ export interface FraudSystem {
   stop(): Promise<void>;
   /** Changes the generator: tps 1..5,000,000 (RangeError otherwise). */
   setGenerator(options: { tps: number }): void;
+  /** Changes the score thresholds (0 <= review <= decline <= 1, RangeError otherwise) for decisions from now on. */
+  setThresholds(thresholds: { review: number; decline: number }): void;
+  /**
+   * Queues an attack into the generator; returns how many transactions it adds. TypeError when the source is not the
+   * generator, RangeError when too many injected transactions are already waiting.
+   */
+  injectScenario(kind: ScenarioKind): number;
   /** Takes the decisions gathered since the last call: a uniform sample for the live feed and the alerts, each list bounded. */
   drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents;
   /** Stops everything: source, drain in-flight batches, worker pool. */

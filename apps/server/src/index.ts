@@ -1,5 +1,5 @@
 /** @fraudstream/server: the uWebSockets.js HTTP/WebSocket server and the composition of engine and source. */
-export type { DecisionEvent, DecisionName, DrainedEvents, FraudSystem, SourceKind, Stats } from './fraud-system.js';
+export type { DecisionEvent, DecisionName, DrainedEvents, FraudSystem, ScenarioKind, SourceKind, Stats } from './fraud-system.js';
 export { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 export { HttpError, type HttpErrorBody, type HttpErrorCode } from './errors.js';
 export { startServer, type RunningServer } from './server.js';

@@ -4,9 +4,9 @@ import type { WebSocket, WebSocketBehavior } from './uws.js';
 /** A socket whose send buffer holds more than this many bytes is skipped until it drains. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Most feed events per update. */
-export const FEED_PER_UPDATE = 20;
+export const FEED_PER_UPDATE = 6;
 /** Most alerts per update; the rest are counted in `alertsOmitted`. */
-export const ALERTS_PER_UPDATE = 200;
+export const ALERTS_PER_UPDATE = 10;
 
 /** First message on every socket. */
 export interface HelloMessage {

@@ -46,7 +46,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const { system } = options;
   if (typeof system !== 'object' || system === null) throw new TypeError('options.system must be a FraudSystem');
-  for (const method of ['stats', 'start', 'stop', 'setGenerator', 'drainEvents', 'close'] as const) {
+  for (const method of ['stats', 'start', 'stop', 'setGenerator', 'setThresholds', 'injectScenario', 'drainEvents', 'close'] as const) {
     if (typeof system[method] !== 'function') throw new TypeError(`options.system.${method} must be a function`);
   }
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { Engine, defaultModelPath } from '@fraudstream/engine';
 import { CsvReplay, LiveGenerator, type SourceState } from '@fraudstream/sources';
-import type { DrainedEvents, FraudSystem, Stats } from './fraud-system.js';
+import type { DrainedEvents, FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
 
 export type { SourceConfig, SystemConfig } from './system-config.js';
@@ -72,7 +72,13 @@ export async function createSystem(config: SystemConfig): Promise<FraudSystem> {
 
   const sourceStats = (): Stats['source'] => {
     const { state, error } = source.stats();
-    return { kind: sourceConfig.kind, targetTps, state, ...(error === undefined ? {} : { error: error.message }) };
+    const out: Stats['source'] = { kind: sourceConfig.kind, targetTps, state, ...(error === undefined ? {} : { error: error.message }) };
+    if (generator !== undefined) {
+      const { injected, pendingInjected } = generator.stats();
+      out.injected = injected;
+      out.pendingInjected = pendingInjected;
+    }
+    return out;
   };
 
   let closing: Promise<void> | undefined;
@@ -100,6 +106,13 @@ export async function createSystem(config: SystemConfig): Promise<FraudSystem> {
       if (generator === undefined) throw new TypeError(`the source is ${sourceConfig.kind}, not the generator`);
       generator.setTps(options.tps);
       targetTps = options.tps;
+    },
+    setThresholds(thresholds: { review: number; decline: number }): void {
+      engine.setThresholds({ review: thresholds.review, decline: thresholds.decline });
+    },
+    injectScenario(kind: ScenarioKind): number {
+      if (generator === undefined) throw new TypeError(`the source is ${sourceConfig.kind}, not the generator`);
+      return generator.inject(kind);
     },
     drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents {
       return engine.drainEvents(maxFeed, maxAlerts);

@@ -23,7 +23,14 @@ const post = (path: string, body?: string, headers: Record<string, string> = {})
 function expectStatsShape(stats: Stats): void {
   expect(typeof stats.running).toBe('boolean');
   expect(typeof stats.uptimeS).toBe('number');
-  expect(stats.source).toEqual({ kind: 'generator', targetTps: expect.any(Number), state: expect.stringMatching(/^(idle|running|stopped)$/) });
+  // The contract's fields, plus the generator's additive injection counters (POST /api/scenario).
+  expect(stats.source).toEqual({
+    kind: 'generator',
+    targetTps: expect.any(Number),
+    state: expect.stringMatching(/^(idle|running|stopped)$/),
+    injected: expect.any(Number),
+    pendingInjected: expect.any(Number),
+  });
   for (const key of ['ingested', 'decided', 'approved', 'review', 'declined', 'rejected', 'inFlight'] as const) {
     expect(typeof stats.counts[key], key).toBe('number');
   }

@@ -6,6 +6,7 @@ import {
   type RunningServer,
   type UpdateMessage,
 } from '../src/index.js';
+import { ALERTS_PER_UPDATE, FEED_PER_UPDATE } from '../src/push-hub.js';
 import { createTestSystem, waitFor } from './utils/real-system.js';
 import { openWebSocket, UpgradeRefused, type TestWebSocket } from '../../../tests/utils/ws-client.js';
 
@@ -48,8 +49,8 @@ describe('WebSocket /ws on the real system', () => {
     expect(typeof first.alertsOmitted).toBe('number');
 
     const withFeed = await nextUpdateWhere(ws, (u) => u.feed.length > 0);
-    expect(withFeed.feed.length).toBeLessThanOrEqual(20);
-    expect(withFeed.alerts.length).toBeLessThanOrEqual(200);
+    expect(withFeed.feed.length).toBeLessThanOrEqual(FEED_PER_UPDATE);
+    expect(withFeed.alerts.length).toBeLessThanOrEqual(ALERTS_PER_UPDATE);
     for (const event of withFeed.feed) {
       expect(typeof event.cardRef).toBe('string');
       expect(event).not.toHaveProperty('cardId');
@@ -107,7 +108,7 @@ describe('WebSocket /ws on the real system', () => {
       await waitFor(() => busy.metrics().updatesSkipped > 0, 60_000);
       ws.socket.resume();
       // Still connected: the backlog arrives, the socket drains, and the first update after the skips reports the
-      // alerts this client missed (each update alone lists them all: ~1000 decisions a tick stay under 200 alerts).
+      // alerts this client missed (each update alone lists them all: ~1000 decisions a tick stay under 10 alerts).
       const caughtUp = await nextUpdateWhere(ws, (u) => u.alertsOmitted > 0);
       expect(caughtUp.stats.counts.decided).toBeGreaterThan(0);
       await waitFor(() => busy.metrics().drains > 0);

@@ -48,6 +48,10 @@ export interface EngineStats {
   /** Rejections by field (validation errors), and the batches decided by the fallback after a scorer failure. */
   errors: { rejectedByField: Record<string, number>; scorerFailures: number };
   batches: { dispatched: number; meanSize: number };
+  /** Score thresholds in force (additive to the ARCHITECTURE.md contract). */
+  thresholds: Thresholds;
+  /** Micro-batches handed to the worker pool and not yet completed (the workers' stage depth; additive). */
+  batchesInFlight: number;
 }
 
 /** Outcome of {@link Engine.submit}, discriminated by `state`. */
@@ -273,6 +277,8 @@ export class Engine {
       labels: this.labelsIn,
       errors: { rejectedByField: Object.fromEntries(this.rejectedByField), scorerFailures: this.scorerFailures },
       batches: { dispatched: this.nextTicket, meanSize: this.nextTicket === 0 ? 0 : this.batchRecords / this.nextTicket },
+      thresholds: { ...this.options.thresholds },
+      batchesInFlight: this.inFlight.length,
     };
   }
 
@@ -438,7 +444,7 @@ export class Engine {
         runCount = 0;
       }
       runCount++;
-      this.quality.decided(batch.seq + i, code);
+      this.quality.decided(batch.seq + i, code, batch.state === 2 ? Number.NaN : (results.f32[slot * 4] ?? Number.NaN));
       if (code !== DecisionCode.Approve && this.events.wantsAlert()) {
         this.events.putAlert(this.event(slot, batch.seq + i, latencyUs, batch.state === 2));
       }

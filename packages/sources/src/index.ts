@@ -13,6 +13,7 @@ export * from './token-bucket.js';
 export * from './label-queue.js';
 export * from './paced-source.js';
 export * from './live-generator.js';
+export * from './attack-scenarios.js';
 export * from './line-reader.js';
 export * from './replay.js';
 export * from './record-buffer.js';

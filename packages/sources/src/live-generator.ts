@@ -1,4 +1,5 @@
 import { packCurrency } from '@fraudstream/schema';
+import { ATTACK_ID_BASE, ATTACK_KINDS, buildAttack, writeAttackRecord, type AttackKind, type AttackTransaction } from './attack-scenarios.js';
 import { numberInRange } from './errors.js';
 import { writeAllLabels } from './label-queue.js';
 import { Halt, PacedSource, type LabelledSourceOptions, type SourceStats } from './paced-source.js';
@@ -13,6 +14,8 @@ export const MAX_TPS = 5_000_000;
 /** Most slots claimed at once. */
 const CHUNK = 8192;
 const EUR = packCurrency('EUR');
+/** Most injected attack transactions waiting to be written; `inject` refuses more (RangeError). */
+export const MAX_PENDING_INJECTED = 10_000;
 
 /** Options of {@link LiveGenerator}: the simulator's plus pacing and labels. `days` defaults to Infinity here. */
 export interface LiveGeneratorOptions extends SimulatorOptions, LabelledSourceOptions {
@@ -33,6 +36,10 @@ export class LiveGenerator extends PacedSource {
   private batch: DayBatch | undefined;
   private index = 0;
   private exhausted = false;
+  /** Injected attack transactions waiting for the next tick (the ring has one producer: this generator). */
+  private injectQueue: AttackTransaction[] = [];
+  private injectHead = 0;
+  private injected = 0;
 
   constructor(options: LiveGeneratorOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -47,9 +54,57 @@ export class LiveGenerator extends PacedSource {
     this.changeRate(numberInRange(tps, 'tps', MIN_TPS, MAX_TPS));
   }
 
-  /** Current counters. */
-  stats(): SourceStats {
-    return this.sourceStats();
+  /**
+   * Queues an attack (see `buildAttack`) that the next ticks write into the ring ahead of the simulated traffic,
+   * with fraud labels following like any other transaction. Returns how many transactions were queued. They are
+   * written only while the generator runs. Throws TypeError for an unknown kind, RangeError when
+   * `MAX_PENDING_INJECTED` transactions are already waiting.
+   */
+  inject(kind: AttackKind): number {
+    if (!(ATTACK_KINDS as readonly unknown[]).includes(kind)) {
+      throw new TypeError(`kind must be one of ${ATTACK_KINDS.join(', ')}`);
+    }
+    const attack = buildAttack(kind, this.simulator.population);
+    if (this.injectQueue.length - this.injectHead + attack.length > MAX_PENDING_INJECTED) {
+      throw new RangeError(`too many injected transactions pending (at most ${MAX_PENDING_INJECTED})`);
+    }
+    this.injectQueue.push(...attack);
+    return attack.length;
+  }
+
+  /** Current counters, with `injected`: attack transactions written so far, and `pendingInjected`. */
+  stats(): SourceStats & { injected: number; pendingInjected: number } {
+    return { ...this.sourceStats(), injected: this.injected, pendingInjected: this.injectQueue.length - this.injectHead };
+  }
+
+  /** Writes pending injected transactions (all of them unless the ring is full); they do not spend pacing tokens. */
+  private writeInjected(): void {
+    const sink = this.sink;
+    const pop = this.simulator.population;
+    while (this.injectHead < this.injectQueue.length) {
+      const k = sink.claim(Math.min(this.injectQueue.length - this.injectHead, CHUNK));
+      if (k === 0) return;
+      const slot0 = sink.claimedSlot;
+      const seq0 = sink.claimedSeq;
+      const ingestMs = performance.timeOrigin + performance.now();
+      const baseTs = Number.isNaN(this.simulatedTimeMs) ? this.simulator.startMs : this.simulatedTimeMs;
+      for (let s = 0; s < k; s++) {
+        const tx = this.injectQueue[this.injectHead + s]!;
+        const ts = baseTs + tx.offsetMs;
+        writeAttackRecord(sink.views, slot0 + s, ATTACK_ID_BASE + this.injected + s, ts, tx, pop, ingestMs);
+        if (this.labels && !this.queue.full) {
+          const c = tx.customer * 2;
+          const t = tx.terminal * 2;
+          this.queue.push(seq0 + s, ts, pop.cardKeys[c]!, pop.cardKeys[c + 1]!, pop.terminalKeys[t]!, pop.terminalKeys[t + 1]!, 1);
+        }
+      }
+      sink.publish(k);
+      this.injectHead += k;
+      this.injected += k;
+      this.generated += k;
+    }
+    this.injectQueue = [];
+    this.injectHead = 0;
   }
 
   /** The current day with at least one transaction left, advancing days as needed; undefined at the end. */
@@ -83,6 +138,7 @@ export class LiveGenerator extends PacedSource {
     const queue = this.queue;
     const labels = this.labels;
     const delayMs = this.delayMs;
+    if (this.injectHead < this.injectQueue.length) this.writeInjected();
     let written = 0;
     while (written < budget) {
       const b = this.current();

@@ -109,6 +109,10 @@ export class Engine {
   private readonly handle: number;
   private readonly ids: (string | undefined)[];
   private readonly inFlight: InFlightBatch[] = [];
+  /** Cut batches not yet handed to piscina (see `submitToPool`), in ticket order. */
+  private readonly unsubmitted: InFlightBatch[] = [];
+  /** Batches handed to piscina and not yet finished: at most `options.workers`. */
+  private running = 0;
   private readonly latency = new LatencyWindow();
   private readonly quality = new QualityTracker();
   private readonly rates = new RateMeter(2);
@@ -373,22 +377,42 @@ export class Engine {
     this.dispatched += count;
     this.inFlight.push(batch);
     this.batchRecords += count;
-    this.pool.run({ start: slot, count, ticket: batch.ticket }).then(
-      () => {
-        batch.state = 1;
-        batch.doneMs = now();
-        this.complete();
-      },
-      (err: unknown) => {
-        // The addon marks a ticket done even when it fails; this covers failures before the addon was reached.
-        scorer.skipTicket(this.handle, batch.ticket);
-        this.scorerFailures++;
-        process.emitWarning(`fraudstream: batch ${batch.ticket} failed, decided by fallback: ${String(err)}`);
-        batch.state = 2;
-        batch.doneMs = now();
-        this.complete();
-      },
-    );
+    this.unsubmitted.push(batch);
+    this.submitToPool();
+  }
+
+  /**
+   * Hands cut batches to piscina in ticket order, only as many as there are workers: piscina then never queues one,
+   * so every running batch's earlier tickets are running or done. (Its queue may reorder tasks under load, and a
+   * later ticket started first would block its worker at the addon's ordering gate while the earlier one waits behind
+   * it: a stall the engine test with 32 batches in flight on 2 workers reproduced.) Batches beyond that wait here,
+   * already cut, and go out as soon as a worker's batch finishes.
+   */
+  private submitToPool(): void {
+    while (this.running < this.options.workers && this.unsubmitted.length > 0) {
+      const batch = this.unsubmitted.shift() as InFlightBatch;
+      this.running++;
+      this.pool.run({ start: batch.slot, count: batch.count, ticket: batch.ticket }).then(
+        () => {
+          this.running--;
+          this.submitToPool();
+          batch.state = 1;
+          batch.doneMs = now();
+          this.complete();
+        },
+        (err: unknown) => {
+          this.running--;
+          this.submitToPool();
+          // The addon marks a ticket done even when it fails; this covers failures before the addon was reached.
+          scorer.skipTicket(this.handle, batch.ticket);
+          this.scorerFailures++;
+          process.emitWarning(`fraudstream: batch ${batch.ticket} failed, decided by fallback: ${String(err)}`);
+          batch.state = 2;
+          batch.doneMs = now();
+          this.complete();
+        },
+      );
+    }
   }
 
   /** Processes finished batches in dispatch order, then releases their slots to the source. */

@@ -65,6 +65,23 @@ describe('Engine with the real addon and worker threads', () => {
     expect(one.some((r) => r.split(':')[3] !== '0')).toBe(true);
   }, 120_000);
 
+  it('never leaves a batch waiting for its ticket behind a later one: 2 workers, 32 small batches in flight', async () => {
+    // More batches in flight than workers. Only batches a worker will run at once are handed to piscina (its own queue
+    // may reorder, and a later ticket running first would block its worker at the ordering gate for the earlier one).
+    const stream = await simulatedStream(40);
+    const run = async (workers: number, maxBatch: number, maxInFlightBatches: number): Promise<[string[], number]> =>
+      withEngine({ workers, maxBatch, capacity: 8192, lingerMs: 0, maxInFlightBatches }, async (engine) => {
+        const seen = collect(engine);
+        await feed(engine, stream.views, stream.count, 1000);
+        await engine.drain();
+        return [seen.rows, engine.stats().errors.scorerFailures];
+      });
+    const [one] = await run(1, 4096, 2);
+    const [many, failures] = await run(2, 5, 32);
+    expect(failures).toBe(0);
+    expect(many).toEqual(one);
+  }, 120_000);
+
   it('pushes back on the source when the ring is full and loses nothing', async () => {
     const stream = await simulatedStream(10);
     await withEngine({ workers: 1, maxBatch: 16, capacity: 16, maxInFlightBatches: 1 }, async (engine) => {

@@ -95,8 +95,8 @@ pub struct TermStore {
     index: FxHashMap<u64, u32>,
     last: Vec<i32>,
     tx: Vec<u32>,
-    fraud: Vec<u32>,
-    labelled: Vec<u32>,
+    /// Per label day (fraud count, labelled count): the two are always read together, so they share cache lines.
+    labels: Vec<[u32; 2]>,
 }
 
 impl TermStore {
@@ -109,8 +109,7 @@ impl TermStore {
             index: FxHashMap::default(),
             last: Vec::new(),
             tx: Vec::new(),
-            fraud: Vec::new(),
-            labelled: Vec::new(),
+            labels: Vec::new(),
         }
     }
 
@@ -120,9 +119,8 @@ impl TermStore {
         if i == next {
             self.last.push(EMPTY);
             self.tx.resize(self.tx.len() + CARD_DAYS, 0);
-            self.fraud.resize(self.fraud.len() + self.label_days, 0);
-            self.labelled
-                .resize(self.labelled.len() + self.label_days, 0);
+            self.labels
+                .resize(self.labels.len() + self.label_days, [0, 0]);
         }
         i as usize
     }
@@ -131,8 +129,7 @@ impl TermStore {
         let last = self.last[t];
         let ld = self.label_days;
         windows::rebase(&mut self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS], last, day);
-        windows::rebase(&mut self.fraud[t * ld..(t + 1) * ld], last, day);
-        windows::rebase(&mut self.labelled[t * ld..(t + 1) * ld], last, day);
+        windows::rebase(&mut self.labels[t * ld..(t + 1) * ld], last, day);
         if last == EMPTY || day > last {
             self.last[t] = day;
         }
@@ -145,8 +142,9 @@ impl TermStore {
         let ld = self.label_days;
         if windows::held(self.last[t], day, ld) {
             let i = t * ld + windows::slot(day, ld);
-            self.labelled[i] = self.labelled[i].saturating_add(1);
-            self.fraud[i] = self.fraud[i].saturating_add(u32::from(fraud));
+            let [f, l] = &mut self.labels[i];
+            *l = l.saturating_add(1);
+            *f = f.saturating_add(u32::from(fraud));
         }
     }
 
@@ -166,19 +164,28 @@ impl TermStore {
         let ld = self.label_days;
         let mut out = TermTotals::default();
         let (mut c, mut f, mut l) = (0u32, 0u32, 0u32);
+        // The held days of each ring are a contiguous range of k, and their buckets are walked backwards from
+        // `day`'s (delayed `day - delay`'s): no division or test per day; same days in the same order as testing
+        // each day, so the same totals.
+        let (tlo, thi) = windows::held_range(last, day, 0, CARD_DAYS);
+        let (llo, lhi) = windows::held_range(last, day, self.delay, ld);
+        let tx = &self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS];
+        let labels = &self.labels[t * ld..(t + 1) * ld];
+        let mut i = windows::slot(day, CARD_DAYS);
+        let mut j = windows::slot(day.wrapping_sub(self.delay), ld);
         let mut k = 0;
         for (w, &width) in WIDTHS.iter().enumerate() {
             while k < width {
-                let d = day - k;
-                if windows::held(last, d, CARD_DAYS) {
-                    c += self.tx[t * CARD_DAYS + windows::slot(d, CARD_DAYS)];
+                let kk = i64::from(k);
+                if kk >= tlo && kk < thi {
+                    c += tx[i];
                 }
-                let dl = d - self.delay;
-                if windows::held(last, dl, ld) {
-                    let i = t * ld + windows::slot(dl, ld);
-                    f += self.fraud[i];
-                    l += self.labelled[i];
+                if kk >= llo && kk < lhi {
+                    f += labels[j][0];
+                    l += labels[j][1];
                 }
+                i = windows::prev_slot(i, CARD_DAYS);
+                j = windows::prev_slot(j, ld);
                 k += 1;
             }
             out.count[w] = c;
@@ -201,8 +208,8 @@ impl TermStore {
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         self.last.capacity() * size_of::<i32>()
-            + (self.tx.capacity() + self.fraud.capacity() + self.labelled.capacity())
-                * size_of::<u32>()
+            + self.tx.capacity() * size_of::<u32>()
+            + self.labels.capacity() * size_of::<[u32; 2]>()
             + index_bytes(&self.index)
     }
 

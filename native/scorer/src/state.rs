@@ -59,10 +59,29 @@ impl CardStore {
         &mut self.slab[i as usize]
     }
 
-    /// Starts fetching the state of `key` into the cache (nothing when the card is new).
-    pub fn prefetch(&self, key: u64) {
-        if let Some(&i) = self.index.get(&key) {
-            prefetch_slice(std::slice::from_ref(&self.slab[i as usize]));
+    /// Starts fetching the state of `key` into the cache; returns its slot, [`UNKNOWN`] when the card is new.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "the prefetch alone is worth calling"
+    )]
+    pub fn prefetch(&self, key: u64) -> u32 {
+        match self.index.get(&key) {
+            Some(&i) => {
+                prefetch_slice(std::slice::from_ref(&self.slab[i as usize]));
+                i
+            }
+            None => UNKNOWN,
+        }
+    }
+
+    /// [`CardStore::entry`] with the slot a [`CardStore::prefetch`] of `key` returned (slots never move), which
+    /// saves the hash lookup; [`UNKNOWN`] looks it up.
+    pub fn entry_in(&mut self, key: u64, slot: u32) -> &mut CardState {
+        if slot == UNKNOWN {
+            self.entry(key)
+        } else {
+            debug_assert_eq!(self.index.get(&key), Some(&slot));
+            &mut self.slab[slot as usize]
         }
     }
 
@@ -145,20 +164,42 @@ impl TermStore {
 
     /// Starts fetching the buckets of terminal `key` into the cache (nothing when the terminal is new): the
     /// transaction ring when `transaction`, and the label ring.
-    pub fn prefetch(&self, key: u64, transaction: bool) {
-        if let Some(&t) = self.index.get(&key) {
-            let t = t as usize;
-            if transaction {
-                prefetch_slice(&self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS]);
-            }
-            let ld = self.label_days;
-            prefetch_slice(&self.labels[t * ld..(t + 1) * ld]);
+    /// Returns the terminal's slot, [`UNKNOWN`] when it is new.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "the prefetch alone is worth calling"
+    )]
+    pub fn prefetch(&self, key: u64, transaction: bool) -> u32 {
+        let Some(&slot) = self.index.get(&key) else {
+            return UNKNOWN;
+        };
+        let t = slot as usize;
+        if transaction {
+            prefetch_slice(&self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS]);
+        }
+        let ld = self.label_days;
+        prefetch_slice(&self.labels[t * ld..(t + 1) * ld]);
+        slot
+    }
+
+    /// The slot of `key`: `slot` when a prefetch found it (slots never move), else looked up or created.
+    fn slot_in(&mut self, key: u64, slot: u32) -> usize {
+        if slot == UNKNOWN {
+            self.slot_of(key)
+        } else {
+            debug_assert_eq!(self.index.get(&key), Some(&slot));
+            slot as usize
         }
     }
 
     /// Applies a label for a transaction of terminal `key` on event day `day`; dropped when older than the ring.
     pub fn label(&mut self, key: u64, day: i32, fraud: bool) {
-        let t = self.slot_of(key);
+        self.label_in(key, day, fraud, UNKNOWN);
+    }
+
+    /// [`TermStore::label`] with the slot a prefetch returned ([`UNKNOWN`]: look it up).
+    pub fn label_in(&mut self, key: u64, day: i32, fraud: bool, slot: u32) {
+        let t = self.slot_in(key, slot);
         self.advance(t, day);
         let ld = self.label_days;
         if windows::held(self.last[t], day, ld) {
@@ -169,13 +210,18 @@ impl TermStore {
         }
     }
 
-    #[allow(
-        clippy::many_single_char_names,
-        reason = "t, c, f, l, k, w, d, i: terminal, counts, window and day indices"
-    )]
     /// Records a transaction of terminal `key` on `day` and returns the terminal's totals including it.
     pub fn transaction(&mut self, key: u64, day: i32) -> TermTotals {
-        let t = self.slot_of(key);
+        self.transaction_in(key, day, UNKNOWN)
+    }
+
+    #[allow(
+        clippy::many_single_char_names,
+        reason = "t, c, f, l, k, w, i, j: terminal, counts, window and bucket indices"
+    )]
+    /// [`TermStore::transaction`] with the slot a prefetch returned ([`UNKNOWN`]: look it up).
+    pub fn transaction_in(&mut self, key: u64, day: i32, slot: u32) -> TermTotals {
+        let t = self.slot_in(key, slot);
         self.advance(t, day);
         let last = self.last[t];
         if windows::held(last, day, CARD_DAYS) {
@@ -277,6 +323,26 @@ fn prefetch_slice<T>(s: &[T]) {
     let _ = s;
 }
 
+/// A slot not known (the key was new when prefetched): look the key up.
+pub const UNKNOWN: u32 = u32::MAX;
+
+/// The card and terminal slots of a record, as [`State::prefetch`] found them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slots {
+    /// Card slot, [`UNKNOWN`] if not known.
+    pub card: u32,
+    /// Terminal slot, [`UNKNOWN`] if not known.
+    pub term: u32,
+}
+
+impl Slots {
+    /// Nothing known: every key is looked up.
+    pub const UNKNOWN: Slots = Slots {
+        card: UNKNOWN,
+        term: UNKNOWN,
+    };
+}
+
 /// The whole mutable state of one scorer.
 pub struct State {
     /// Card state.
@@ -296,16 +362,28 @@ impl State {
     }
 
     /// Starts fetching the state a record will touch (its card and terminal), so that applying it a few records
-    /// later does not wait for memory. Changes nothing.
-    pub fn prefetch(&self, rec: &Record) {
+    /// later does not wait for memory; returns their slots for [`features::transaction_in`] and
+    /// [`features::apply_label_in`] (valid as long as this state lives: slots never move). Changes nothing.
+    ///
+    /// [`features::transaction_in`]: crate::features::transaction_in
+    /// [`features::apply_label_in`]: crate::features::apply_label_in
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "the prefetch alone is worth calling"
+    )]
+    pub fn prefetch(&self, rec: &Record) -> Slots {
         if !rec.is_valid() {
-            return;
+            return Slots::UNKNOWN;
         }
         let transaction = !rec.is_label();
-        if transaction {
-            self.cards.prefetch(rec.card);
+        Slots {
+            card: if transaction {
+                self.cards.prefetch(rec.card)
+            } else {
+                UNKNOWN
+            },
+            term: self.terms.prefetch(rec.term, transaction),
         }
-        self.terms.prefetch(rec.term, transaction);
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::record::Record;
 use std::cmp::Ordering;
 
-use crate::state::{CardState, State};
+use crate::state::{CardState, Slots, State};
 use crate::windows::{MS_PER_DAY, day_of};
 
 /// Number of features.
@@ -97,13 +97,23 @@ pub fn index_of(name: &str) -> Option<usize> {
 
 /// Applies a label record to the state (terminal fraud/labelled buckets of the labelled transaction's day).
 pub fn apply_label(state: &mut State, rec: &Record) {
+    apply_label_in(state, rec, Slots::UNKNOWN);
+}
+
+/// [`apply_label`] with the slots [`State::prefetch`] returned for `rec`.
+pub fn apply_label_in(state: &mut State, rec: &Record, slots: Slots) {
     state
         .terms
-        .label(rec.term, day_of(rec.ts_ms), rec.is_fraud());
+        .label_in(rec.term, day_of(rec.ts_ms), rec.is_fraud(), slots.term);
 }
 
 /// Updates the state with a valid transaction record and writes its feature vector into `out`.
 pub fn transaction(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES]) {
+    transaction_in(state, rec, out, Slots::UNKNOWN);
+}
+
+/// [`transaction`] with the slots [`State::prefetch`] returned for `rec` (saves the two hash lookups).
+pub fn transaction_in(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES], slots: Slots) {
     let day = day_of(rec.ts_ms);
     let ms_in_day = rec.ts_ms - f64::from(day) * MS_PER_DAY;
     let hour = (ms_in_day / 3_600_000.0).floor().clamp(0.0, 23.0);
@@ -115,7 +125,7 @@ pub fn transaction(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES])
     out[IS_WEEKEND] = f32::from(u8::from(weekday == 0 || weekday == 6));
     out[IS_NIGHT] = f32::from(u8::from(hour < 6.0));
 
-    let card = state.cards.entry(rec.card);
+    let card = state.cards.entry_in(rec.card, slots.card);
     card.window.advance(day);
     // Totals of the earlier transactions; the current one is added below.
     let mut t = card.window.totals(day);
@@ -148,7 +158,7 @@ pub fn transaction(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURES])
 
     card_extras(card, rec, day, out);
 
-    let term = state.terms.transaction(rec.term, day);
+    let term = state.terms.transaction_in(rec.term, day, slots.term);
     for w in 0..3 {
         out[TERM_TX_COUNT_1D + w] = term.count[w] as f32;
         out[TERM_RISK_1D + w] = term.risk[w];

@@ -2,6 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::record::Record;
 use crate::windows::{self, CARD_DAYS, CardWindow, EMPTY, WIDTHS};
 
 /// A card's state: daily buckets, the time of its previous transaction, its previous card-present transaction
@@ -58,6 +59,32 @@ impl CardStore {
         &mut self.slab[i as usize]
     }
 
+    /// Starts fetching the state of `key` into the cache; returns its slot, [`UNKNOWN`] when the card is new.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "the prefetch alone is worth calling"
+    )]
+    pub fn prefetch(&self, key: u64) -> u32 {
+        match self.index.get(&key) {
+            Some(&i) => {
+                prefetch_slice(std::slice::from_ref(&self.slab[i as usize]));
+                i
+            }
+            None => UNKNOWN,
+        }
+    }
+
+    /// [`CardStore::entry`] with the slot a [`CardStore::prefetch`] of `key` returned (slots never move), which
+    /// saves the hash lookup; [`UNKNOWN`] looks it up.
+    pub fn entry_in(&mut self, key: u64, slot: u32) -> &mut CardState {
+        if slot == UNKNOWN {
+            self.entry(key)
+        } else {
+            debug_assert_eq!(self.index.get(&key), Some(&slot));
+            &mut self.slab[slot as usize]
+        }
+    }
+
     /// Number of cards seen.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -95,8 +122,8 @@ pub struct TermStore {
     index: FxHashMap<u64, u32>,
     last: Vec<i32>,
     tx: Vec<u32>,
-    fraud: Vec<u32>,
-    labelled: Vec<u32>,
+    /// Per label day (fraud count, labelled count): the two are always read together, so they share cache lines.
+    labels: Vec<[u32; 2]>,
 }
 
 impl TermStore {
@@ -109,8 +136,7 @@ impl TermStore {
             index: FxHashMap::default(),
             last: Vec::new(),
             tx: Vec::new(),
-            fraud: Vec::new(),
-            labelled: Vec::new(),
+            labels: Vec::new(),
         }
     }
 
@@ -120,9 +146,8 @@ impl TermStore {
         if i == next {
             self.last.push(EMPTY);
             self.tx.resize(self.tx.len() + CARD_DAYS, 0);
-            self.fraud.resize(self.fraud.len() + self.label_days, 0);
-            self.labelled
-                .resize(self.labelled.len() + self.label_days, 0);
+            self.labels
+                .resize(self.labels.len() + self.label_days, [0, 0]);
         }
         i as usize
     }
@@ -131,32 +156,72 @@ impl TermStore {
         let last = self.last[t];
         let ld = self.label_days;
         windows::rebase(&mut self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS], last, day);
-        windows::rebase(&mut self.fraud[t * ld..(t + 1) * ld], last, day);
-        windows::rebase(&mut self.labelled[t * ld..(t + 1) * ld], last, day);
+        windows::rebase(&mut self.labels[t * ld..(t + 1) * ld], last, day);
         if last == EMPTY || day > last {
             self.last[t] = day;
         }
     }
 
+    /// Starts fetching the buckets of terminal `key` into the cache (nothing when the terminal is new): the
+    /// transaction ring when `transaction`, and the label ring.
+    /// Returns the terminal's slot, [`UNKNOWN`] when it is new.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "the prefetch alone is worth calling"
+    )]
+    pub fn prefetch(&self, key: u64, transaction: bool) -> u32 {
+        let Some(&slot) = self.index.get(&key) else {
+            return UNKNOWN;
+        };
+        let t = slot as usize;
+        if transaction {
+            prefetch_slice(&self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS]);
+        }
+        let ld = self.label_days;
+        prefetch_slice(&self.labels[t * ld..(t + 1) * ld]);
+        slot
+    }
+
+    /// The slot of `key`: `slot` when a prefetch found it (slots never move), else looked up or created.
+    fn slot_in(&mut self, key: u64, slot: u32) -> usize {
+        if slot == UNKNOWN {
+            self.slot_of(key)
+        } else {
+            debug_assert_eq!(self.index.get(&key), Some(&slot));
+            slot as usize
+        }
+    }
+
     /// Applies a label for a transaction of terminal `key` on event day `day`; dropped when older than the ring.
     pub fn label(&mut self, key: u64, day: i32, fraud: bool) {
-        let t = self.slot_of(key);
+        self.label_in(key, day, fraud, UNKNOWN);
+    }
+
+    /// [`TermStore::label`] with the slot a prefetch returned ([`UNKNOWN`]: look it up).
+    pub fn label_in(&mut self, key: u64, day: i32, fraud: bool, slot: u32) {
+        let t = self.slot_in(key, slot);
         self.advance(t, day);
         let ld = self.label_days;
         if windows::held(self.last[t], day, ld) {
             let i = t * ld + windows::slot(day, ld);
-            self.labelled[i] = self.labelled[i].saturating_add(1);
-            self.fraud[i] = self.fraud[i].saturating_add(u32::from(fraud));
+            let [f, l] = &mut self.labels[i];
+            *l = l.saturating_add(1);
+            *f = f.saturating_add(u32::from(fraud));
         }
+    }
+
+    /// Records a transaction of terminal `key` on `day` and returns the terminal's totals including it.
+    pub fn transaction(&mut self, key: u64, day: i32) -> TermTotals {
+        self.transaction_in(key, day, UNKNOWN)
     }
 
     #[allow(
         clippy::many_single_char_names,
-        reason = "t, c, f, l, k, w, d, i: terminal, counts, window and day indices"
+        reason = "t, c, f, l, k, w, i, j: terminal, counts, window and bucket indices"
     )]
-    /// Records a transaction of terminal `key` on `day` and returns the terminal's totals including it.
-    pub fn transaction(&mut self, key: u64, day: i32) -> TermTotals {
-        let t = self.slot_of(key);
+    /// [`TermStore::transaction`] with the slot a prefetch returned ([`UNKNOWN`]: look it up).
+    pub fn transaction_in(&mut self, key: u64, day: i32, slot: u32) -> TermTotals {
+        let t = self.slot_in(key, slot);
         self.advance(t, day);
         let last = self.last[t];
         if windows::held(last, day, CARD_DAYS) {
@@ -166,19 +231,28 @@ impl TermStore {
         let ld = self.label_days;
         let mut out = TermTotals::default();
         let (mut c, mut f, mut l) = (0u32, 0u32, 0u32);
+        // The held days of each ring are a contiguous range of k, and their buckets are walked backwards from
+        // `day`'s (delayed `day - delay`'s): no division or test per day; same days in the same order as testing
+        // each day, so the same totals.
+        let (tlo, thi) = windows::held_range(last, day, 0, CARD_DAYS);
+        let (llo, lhi) = windows::held_range(last, day, self.delay, ld);
+        let tx = &self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS];
+        let labels = &self.labels[t * ld..(t + 1) * ld];
+        let mut i = windows::slot(day, CARD_DAYS);
+        let mut j = windows::slot(day.wrapping_sub(self.delay), ld);
         let mut k = 0;
         for (w, &width) in WIDTHS.iter().enumerate() {
             while k < width {
-                let d = day - k;
-                if windows::held(last, d, CARD_DAYS) {
-                    c += self.tx[t * CARD_DAYS + windows::slot(d, CARD_DAYS)];
+                let kk = i64::from(k);
+                if kk >= tlo && kk < thi {
+                    c += tx[i];
                 }
-                let dl = d - self.delay;
-                if windows::held(last, dl, ld) {
-                    let i = t * ld + windows::slot(dl, ld);
-                    f += self.fraud[i];
-                    l += self.labelled[i];
+                if kk >= llo && kk < lhi {
+                    f += labels[j][0];
+                    l += labels[j][1];
                 }
+                i = windows::prev_slot(i, CARD_DAYS);
+                j = windows::prev_slot(j, ld);
                 k += 1;
             }
             out.count[w] = c;
@@ -201,8 +275,8 @@ impl TermStore {
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         self.last.capacity() * size_of::<i32>()
-            + (self.tx.capacity() + self.fraud.capacity() + self.labelled.capacity())
-                * size_of::<u32>()
+            + self.tx.capacity() * size_of::<u32>()
+            + self.labels.capacity() * size_of::<[u32; 2]>()
             + index_bytes(&self.index)
     }
 
@@ -223,6 +297,52 @@ fn index_bytes(index: &FxHashMap<u64, u32>) -> usize {
     buckets * (size_of::<(u64, u32)>() + 1) + 16
 }
 
+/// Hints the CPU to load every cache line of `s` (a no-op off x86-64). Used a few records ahead of the one being
+/// applied, so that the cache misses on the state of several records overlap instead of coming one after another.
+#[inline]
+fn prefetch_slice<T>(s: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = s.as_ptr().cast::<i8>();
+        let bytes = size_of_val(s);
+        let mut off = 0;
+        while off < bytes {
+            // SAFETY: a prefetch is only a hint: it reads nothing architecturally and cannot fault; the addresses
+            // are inside `s` anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off)) };
+            off += 64;
+        }
+        if bytes > 0 {
+            // The last line, when `s` does not start on a line boundary.
+            // SAFETY: as above.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(bytes - 1)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = s;
+}
+
+/// A slot not known (the key was new when prefetched): look the key up.
+pub const UNKNOWN: u32 = u32::MAX;
+
+/// The card and terminal slots of a record, as [`State::prefetch`] found them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slots {
+    /// Card slot, [`UNKNOWN`] if not known.
+    pub card: u32,
+    /// Terminal slot, [`UNKNOWN`] if not known.
+    pub term: u32,
+}
+
+impl Slots {
+    /// Nothing known: every key is looked up.
+    pub const UNKNOWN: Slots = Slots {
+        card: UNKNOWN,
+        term: UNKNOWN,
+    };
+}
+
 /// The whole mutable state of one scorer.
 pub struct State {
     /// Card state.
@@ -238,6 +358,31 @@ impl State {
         Self {
             cards: CardStore::default(),
             terms: TermStore::new(label_delay_days),
+        }
+    }
+
+    /// Starts fetching the state a record will touch (its card and terminal), so that applying it a few records
+    /// later does not wait for memory; returns their slots for [`features::transaction_in`] and
+    /// [`features::apply_label_in`] (valid as long as this state lives: slots never move). Changes nothing.
+    ///
+    /// [`features::transaction_in`]: crate::features::transaction_in
+    /// [`features::apply_label_in`]: crate::features::apply_label_in
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "the prefetch alone is worth calling"
+    )]
+    pub fn prefetch(&self, rec: &Record) -> Slots {
+        if !rec.is_valid() {
+            return Slots::UNKNOWN;
+        }
+        let transaction = !rec.is_label();
+        Slots {
+            card: if transaction {
+                self.cards.prefetch(rec.card)
+            } else {
+                UNKNOWN
+            },
+            term: self.terms.prefetch(rec.term, transaction),
         }
     }
 }

@@ -47,9 +47,31 @@ pub fn rebase<T: Copy + Default>(buckets: &mut [T], last: i32, day: i32) {
         buckets.fill(T::default());
         return;
     }
-    for d in (last + 1)..=day {
-        buckets[slot(d, len)] = T::default();
+    // The entering days' buckets, walked with a wrapping index (one division for the first, none per day).
+    let mut i = slot(last + 1, len);
+    for _ in (last + 1)..=day {
+        buckets[i] = T::default();
+        i = if i + 1 == len { 0 } else { i + 1 };
     }
+}
+
+/// The range of `k` (days back from `day`) for which a ring of `len` days whose newest day is `last` holds
+/// `day - k - shift`: `held(last, day - k - shift, len)` is true exactly for `lo <= k < hi` (empty when `lo >= hi`).
+/// Summing loops use it instead of testing every day.
+#[must_use]
+pub fn held_range(last: i32, day: i32, shift: i32, len: usize) -> (i64, i64) {
+    if last == EMPTY {
+        return (0, 0);
+    }
+    // held: d <= last and last - d < len, with d = day - shift - k.
+    let gap = i64::from(last) - (i64::from(day) - i64::from(shift));
+    ((-gap).max(0), len as i64 - gap)
+}
+
+/// The previous bucket index in a ring of `len` (the day before).
+#[must_use]
+pub fn prev_slot(i: usize, len: usize) -> usize {
+    if i == 0 { len - 1 } else { i - 1 }
 }
 
 /// Counts and amount sums of the 1-, 7- and 30-day windows ending on a day.
@@ -116,15 +138,19 @@ impl CardWindow {
     pub fn totals(&self, day: i32) -> CardTotals {
         let mut t = CardTotals::default();
         let (mut c, mut s) = (0u32, 0f64);
+        // The days the ring holds are a contiguous range of k, and their buckets are walked backwards from
+        // `day`'s: no division or test per day (same days, same order, so the same sums as testing each day).
+        let (lo, hi) = held_range(self.last, day, 0, CARD_DAYS);
+        let mut i = slot(day, CARD_DAYS);
         let mut k = 0;
         for (w, &width) in WIDTHS.iter().enumerate() {
             while k < width {
-                let d = day - k;
-                if self.holds(d) {
-                    let i = slot(d, CARD_DAYS);
+                let kk = i64::from(k);
+                if kk >= lo && kk < hi {
                     c += u32::from(self.count[i]);
                     s += f64::from(self.sum[i]);
                 }
+                i = prev_slot(i, CARD_DAYS);
                 k += 1;
             }
             t.count[w] = c;
@@ -144,6 +170,48 @@ mod tests {
         assert_eq!(day_of(MS_PER_DAY - 1.0), 0);
         assert_eq!(day_of(MS_PER_DAY), 1);
         assert_eq!(day_of(-1.0), -1);
+    }
+
+    #[test]
+    fn held_range_is_exactly_the_held_days() {
+        for len in [1usize, 31, 38] {
+            for last in [EMPTY, -40, -1, 0, 5, 37, 100] {
+                for day in -80..140 {
+                    for shift in [0, 7, 40] {
+                        let (lo, hi) = held_range(last, day, shift, len);
+                        for k in 0..60i32 {
+                            let d = day - k - shift;
+                            let inside = i64::from(k) >= lo && i64::from(k) < hi;
+                            assert_eq!(
+                                inside,
+                                held(last, d, len),
+                                "len {len} last {last} day {day} shift {shift} k {k}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rebase_clears_exactly_the_entering_days() {
+        for len in [1usize, 7, 31] {
+            for last in [-3, 0, 29, 30, 31, 62] {
+                for day in last..last + 2 * len as i32 + 2 {
+                    let mut b: Vec<u32> = (1..=len as u32).collect();
+                    rebase(&mut b, last, day);
+                    for d in (day - len as i32 + 1)..=day {
+                        let cleared = d > last;
+                        assert_eq!(
+                            b[slot(d, len)] == 0,
+                            cleared,
+                            "len {len} last {last} day {day} d {d}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

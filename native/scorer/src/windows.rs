@@ -86,10 +86,10 @@ pub struct CardTotals {
 /// Widths of the card and terminal windows, in days.
 pub const WIDTHS: [i32; 3] = [1, 7, 30];
 
-/// A card's daily buckets: transaction count and amount sum per day. 192 bytes.
+/// A card's daily buckets: transaction count (saturating at 255 a day) and amount sum per day. 160 bytes.
 #[derive(Clone, Debug)]
 pub struct CardWindow {
-    count: [u16; CARD_DAYS],
+    count: [u8; CARD_DAYS],
     sum: [f32; CARD_DAYS],
     last: i32,
 }
@@ -231,5 +231,27 @@ mod tests {
         assert_eq!(w.totals(131).count, [0, 0, 1]);
         w.advance(1000); // long gap clears everything
         assert_eq!(w.totals(1000).count, [0, 0, 0]);
+    }
+
+    #[test]
+    fn a_day_count_saturates_at_255_while_its_amounts_keep_adding() {
+        let mut w = CardWindow::default();
+        w.advance(10);
+        for _ in 0..300 {
+            w.add(10, 1.0);
+        }
+        w.advance(11);
+        w.add(11, 2.0);
+        let t = w.totals(11);
+        assert_eq!(t.count, [1, 256, 256]);
+        assert!((t.sum[2] - 302.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn card_state_stays_within_its_memory_budget() {
+        // 160 B of day buckets + 32 B of previous-transaction state; the per-card budget (issue 4) is 256 B with the
+        // slab's spare capacity and the hash index (bench/RESULTS.md, memory suite).
+        assert_eq!(size_of::<CardWindow>(), 160);
+        assert_eq!(size_of::<crate::state::CardState>(), 192);
     }
 }

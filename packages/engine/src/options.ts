@@ -13,7 +13,7 @@ export interface EngineOptions {
   modelJson: string;
   /** Version string reported with every decision (e.g. the model file's name and hash). */
   modelVersion: string;
-  /** Scoring worker threads (default: available cores - 1, at least 1: the main thread keeps a core). */
+  /** Scoring worker threads (default: one per available core; measured best on 2 cores, see bench/RESULTS.md). */
   workers?: number;
   /** Largest micro-batch, in records (default 2048). */
   maxBatch?: number;
@@ -21,7 +21,8 @@ export interface EngineOptions {
   lingerMs?: number;
   /** Ring slots, a power of two (default 2^18). A full ring pushes back on the source. */
   capacity?: number;
-  /** Batches handed to the pool and not yet done; more records then wait and form larger batches (default 2 x workers). */
+  /** Batches cut and not yet done (default 2 x workers); more records then wait and form larger batches. At most one
+   * per worker is handed to piscina at a time, the rest wait in ticket order. */
   maxInFlightBatches?: number;
   thresholds?: Thresholds;
   /** Label delay the terminal-risk features assume, in whole days of event time (default 7; the risk windows are day buckets). */
@@ -49,9 +50,10 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (typeof o.modelVersion !== 'string' || o.modelVersion.length === 0 || o.modelVersion.length > 128) {
     throw new TypeError('options.modelVersion must be a string of 1 to 128 characters');
   }
-  // One core is left to the main thread (source, batching, completion): on 2 cores, 1 worker decided 482k tx per
-  // CPU-second at max against 353k for 2 workers (bench/RESULTS.md), the second worker mostly waiting at the gate.
-  const workers = positiveInt('workers', o.workers ?? Math.max(1, availableParallelism() - 1), 64);
+  // One worker per core. Measured on 2 cores after the scorer's state-phase work (bench/RESULTS.md, "final"): 2 workers
+  // decided ~20 % more at max than 1 (the model phase overlaps; the ordered state phase and the main thread share the
+  // cores), with the same p99 at 100,000/s. Before that work, 1 worker had been more efficient.
+  const workers = positiveInt('workers', o.workers ?? availableParallelism(), 64);
   const capacity = o.capacity ?? 1 << 18;
   if (!Number.isInteger(capacity) || capacity < 16 || capacity > 1 << 24 || (capacity & (capacity - 1)) !== 0) {
     throw new EngineOptionsError('options.capacity must be a power of two from 16 to 2^24');

@@ -22,7 +22,7 @@ Options:
   --tps N|max          offered transactions per second (required)
   --duration S         measured seconds, after the warm-up (required)
   --warmup S           seconds run before measuring (default 2)
-  --workers N          scoring worker threads (default: the engine's, cores - 1, at least 1)
+  --workers N          scoring worker threads (default: the engine's, one per core)
   --json FILE          also write the result as JSON
   --model FILE         XGBoost JSON model (default: models/default.json)
   --customers N        simulated cards (default 5000)

@@ -13,7 +13,7 @@ Options:
   --token TOKEN        bearer token required by mutating endpoints (or env FRAUDSTREAM_TOKEN)
   --source SRC         generator (default) or replay:FILE.csv
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
-  --workers N          scoring worker threads (default: cores - 1, at least 1)
+  --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON model (default: models/default.json)
   --seed N             generator seed (default 0)
   --review X           score at or above which a transaction is REVIEWed (default 0.5)

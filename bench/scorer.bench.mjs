@@ -1,7 +1,7 @@
 // Scorer cost per transaction on one core: features alone, model alone, both, for the default model and a
 // 100-tree depth-6 model (bench/fixtures/gbdt-100x6.json), against the same model in pure JavaScript
 // (lib/xgb-js.mjs), in onnxruntime-node (converted by lib/onnx-writer.mjs, one intra-op thread) and in XGBoost's
-// own predictor from Python (bench/.venv from setup-python.sh; recorded as unavailable without it).
+// own predictor from Python (the repository's .venv from scripts/setup-python.sh; recorded as unavailable without it).
 // Records: the live generator's stream (transactions and their label records, 5,000 cards), as the engine sees it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,7 +44,7 @@ export async function run({ time = 600 } = {}) {
   };
 
   add('features alone: Rust extractFeatures (fresh state, labels applied)', () => extractFeatures(null, records, count, rows), {}, { kind: 'features' });
-  const python = existsSync(new URL('./.venv/bin/python', here)) ? new URL('./.venv/bin/python', here).pathname : undefined;
+  const python = existsSync(new URL('../.venv/bin/python', here)) ? new URL('../.venv/bin/python', here).pathname : undefined;
   const rowsFile = new URL('../data/bench-rows.f32', here).pathname;
   if (python !== undefined) writeFileSync(rowsFile, Buffer.from(rows.buffer, 0, n * width * 4));
   const extra = [];
@@ -102,7 +102,7 @@ export async function run({ time = 600 } = {}) {
         extra.push({ name: `${label}: XGBoost Python`, kind: 'model', model: label, unavailable: String(err).slice(0, 200) });
       }
     } else {
-      extra.push({ name: `${label}: XGBoost Python`, kind: 'model', model: label, unavailable: 'bench/.venv missing: run bash bench/setup-python.sh' });
+      extra.push({ name: `${label}: XGBoost Python`, kind: 'model', model: label, unavailable: '.venv missing: run scripts/setup-python.sh' });
     }
   }
   await bench.run();

@@ -13,6 +13,10 @@ const dirs = ['packages', 'apps', 'native']
 const resultFiles = (dir) => [join(dir, 'test-results.json'), join(dir, 'cargo-test-results.json')];
 for (const dir of dirs) for (const f of resultFiles(dir)) rmSync(f, { force: true });
 
+// The XGBoost parity and backtest-check tests need the pinned Python env; the script keeps an up-to-date .venv as is.
+// (If it cannot be made, those tests fail with the setup instruction; Debian's chromium is the other prerequisite.)
+spawnSync('bash', [join(root, 'scripts/setup-python.sh')], { cwd: root, stdio: 'inherit' });
+
 const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', 'lint', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',

@@ -16,7 +16,7 @@ export interface ScenarioRequest {
 export const SCENARIO_KINDS: readonly ScenarioKind[] = ['card-testing', 'compromised-terminal'];
 
 /** Parses a JSON object body whose keys are all in `known`, or throws a 400 naming the problem. */
-function parseObject(body: Buffer, known: readonly string[]): Record<string, unknown> {
+export function parseObject(body: Buffer, known: readonly string[]): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));

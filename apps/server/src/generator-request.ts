@@ -1,3 +1,4 @@
+import { parseObject } from './control-requests.js';
 import { HttpError } from './errors.js';
 import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 
@@ -6,26 +7,10 @@ export interface GeneratorRequest {
   tps: number;
 }
 
-/** Fields `POST /api/generator` accepts; anything else is refused so a typo is never silently ignored. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set(['tps']);
-
-/** Parses and validates a `POST /api/generator` body, throwing a 400 `HttpError` that names the field at fault. */
+/** Parses and validates a `POST /api/generator` body, throwing a 400 `HttpError` that names the field at fault (unknown
+ * fields are refused, so a typo is never silently ignored). */
 export function parseGeneratorRequest(body: Buffer): GeneratorRequest {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'malformed_json', 'request body must be valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new HttpError(400, 'invalid_body', 'request body must be a JSON object');
-  }
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!KNOWN_FIELDS.has(key)) {
-      throw new HttpError(400, 'unknown_field', `unknown field ${JSON.stringify(key)}; accepted: tps`, { field: key });
-    }
-  }
+  const record = parseObject(body, ['tps']);
   const { tps } = record;
   if (tps === undefined) throw new HttpError(400, 'missing_field', 'tps is required', { field: 'tps' });
   if (typeof tps !== 'number' || !Number.isFinite(tps)) {

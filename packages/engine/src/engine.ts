@@ -25,7 +25,24 @@ import { QualityTracker, type QualitySummary } from './quality.js';
 import { RateMeter } from './rate-meter.js';
 import { RingSink } from './ring-sink.js';
 import * as scorer from '@fraudstream/scorer';
-import type { ScoreTask, WorkerInit } from './worker.js';
+import type { ScoreTask, TaskResult, WorkerInit } from './worker.js';
+import {
+  CLAIMED,
+  COMPLETED,
+  COUNTERS,
+  COUNT,
+  CUT,
+  DESCRIPTOR,
+  DONE,
+  FAILED,
+  OWNER,
+  PUBLISHED,
+  RUNNING,
+  START,
+  STATE,
+  descriptorAt,
+  descriptorRingSize,
+} from './batch-control.js';
 
 /** The engine's part of the stats JSON of ARCHITECTURE.md (the system adds running, uptimeS and source). */
 export interface EngineStats {
@@ -76,9 +93,9 @@ interface InFlightBatch {
   seq: number;
   slot: number;
   count: number;
-  /** 0 running, 1 done, 2 failed. */
-  state: 0 | 1 | 2;
+  /** Set when the batch is collected: completion time and whether the addon failed on it (fallback decisions). */
   doneMs: number;
+  failed: boolean;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -105,14 +122,19 @@ export class Engine {
   private readonly ring: SharedRing;
   private readonly consumer: RingConsumer;
   private readonly resultsBuffer: SharedArrayBuffer;
-  private readonly pool: Piscina<ScoreTask, number>;
+  private readonly pool: Piscina<ScoreTask, TaskResult>;
+  /** Batch hand-over to the workers (batch-control.ts). */
+  private readonly counters: BigInt64Array;
+  private readonly descriptors: Int32Array;
+  private readonly descriptorMask: number;
   private readonly handle: number;
   private readonly ids: (string | undefined)[];
   private readonly inFlight: InFlightBatch[] = [];
-  /** Cut batches not yet handed to piscina (see `submitToPool`), in ticket order. */
-  private readonly unsubmitted: InFlightBatch[] = [];
-  /** Batches handed to piscina and not yet finished: at most `options.workers`. */
-  private running = 0;
+  /** Worker tasks running (at most `options.workers`) and the id of the next one. */
+  private tasks = 0;
+  private nextTaskId = 0;
+  /** An `Atomics.waitAsync` on `COMPLETED` is pending. */
+  private watching = false;
   private readonly latency = new LatencyWindow();
   private readonly quality = new QualityTracker();
   private readonly rates = new RateMeter(2);
@@ -164,7 +186,14 @@ export class Engine {
       scorer.destroyScorer(this.handle);
       throw err;
     }
+    const descriptorCount = descriptorRingSize(options.maxInFlightBatches);
+    this.counters = new BigInt64Array(new SharedArrayBuffer(COUNTERS * 8));
+    this.descriptors = new Int32Array(new SharedArrayBuffer(descriptorCount * DESCRIPTOR * 4));
+    this.descriptorMask = descriptorCount - 1;
     const init: WorkerInit = {
+      counters: this.counters.buffer as SharedArrayBuffer,
+      descriptors: this.descriptors.buffer as SharedArrayBuffer,
+      descriptorMask: this.descriptorMask,
       ring: this.ring.buffer,
       results: this.resultsBuffer,
       dataOffset: this.ring.dataOffset,
@@ -173,7 +202,7 @@ export class Engine {
       resultSize: RESULT_SIZE,
       handle: this.handle,
     };
-    this.pool = new Piscina<ScoreTask, number>({
+    this.pool = new Piscina<ScoreTask, TaskResult>({
       // '../dist/worker.js' resolves to the built worker both from dist/ and from src/ (tests run the sources).
       filename: new URL('../dist/worker.js', import.meta.url).href,
       minThreads: options.workers,
@@ -185,6 +214,7 @@ export class Engine {
     this.sink = new RingSink(this.ring, this.ids, this.schedulePump, (e) => this.reject(e));
     this.sampler = setInterval(() => this.rates.sample(now(), this.txIn + this.rejected, this.decided), 100);
     this.sampler.unref();
+    this.watchCompletions();
   }
 
   /** Validates options, creates the scorer with its model and starts the worker pool. */
@@ -192,7 +222,7 @@ export class Engine {
     const engine = new Engine(resolveOptions(options));
     // Score an empty batch on every worker so each has loaded the addon before the first transaction arrives.
     await Promise.all(
-      Array.from({ length: engine.options.workers }, () => engine.pool.run({ start: 0, count: 0, ticket: -1 })),
+      Array.from({ length: engine.options.workers }, () => engine.pool.run({ id: -1 })),
     ).catch(async (err: unknown) => {
       await engine.pool.destroy();
       scorer.destroyScorer(engine.handle);
@@ -314,6 +344,8 @@ export class Engine {
     if (this.closed) return;
     await this.drain();
     this.closed = true;
+    // Ends the pending Atomics.waitAsync on COMPLETED.
+    Atomics.notify(this.counters, COMPLETED);
     clearInterval(this.sampler);
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     await this.pool.destroy();
@@ -372,54 +404,88 @@ export class Engine {
     this.scanned = published;
   }
 
+  /** Publishes a cut batch for the workers to claim (batch-control.ts) and makes sure enough tasks run. */
   private dispatch(slot: number, count: number): void {
-    const batch: InFlightBatch = { ticket: this.nextTicket++, seq: this.dispatched, slot, count, state: 0, doneMs: 0 };
+    const ticket = this.nextTicket++;
+    const at = descriptorAt(ticket, this.descriptorMask);
+    const d = this.descriptors;
+    d[at + START] = slot;
+    d[at + COUNT] = count;
+    d[at + OWNER] = -1;
+    Atomics.store(d, at + STATE, CUT);
+    Atomics.store(this.counters, PUBLISHED, BigInt(ticket + 1));
+    this.inFlight.push({ ticket, seq: this.dispatched, slot, count, doneMs: 0, failed: false });
     this.dispatched += count;
-    this.inFlight.push(batch);
     this.batchRecords += count;
-    this.unsubmitted.push(batch);
-    this.submitToPool();
+    this.startTasks();
   }
 
   /**
-   * Hands cut batches to piscina in ticket order, only as many as there are workers: piscina then never queues one,
-   * so every running batch's earlier tickets are running or done. (Its queue may reorder tasks under load, and a
-   * later ticket started first would block its worker at the addon's ordering gate while the earlier one waits behind
-   * it: a stall the engine test with 32 batches in flight on 2 workers reproduced.) Batches beyond that wait here,
-   * already cut, and go out as soon as a worker's batch finishes.
+   * Runs a worker task while published batches are unclaimed and fewer than `workers` tasks run. A task keeps
+   * claiming until nothing is published, so at a steady load each worker goes from batch to batch without waiting
+   * for this thread; a task that found nothing ends, and the next batch starts a new one.
    */
-  private submitToPool(): void {
-    while (this.running < this.options.workers && this.unsubmitted.length > 0) {
-      const batch = this.unsubmitted.shift() as InFlightBatch;
-      this.running++;
-      this.pool.run({ start: batch.slot, count: batch.count, ticket: batch.ticket }).then(
-        () => {
-          this.running--;
-          this.submitToPool();
-          batch.state = 1;
-          batch.doneMs = now();
+  private startTasks(): void {
+    while (this.tasks < this.options.workers && this.nextTicket > Number(Atomics.load(this.counters, CLAIMED))) {
+      const id = this.nextTaskId++;
+      this.tasks++;
+      this.pool.run({ id }).then(
+        (result) => {
+          this.tasks--;
+          for (const f of result.failures) {
+            process.emitWarning(`fraudstream: batch ${f.ticket} failed, decided by fallback: ${f.message}`);
+          }
           this.complete();
+          if (!this.closed) this.startTasks();
         },
         (err: unknown) => {
-          this.running--;
-          this.submitToPool();
-          // The addon marks a ticket done even when it fails; this covers failures before the addon was reached.
-          scorer.skipTicket(this.handle, batch.ticket);
-          this.scorerFailures++;
-          process.emitWarning(`fraudstream: batch ${batch.ticket} failed, decided by fallback: ${String(err)}`);
-          batch.state = 2;
-          batch.doneMs = now();
+          // The task's worker died: its claimed, unfinished batches are decided by the fallback.
+          this.tasks--;
+          for (const batch of this.inFlight) {
+            const at = descriptorAt(batch.ticket, this.descriptorMask);
+            if (this.descriptors[at + OWNER] === id && Atomics.load(this.descriptors, at + STATE) === RUNNING) {
+              scorer.skipTicket(this.handle, batch.ticket);
+              Atomics.store(this.descriptors, at + STATE, FAILED);
+              process.emitWarning(`fraudstream: batch ${batch.ticket} failed, decided by fallback: ${String(err)}`);
+            }
+          }
           this.complete();
+          if (!this.closed) this.startTasks();
         },
       );
     }
   }
 
-  /** Processes finished batches in dispatch order, then releases their slots to the source. */
+  /** Collects finished batches whenever a worker raises `COMPLETED`, without a message per batch. */
+  private watchCompletions(): void {
+    if (this.watching || this.closed) return;
+    const seen = Atomics.load(this.counters, COMPLETED);
+    this.complete();
+    const wait = Atomics.waitAsync(this.counters, COMPLETED, seen);
+    if (!wait.async) {
+      setImmediate(() => this.watchCompletions());
+      return;
+    }
+    this.watching = true;
+    void wait.value.then(() => {
+      this.watching = false;
+      this.watchCompletions();
+    });
+  }
+
+  /** Processes finished batches in ticket order, then releases their slots to the source. */
   private complete(): void {
-    while (this.inFlight.length > 0 && (this.inFlight[0] as InFlightBatch).state !== 0) {
-      const batch = this.inFlight.shift() as InFlightBatch;
-      if (batch.state === 2) this.writeFallback(batch);
+    while (this.inFlight.length > 0) {
+      const batch = this.inFlight[0] as InFlightBatch;
+      const state = Atomics.load(this.descriptors, descriptorAt(batch.ticket, this.descriptorMask) + STATE);
+      if (state !== DONE && state !== FAILED) break;
+      this.inFlight.shift();
+      batch.doneMs = now();
+      batch.failed = state === FAILED;
+      if (batch.failed) {
+        this.scorerFailures++;
+        this.writeFallback(batch);
+      }
       this.account(batch);
       for (const listener of this.listeners) {
         listener({ records: this.records, results: this.results, slot: batch.slot, seq: batch.seq, count: batch.count });
@@ -468,12 +534,12 @@ export class Engine {
         runCount = 0;
       }
       runCount++;
-      this.quality.decided(batch.seq + i, code, batch.state === 2 ? Number.NaN : (results.f32[slot * 4] ?? Number.NaN));
+      this.quality.decided(batch.seq + i, code, batch.failed ? Number.NaN : (results.f32[slot * 4] ?? Number.NaN));
       if (code !== DecisionCode.Approve && this.events.wantsAlert()) {
-        this.events.putAlert(this.event(slot, batch.seq + i, latencyUs, batch.state === 2));
+        this.events.putAlert(this.event(slot, batch.seq + i, latencyUs, batch.failed));
       }
       const feedSlot = this.events.feedSlot();
-      if (feedSlot >= 0) this.events.putFeed(feedSlot, this.event(slot, batch.seq + i, latencyUs, batch.state === 2));
+      if (feedSlot >= 0) this.events.putFeed(feedSlot, this.event(slot, batch.seq + i, latencyUs, batch.failed));
       if (this.ids[slot] !== undefined) this.ids[slot] = undefined;
     }
     if (runCount > 0) this.latency.recordCount((batch.doneMs - runIngest) * 1000, runCount);

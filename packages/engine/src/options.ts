@@ -21,8 +21,8 @@ export interface EngineOptions {
   lingerMs?: number;
   /** Ring slots, a power of two (default 2^18). A full ring pushes back on the source. */
   capacity?: number;
-  /** Batches cut and not yet done (default 2 x workers); more records then wait and form larger batches. At most one
-   * per worker is handed to piscina at a time, the rest wait in ticket order. */
+  /** Batches cut and not yet done (default 2 x workers); more records then wait and form larger batches. Cut batches
+   * are published for the workers to claim in ticket order (batch-control.ts). */
   maxInFlightBatches?: number;
   thresholds?: Thresholds;
   /** Label delay the terminal-risk features assume, in whole days of event time (default 7; the risk windows are day buckets). */

@@ -4,9 +4,12 @@
 //! of level `k` at `2j` and `2j + 1` of level `k + 1`), so a lane's position is just its index `j` within the
 //! level and only the split fields are fetched. A leaf above the last level becomes a dummy split (feature 0) whose
 //! whole subtree of leaves holds its value: whichever way the lanes go, they end on that value. Levels with up to
-//! 16 (AVX2) or 32 (AVX-512) nodes fetch their split fields with in-register permutes; deeper levels, the feature
-//! values and the leaf values use gathers. Sums are f64, one per lane, in tree order: bit-identical to the scalar
-//! walk. Trees deeper than [`MAX_DEPTH`] leave the model on the scalar path.
+//! 16 (AVX2) or 32 (AVX-512) nodes fetch their split fields with in-register permutes, deeper levels gather them.
+//! The lanes' feature values come, for levels 0-3 (at most 8 split features), from blends of the block's transposed
+//! feature columns, deeper from gathers; small leaf sets (8 leaves AVX2, 64 AVX-512) are permuted, larger gathered.
+//! Four blocks of rows walk each tree together (independent chains overlap the gathers' latency), levels unrolled
+//! per tree depth. Sums are f64, one per lane, in tree order: bit-identical to the scalar walk. Trees deeper than
+//! [`MAX_DEPTH`] leave the model on the scalar path.
 
 use crate::features::N_FEATURES;
 

@@ -39,6 +39,20 @@ function EventRow(props: { e: DecisionEvent; testId: string }) {
   );
 }
 
+/** A table of decisions (the alert list and the live feed share it), newest first as given. */
+function EventTable(props: { events: DecisionEvent[]; testId: string }) {
+  return (
+    <table>
+      <thead>
+        <tr><th>time (sim)</th><th>card</th><th>terminal</th><th class="num">amount</th><th class="num">score</th><th>decision</th><th>reasons</th></tr>
+      </thead>
+      <tbody>
+        <For each={props.events}>{(e) => <EventRow e={e} testId={props.testId} />}</For>
+      </tbody>
+    </table>
+  );
+}
+
 /** The operations console: controls, tiles, charts, pipeline, model panel, live feed and alerts. */
 export function App() {
   const store = createStore();
@@ -176,14 +190,7 @@ export function App() {
             </For>
           </div>
           <div class="scroll">
-            <table>
-              <thead>
-                <tr><th>time (sim)</th><th>card</th><th>terminal</th><th class="num">amount</th><th class="num">score</th><th>decision</th><th>reasons</th></tr>
-              </thead>
-              <tbody>
-                <For each={shownAlerts()}>{(e) => <EventRow e={e} testId="alert-row" />}</For>
-              </tbody>
-            </table>
+            <EventTable events={shownAlerts()} testId="alert-row" />
           </div>
         </section>
       </div>
@@ -191,14 +198,7 @@ export function App() {
       <section class="panel feed" data-testid="feed">
         <h2>Live transactions <span class="muted small">(uniform sample, card ids masked)</span></h2>
         <div class="scroll">
-          <table>
-            <thead>
-              <tr><th>time (sim)</th><th>card</th><th>terminal</th><th class="num">amount</th><th class="num">score</th><th>decision</th><th>reasons</th></tr>
-            </thead>
-            <tbody>
-              <For each={store.feed().slice().reverse()}>{(e) => <EventRow e={e} testId="feed-row" />}</For>
-            </tbody>
-          </table>
+          <EventTable events={store.feed().slice().reverse()} testId="feed-row" />
         </div>
       </section>
     </div>

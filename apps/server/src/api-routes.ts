@@ -1,5 +1,5 @@
 import { HttpError } from './errors.js';
-import type { FraudSystem } from './fraud-system.js';
+import type { FraudSystem } from '@fraudstream/system';
 import { parseScenarioRequest, parseThresholdsRequest } from './control-requests.js';
 import { parseGeneratorRequest } from './generator-request.js';
 import { replyJson } from './http-reply.js';

@@ -1,5 +1,5 @@
 import { HttpError } from './errors.js';
-import type { ScenarioKind } from './fraud-system.js';
+import type { ScenarioKind } from '@fraudstream/system';
 
 /** The body of `POST /api/thresholds`. */
 export interface ThresholdsRequest {

@@ -1,6 +1,6 @@
 import { parseObject } from './control-requests.js';
 import { HttpError } from './errors.js';
-import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
+import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from '@fraudstream/system';
 
 /** The body of `POST /api/generator`. */
 export interface GeneratorRequest {

@@ -1,4 +1,4 @@
-import type { DecisionEvent, FraudSystem, Stats } from './fraud-system.js';
+import type { DecisionEvent, FraudSystem, Stats } from '@fraudstream/system';
 import type { WebSocket, WebSocketBehavior } from './uws.js';
 
 /** A socket whose send buffer holds more than this many bytes is skipped until it drains. */

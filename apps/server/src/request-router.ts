@@ -1,7 +1,7 @@
 import { authorizeMutation } from './auth.js';
 import { apiRoutes, type Route } from './api-routes.js';
 import { HttpError } from './errors.js';
-import type { FraudSystem } from './fraud-system.js';
+import type { FraudSystem } from '@fraudstream/system';
 import { reply, replyError } from './http-reply.js';
 import { readBody } from './read-body.js';
 import type { RequestContext } from './request-context.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FraudSystem } from './fraud-system.js';
+import type { FraudSystem } from '@fraudstream/system';
 import { isLoopbackHost } from './net-address.js';
 
 /** Options of `startServer`. */

@@ -1,12 +1,33 @@
 /**
  * The shared memory through which the engine hands micro-batches to its workers without a round trip per batch.
  *
- * The engine cuts a batch, writes its descriptor (first slot, record count) at its ticket's place in a ring of
- * descriptors and publishes it by raising `PUBLISHED`. A worker claims the next ticket with a compare-and-swap on
- * `CLAIMED`, scores the batch, marks the descriptor done (or failed), raises `COMPLETED` and notifies it, then claims
- * the next ticket, until none is published. Claims follow ticket order, so a worker never holds a later ticket while
- * an earlier one waits unclaimed: the addon's ordering gate can always advance, whatever order piscina runs tasks
- * in. The engine watches `COMPLETED` with `Atomics.waitAsync` and accounts finished batches in ticket order.
+ * The engine cuts a batch, writes its descriptor at its ticket's place in a ring of descriptors and publishes it by
+ * raising `PUBLISHED`. A worker claims the next ticket (see {@link claimNext}), scores the batch, writes what the
+ * scorer counted into the descriptor, marks it done (or failed), raises `COMPLETED` and notifies it, then claims the
+ * next ticket, until none is published. Claims follow ticket order, so a worker never holds a later ticket while an
+ * earlier one waits unclaimed: the addon's ordering gate can always advance, whatever order piscina runs tasks in.
+ * The engine watches `COMPLETED` with `Atomics.waitAsync` and accounts finished batches in ticket order.
+ *
+ * ```
+ *  counters (BigInt64Array, 3 x 8 bytes)
+ *  +----------+-----------+-----------+
+ *  | CLAIMED  | PUBLISHED | COMPLETED |     CLAIMED: next ticket to claim; PUBLISHED: tickets published;
+ *  +----------+-----------+-----------+     COMPLETED: batches finished (the value waited on)
+ *
+ *  descriptors (Int32Array, DESCRIPTOR = 8 x 4 bytes per ticket, at (ticket & mask) * DESCRIPTOR)
+ *  +-------+-------+-------+-------+--------+--------+---------+-----+
+ *  | START | COUNT | STATE | OWNER | SCORED | LABELS | INVALID |  -  |
+ *  +-------+-------+-------+-------+--------+--------+---------+-----+
+ *   first   records CUT,    task id  what the Rust scorer counted in the batch
+ *   slot    handed  RUNNING, (>= 0), (status Scored / Label / Invalid), written
+ *           to the  DONE,    or the  by the worker before DONE
+ *           scorer  FAILED   ticket's unclaimed mark (< 0)
+ * ```
+ *
+ * OWNER is the claim itself: a worker takes ticket t by compare-and-swap of OWNER from t's unclaimed mark to its task
+ * id, so the owner of every claimed ticket is known from the moment it is taken, and a dead worker's batches can be
+ * found. The unclaimed mark carries the ticket's low 30 bits, so a worker that read an old `CLAIMED` and slept while
+ * the descriptor was reused for a later ticket cannot take the later ticket by mistake.
  */
 
 /** Counters (BigInt64Array): the next ticket to claim, tickets published, batches finished. */
@@ -19,9 +40,13 @@ export const COUNTERS = 3;
 export const START = 0;
 export const COUNT = 1;
 export const STATE = 2;
-/** The task that claimed the ticket (to fail its batches if that task's worker dies). */
+/** The task that claimed the ticket, or the ticket's unclaimed mark (see {@link unclaimedMark}). */
 export const OWNER = 3;
-export const DESCRIPTOR = 4;
+/** What the scorer counted in the batch (written by the worker from the addon's return value before DONE). */
+export const SCORED = 4;
+export const LABELS = 5;
+export const INVALID = 6;
+export const DESCRIPTOR = 8;
 
 /** Descriptor states. */
 export const CUT = 0;
@@ -40,4 +65,26 @@ export function descriptorRingSize(maxInFlight: number): number {
 export function descriptorAt(ticket: number, mask: number): number {
   // `ticket % 2^32` keeps the low bits exactly for any safe integer; the mask then picks the place.
   return ((ticket % 0x1_0000_0000) & mask) * DESCRIPTOR;
+}
+
+/** The OWNER value of a published, unclaimed ticket: negative, and different for tickets sharing a descriptor. */
+export function unclaimedMark(ticket: number): number {
+  return -1 - (ticket % 0x4000_0000);
+}
+
+/**
+ * Claims the next published ticket for task `taskId` (>= 0); -1 when every published ticket is taken. The claim is
+ * one compare-and-swap of the ticket's OWNER; `CLAIMED` is then moved past it by whichever thread gets there first,
+ * so a claimer that dies between the two steps leaves nothing stuck.
+ */
+export function claimNext(counters: BigInt64Array, descriptors: Int32Array, mask: number, taskId: number): number {
+  for (;;) {
+    const next = Atomics.load(counters, CLAIMED);
+    if (next >= Atomics.load(counters, PUBLISHED)) return -1;
+    const ticket = Number(next);
+    const at = descriptorAt(ticket, mask);
+    const won = Atomics.compareExchange(descriptors, at + OWNER, unclaimedMark(ticket), taskId) === unclaimedMark(ticket);
+    Atomics.compareExchange(counters, CLAIMED, next, next + 1n);
+    if (won) return ticket;
+  }
 }

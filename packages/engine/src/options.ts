@@ -1,11 +1,8 @@
 import { availableParallelism } from 'node:os';
+import { checkThresholds, scorerDefaults, type Thresholds } from '@fraudstream/scorer';
 import { EngineOptionsError } from './errors.js';
 
-/** Decision thresholds on the model score: REVIEW at or above `review`, DECLINE at or above `decline`. */
-export interface Thresholds {
-  review: number;
-  decline: number;
-}
+export type { Thresholds };
 
 /** Options of {@link Engine.create}. */
 export interface EngineOptions {
@@ -64,12 +61,13 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     throw new EngineOptionsError('options.lingerMs must be a number from 0 to 1000');
   }
   const maxInFlightBatches = positiveInt('maxInFlightBatches', o.maxInFlightBatches ?? workers * 2, 1024);
-  const thresholds = o.thresholds ?? { review: 0.5, decline: 0.9 };
-  checkThresholds(thresholds);
-  const labelDelayDays = o.labelDelayDays ?? 7;
-  // The scorer's risk windows are whole days; a fraction would be truncated silently by the addon, so refuse it.
-  if (typeof labelDelayDays !== 'number' || !Number.isInteger(labelDelayDays) || labelDelayDays < 0 || labelDelayDays > 60) {
-    throw new EngineOptionsError('options.labelDelayDays must be an integer from 0 to 60');
+  const thresholds = o.thresholds ?? scorerDefaults.thresholds;
+  checkThresholds(thresholds, 'options.thresholds');
+  // The scorer owns the label-delay rule (whole days up to its maximum); the engine only passes it on.
+  const labelDelayDays = o.labelDelayDays ?? scorerDefaults.labelDelayDays;
+  const maxDelay = scorerDefaults.labelDelayDaysMax;
+  if (typeof labelDelayDays !== 'number' || !Number.isInteger(labelDelayDays) || labelDelayDays < 0 || labelDelayDays > maxDelay) {
+    throw new EngineOptionsError(`options.labelDelayDays must be an integer from 0 to ${maxDelay}`);
   }
   return {
     modelJson: o.modelJson,
@@ -83,17 +81,4 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     labelDelayDays,
     rules: o.rules,
   };
-}
-
-/** Throws unless 0 <= review <= decline <= 1. */
-export function checkThresholds(t: Thresholds): void {
-  if (
-    typeof t !== 'object' ||
-    t === null ||
-    typeof t.review !== 'number' ||
-    typeof t.decline !== 'number' ||
-    !(t.review >= 0 && t.review <= t.decline && t.decline <= 1)
-  ) {
-    throw new EngineOptionsError('options.thresholds must satisfy 0 <= review <= decline <= 1');
-  }
 }

@@ -7,6 +7,11 @@ import type { RingProducer, SharedRing } from '@fraudstream/queue';
  */
 export class RingSink {
   readonly views: RecordViews;
+  /**
+   * When each slot's transaction was due, epoch ms: a paced source writes the time its pacing schedule gave the
+   * transaction (so time spent waiting for ring space counts as latency); other writers write the ingest time.
+   */
+  readonly dueMs: Float64Array;
   private readonly producer: RingProducer;
 
   constructor(
@@ -18,6 +23,7 @@ export class RingSink {
   ) {
     this.producer = ring.producer();
     this.views = new RecordViews(ring.buffer, ring.dataOffset, ring.capacity);
+    this.dueMs = new Float64Array(ring.capacity);
   }
 
   get claimedSlot(): number {

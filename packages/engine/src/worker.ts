@@ -1,30 +1,46 @@
 /**
  * The piscina worker: each task claims published micro-batches in ticket order and scores each with one call into
- * the Rust addon, until none is left (see batch-control.ts). Records, results and batch descriptors stay in shared
- * memory; a task message carries only its id.
+ * the Rust scorer, until none is left (see batch-control.ts). Records, results and batch descriptors stay in shared
+ * memory; a task message carries only its id (and, for a retry, the ticket to take over).
  */
 import { workerData } from 'piscina';
-import { scoreBatch, skipTicket } from '@fraudstream/scorer';
-import { CLAIMED, COMPLETED, COUNT, DONE, FAILED, OWNER, PUBLISHED, RUNNING, START, STATE, descriptorAt } from './batch-control.js';
+import { Scorer } from '@fraudstream/scorer';
+import {
+  COMPLETED,
+  COUNT,
+  DONE,
+  FAILED,
+  INVALID,
+  LABELS,
+  RUNNING,
+  SCORED,
+  START,
+  STATE,
+  claimNext,
+  descriptorAt,
+} from './batch-control.js';
+import type { Faults } from './faults.js';
 
-/** What the engine hands a worker at start-up (see Engine.create). */
+/** What the engine hands a worker at start-up (see the dispatcher). */
 export interface WorkerInit {
-  ring: SharedArrayBuffer;
-  results: SharedArrayBuffer;
-  dataOffset: number;
-  capacity: number;
-  recordSize: number;
-  resultSize: number;
+  records: Uint8Array;
+  results: Uint8Array;
   handle: number;
   /** BigInt64Array counters and Int32Array descriptors of batch-control.ts. */
   counters: SharedArrayBuffer;
   descriptors: SharedArrayBuffer;
   descriptorMask: number;
+  /** Test-only faults (faults.ts); undefined normally. */
+  faults: Faults | undefined;
 }
 
-/** A task: claim and score batches until none is published. `id` < 0 is the engine's start-up probe. */
+/**
+ * A task: claim and score batches until none is published. `id` < 0 is the engine's start-up probe. `retry` is a
+ * ticket whose worker died before scoring it: the engine has already made this task its owner.
+ */
 export interface ScoreTask {
   id: number;
+  retry?: number;
 }
 
 /** What a task did: batches it finished, and the error of each that failed (decided by the engine's fallback). */
@@ -34,45 +50,48 @@ export interface TaskResult {
 }
 
 const init = workerData as WorkerInit;
-const records = new Uint8Array(init.ring, init.dataOffset, init.capacity * init.recordSize);
-const results = new Uint8Array(init.results, 0, init.capacity * init.resultSize);
 const counters = new BigInt64Array(init.counters);
 const descriptors = new Int32Array(init.descriptors);
+const scorer = Scorer.attach(init.handle);
+const faults = init.faults;
 
-/** The next published ticket, taken for this worker; -1 when every published ticket is taken. */
-function claim(): number {
-  for (;;) {
-    const next = Atomics.load(counters, CLAIMED);
-    if (next >= Atomics.load(counters, PUBLISHED)) return -1;
-    if (Atomics.compareExchange(counters, CLAIMED, next, next + 1n) === next) return Number(next);
+function runBatch(ticket: number, done: TaskResult): void {
+  const at = descriptorAt(ticket, init.descriptorMask);
+  Atomics.store(descriptors, at + STATE, RUNNING);
+  let state = DONE;
+  try {
+    if (faults?.killWorkerTicket === ticket && faults.killWorkerWhen !== 'after') process.exit(1);
+    if (faults?.failBatchTicket === ticket) throw new Error(`test fault: batch ${ticket} fails`);
+    const counts = scorer.scoreBatch(init.records, init.results, descriptors[at + START] ?? 0, descriptors[at + COUNT] ?? 0, ticket);
+    if (faults?.killWorkerTicket === ticket) process.exit(1);
+    descriptors[at + SCORED] = counts.scored;
+    descriptors[at + LABELS] = counts.labels;
+    descriptors[at + INVALID] = counts.invalid;
+  } catch (err) {
+    state = FAILED;
+    done.failures.push({ ticket, message: err instanceof Error ? err.message : String(err) });
+    // The addon gives up a ticket's turn on every path it reaches; this covers failures before it was reached.
+    try {
+      scorer.skipTicket(ticket);
+    } catch {
+      // The scorer itself is gone (the engine is closing): nothing waits at its gate any more.
+    }
   }
+  Atomics.store(descriptors, at + STATE, state);
+  Atomics.add(counters, COMPLETED, 1n);
+  Atomics.notify(counters, COMPLETED);
+  done.batches++;
 }
 
 export default function score(task: ScoreTask): TaskResult {
   const done: TaskResult = { batches: 0, failures: [] };
   // The start-up probe only proves this worker has loaded the addon.
   if (task.id < 0) return done;
-  for (let ticket = claim(); ticket >= 0; ticket = claim()) {
-    const at = descriptorAt(ticket, init.descriptorMask);
-    Atomics.store(descriptors, at + OWNER, task.id);
-    Atomics.store(descriptors, at + STATE, RUNNING);
-    let state = DONE;
-    try {
-      scoreBatch(init.handle, records, results, descriptors[at + START] ?? 0, descriptors[at + COUNT] ?? 0, ticket);
-    } catch (err) {
-      state = FAILED;
-      done.failures.push({ ticket, message: String(err) });
-      // The addon marks a ticket done even when it fails; this covers failures before the addon was reached.
-      try {
-        skipTicket(init.handle, ticket);
-      } catch {
-        // The scorer itself is gone (the engine is closing): nothing waits at its gate any more.
-      }
-    }
-    Atomics.store(descriptors, at + STATE, state);
-    Atomics.add(counters, COMPLETED, 1n);
-    Atomics.notify(counters, COMPLETED);
-    done.batches++;
+  if (task.retry !== undefined) runBatch(task.retry, done);
+  for (let ticket = claimNext(counters, descriptors, init.descriptorMask, task.id); ticket >= 0; ) {
+    runBatch(ticket, done);
+    ticket = claimNext(counters, descriptors, init.descriptorMask, task.id);
   }
   return done;
 }
+

@@ -9,7 +9,7 @@ export * from './simulator/extra-scenarios.js';
 export * from './simulator/simulator.js';
 export * from './csv-format.js';
 export * from './generate-csv.js';
-export * from './token-bucket.js';
+export * from './pacing-schedule.js';
 export * from './label-queue.js';
 export * from './paced-source.js';
 export * from './live-generator.js';

@@ -19,8 +19,8 @@ export const MAX_PENDING_INJECTED = 10_000;
 
 /** Options of {@link LiveGenerator}: the simulator's plus pacing and labels. `days` defaults to Infinity here. */
 export interface LiveGeneratorOptions extends SimulatorOptions, LabelledSourceOptions {
-  /** Transactions per second of wall time, 1 .. 5,000,000. */
-  tps: number;
+  /** Transactions per second of wall time, 1 .. 5,000,000, or 'max': unpaced, as fast as the sink takes them. */
+  tps: number | 'max';
 }
 
 /**
@@ -43,7 +43,7 @@ export class LiveGenerator extends PacedSource {
 
   constructor(options: LiveGeneratorOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const tps = numberInRange(options.tps, 'options.tps', MIN_TPS, MAX_TPS);
+    const tps = options.tps === 'max' ? Infinity : numberInRange(options.tps, 'options.tps', MIN_TPS, MAX_TPS);
     super(tps, options);
     this.simulator = new Simulator(options, Infinity);
     this.simulatedTimeMs = this.simulator.startMs;
@@ -92,6 +92,8 @@ export class LiveGenerator extends PacedSource {
         const tx = this.injectQueue[this.injectHead + s]!;
         const ts = baseTs + tx.offsetMs;
         writeAttackRecord(sink.views, slot0 + s, ATTACK_ID_BASE + this.injected + s, ts, tx, pop, ingestMs);
+        // Injected transactions are outside the pacing schedule: due when written.
+        sink.dueMs[slot0 + s] = ingestMs;
         if (this.labels && !this.queue.full) {
           const c = tx.customer * 2;
           const t = tx.terminal * 2;
@@ -136,6 +138,7 @@ export class LiveGenerator extends PacedSource {
     const termLat = pop.terminalLat;
     const termLon = pop.terminalLon;
     const queue = this.queue;
+    const due = sink.dueMs;
     const labels = this.labels;
     const delayMs = this.delayMs;
     if (this.injectHead < this.injectQueue.length) this.writeInjected();
@@ -199,6 +202,7 @@ export class LiveGenerator extends PacedSource {
         if (labels) {
           queue.push(seq0 + s, ts, cardKeys[c]!, cardKeys[c + 1]!, termKeys[t]!, termKeys[t + 1]!, fraud[i]!);
         }
+        due[slot] = this.dueAt(written + i - first);
         lastTs = ts;
         i++;
       }

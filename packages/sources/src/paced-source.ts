@@ -1,7 +1,7 @@
 import { booleanOption, functionOption, integerInRange, nonNegativeNumber } from './errors.js';
 import { DEFAULT_MAX_PENDING_LABELS, LabelQueue } from './label-queue.js';
 import { assertRecordSink, type RecordSink } from './sink.js';
-import { TokenBucket } from './token-bucket.js';
+import { PacingSchedule } from './pacing-schedule.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -20,6 +20,11 @@ export interface LabelledSourceOptions {
   maxPendingLabels?: number;
   /** Called once when the input is exhausted and everything was written, or with the error when the source fails. */
   onEnd?: (error?: Error) => void;
+  /**
+   * Lag behind the pacing schedule beyond which it is re-based and the skipped transactions counted as `shed`, ms
+   * (default 5000; Infinity never sheds, as a benchmark wants). See {@link PacingSchedule}.
+   */
+  maxLagMs?: number;
 }
 
 /** Counters of a source, for `/api/stats` and tests. */
@@ -33,6 +38,10 @@ export interface SourceStats {
   pendingLabels: number;
   /** Times the sink was full and the source waited. */
   backpressureWaits: number;
+  /** Wall time the source spent held back by a full sink, ms (from the first full claim to the next write). */
+  heldBackMs: number;
+  /** Pacing: current and largest lag behind the schedule (ms), and transactions shed when the lag passed its limit. */
+  schedule: { lagMs: number; maxLagMs: number; shed: number };
   /** Event time of the last transaction written (the start date's midnight before the first). */
   simulatedTimeMs: number;
   /** Target rate, transactions per second (Infinity = unpaced). */
@@ -64,15 +73,24 @@ export const MAX_PER_TICK = 16384;
 /** Delay before retrying a full sink, ms. */
 export const BACKPRESSURE_RETRY_MS = 1;
 
+const epochNow = (): number => performance.timeOrigin + performance.now();
+
 /**
- * The pacing loop shared by the generator and the replay: a token bucket refilled on each tick of a timer loop
- * (setImmediate while tokens remain, otherwise setTimeout until about a millisecond of tokens has accrued), calling
- * `emit(budget)` to write up to `budget` transactions. Backpressure (a full sink) is a retry after 1 ms, counted, never a drop.
+ * The pacing loop shared by the generator and the replay: a {@link PacingSchedule} read on each tick of a timer loop
+ * (setImmediate while transactions are due, otherwise setTimeout until about a millisecond of them is), calling
+ * `emit(budget)` to write up to `budget` transactions; `emit` stamps each transaction's due time from the schedule
+ * (`dueAt`) into the sink's `dueMs`, so latency starts when a transaction was due, not when it got a ring slot.
+ * Backpressure (a full sink) is a retry after 1 ms, counted and timed, never a drop.
  */
 export abstract class PacedSource {
-  protected readonly bucket: TokenBucket;
+  protected readonly pacing: PacingSchedule;
   protected state: SourceState = 'idle';
   protected backpressureWaits = 0;
+  /** When the sink was first found full in the current stretch (NaN when not held back), and the total. */
+  private heldSinceMs = Number.NaN;
+  private heldBackMs = 0;
+  /** Epoch time of the current tick, for `dueAt`. */
+  private tickMs = 0;
   /** Set by `emit` when it returns early. */
   protected halt: HaltCode = Halt.None;
   /** The error that made the source fail, when `state === 'failed'`. */
@@ -92,7 +110,7 @@ export abstract class PacedSource {
 
   /** Validates the shared options (errors name the option) and sets up pacing and the label queue. */
   protected constructor(rate: number, options: LabelledSourceOptions) {
-    this.bucket = new TokenBucket(rate);
+    this.pacing = new PacingSchedule(rate, options.maxLagMs === undefined ? undefined : nonNegativeNumber(options.maxLagMs, 'options.maxLagMs'));
     assertRecordSink(options.sink, 'options.sink');
     this.sink = options.sink;
     this.labels = options.labels === undefined ? true : booleanOption(options.labels, 'options.labels');
@@ -107,20 +125,28 @@ export abstract class PacedSource {
 
   /** The counters every source reports. */
   protected sourceStats(): SourceStats {
+    const t = epochNow();
     return {
       state: this.state,
       generated: this.generated,
       labelsEmitted: this.labelsEmitted,
       pendingLabels: this.queue.size,
       backpressureWaits: this.backpressureWaits,
+      heldBackMs: this.heldBackMs + (Number.isNaN(this.heldSinceMs) ? 0 : t - this.heldSinceMs),
+      schedule: { lagMs: this.state === 'running' ? this.pacing.lagMs(t) : 0, maxLagMs: this.pacing.maxLagMs, shed: this.pacing.shed },
       simulatedTimeMs: this.simulatedTimeMs,
-      tps: this.bucket.perSecond,
+      tps: this.pacing.perSecond,
       error: this.failure,
     };
   }
 
   /** Writes up to `budget` transactions (plus any labels due); returns how many transactions it wrote. */
   protected abstract emit(budget: number): number;
+
+  /** When the k-th transaction written by the current `emit` call was due (epoch ms), for the sink's `dueMs`. */
+  protected dueAt(k: number): number {
+    return this.pacing.dueAt(k, this.tickMs);
+  }
 
   /** Called once when the source ends or fails. */
   protected finished(): void {
@@ -137,7 +163,7 @@ export abstract class PacedSource {
     if (this.state !== 'idle' && this.state !== 'stopped') return;
     this.state = 'running';
     this.starved = false;
-    this.bucket.reset(performance.now());
+    this.pacing.start(epochNow());
     this.schedule(0);
   }
 
@@ -150,7 +176,7 @@ export abstract class PacedSource {
 
   /** Changes the pacing rate, effective at once. */
   protected changeRate(rate: number): void {
-    this.bucket.setRate(rate, performance.now());
+    this.pacing.setRate(rate, epochNow());
     if (this.state === 'running' && !this.starved) {
       this.cancel();
       this.schedule(0);
@@ -182,11 +208,19 @@ export abstract class PacedSource {
     this.timeout = undefined;
     this.immediate = undefined;
     if (this.state !== 'running') return;
-    const tokens = this.bucket.refill(performance.now());
-    const budget = Math.min(Math.floor(tokens), MAX_PER_TICK);
+    const t = epochNow();
+    this.tickMs = t;
+    const budget = Math.min(this.pacing.due(t), MAX_PER_TICK);
     this.halt = Halt.None;
     try {
-      if (budget >= 1) this.bucket.take(this.emit(budget));
+      if (budget >= 1) {
+        const n = this.emit(budget);
+        this.pacing.take(n);
+        if (n > 0 && !Number.isNaN(this.heldSinceMs)) {
+          this.heldBackMs += t - this.heldSinceMs;
+          this.heldSinceMs = Number.NaN;
+        }
+      }
     } catch (err) {
       // A throwing sink must not crash the process from a timer callback: the source fails, visibly.
       this.failure = err instanceof Error ? err : new Error(String(err));
@@ -197,6 +231,7 @@ export abstract class PacedSource {
     switch (halt) {
       case Halt.SinkFull:
         this.backpressureWaits++;
+        if (Number.isNaN(this.heldSinceMs)) this.heldSinceMs = t;
         this.schedule(BACKPRESSURE_RETRY_MS);
         return;
       case Halt.Starved:
@@ -208,9 +243,9 @@ export abstract class PacedSource {
         this.finished();
         return;
       default:
-        // Wake when about a millisecond of tokens is there (see TokenBucket.quantum): at 100,000/s a wake-up per
-        // few items cost more CPU than the items themselves (profile: the main thread spun in setImmediate).
-        this.schedule(this.bucket.msUntil(this.bucket.quantum()));
+        // Wake when about a millisecond of transactions is due (see PacingSchedule.quantum): at 100,000/s a wake-up
+        // per few items cost more CPU than the items themselves (profile: the main thread spun in setImmediate).
+        this.schedule(this.pacing.msUntil(this.pacing.quantum(), epochNow()));
     }
   };
 }

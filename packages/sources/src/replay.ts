@@ -178,6 +178,7 @@ export class CsvReplay extends PacedSource {
           continue;
         }
         views.writeTransaction(slot, row.tx, ingestMs);
+        sink.dueMs[slot] = this.dueAt(written + tx);
         if (Number.isNaN(f64[slot * 8]!)) sink.setId(slot, row.tx.id);
         if (this.labels && row.fraud !== undefined) {
           const b4 = slot * 16;

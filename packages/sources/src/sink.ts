@@ -9,6 +9,11 @@ import type { RecordViews, ValidationError } from '@fraudstream/schema';
 export interface RecordSink {
   /** Views over the ring's record region (slot-indexed). */
   readonly views: RecordViews;
+  /**
+   * When each slot's transaction was due, epoch ms (slot-indexed): a paced source writes its pacing schedule's time
+   * (so latency counts the time it was held back by a full ring), an unpaced writer the time it wrote the record.
+   */
+  readonly dueMs: Float64Array;
   /** Claims up to `max` contiguous free slots; returns how many (0 = ring full: back off and retry later, never drop). */
   claim(max: number): number;
   /** Slot index of the first claimed slot (valid after claim() > 0). */
@@ -31,4 +36,5 @@ export function assertRecordSink(value: unknown, name: string): asserts value is
     if (typeof s[m] !== 'function') throw new TypeError(`${name}.${m} must be a function`);
   }
   if (typeof s['views'] !== 'object' || s['views'] === null) throw new TypeError(`${name}.views must be RecordViews`);
+  if (!(s['dueMs'] instanceof Float64Array)) throw new TypeError(`${name}.dueMs must be a Float64Array`);
 }

@@ -1,25 +1,34 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { Engine, defaultModelPath, summarizeLatency, type LatencySummary } from '@fraudstream/engine';
-import { LiveGenerator, MAX_TPS } from '@fraudstream/sources';
+import { checkLaws, checkQuiescent, describeViolations, summarizeLatency, type LatencyHistogram, type LatencySummary, type LawViolation } from '@fraudstream/engine';
+import { MAX_TPS } from '@fraudstream/sources';
+import { createSystem, type Stats } from '@fraudstream/system';
 import { num, parse, UsageError } from '../args.js';
 
 export const help = `Usage: fraudstream bench --tps N|max --duration S [options]
 
-Drives the real pipeline in this process at an offered rate: the live generator writes into the shared ring, the
-engine cuts micro-batches for its piscina workers, the Rust addon scores them, completion counts the decisions.
-After a warm-up (not measured) it measures for --duration seconds, stops the generator, drains the engine and
-checks that every ingested transaction was decided. Reports sustained decided tx/s (decided in the window /
-duration), ingest-to-decision latency (HDR histogram over every decision in the window), CPU (all threads) and
-peak RSS.
+Drives the real pipeline in this process at an offered rate, wired as \`start\` wires it (the system package): the
+live generator writes into the shared ring, the engine cuts micro-batches for its piscina workers, the Rust addon
+scores them. After a warm-up (not measured) it measures for --duration seconds, stops the generator and drains.
 
---tps max offers without a pacing limit (the generator's ceiling, ${MAX_TPS.toLocaleString('en')}/s): the rate is
-then set by backpressure alone (a full ring makes the generator wait), so the decided rate is the highest the
-pipeline sustains.
+Reports sustained scored tx/s (transactions the scorer decided in the window / duration; decisions made by the
+fallback are reported apart and never counted), latency from the pacing schedule to the decision and from the ring
+slot to the decision (HDR histograms over every decision in the window), how long the generator was held back by a
+full ring, CPU (all threads), peak RSS, and every count: written (by the generator), consumed (by the engine),
+scored (by the Rust scorer), fallback, invalid, rejected, in flight.
+
+It checks the conservation laws between the counts every second and after the drain (written == consumed + queue
+depth; consumed == scored + invalid + fallback + in flight; outcomes == decisions; labels), and that the scorer's own
+totals equal the engine's after the drain. Exit code 0 only when every law held and no transaction was decided by
+the fallback (unless --allow-fallback); 1 otherwise.
+
+--tps N paces the generator on a schedule (transaction k due at start + k/N); when the ring is full it owes the
+transactions that fell due and writes them as soon as it can, each keeping its due time, so waiting counts as latency.
+--tps max runs unpaced: the rate is set by backpressure alone, the highest the pipeline sustains (schedule latency then
+equals ingest latency).
 
 Options:
-  --tps N|max          offered transactions per second (required)
+  --tps N|max          offered transactions per second (required; 1 to ${MAX_TPS.toLocaleString('en')})
   --duration S         measured seconds, after the warm-up (required)
   --warmup S           seconds run before measuring (default 2)
   --workers N          scoring worker threads (default: the engine's, one per core)
@@ -31,6 +40,7 @@ Options:
   --in-flight N        engine batches in flight (default: the engine's)
   --capacity N         ring slots, a power of two (default: the engine's)
   --seed N             generator seed (default 0)
+  --allow-fallback     exit 0 even when some transactions were decided by the fallback
 `;
 
 /** The JSON result (stable field names; see bench/RESULTS.md). */
@@ -38,35 +48,43 @@ export interface BenchResult {
   offeredTps: number | 'max';
   /** Transactions the generator wrote per second of the measured window. */
   generatedTps: number;
-  /** Decisions in the measured window / durationS. */
+  /** Transactions the Rust scorer decided (status Scored) in the measured window / durationS. */
   sustainedTps: number;
+  /** Fallback decisions in the window / durationS (never part of sustainedTps). */
+  fallbackTps: number;
   durationS: number;
   warmupS: number;
   workers: number;
-  /** Totals over the whole run (warm-up, window and drain): ingested == decided + rejected when nothing is lost. */
-  ingested: number;
-  decided: number;
-  rejected: number;
-  labels: number;
-  allDecided: boolean;
-  /** Ingest-to-decision latency over every decision made in the measured window. */
+  /** Totals over the whole run (warm-up, window and drain), each kept by its own stage. */
+  counts: Stats['counts'];
+  /** Schedule-to-decision and ingest-to-decision latency over every decision in the measured window. */
+  scheduleLatencyMs: LatencySummary & { mean: number; count: number };
   latencyMs: LatencySummary & { mean: number; count: number };
+  /** How long the generator was held back by a full ring in the window (ms), its waits, its largest schedule lag. */
+  heldBack: { ms: number; waits: number; maxLagMs: number; shed: number };
+  /** The laws checked every second and after the drain, the scorer's own totals after the drain, and the verdict. */
+  laws: { snapshots: number; violations: LawViolation[]; scorerTotals: { scored: number; labels: number; invalid: number } };
+  ok: boolean;
   /** Process CPU time (main thread + workers) / wall time of the window; 100 = one core. */
   cpuPercent: number;
-  /** Decisions in the window per CPU-second the process used: the efficiency figure, robust to a shared machine. */
-  decidedPerCpuSecond: number;
+  /** Scored in the window per CPU-second the process used: the efficiency figure, robust to a shared machine. */
+  scoredPerCpuSecond: number;
   peakRssMb: number;
-  /** Times the generator found the ring full (backpressure), in the window. */
-  backpressureWaits: number;
-  /** Decided tx/s in each second of the window. */
+  /** Scored tx/s in each second of the window. */
   perSecondTps: number[];
-  batches: { dispatched: number; meanSize: number };
+  batches: Stats['batches'];
   engine: { maxBatch: number; lingerMs: number; maxInFlightBatches: number; capacity: number };
   date: string;
   machine: { cores: number; cpu: string; node: string };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const summary = (h: LatencyHistogram): LatencySummary & { mean: number; count: number } => ({
+  ...summarizeLatency(h),
+  mean: Math.round(h.mean) / 1000,
+  count: h.totalCount,
+});
 
 export async function run(argv: string[]): Promise<number> {
   const a = parse(argv, {
@@ -82,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     'in-flight': { type: 'string' },
     capacity: { type: 'string' },
     seed: { type: 'string' },
+    'allow-fallback': { type: 'boolean' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -102,74 +121,91 @@ export async function run(argv: string[]): Promise<number> {
   if (capacity !== undefined && (capacity & (capacity - 1)) !== 0) throw new UsageError('--capacity must be a power of two');
   const customers = num(a.customers, 'customers', 1, 10_000_000, 5000);
   const seed = num(a.seed, 'seed', 0, 2 ** 32 - 1, 0);
-  const modelPath = typeof a.model === 'string' ? a.model : defaultModelPath();
-  const modelJson = readFileSync(modelPath, 'utf8');
 
-  const engine = await Engine.create({
-    modelJson,
-    modelVersion: `bench-${createHash('sha256').update(modelJson).digest('hex').slice(0, 8)}`,
-    ...(workers === undefined ? {} : { workers }),
-    ...(maxBatch === undefined ? {} : { maxBatch }),
-    ...(lingerMs === undefined ? {} : { lingerMs }),
-    ...(maxInFlightBatches === undefined ? {} : { maxInFlightBatches }),
-    ...(capacity === undefined ? {} : { capacity }),
-  });
-  const generator = new LiveGenerator({ sink: engine.sink, tps: offered === 'max' ? MAX_TPS : offered, customers, seed });
+  const system = await createSystem(
+    {
+      source: { kind: 'generator', tps: offered, customers, seed },
+      ...(workers === undefined ? {} : { workers }),
+      ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
+      // A benchmark offers every scheduled transaction, however far behind the schedule it falls.
+      maxScheduleLagMs: Infinity,
+    },
+    {
+      ...(maxBatch === undefined ? {} : { maxBatch }),
+      ...(lingerMs === undefined ? {} : { lingerMs }),
+      ...(maxInFlightBatches === undefined ? {} : { maxInFlightBatches }),
+      ...(capacity === undefined ? {} : { capacity }),
+    },
+  );
+  const { engine } = system;
   // The feed and alerts are drained as the server would (every 100 ms), so their cost is part of the run.
-  const drainer = setInterval(() => engine.drainEvents(20, 200), 100);
+  const drainer = setInterval(() => system.drainEvents(20, 200), 100);
+  const violations: LawViolation[] = [];
+  let snapshots = 0;
+  const check = (): Stats => {
+    const s = system.stats();
+    snapshots++;
+    if (violations.length < 20) violations.push(...checkLaws(s));
+    return s;
+  };
   let result: BenchResult;
   try {
-    generator.start();
+    await system.start();
     await sleep(warmupS * 1000);
 
-    const startLatency = engine.latencyTotal();
-    const s0 = engine.stats();
-    const g0 = generator.stats();
+    const start = engine.latencyTotals();
+    const s0 = check();
+    const g0 = system.sourceStats();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const perSecondTps: number[] = [];
-    let lastDecided = s0.counts.decided;
-    let invariantBroken = '';
+    let lastScored = s0.counts.scored;
     const endAt = t0 + durationS * 1000;
     for (let next = t0 + 1000; ; next += 1000) {
       const stop = Math.min(next, endAt);
       await sleep(Math.max(0, stop - performance.now()));
-      const s = engine.stats();
-      const c = s.counts;
-      if (c.ingested !== c.decided + c.rejected + c.inFlight) invariantBroken = JSON.stringify(c);
+      const c = check().counts;
       const elapsed = (stop - (next - 1000)) / 1000;
-      perSecondTps.push(Math.round((c.decided - lastDecided) / elapsed));
-      lastDecided = c.decided;
+      perSecondTps.push(Math.round((c.scored - lastScored) / elapsed));
+      lastScored = c.scored;
       if (stop >= endAt) break;
     }
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const s1 = engine.stats();
-    const g1 = generator.stats();
-    const window = engine.latencyTotal();
-    window.subtract(startLatency);
-    generator.stop();
-    await engine.drain();
-    const end = engine.stats();
-    if (invariantBroken !== '') throw new Error(`ingested != decided + rejected + inFlight in a snapshot: ${invariantBroken}`);
-    const c = end.counts;
+    const s1 = check();
+    const g1 = system.sourceStats();
+    const window = engine.latencyTotals();
+    window.ingest.subtract(start.ingest);
+    window.schedule.subtract(start.schedule);
+    await system.stop();
+    const end = check();
+    const scorerTotals = engine.scorer.counts();
+    violations.push(...checkQuiescent(end, scorerTotals));
+    const cpuS = (cpu.user + cpu.system) / 1e6;
+    const scoredInWindow = s1.counts.scored - s0.counts.scored;
+    const fallbackOk = end.counts.fallback === 0 || a['allow-fallback'] === true;
     result = {
       offeredTps: offered,
       generatedTps: Math.round((g1.generated - g0.generated) / wallS),
-      sustainedTps: Math.round((s1.counts.decided - s0.counts.decided) / durationS),
+      sustainedTps: Math.round(scoredInWindow / durationS),
+      fallbackTps: Math.round((s1.counts.fallback - s0.counts.fallback) / durationS),
       durationS,
       warmupS,
       workers: end.workers.count,
-      ingested: c.ingested,
-      decided: c.decided,
-      rejected: c.rejected,
-      labels: end.labels,
-      allDecided: c.inFlight === 0 && c.ingested === c.decided + c.rejected,
-      latencyMs: { ...summarizeLatency(window), mean: Math.round(window.mean) / 1000, count: window.totalCount },
-      cpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 1000) / 10,
-      decidedPerCpuSecond: Math.round((s1.counts.decided - s0.counts.decided) / ((cpu.user + cpu.system) / 1e6)),
+      counts: end.counts,
+      scheduleLatencyMs: summary(window.schedule),
+      latencyMs: summary(window.ingest),
+      heldBack: {
+        ms: Math.round(g1.heldBackMs - g0.heldBackMs),
+        waits: g1.backpressureWaits - g0.backpressureWaits,
+        maxLagMs: Math.round(g1.schedule.maxLagMs),
+        shed: g1.schedule.shed,
+      },
+      laws: { snapshots, violations, scorerTotals: { scored: scorerTotals.scored, labels: scorerTotals.labels, invalid: scorerTotals.invalid } },
+      ok: violations.length === 0 && fallbackOk,
+      cpuPercent: Math.round((cpuS / wallS) * 1000) / 10,
+      scoredPerCpuSecond: Math.round(scoredInWindow / cpuS),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      backpressureWaits: g1.backpressureWaits - g0.backpressureWaits,
       perSecondTps,
       batches: end.batches,
       engine: {
@@ -183,17 +219,23 @@ export async function run(argv: string[]): Promise<number> {
     };
   } finally {
     clearInterval(drainer);
-    generator.stop();
-    await engine.close();
+    await system.close();
   }
   if (typeof a.json === 'string') writeFileSync(a.json, `${JSON.stringify(result, null, 2)}\n`);
-  const l = result.latencyMs;
+  const c = result.counts;
+  const lat = (l: LatencySummary): string => `p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} max ${l.max}`;
   process.stdout.write(
     `offered ${offered === 'max' ? 'max' : offered.toLocaleString('en')}/s, ${result.workers} workers, ${durationS} s after ${warmupS} s warm-up\n` +
-      `sustained ${result.sustainedTps.toLocaleString('en')} decided tx/s (generated ${result.generatedTps.toLocaleString('en')}/s)\n` +
-      `latency ms p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} max ${l.max} (${l.count.toLocaleString('en')} decisions)\n` +
-      `cpu ${result.cpuPercent}% (${result.decidedPerCpuSecond.toLocaleString('en')} decided per cpu-second), peak rss ${result.peakRssMb} MB, batches ${result.batches.dispatched} of ${result.batches.meanSize.toFixed(0)} mean\n` +
-      `ingested ${result.ingested} decided ${result.decided} rejected ${result.rejected}: ${result.allDecided ? 'all decided' : 'NOT ALL DECIDED'}\n`,
+      `sustained ${result.sustainedTps.toLocaleString('en')} scored tx/s (generated ${result.generatedTps.toLocaleString('en')}/s; fallback ${result.fallbackTps}/s)\n` +
+      `latency ms from schedule: ${lat(result.scheduleLatencyMs)}; from ingest: ${lat(result.latencyMs)} (${result.latencyMs.count.toLocaleString('en')} decisions)\n` +
+      `held back ${result.heldBack.ms} ms (${result.heldBack.waits} waits, largest schedule lag ${result.heldBack.maxLagMs} ms)\n` +
+      `cpu ${result.cpuPercent}% (${result.scoredPerCpuSecond.toLocaleString('en')} scored per cpu-second), peak rss ${result.peakRssMb} MB, batches ${result.batches.dispatched} of ${result.batches.meanSize.toFixed(0)} mean\n` +
+      `counts: written ${c.written} consumed ${c.consumed} scored ${c.scored} fallback ${c.fallback} invalid ${c.invalid} rejected ${c.rejected} in flight ${c.inFlight}; ` +
+      `labels written ${c.labels.written} applied ${c.labels.applied}\n` +
+      (result.laws.violations.length === 0
+        ? `laws held in ${result.laws.snapshots} snapshots and after the drain\n`
+        : `LAWS BROKEN: ${describeViolations(result.laws.violations)}\n`) +
+      (c.fallback > 0 ? `${c.fallback} transactions were decided by the FALLBACK${a['allow-fallback'] === true ? ' (allowed)' : ''}\n` : ''),
   );
-  return result.allDecided ? 0 : 1;
+  return result.ok ? 0 : 1;
 }

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createSystem, installSignalHandlers, startServer } from '@fraudstream/server';
+import { scorerDefaults } from '@fraudstream/scorer';
+import { installSignalHandlers, startServer } from '@fraudstream/server';
+import { createSystem } from '@fraudstream/system';
 import { num, parse, UsageError } from '../args.js';
 
 export const help = `Usage: fraudstream start [options]
@@ -16,8 +18,8 @@ Options:
   --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON model (default: models/default.json)
   --seed N             generator seed (default 0)
-  --review X           score at or above which a transaction is REVIEWed (default 0.5)
-  --decline X          score at or above which it is DECLINEd (default 0.9; review <= decline)
+  --review X           score at or above which a transaction is REVIEWed (default \${scorerDefaults.thresholds.review})
+  --decline X          score at or above which it is DECLINEd (default \${scorerDefaults.thresholds.decline}; review <= decline)
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
@@ -55,7 +57,8 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError('--source must be generator or replay:FILE.csv');
   }
   const workers = a.workers === undefined ? undefined : num(a.workers, 'workers', 1, 64, 1);
-  const thresholds = { review: num(a.review, 'review', 0, 1, 0.5, false), decline: num(a.decline, 'decline', 0, 1, 0.9, false) };
+  const d = scorerDefaults.thresholds;
+  const thresholds = { review: num(a.review, 'review', 0, 1, d.review, false), decline: num(a.decline, 'decline', 0, 1, d.decline, false) };
   if (thresholds.review > thresholds.decline) throw new UsageError('--review must not be above --decline');
   const system = await createSystem({
     source,

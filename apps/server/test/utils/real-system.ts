@@ -1,4 +1,4 @@
-import { createSystem, type FraudSystem, type SystemConfig } from '../../src/index.js';
+import { createSystem, type FraudSystem, type SystemConfig } from '@fraudstream/system';
 
 /**
  * The real composition (engine with the Rust addon and worker threads, generator source), small enough for tests:

@@ -1,8 +1,9 @@
+import { checkThresholds } from '@fraudstream/scorer';
 import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 
 /** Where the system's transactions come from. */
 export type SourceConfig =
-  | { kind: 'generator'; tps: number; seed?: number }
+  | { kind: 'generator'; tps: number | 'max'; seed?: number; customers?: number }
   | { kind: 'replay'; path: string; tps: number | 'max' };
 
 /** Options of `createSystem`. */
@@ -16,6 +17,11 @@ export interface SystemConfig {
   thresholds?: { review: number; decline: number };
   /** Start the source right away (default false: the system waits for `start()`). */
   autoStart?: boolean;
+  /**
+   * Lag behind the pacing schedule beyond which the source re-bases it and counts the skipped transactions as shed,
+   * ms (default the sources package's, 5 s; Infinity for a benchmark that must offer every scheduled transaction).
+   */
+  maxScheduleLagMs?: number;
 }
 
 /** Throws `TypeError`/`RangeError` naming the first bad option of a `SystemConfig`. */
@@ -24,9 +30,12 @@ export function validateSystemConfig(config: SystemConfig): void {
   const { source } = config;
   if (typeof source !== 'object' || source === null) throw new TypeError('config.source must be an object');
   if (source.kind === 'generator') {
-    checkTps('config.source.tps', source.tps);
+    if (source.tps !== 'max') checkTps('config.source.tps', source.tps);
     if (source.seed !== undefined && !Number.isSafeInteger(source.seed)) {
       throw new TypeError('config.source.seed must be an integer');
+    }
+    if (source.customers !== undefined && (!Number.isInteger(source.customers) || source.customers < 1)) {
+      throw new TypeError('config.source.customers must be a positive integer');
     }
   } else if (source.kind === 'replay') {
     if (typeof source.path !== 'string' || source.path.length === 0) {
@@ -43,15 +52,9 @@ export function validateSystemConfig(config: SystemConfig): void {
   if (config.modelPath !== undefined && (typeof config.modelPath !== 'string' || config.modelPath.length === 0)) {
     throw new TypeError('config.modelPath must be a non-empty string');
   }
-  const { thresholds } = config;
-  if (thresholds !== undefined) {
-    if (typeof thresholds !== 'object' || thresholds === null) throw new TypeError('config.thresholds must be an object');
-    if (typeof thresholds.review !== 'number' || typeof thresholds.decline !== 'number') {
-      throw new TypeError('config.thresholds.review and config.thresholds.decline must be numbers');
-    }
-    if (!(thresholds.review >= 0 && thresholds.review <= thresholds.decline && thresholds.decline <= 1)) {
-      throw new RangeError('config.thresholds must satisfy 0 <= review <= decline <= 1');
-    }
+  if (config.thresholds !== undefined) checkThresholds(config.thresholds, 'config.thresholds');
+  if (config.maxScheduleLagMs !== undefined && !(config.maxScheduleLagMs >= 0)) {
+    throw new RangeError('config.maxScheduleLagMs must be a number >= 0');
   }
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') {
     throw new TypeError('config.autoStart must be a boolean');

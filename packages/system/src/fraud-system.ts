@@ -1,22 +1,26 @@
-/** The interface the server owns and drives; `createSystem` (system.ts) is the composition that implements it. */
+/**
+ * A running fraud-detection pipeline as its users (the server, the CLI, the benchmark) drive it; `createSystem`
+ * (create-system.ts) is the composition that implements it.
+ */
+import type { DrainedEvents, EngineStats, LawViolation } from '@fraudstream/engine';
+import type { SourceState } from '@fraudstream/sources';
 
 /** Where transactions come from, as reported in the stats. */
 export type SourceKind = 'generator' | 'replay' | 'kafka' | 'http';
-
-import type { DrainedEvents, EngineStats } from '@fraudstream/engine';
-import type { SourceState } from '@fraudstream/sources';
 
 export type { DecisionEvent, DrainedEvents } from '@fraudstream/engine';
 export type { DecisionName } from '@fraudstream/schema';
 
 /**
- * The stats object of ARCHITECTURE.md, served by `GET /api/stats` and pushed on `WS /ws`: the system's own fields
- * and the engine's counts (invariant `ingested == decided + rejected + inFlight`), rates (last second), latency
- * (ingest to decision, last 10 s), quality (from the labels received so far), queue and workers.
+ * The stats served by `GET /api/stats` and pushed on `WS /ws`: the system's own fields and the engine's independent
+ * counts, rates (last second), latency (ingest and schedule to decision, last 10 s), quality (from the labels
+ * received so far), queue and workers, and `laws`: the conservation laws between the counts, checked on this very
+ * snapshot (`violations` is empty when nothing was lost or counted twice).
  */
 export interface Stats extends EngineStats {
   running: boolean;
   uptimeS: number;
+  laws: { ok: boolean; violations: LawViolation[] };
   /**
    * `targetTps` is 0 when a replay runs as fast as it can (`tps: 'max'`); `state` is the source's lifecycle
    * (idle, running, stopped, ended, failed) and `error` says why it failed.
@@ -29,6 +33,9 @@ export interface Stats extends EngineStats {
     /** Generator only (additive): attack transactions injected so far and still waiting to be written. */
     injected?: number;
     pendingInjected?: number;
+    /** Wall time held back by a full ring (ms), and the lag behind the pacing schedule (see the sources package). */
+    heldBackMs: number;
+    schedule: { lagMs: number; maxLagMs: number; shed: number };
   };
 }
 

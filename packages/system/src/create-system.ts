@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
-import { Engine, defaultModelPath } from '@fraudstream/engine';
-import { CsvReplay, LiveGenerator, type SourceState } from '@fraudstream/sources';
-import type { DrainedEvents, FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
+import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
+import { CsvReplay, LiveGenerator, type SourceStats } from '@fraudstream/sources';
+import { modelVersionOf } from '@fraudstream/scorer';
+import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
-
-export type { SourceConfig, SystemConfig } from './system-config.js';
 
 /** What the system needs of a source (both sources share the paced-source loop). */
 interface Source {
@@ -14,30 +11,27 @@ interface Source {
   stop(): void;
   /** True between start() and stop() or the end of the input. */
   readonly running: boolean;
-  /** Lifecycle state and, when the input failed, why (a bad CSV header, an unreadable file). */
-  stats(): { state: SourceState; error: Error | undefined };
+  stats(): SourceStats;
 }
+
+/** A composed system: the {@link FraudSystem} API, and its engine and source for tools that measure them (bench). */
+export interface System extends FraudSystem {
+  readonly engine: Engine;
+  /** The live generator, when the source is the generator. */
+  readonly generator: LiveGenerator | undefined;
+  /** The source's own counters. */
+  sourceStats(): SourceStats;
+}
+
+/** Engine tuning a tool may pass through (the bench's flags); the server uses the engine's defaults. */
+export type EngineTuning = Pick<EngineOptions, 'maxBatch' | 'lingerMs' | 'maxInFlightBatches' | 'capacity'>;
 
 /**
- * The model's version string: its own `version` field when it has one, else `<file name>@<first 12 hex of
- * sha256>`, so two different files never report the same version.
+ * Composes the engine and a source into a running system: reads the model, creates the engine, creates the source
+ * writing into the engine's ring and registers the source's own written-record counts with the engine, so the
+ * stats' conservation laws compare what the source wrote with what the engine took and decided.
  */
-function modelVersionOf(path: string, text: string): string {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && 'version' in parsed) {
-      const { version } = parsed;
-      if (typeof version === 'string' && version.length > 0 && version.length <= 128) return version;
-    }
-  } catch {
-    // Not ours to judge: the engine reports a malformed model with a precise error.
-  }
-  const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
-  return `${basename(path, extname(path))}@${hash}`;
-}
-
-/** Composes the engine and a source into the `FraudSystem` the server drives. */
-export async function createSystem(config: SystemConfig): Promise<FraudSystem> {
+export async function createSystem(config: SystemConfig, tuning: EngineTuning = {}): Promise<System> {
   validateSystemConfig(config);
   const modelPath = config.modelPath ?? defaultModelPath();
   const modelJson = await readFile(modelPath, 'utf8');
@@ -46,11 +40,13 @@ export async function createSystem(config: SystemConfig): Promise<FraudSystem> {
     modelVersion: modelVersionOf(modelPath, modelJson),
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
+    ...tuning,
   });
 
   const createdMs = performance.now();
   const sourceConfig = config.source;
   let targetTps = sourceConfig.tps === 'max' ? 0 : sourceConfig.tps;
+  const maxLag = config.maxScheduleLagMs === undefined ? {} : { maxLagMs: config.maxScheduleLagMs };
   let generator: LiveGenerator | undefined;
   let source: Source;
   if (sourceConfig.kind === 'generator') {
@@ -59,20 +55,28 @@ export async function createSystem(config: SystemConfig): Promise<FraudSystem> {
       tps: sourceConfig.tps,
       labels: true,
       ...(sourceConfig.seed === undefined ? {} : { seed: sourceConfig.seed }),
+      ...(sourceConfig.customers === undefined ? {} : { customers: sourceConfig.customers }),
+      ...maxLag,
     });
     source = generator;
   } else {
-    source = new CsvReplay({
-      sink: engine.sink,
-      path: sourceConfig.path,
-      tps: sourceConfig.tps,
-      labels: true,
-    });
+    source = new CsvReplay({ sink: engine.sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag });
   }
+  engine.addWriter(() => {
+    const s = source.stats();
+    return { transactions: s.generated, labels: s.labelsEmitted };
+  });
 
   const sourceStats = (): Stats['source'] => {
-    const { state, error } = source.stats();
-    const out: Stats['source'] = { kind: sourceConfig.kind, targetTps, state, ...(error === undefined ? {} : { error: error.message }) };
+    const s = source.stats();
+    const out: Stats['source'] = {
+      kind: sourceConfig.kind,
+      targetTps,
+      state: s.state,
+      ...(s.error === undefined ? {} : { error: s.error.message }),
+      heldBackMs: Math.round(s.heldBackMs),
+      schedule: { lagMs: Math.round(s.schedule.lagMs), maxLagMs: Math.round(s.schedule.maxLagMs), shed: s.schedule.shed },
+    };
     if (generator !== undefined) {
       const { injected, pendingInjected } = generator.stats();
       out.injected = injected;
@@ -82,13 +86,19 @@ export async function createSystem(config: SystemConfig): Promise<FraudSystem> {
   };
 
   let closing: Promise<void> | undefined;
-  const system: FraudSystem = {
+  const system: System = {
+    engine,
+    generator,
+    sourceStats: () => source.stats(),
     stats(): Stats {
+      const engineStats = engine.stats();
+      const violations = checkLaws(engineStats);
       return {
         running: source.running,
         uptimeS: Math.round((performance.now() - createdMs) / 100) / 10,
         source: sourceStats(),
-        ...engine.stats(),
+        ...engineStats,
+        laws: { ok: violations.length === 0, violations },
       };
     },
     async start(): Promise<void> {

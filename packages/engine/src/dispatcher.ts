@@ -1,0 +1,383 @@
+import { Piscina } from 'piscina';
+import type { RecordViews, ResultViews } from '@fraudstream/schema';
+import type { RingConsumer } from '@fraudstream/queue';
+import { writeFallback, type Scorer } from '@fraudstream/scorer';
+import {
+  CLAIMED,
+  COMPLETED,
+  COUNT,
+  COUNTERS,
+  CUT,
+  DESCRIPTOR,
+  DONE,
+  FAILED,
+  INVALID,
+  LABELS,
+  OWNER,
+  PUBLISHED,
+  SCORED,
+  START,
+  STATE,
+  descriptorAt,
+  descriptorRingSize,
+  unclaimedMark,
+} from './batch-control.js';
+import type { Faults } from './faults.js';
+import type { ResolvedOptions } from './options.js';
+import type { ScoreTask, TaskResult, WorkerInit } from './worker.js';
+
+/** A batch the dispatcher has finished with, handed to the accountant in ticket (= ingest) order. */
+export interface FinishedBatch {
+  ticket: number;
+  /** Ingest sequence number and slot of the batch's first record. */
+  seq: number;
+  slot: number;
+  /** Records taken from the ring (released after this batch is accounted). */
+  count: number;
+  /** Records handed to the scorer: `count`, unless a test fault dropped one. */
+  handed: number;
+  /** Transactions and label records among the `count` records, as classified when the batch was cut. */
+  tx: number;
+  labels: number;
+  doneMs: number;
+  /** Decided by the fallback (the scorer failed, or its worker died). */
+  fallback: boolean;
+  /** What the Rust scorer counted in the batch (0 for a fallback batch). */
+  scored: number;
+  labelsApplied: number;
+  invalid: number;
+  /** Transactions given the fallback decision (counted by the fallback writer; 0 unless `fallback`). */
+  fallbackTx: number;
+}
+
+interface InFlight {
+  ticket: number;
+  seq: number;
+  slot: number;
+  count: number;
+  handed: number;
+  tx: number;
+  labels: number;
+  /** A retry on a fresh worker was already tried after its worker died. */
+  retried: boolean;
+}
+
+/** The dispatcher's own ledger (each counted where the work is done). */
+export interface DispatchCounts {
+  /** Records taken from the ring into batches: transactions and label records. */
+  consumedTx: number;
+  consumedLabels: number;
+  /** Transactions and labels in batches cut and not yet finished. */
+  inFlightTx: number;
+  inFlightLabels: number;
+  /** Batches cut, batches decided by the fallback, batches retried after a worker died, worker deaths. */
+  batches: number;
+  failedBatches: number;
+  retriedBatches: number;
+  workerDeaths: number;
+  /** Batches cut and not yet finished. */
+  batchesInFlight: number;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Cuts micro-batches from the ring (by size, or when the oldest record has waited `lingerMs`), publishes them for
+ * the worker tasks to claim (batch-control.ts), runs enough tasks, collects finished batches in ticket order,
+ * decides failed ones by the fallback, retries a batch whose worker died before scoring it, and hands each finished
+ * batch to `onFinished` before releasing its slots to the source.
+ */
+export class Dispatcher {
+  private readonly counters: BigInt64Array;
+  private readonly descriptors: Int32Array;
+  private readonly mask: number;
+  private readonly pool: Piscina<ScoreTask, TaskResult>;
+  private readonly inFlight: InFlight[] = [];
+  private readonly ledger: DispatchCounts = {
+    consumedTx: 0,
+    consumedLabels: 0,
+    inFlightTx: 0,
+    inFlightLabels: 0,
+    batches: 0,
+    failedBatches: 0,
+    retriedBatches: 0,
+    workerDeaths: 0,
+    batchesInFlight: 0,
+  };
+  /** Sequence number of the next record to cut. */
+  private cutSeq: number;
+  private nextTicket = 0;
+  private tasks = 0;
+  private nextTaskId = 0;
+  private watching = false;
+  private pumpScheduled = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private draining = 0;
+  private drainWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly consumer: RingConsumer,
+    private readonly records: RecordViews,
+    private readonly results: ResultViews,
+    private readonly scorer: Scorer,
+    private readonly faults: Faults | undefined,
+    private readonly onFinished: (batch: FinishedBatch) => void,
+  ) {
+    this.cutSeq = consumer.released;
+    const size = descriptorRingSize(options.maxInFlightBatches);
+    this.counters = new BigInt64Array(new SharedArrayBuffer(COUNTERS * 8));
+    this.descriptors = new Int32Array(new SharedArrayBuffer(size * DESCRIPTOR * 4));
+    this.mask = size - 1;
+    const init: WorkerInit = {
+      records: records.u8,
+      results: results.u8,
+      handle: scorer.handle,
+      counters: this.counters.buffer as SharedArrayBuffer,
+      descriptors: this.descriptors.buffer as SharedArrayBuffer,
+      descriptorMask: this.mask,
+      faults,
+    };
+    this.pool = new Piscina<ScoreTask, TaskResult>({
+      // '../dist/worker.js' resolves to the built worker both from dist/ and from src/ (tests run the sources).
+      filename: new URL('../dist/worker.js', import.meta.url).href,
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      idleTimeout: 2 ** 31 - 1,
+      concurrentTasksPerWorker: 1,
+      workerData: init,
+    });
+    this.watchCompletions();
+  }
+
+  /** Runs an empty task on every worker, so each has loaded the addon before the first transaction arrives. */
+  async warmUp(): Promise<void> {
+    await Promise.all(Array.from({ length: this.options.workers }, () => this.pool.run({ id: -1 })));
+  }
+
+  /** The dispatcher's counts (a copy). */
+  counts(): DispatchCounts {
+    return { ...this.ledger, batchesInFlight: this.inFlight.length };
+  }
+
+  /** Records published in the ring and not yet cut into a batch. */
+  waiting(): number {
+    return this.consumer.published() - this.cutSeq;
+  }
+
+  /** Asks for a pump on the next turn of the event loop (called when a source publishes). */
+  readonly schedulePump = (): void => {
+    if (this.closed || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(this.pump);
+  };
+
+  /** Resolves once every record published so far is decided (linger is skipped while draining). */
+  drain(): Promise<void> {
+    if (this.caughtUp()) return Promise.resolve();
+    this.draining++;
+    this.schedulePump();
+    return new Promise((resolve) => {
+      this.drainWaiters.push(() => {
+        this.draining--;
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the workers (after a drain by the caller). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Ends the pending Atomics.waitAsync on COMPLETED.
+    Atomics.notify(this.counters, COMPLETED);
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    await this.pool.destroy();
+  }
+
+  private caughtUp(): boolean {
+    return this.consumer.published() === this.cutSeq && this.inFlight.length === 0;
+  }
+
+  private readonly pump = (): void => {
+    this.pumpScheduled = false;
+    if (this.closed) return;
+    const published = this.consumer.published();
+    const { maxBatch, lingerMs, maxInFlightBatches, capacity } = this.options;
+    while (this.cutSeq < published && this.inFlight.length < maxInFlightBatches) {
+      const slot = this.consumer.slotOf(this.cutSeq);
+      const available = published - this.cutSeq;
+      if (available < maxBatch && this.draining === 0) {
+        // Wait for a fuller batch, but never let the oldest record wait longer than lingerMs.
+        const age = now() - this.records.ingestMs(slot);
+        if (age < lingerMs) {
+          this.armLinger(lingerMs - age);
+          break;
+        }
+      }
+      this.cut(slot, Math.min(available, maxBatch, capacity - slot));
+    }
+    if (this.drainWaiters.length > 0 && this.caughtUp()) this.wakeDrainers();
+  };
+
+  private armLinger(ms: number): void {
+    if (this.lingerTimer !== undefined) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.pump();
+    }, Math.max(1, Math.ceil(ms)));
+  }
+
+  /** Takes `count` records from the ring as one batch, classifies them, publishes the batch for the workers. */
+  private cut(slot: number, count: number): void {
+    const seq = this.cutSeq;
+    let handed = count;
+    const drop = this.faults?.dropRecordSeq;
+    if (drop !== undefined && drop >= seq && drop < seq + count) {
+      // Test fault: the batch ends at the dropped record, which is released with it but never handed to the scorer.
+      count = drop - seq + 1;
+      handed = count - 1;
+    }
+    let labels = 0;
+    for (let s = slot; s < slot + count; s++) if (this.records.isLabel(s)) labels++;
+    const tx = count - labels;
+    const ticket = this.nextTicket++;
+    const at = descriptorAt(ticket, this.mask);
+    const d = this.descriptors;
+    d[at + START] = slot;
+    d[at + COUNT] = handed;
+    d[at + SCORED] = 0;
+    d[at + LABELS] = 0;
+    d[at + INVALID] = 0;
+    Atomics.store(d, at + OWNER, unclaimedMark(ticket));
+    Atomics.store(d, at + STATE, CUT);
+    Atomics.store(this.counters, PUBLISHED, BigInt(ticket + 1));
+    this.inFlight.push({ ticket, seq, slot, count, handed, tx, labels, retried: false });
+    this.cutSeq += count;
+    const l = this.ledger;
+    l.consumedTx += tx;
+    l.consumedLabels += labels;
+    l.inFlightTx += tx;
+    l.inFlightLabels += labels;
+    l.batches++;
+    this.startTasks();
+  }
+
+  /**
+   * Runs a worker task while published batches are unclaimed and fewer than `workers` tasks run. A task keeps
+   * claiming until nothing is published, so at a steady load each worker goes from batch to batch without waiting
+   * for this thread; a task that found nothing ends, and the next batch starts a new one.
+   */
+  private startTasks(): void {
+    while (this.tasks < this.options.workers && this.nextTicket > Number(Atomics.load(this.counters, CLAIMED))) {
+      this.runTask({ id: this.nextTaskId++ });
+    }
+  }
+
+  private runTask(task: ScoreTask): void {
+    this.tasks++;
+    this.pool.run(task).then(
+      (result) => {
+        this.tasks--;
+        for (const f of result.failures) {
+          process.emitWarning(`fraudstream: batch ${f.ticket} failed, decided by fallback: ${f.message}`);
+        }
+        this.complete();
+        if (!this.closed) this.startTasks();
+      },
+      (err: unknown) => {
+        this.tasks--;
+        this.ledger.workerDeaths++;
+        this.recoverFrom(task.id, err);
+        this.complete();
+        if (!this.closed) this.startTasks();
+      },
+    );
+  }
+
+  /**
+   * A task's worker died: each batch it had claimed and not finished is retried once on a fresh worker when the
+   * scorer never started it (its ticket has not passed the ordering gate), and otherwise decided by the fallback
+   * (its state phase may have run, so scoring it again would count its transactions twice in the card state).
+   */
+  private recoverFrom(taskId: number, err: unknown): void {
+    for (const batch of this.inFlight) {
+      const at = descriptorAt(batch.ticket, this.mask);
+      const state = Atomics.load(this.descriptors, at + STATE);
+      if (Atomics.load(this.descriptors, at + OWNER) !== taskId || state === DONE || state === FAILED) continue;
+      if (!batch.retried && !this.scorer.ticketDone(batch.ticket)) {
+        batch.retried = true;
+        this.ledger.retriedBatches++;
+        const id = this.nextTaskId++;
+        Atomics.store(this.descriptors, at + OWNER, id);
+        Atomics.store(this.descriptors, at + STATE, CUT);
+        process.emitWarning(`fraudstream: the worker of batch ${batch.ticket} died (${String(err)}); retrying it once`);
+        this.runTask({ id, retry: batch.ticket });
+      } else {
+        this.scorer.skipTicket(batch.ticket);
+        Atomics.store(this.descriptors, at + STATE, FAILED);
+        process.emitWarning(`fraudstream: the worker of batch ${batch.ticket} died (${String(err)}); decided by fallback`);
+      }
+    }
+  }
+
+  /** Collects finished batches whenever a worker raises `COMPLETED`, without a message per batch. */
+  private watchCompletions(): void {
+    if (this.watching || this.closed) return;
+    const seen = Atomics.load(this.counters, COMPLETED);
+    this.complete();
+    const wait = Atomics.waitAsync(this.counters, COMPLETED, seen);
+    if (!wait.async) {
+      setImmediate(() => this.watchCompletions());
+      return;
+    }
+    this.watching = true;
+    void wait.value.then(() => {
+      this.watching = false;
+      this.watchCompletions();
+    });
+  }
+
+  /** Finishes batches in ticket order, then releases their slots to the source. */
+  private complete(): void {
+    while (this.inFlight.length > 0) {
+      const batch = this.inFlight[0] as InFlight;
+      const at = descriptorAt(batch.ticket, this.mask);
+      const state = Atomics.load(this.descriptors, at + STATE);
+      if (state !== DONE && state !== FAILED) break;
+      this.inFlight.shift();
+      const d = this.descriptors;
+      const fallback = state === FAILED;
+      // The fallback result is written by the scorer's own result writer, like a scored one.
+      const fallbackTx = fallback ? writeFallback(this.records.u8, this.results.u8, batch.slot, batch.handed) : 0;
+      const l = this.ledger;
+      l.inFlightTx -= batch.tx;
+      l.inFlightLabels -= batch.labels;
+      if (fallback) l.failedBatches++;
+      this.onFinished({
+        ticket: batch.ticket,
+        seq: batch.seq,
+        slot: batch.slot,
+        count: batch.count,
+        handed: batch.handed,
+        tx: batch.tx,
+        labels: batch.labels,
+        doneMs: now(),
+        fallback,
+        scored: fallback ? 0 : (d[at + SCORED] ?? 0),
+        labelsApplied: fallback ? 0 : (d[at + LABELS] ?? 0),
+        invalid: fallback ? 0 : (d[at + INVALID] ?? 0),
+        fallbackTx,
+      });
+      this.consumer.release(batch.count);
+    }
+    if (!this.closed) this.schedulePump();
+  }
+
+  private wakeDrainers(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}

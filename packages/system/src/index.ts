@@ -1,0 +1,5 @@
+/** @fraudstream/system: the composition root, a source and the engine wired into one running system. */
+export { createSystem, type EngineTuning, type System } from './create-system.js';
+export type { DecisionEvent, DecisionName, DrainedEvents, FraudSystem, ScenarioKind, SourceKind, Stats } from './fraud-system.js';
+export { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
+export { checkTps, validateSystemConfig, type SourceConfig, type SystemConfig } from './system-config.js';

@@ -66,7 +66,7 @@ describe('fraudstream backtest', () => {
     const body = rows.slice(1).map((l) => l.split(','));
     expect(body.map((c) => c[0])).toEqual(idsBetween('2018-05-15', '2018-05-21'));
     let alerts = 0;
-    const known = new Set([...featureNames(), ...ruleNames()]);
+    const known = new Set([...featureNames, ...ruleNames]);
     for (const [, score, decision, reasons] of body) {
       expect(Number(score)).toBeGreaterThanOrEqual(0);
       expect(Number(score)).toBeLessThanOrEqual(1);
@@ -76,7 +76,7 @@ describe('fraudstream backtest', () => {
         const list = reasons!.split(';');
         for (const name of list) expect(known).toContain(name);
         // Up to 3 features (the largest positive path contributions) plus the rules that fired.
-        const features = list.filter((n) => !ruleNames().includes(n));
+        const features = list.filter((n) => !ruleNames.includes(n));
         expect(features.length).toBeLessThanOrEqual(3);
         if (Number(score) >= 0.5) expect(features.length).toBeGreaterThanOrEqual(1);
       }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkLaws } from '@fraudstream/engine';
 import { CsvReplay } from '@fraudstream/sources';
 import { realEngine } from './utils/engine.js';
 import { until } from './utils/poll.js';
@@ -30,11 +31,13 @@ describe('bad input is rejected with the field named, counted, and never stalls 
     try {
       let ended = false;
       const replay = new CsvReplay({ sink: engine.sink, path: file, tps: 'max', labels: false, onEnd: () => (ended = true) });
+      engine.addWriter(() => ({ transactions: replay.stats().generated, labels: replay.stats().labelsEmitted }));
       replay.start();
       await until(() => (ended ? true : undefined));
       await engine.drain();
       const s = engine.stats();
-      expect(s.counts).toMatchObject({ ingested: 10, decided: 3, rejected: 7, inFlight: 0 });
+      expect(s.counts).toMatchObject({ written: 3, consumed: 3, scored: 3, fallback: 0, rejected: 7, inFlight: 0 });
+      expect(checkLaws(s)).toEqual([]);
       expect(s.errors.rejectedByField).toEqual({
         TRANSACTION_ID: 1,
         TX_AMOUNT: 2,
@@ -70,7 +73,8 @@ describe('bad input is rejected with the field named, counted, and never stalls 
       }
       expect(fields).toEqual(['amount', 'timestamp', 'timestamp', 'id', 'channel', '$', '$']);
       await engine.drain();
-      expect(engine.stats().counts).toMatchObject({ ingested: 9, decided: 2, rejected: 7, inFlight: 0 });
+      expect(engine.stats().counts).toMatchObject({ written: 2, consumed: 2, scored: 2, fallback: 0, rejected: 7, inFlight: 0 });
+      expect(checkLaws(engine.stats())).toEqual([]);
     } finally {
       await engine.close();
     }

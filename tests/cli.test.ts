@@ -3,16 +3,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createScorer, destroyScorer, featureNames, loadModel } from '@fraudstream/scorer';
+import { checkLaws, type LawCounts } from '@fraudstream/engine';
+import { Scorer, featureNames } from '@fraudstream/scorer';
 import { cli, cliServe } from './utils/cli.js';
 import { until } from './utils/poll.js';
 
-interface Counts {
-  ingested: number;
-  decided: number;
-  rejected: number;
-  inFlight: number;
-}
+type Served = LawCounts & { running: boolean; counts: LawCounts['counts'] & { written: number; fallback: number } };
 
 describe('the fraudstream command', () => {
   it('prints usage and per-command help', () => {
@@ -69,12 +65,12 @@ describe('the fraudstream command', () => {
     const json = readFileSync(model, 'utf8');
     const parsed = JSON.parse(json) as { learner: { feature_names: string[]; objective: { name: string } } };
     expect(parsed.learner.objective.name).toBe('binary:logistic');
-    expect(parsed.learner.feature_names).toEqual(featureNames());
-    const h = createScorer({});
+    expect(parsed.learner.feature_names).toEqual(featureNames);
+    const scorer = Scorer.open();
     try {
-      expect(loadModel(h, json).trees).toBe(20);
+      expect(scorer.loadModel(json).trees).toBe(20);
     } finally {
-      destroyScorer(h);
+      scorer.close();
     }
     // Training is deterministic: the same data and seed give the same model bytes.
     const again = join(dir, 'again.json');
@@ -82,26 +78,26 @@ describe('the fraudstream command', () => {
     expect(readFileSync(again, 'utf8')).toBe(json);
   });
 
-  it('start serves the live system on loopback; decided rises with the invariant held; SIGTERM drains and exits 0', async () => {
+  it('start serves the live system on loopback; scored rises with every law held; SIGTERM drains and exits 0', async () => {
     const { child, match } = await cliServe(
       ['start', '--port', '0', '--tps', '5000', '--workers', '1'],
       /listening on (http:\/\/127\.0\.0\.1:(\d+)\/)/,
     );
     try {
       const base = match[1] as string;
-      const stats = async (): Promise<{ running: boolean; counts: Counts }> =>
-        (await (await fetch(`${base}api/stats`)).json()) as { running: boolean; counts: Counts };
+      const stats = async (): Promise<Served> => (await (await fetch(`${base}api/stats`)).json()) as Served;
       const first = await until(async () => {
         const s = await stats();
-        return s.counts.decided > 0 ? s : undefined;
+        return s.counts.scored > 0 ? s : undefined;
       });
       expect(first.running).toBe(true);
       const later = await until(async () => {
         const s = await stats();
-        return s.counts.decided > first.counts.decided ? s : undefined;
+        return s.counts.scored > first.counts.scored ? s : undefined;
       });
       for (const s of [first, later]) {
-        expect(s.counts.ingested).toBe(s.counts.decided + s.counts.rejected + s.counts.inFlight);
+        expect(checkLaws(s)).toEqual([]);
+        expect(s.counts.fallback).toBe(0);
       }
       const health = await fetch(`${base}healthz`);
       expect(health.status).toBe(200);
@@ -124,31 +120,62 @@ describe('the fraudstream command', () => {
       blocker.close();
     }
   });
-  it('bench runs the real pipeline for a short window, drains, and reports every ingested transaction decided', () => {
+  it('bench runs the real pipeline for a short window, drains, reports every count and exits 0 when the laws hold', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-bench-'));
     const out = join(dir, 'bench.json');
     const r = cli(['bench', '--tps', '20000', '--duration', '1', '--warmup', '0.5', '--workers', '2', '--json', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('all decided');
-    const j = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & {
-      latencyMs: Record<string, number>;
-      perSecondTps: number[];
-    };
-    for (const k of ['offeredTps', 'sustainedTps', 'durationS', 'workers', 'ingested', 'decided', 'rejected', 'cpuPercent', 'peakRssMb']) {
+    expect(r.stdout).toMatch(/laws held in \d+ snapshots and after the drain/);
+    const j = JSON.parse(readFileSync(out, 'utf8')) as BenchJson;
+    for (const k of ['offeredTps', 'sustainedTps', 'durationS', 'workers', 'counts', 'latencyMs', 'scheduleLatencyMs', 'heldBack', 'cpuPercent', 'peakRssMb']) {
       expect(j, k).toHaveProperty(k);
     }
+    for (const k of ['written', 'consumed', 'scored', 'fallback', 'rejected', 'inFlight']) expect(j.counts, k).toHaveProperty(k);
     expect(j.offeredTps).toBe(20000);
     expect(j.durationS).toBe(1);
     expect(j.workers).toBe(2);
     expect(Object.keys(j.latencyMs).sort()).toEqual(['count', 'max', 'mean', 'p50', 'p99', 'p999']);
-    expect(j.ingested as number).toBeGreaterThan(0);
-    expect(j.decided).toBe((j.ingested as number) - (j.rejected as number));
-    expect(j.allDecided).toBe(true);
-    expect(j.sustainedTps as number).toBeGreaterThan(0);
+    expect(Object.keys(j.scheduleLatencyMs).sort()).toEqual(['count', 'max', 'mean', 'p50', 'p99', 'p999']);
+    // Independent counts: the generator's, the engine's and the scorer's own total after the drain.
+    expect(j.counts.written).toBeGreaterThan(0);
+    expect(j.counts.consumed).toBe(j.counts.written);
+    expect(j.counts.scored).toBe(j.counts.written);
+    expect(j.laws.scorerTotals.scored).toBe(j.counts.scored);
+    expect(j.counts.fallback).toBe(0);
+    expect(j.counts.inFlight).toBe(0);
+    expect(j.laws.violations).toEqual([]);
+    expect(j.ok).toBe(true);
+    expect(j.sustainedTps).toBeGreaterThan(0);
     expect(j.latencyMs.count).toBeGreaterThan(0);
-    expect(j.latencyMs.p50 as number).toBeLessThanOrEqual(j.latencyMs.p99 as number);
-    expect(j.latencyMs.p99 as number).toBeLessThanOrEqual(j.latencyMs.max as number);
+    expect(j.latencyMs.p50).toBeLessThanOrEqual(j.latencyMs.p99);
+    expect(j.latencyMs.p99).toBeLessThanOrEqual(j.latencyMs.max);
+    expect(j.scheduleLatencyMs.count).toBe(j.latencyMs.count);
+  });
+
+  it('bench exits 1 when a record is lost (the laws break) or a batch was decided by the fallback, unless allowed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-bench-'));
+    const run = (faults: object, extra: string[] = []): { status: number | null; stdout: string; json: BenchJson } => {
+      const out = join(dir, `b${Math.random()}.json`);
+      const r = cli(['bench', '--tps', '20000', '--duration', '1', '--warmup', '0.2', '--workers', '2', '--json', out, ...extra], 120_000, {
+        FRAUDSTREAM_TEST_FAULTS: JSON.stringify(faults),
+      });
+      return { status: r.status, stdout: r.stdout, json: JSON.parse(readFileSync(out, 'utf8')) as BenchJson };
+    };
+    const lost = run({ dropRecordSeq: 1000 });
+    expect(lost.status).toBe(1);
+    expect(lost.stdout).toContain('LAWS BROKEN');
+    expect(lost.json.laws.violations.map((v) => v.law)).toContain('decisions');
+    const failed = run({ failBatchTicket: 3 });
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toContain('decided by the FALLBACK');
+    expect(failed.json.counts.fallback).toBeGreaterThan(0);
+    expect(failed.json.laws.violations).toEqual([]);
+    const allowed = run({ failBatchTicket: 3 }, ['--allow-fallback']);
+    expect(allowed.status).toBe(0);
+    expect(allowed.json.counts.fallback).toBeGreaterThan(0);
+    // Fallback decisions are never throughput: sustainedTps counts only what the scorer scored in the window.
+    expect(allowed.json.sustainedTps * allowed.json.durationS).toBeLessThanOrEqual(allowed.json.counts.scored);
   });
 
   it('bench exits 2 naming the flag on bad usage', () => {
@@ -166,3 +193,15 @@ describe('the fraudstream command', () => {
     expect(workers.stderr).toContain('--workers');
   });
 });
+
+interface BenchJson {
+  offeredTps: number | 'max';
+  sustainedTps: number;
+  durationS: number;
+  workers: number;
+  counts: { written: number; consumed: number; scored: number; fallback: number; rejected: number; inFlight: number };
+  latencyMs: Record<'count' | 'max' | 'mean' | 'p50' | 'p99' | 'p999', number>;
+  scheduleLatencyMs: Record<'count' | 'max' | 'mean' | 'p50' | 'p99' | 'p999', number>;
+  laws: { violations: { law: string }[]; scorerTotals: { scored: number } };
+  ok: boolean;
+}

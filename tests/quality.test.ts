@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecisionCode, Flag, RECORD_SIZE, RESULT_SIZE } from '@fraudstream/schema';
+import { DecisionCode } from '@fraudstream/schema';
 import { LiveGenerator } from '@fraudstream/sources';
 import { sleep } from './utils/poll.js';
 import { realEngine } from './utils/engine.js';
@@ -16,28 +16,24 @@ describe('live quality from delayed labels', () => {
     let labels = 0;
     let unknown = 0;
     engine.onBatch((b) => {
-      const u8 = b.records.u8;
-      const f64 = b.records.f64;
-      const res = b.results.u8;
       for (let i = 0; i < b.count; i++) {
         const slot = b.slot + i;
-        const flags = u8[slot * RECORD_SIZE + 51]!;
-        if ((flags & Flag.Label) !== 0) {
+        if (b.records.isLabel(slot)) {
           labels++;
           // A label record's txNum is the ingest sequence number of the transaction it labels.
-          const code = decisions.get(f64[slot * 8]!);
+          const code = decisions.get(b.records.txNum(slot));
           if (code === undefined) {
             unknown++;
             continue;
           }
           const alert = code !== DecisionCode.Approve;
-          const fraud = (flags & Flag.Fraud) !== 0;
+          const fraud = b.records.isFraud(slot);
           if (fraud && alert) tp++;
           else if (fraud) fn++;
           else if (alert) fp++;
           else tn++;
         } else {
-          decisions.set(b.seq + i, res[slot * RESULT_SIZE + 4]!);
+          decisions.set(b.seq + i, b.results.decisionCode(slot));
         }
       }
     });

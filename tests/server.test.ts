@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSystem, startServer, type FraudSystem, type RunningServer, type Stats, type UpdateMessage } from '@fraudstream/server';
+import { checkLaws } from '@fraudstream/engine';
+import { startServer, type RunningServer, type Stats, type UpdateMessage } from '@fraudstream/server';
+import { createSystem, type FraudSystem } from '@fraudstream/system';
 import { until } from './utils/poll.js';
 import { openWebSocket } from './utils/ws-client.js';
 
@@ -18,26 +20,28 @@ afterAll(async () => {
 });
 
 const getStats = async (): Promise<Stats> => (await (await fetch(`${base}/api/stats`)).json()) as Stats;
-const invariant = (s: Stats): boolean => s.counts.ingested === s.counts.decided + s.counts.rejected + s.counts.inFlight;
+/** The laws recomputed here from the served counts (not the server's own verdict), and the server's verdict. */
+const lawsHold = (s: Stats): boolean => checkLaws(s).length === 0 && s.laws.ok;
 
 describe('the real server on a free loopback port, over the real engine and generator', () => {
-  it('binds 127.0.0.1 and answers /api/stats with decided rising and the invariant in every snapshot', async () => {
+  it('binds 127.0.0.1 and answers /api/stats with scored rising and every law held in every snapshot', async () => {
     expect(server.host).toBe('127.0.0.1');
     const snapshots: Stats[] = [await getStats()];
     await until(async () => {
       const s = await getStats();
       snapshots.push(s);
-      return snapshots.length > 5 && s.counts.decided > (snapshots[0]?.counts.decided ?? 0) ? s : undefined;
+      return snapshots.length > 5 && s.counts.scored > (snapshots[0]?.counts.scored ?? 0) ? s : undefined;
     });
-    expect(snapshots.filter((s) => !invariant(s))).toEqual([]);
+    expect(snapshots.filter((s) => !lawsHold(s))).toEqual([]);
     const last = snapshots.at(-1) as Stats;
     expect(last.running).toBe(true);
-    expect(last.source).toEqual({ kind: 'generator', targetTps: 10_000, state: 'running', injected: 0, pendingInjected: 0 });
+    expect(last.source).toMatchObject({ kind: 'generator', targetTps: 10_000, state: 'running', injected: 0, pendingInjected: 0 });
+    expect(last.counts.fallback).toBe(0);
     expect(last.workers.count).toBe(2);
     expect(last.queue.capacity).toBeGreaterThan(0);
   });
 
-  it('streams stats about 5 times a second on /ws, with masked feed samples and alerts, the invariant held', async () => {
+  it('streams stats about 5 times a second on /ws, with masked feed samples and alerts, every law held', async () => {
     const ws = await openWebSocket(server.port);
     try {
       expect((await ws.next<{ type: string }>()).type).toBe('hello');
@@ -47,8 +51,8 @@ describe('the real server on a free loopback port, over the real engine and gene
         expect(u.type).toBe('update');
         updates.push(u);
       }
-      expect(updates.filter((u) => !invariant(u.stats))).toEqual([]);
-      const decided = updates.map((u) => u.stats.counts.decided);
+      expect(updates.filter((u) => !lawsHold(u.stats))).toEqual([]);
+      const decided = updates.map((u) => u.stats.counts.scored);
       expect(decided.at(-1)).toBeGreaterThan(decided[0] as number);
       const feed = updates.flatMap((u) => u.feed);
       expect(feed.length).toBeGreaterThan(0);
@@ -75,6 +79,11 @@ describe('the real server on a free loopback port, over the real engine and gene
     const s = (await stopped.json()) as Stats;
     expect(s.running).toBe(false);
     expect(s.counts.inFlight).toBe(0);
-    expect(s.counts.decided).toBe(s.counts.ingested - s.counts.rejected);
+    expect(s.queue.depth).toBe(0);
+    // What the generator wrote (its own count) was all taken and all scored by the scorer (its own count).
+    expect(s.counts.consumed).toBe(s.counts.written);
+    expect(s.counts.scored + s.counts.fallback).toBe(s.counts.written);
+    expect(s.counts.fallback).toBe(0);
+    expect(lawsHold(s)).toBe(true);
   });
 });

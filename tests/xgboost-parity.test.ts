@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createScorer, destroyScorer, featureNames, loadModel, predictFeatures } from '@fraudstream/scorer';
+import { Scorer, featureNames, predictFeatures } from '@fraudstream/scorer';
 import { python } from './utils/python.js';
 
 /** Trains a model with real XGBoost (scripts/python/xgb_parity.py) on the given columns; returns its outputs. */
@@ -23,7 +23,7 @@ function trainWithXgboost(columns: string[], noNames = false): { json: string; x
 
 /** Places each model column at its Fraudstream feature index; the other features get values that must not matter. */
 function toOurRows(columns: string[], x: Float32Array, rows: number): Float32Array {
-  const names = featureNames();
+  const names = featureNames;
   const width = names.length;
   const out = new Float32Array(rows * width).fill(12345.5);
   const at = columns.map((c) => names.indexOf(c));
@@ -43,7 +43,7 @@ function worstDiff(json: string, ours: Float32Array, want: Float64Array, rows: n
 
 describe('XGBoost interoperability (models trained by real XGBoost in Python)', () => {
   it('a model over a subset of our features, in another order, scores like XGBoost on every row', () => {
-    const names = featureNames();
+    const names = featureNames;
     // A subset in a shuffled order: the loader must map by name, not position.
     const columns = ['terminal_risk_7d', 'amount', 'secs_since_prev_card_tx', 'card_mean_amount_30d', 'hour', 'kmh_from_prev_present', 'amount_to_card_mean_30d', 'terminal_tx_count_1d'];
     for (const c of columns) expect(names).toContain(c);
@@ -52,12 +52,12 @@ describe('XGBoost interoperability (models trained by real XGBoost in Python)', 
     const model = JSON.parse(t.json) as { learner: { learner_model_param: { base_score: string } } };
     // XGBoost 3 writes base_score as a bracketed vector string, e.g. "[3E-1]"; 2.x as "3E-1": both must load.
     expect(model.learner.learner_model_param.base_score).toMatch(/E/);
-    const h = createScorer();
+    const scorer = Scorer.open();
     try {
-      const summary = loadModel(h, t.json);
+      const summary = scorer.loadModel(t.json);
       expect(summary.trees).toBe(40);
     } finally {
-      destroyScorer(h);
+      scorer.close();
     }
     const worst = worstDiff(t.json, toOurRows(columns, t.x, t.rows), t.want, t.rows);
     expect(worst).toBeLessThan(1e-5);
@@ -67,7 +67,7 @@ describe('XGBoost interoperability (models trained by real XGBoost in Python)', 
   });
 
   it('a model without feature names is read positionally, in Fraudstream order', () => {
-    const columns = featureNames().slice(0, 12);
+    const columns = featureNames.slice(0, 12);
     const t = trainWithXgboost(columns, true);
     expect(JSON.parse(t.json).learner.feature_names).toEqual([]);
     expect(worstDiff(t.json, toOurRows(columns, t.x, t.rows), t.want, t.rows)).toBeLessThan(1e-5);
@@ -85,11 +85,11 @@ describe('XGBoost interoperability (models trained by real XGBoost in Python)', 
     const columns = ['amount', 'hour', 'terminal_risk_1d'];
     const t = trainWithXgboost(columns);
     const bad = t.json.replace('"terminal_risk_1d"', '"merchant_vibe"');
-    const h = createScorer();
+    const scorer = Scorer.open();
     try {
-      expect(() => loadModel(h, bad)).toThrow(/merchant_vibe/);
+      expect(() => scorer.loadModel(bad)).toThrow(/merchant_vibe/);
     } finally {
-      destroyScorer(h);
+      scorer.close();
     }
   });
 });

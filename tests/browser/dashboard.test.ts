@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { featureNames, ruleNames } from '@fraudstream/scorer';
-import { createSystem, startServer, type FraudSystem, type RunningServer, type Stats } from '@fraudstream/server';
+import { startServer, type RunningServer, type Stats } from '@fraudstream/server';
+import { createSystem, type FraudSystem } from '@fraudstream/system';
 import { until } from '../utils/poll.js';
 import { DASHBOARD_DIST, launchBrowser, openPage, SCREENSHOT_DIR, tileNumber } from './browser.js';
 
@@ -47,6 +48,9 @@ describe('the dashboard in chromium', () => {
       return n > first ? n : undefined;
     });
     expect(later).toBeGreaterThan(first);
+    // Scored and fallback decisions are shown apart; with a healthy scorer nothing fell back and the counts agree.
+    expect(await tileNumber(page, 'tile-fallback')).toBe(0);
+    expect(await page.locator('[data-testid=tile-fallback]').innerText()).toContain('counts agree');
     await until(async () => ((await tileNumber(page, 'tile-ingest')) > 0 ? true : undefined));
     // Three uPlot charts and the score histogram are canvases; the feed fills with masked card references.
     expect(await page.locator('.uplot canvas').count()).toBe(3);
@@ -110,7 +114,7 @@ describe('the dashboard in chromium', () => {
     expect(amount).toBeGreaterThanOrEqual(6_000);
     // The top-reasons chart counts the reasons of the alerts held by the page: every bar names a rule or a feature
     // (which ones lead depends on the background traffic's alerts, so no particular name is asserted).
-    const known = new Set([...featureNames(), ...ruleNames()]);
+    const known = new Set([...featureNames, ...ruleNames]);
     const reasonNames = await page.locator('[data-testid=top-reasons] .rname').allInnerTexts();
     expect(reasonNames.length).toBeGreaterThan(0);
     for (const name of reasonNames) expect(known.has(name), name).toBe(true);
@@ -181,7 +185,7 @@ describe('the dashboard in chromium', () => {
     const first = await until(async () => {
       const n = await tileNumber(page, 'tile-decided');
       const s = await getStats();
-      return n > 0 && n <= s.counts.decided ? n : undefined;
+      return n > 0 && n <= s.counts.scored ? n : undefined;
     });
     const later = await until(async () => {
       const n = await tileNumber(page, 'tile-decided');

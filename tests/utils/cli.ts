@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI entry point, run as a user would: `node apps/cli/dist/main.js`. */
 export const CLI = fileURLToPath(new URL('../../apps/cli/dist/main.js', import.meta.url));
 
-/** Runs the CLI to completion. */
-export function cli(args: string[], timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: timeoutMs });
+/** Runs the CLI to completion (with extra environment variables when given, e.g. test-only faults). */
+export function cli(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

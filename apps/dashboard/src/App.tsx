@@ -111,8 +111,15 @@ export function App() {
         <Tile label="Throughput out" value={int(s()?.throughput.decideTps)} sub="decisions/s" testId="tile-decide" />
         <Tile label="Latency p50" value={ms(s()?.latencyMs.p50)} sub="ms, last 10 s" testId="tile-p50" />
         <Tile label="Latency p99" value={ms(s()?.latencyMs.p99)} sub="ms" testId="tile-p99" />
-        <Tile label="Latency p99.9" value={ms(s()?.latencyMs.p999)} sub="ms" testId="tile-p999" />
-        <Tile label="Decided" value={int(s()?.counts.decided)} sub={`${int(s()?.counts.inFlight)} in flight · ${int(s()?.counts.rejected)} rejected`} testId="tile-decided" />
+        <Tile label="Latency p99.9" value={ms(s()?.latencyMs.p999)} sub={`ms · from schedule p99 ${ms(s()?.scheduleLatencyMs.p99)}`} testId="tile-p999" />
+        <Tile label="Scored" value={int(s()?.counts.scored)} sub={`${int(s()?.counts.inFlight)} in flight · ${int(s()?.counts.rejected)} rejected`} testId="tile-decided" />
+        <Tile
+          label="Fallback"
+          value={int(s()?.counts.fallback)}
+          sub={s()?.laws.ok === false ? `COUNTS DISAGREE: ${s()?.laws.violations.map((v) => v.law).join(', ')}` : 'decided without the model · counts agree'}
+          testId="tile-fallback"
+          tone={(s()?.counts.fallback ?? 0) > 0 || s()?.laws.ok === false ? 'bad' : 'ok'}
+        />
         <Tile label="Approved" value={int(s()?.counts.approved)} testId="tile-approved" tone="ok" />
         <Tile label="Review" value={int(s()?.counts.review)} testId="tile-review" tone="warn" />
         <Tile label="Declined" value={int(s()?.counts.declined)} testId="tile-declined" tone="bad" />

@@ -77,11 +77,11 @@ describe('POST /api/thresholds', () => {
     const after = (await response.json()) as Stats;
     expect(after.thresholds).toEqual({ review: 0, decline: 0 });
     // Batches already in flight may finish with the old thresholds: measure from a later snapshot.
-    await waitFor(async () => (await stats()).counts.decided > after.counts.decided + 200);
+    await waitFor(async () => (await stats()).counts.scored > after.counts.scored + 200);
     const from = await stats();
-    await waitFor(async () => (await stats()).counts.decided > from.counts.decided + 1000);
+    await waitFor(async () => (await stats()).counts.scored > from.counts.scored + 1000);
     const to = await stats();
-    expect(to.counts.declined - from.counts.declined).toBe(to.counts.decided - from.counts.decided);
+    expect(to.counts.declined - from.counts.declined).toBe(to.counts.scored - from.counts.scored);
     expect(to.counts.approved).toBe(from.counts.approved);
 
     expect((await post('/api/thresholds', '{"review":0.5,"decline":0.9}')).status).toBe(200);

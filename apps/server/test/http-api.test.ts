@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkLaws } from '@fraudstream/system';
 import { startServer, type FraudSystem, type RunningServer, type Stats } from '../src/index.js';
 import { createTestSystem, waitFor } from './utils/real-system.js';
 
@@ -30,18 +31,22 @@ function expectStatsShape(stats: Stats): void {
     state: expect.stringMatching(/^(idle|running|stopped)$/),
     injected: expect.any(Number),
     pendingInjected: expect.any(Number),
+    heldBackMs: expect.any(Number),
+    schedule: { lagMs: expect.any(Number), maxLagMs: expect.any(Number), shed: expect.any(Number) },
   });
-  for (const key of ['ingested', 'decided', 'approved', 'review', 'declined', 'rejected', 'inFlight'] as const) {
+  for (const key of ['written', 'consumed', 'scored', 'fallback', 'invalid', 'decided', 'approved', 'review', 'declined', 'rejected', 'inFlight'] as const) {
     expect(typeof stats.counts[key], key).toBe('number');
   }
   for (const key of ['ingestTps', 'decideTps'] as const) expect(typeof stats.throughput[key]).toBe('number');
   for (const key of ['p50', 'p99', 'p999', 'max'] as const) expect(typeof stats.latencyMs[key]).toBe('number');
+  for (const key of ['p50', 'p99', 'p999', 'max'] as const) expect(typeof stats.scheduleLatencyMs[key]).toBe('number');
   for (const key of ['labelled', 'precision', 'recall', 'fpr'] as const) expect(typeof stats.quality[key]).toBe('number');
   expect(typeof stats.queue.depth).toBe('number');
   expect(stats.queue.capacity).toBeGreaterThan(0);
   expect(stats.workers.count).toBe(2);
-  const { ingested, decided, rejected, inFlight } = stats.counts;
-  expect(ingested).toBe(decided + rejected + inFlight);
+  // The laws recomputed from the served counts, and the server's own verdict on the same snapshot.
+  expect(checkLaws(stats)).toEqual([]);
+  expect(stats.laws).toEqual({ ok: true, violations: [] });
 }
 
 describe('HTTP API on the real system', () => {
@@ -66,7 +71,7 @@ describe('HTTP API on the real system', () => {
     expect(started.status).toBe(200);
     expect(((await started.json()) as Stats).running).toBe(true);
 
-    await waitFor(async () => ((await (await fetch(`${base}/api/stats`)).json()) as Stats).counts.decided > 100);
+    await waitFor(async () => ((await (await fetch(`${base}/api/stats`)).json()) as Stats).counts.scored > 100);
 
     const stopped = await post('/api/system/stop');
     expect(stopped.status).toBe(200);
@@ -74,8 +79,11 @@ describe('HTTP API on the real system', () => {
     expectStatsShape(stats);
     expect(stats.running).toBe(false);
     expect(stats.counts.inFlight).toBe(0);
-    expect(stats.counts.decided).toBeGreaterThan(100);
-    expect(stats.counts.approved + stats.counts.review + stats.counts.declined).toBe(stats.counts.decided);
+    expect(stats.counts.scored).toBeGreaterThan(100);
+    // The generator's own count, the engine's and the scorer's agree once stop has drained.
+    expect(stats.counts.consumed).toBe(stats.counts.written);
+    expect(stats.counts.scored).toBe(stats.counts.written);
+    expect(stats.counts.fallback).toBe(0);
 
     // Starting twice and stopping twice are harmless.
     expect((await post('/api/system/stop')).status).toBe(200);

@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const SYSTEM = import.meta.resolve('@fraudstream/system');
 
 // A real process: the built server with the real system, as the CLI runs it (the test task builds first).
 const CHILD = `
-import { createSystem, startServer, installSignalHandlers } from ${JSON.stringify(DIST)};
+import { startServer, installSignalHandlers } from ${JSON.stringify(DIST)};
+import { createSystem } from ${JSON.stringify(SYSTEM)};
 const system = await createSystem({ source: { kind: 'generator', tps: 5000, seed: 1 }, workers: 2, autoStart: true });
 const server = await startServer({ system, port: 0 });
 installSignalHandlers(server);

@@ -39,7 +39,7 @@ describe('WebSocket /ws on the real system', () => {
     const hello = await ws.next<HelloMessage>();
     expect(hello.type).toBe('hello');
     expect(hello.stats.source.kind).toBe('generator');
-    expect(typeof hello.stats.counts.ingested).toBe('number');
+    expect(typeof hello.stats.counts.written).toBe('number');
 
     const first = await ws.next<UpdateMessage>();
     expect(first.type).toBe('update');
@@ -56,7 +56,7 @@ describe('WebSocket /ws on the real system', () => {
       expect(event).not.toHaveProperty('cardId');
       expect(['APPROVE', 'REVIEW', 'DECLINE']).toContain(event.decision);
     }
-    const later = await nextUpdateWhere(ws, (u) => u.stats.counts.decided > withFeed.stats.counts.decided);
+    const later = await nextUpdateWhere(ws, (u) => u.stats.counts.scored > withFeed.stats.counts.scored);
     expect(later.stats.running).toBe(true);
     ws.close();
     await ws.closed;
@@ -110,7 +110,7 @@ describe('WebSocket /ws on the real system', () => {
       // Still connected: the backlog arrives, the socket drains, and the first update after the skips reports the
       // alerts this client missed (each update alone lists them all: ~1000 decisions a tick stay under 10 alerts).
       const caughtUp = await nextUpdateWhere(ws, (u) => u.alertsOmitted > 0);
-      expect(caughtUp.stats.counts.decided).toBeGreaterThan(0);
+      expect(caughtUp.stats.counts.scored).toBeGreaterThan(0);
       await waitFor(() => busy.metrics().drains > 0);
       const fresh = await ws.next<UpdateMessage>();
       expect(fresh.type).toBe('update');
@@ -129,6 +129,7 @@ describe('WebSocket /ws on the real system', () => {
     // The system was closed too: every accepted transaction is decided.
     const stats = system.stats();
     expect(stats.counts.inFlight).toBe(0);
-    expect(stats.counts.ingested).toBe(stats.counts.decided + stats.counts.rejected);
+    expect(stats.counts.scored + stats.counts.fallback).toBe(stats.counts.written);
+    expect(stats.laws).toEqual({ ok: true, violations: [] });
   });
 });

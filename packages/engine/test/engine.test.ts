@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, EngineOptionsError } from '../src/index.js';
-import { collect, feed, modelJson, simulatedStream, withEngine } from './helpers.js';
+import { collect, feed, lawsHold, modelJson, simulatedStream, withEngine } from './helpers.js';
 
 describe('Engine options', () => {
   it('rejects bad options with a message naming the option', async () => {
@@ -19,14 +19,18 @@ describe('Engine options', () => {
 });
 
 describe('Engine with the real addon and worker threads', () => {
-  it('gives every transaction exactly one decision, labels none, and keeps the invariant', async () => {
+  it('gives every transaction exactly one decision, labels none, and keeps every law in every snapshot', async () => {
     const stream = await simulatedStream(20);
     await withEngine({ workers: 2, maxBatch: 256, capacity: 4096 }, async (engine) => {
       const seen = collect(engine);
-      let violations = 0;
+      let snapshots = 0;
+      const broken: unknown[] = [];
+      let sawInFlight = false;
       const timer = setInterval(() => {
-        const c = engine.stats().counts;
-        if (c.ingested !== c.decided + c.rejected + c.inFlight) violations++;
+        const s = engine.stats();
+        snapshots++;
+        sawInFlight ||= s.counts.inFlight > 0;
+        broken.push(...lawsHold(s));
       }, 1);
       await feed(engine, stream.views, stream.count);
       await engine.drain();
@@ -34,12 +38,20 @@ describe('Engine with the real addon and worker threads', () => {
       const s = engine.stats();
       const txCount = seen.rows.length;
       expect(txCount).toBeGreaterThan(1000);
-      expect(s.labels).toBe(stream.count - txCount);
-      expect(s.counts.ingested).toBe(txCount);
-      expect(s.counts.decided).toBe(txCount);
+      // Independent counts: the writer's own count, the dispatcher's, the scorer's (in Rust) and the listener's.
+      expect(s.counts.written).toBe(txCount);
+      expect(s.counts.consumed).toBe(txCount);
+      expect(s.counts.scored).toBe(txCount);
+      expect(s.counts.fallback).toBe(0);
       expect(s.counts.inFlight).toBe(0);
+      expect(s.counts.labels.written).toBe(stream.count - txCount);
+      expect(s.counts.labels.applied).toBe(stream.count - txCount);
       expect(s.counts.approved + s.counts.review + s.counts.declined).toBe(txCount);
-      expect(violations).toBe(0);
+      expect(engine.scorer.counts()).toMatchObject({ scored: txCount, labels: stream.count - txCount, invalid: 0 });
+      expect(snapshots).toBeGreaterThan(0);
+      expect(sawInFlight).toBe(true);
+      expect(broken).toEqual([]);
+      expect(lawsHold(s)).toEqual([]);
       const seqs = seen.rows.map((r) => Number(r.split(':')[0]));
       expect(new Set(seqs).size).toBe(seqs.length);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -89,18 +101,21 @@ describe('Engine with the real addon and worker threads', () => {
       const fullWaits = await feed(engine, stream.views, stream.count, 64);
       await engine.drain();
       expect(fullWaits).toBeGreaterThan(0);
-      expect(seen.rows.length).toBe(engine.stats().counts.decided);
-      expect(engine.stats().counts.decided + engine.stats().labels).toBe(stream.count);
+      const c = engine.stats().counts;
+      expect(seen.rows.length).toBe(c.scored);
+      expect(c.scored + c.labels.applied).toBe(stream.count);
+      expect(c.written + c.labels.written).toBe(stream.count);
     });
   }, 60_000);
 
-  it('counts rejected inputs by field in ingested and rejected', async () => {
+  it('counts rejected inputs by field; they never enter the ring', async () => {
     await withEngine({ workers: 1 }, async (engine) => {
       engine.sink.reject({ code: 'range', field: 'amount', message: 'amount must be finite' });
       engine.sink.reject({ code: 'missing', field: 'id', message: 'id is required' });
       const s = engine.stats();
       expect(s.counts.rejected).toBe(2);
-      expect(s.counts.ingested).toBe(2);
+      expect(s.counts.written).toBe(0);
+      expect(s.counts.consumed).toBe(0);
       expect(s.errors.rejectedByField).toEqual({ amount: 1, id: 1 });
     });
   });
@@ -138,7 +153,8 @@ describe('Engine.submit (JSON inputs)', () => {
       expect(engine.submit({ ...ok, id: 'tx-b', channel: 'ONLINE' }).state).toBe('accepted');
       await engine.drain();
       const c = engine.stats().counts;
-      expect(c).toMatchObject({ ingested: 4, decided: 2, rejected: 2, inFlight: 0 });
+      expect(c).toMatchObject({ written: 2, consumed: 2, scored: 2, fallback: 0, rejected: 2, inFlight: 0 });
+      expect(lawsHold(engine.stats())).toEqual([]);
       expect(engine.stats().errors.rejectedByField).toEqual({ amount: 1, timestamp: 1 });
     });
   });

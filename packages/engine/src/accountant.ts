@@ -2,7 +2,7 @@ import { DECISION_NAMES, DecisionCode, type RecordViews, type ResultViews } from
 import { decodeReasons } from '@fraudstream/scorer';
 import type { Histogram } from 'hdr-histogram-js';
 import { EventCollector, type DecisionEvent, type DrainedEvents } from './decision-event.js';
-import type { FinishedBatch } from './dispatcher.js';
+import type { FinishedBatch } from './batches.js';
 import type { Faults } from './faults.js';
 import { LatencyWindow, type LatencySummary } from './latency-window.js';
 import { QualityTracker, type QualitySummary } from './quality.js';

@@ -88,3 +88,87 @@ export function claimNext(counters: BigInt64Array, descriptors: Int32Array, mask
     if (won) return ticket;
   }
 }
+
+/** What the scorer counted in a finished batch, as its worker wrote it into the descriptor. */
+export interface BatchReport {
+  scored: number;
+  labels: number;
+  invalid: number;
+}
+
+/** The engine's side of the hand-over: the shared counters and descriptors, and the operations on them. */
+export class BatchBoard {
+  readonly counters = new BigInt64Array(new SharedArrayBuffer(COUNTERS * 8));
+  readonly descriptors: Int32Array;
+  readonly mask: number;
+
+  constructor(maxInFlight: number) {
+    const size = descriptorRingSize(maxInFlight);
+    this.descriptors = new Int32Array(new SharedArrayBuffer(size * DESCRIPTOR * 4));
+    this.mask = size - 1;
+  }
+
+  /** Writes ticket's descriptor (records `[slot, slot + count)`) and publishes it for the workers to claim. */
+  publish(ticket: number, slot: number, count: number): void {
+    const at = descriptorAt(ticket, this.mask);
+    const d = this.descriptors;
+    d[at + START] = slot;
+    d[at + COUNT] = count;
+    d[at + SCORED] = 0;
+    d[at + LABELS] = 0;
+    d[at + INVALID] = 0;
+    Atomics.store(d, at + OWNER, unclaimedMark(ticket));
+    Atomics.store(d, at + STATE, CUT);
+    Atomics.store(this.counters, PUBLISHED, BigInt(ticket + 1));
+  }
+
+  /** Tickets published and not yet claimed. */
+  unclaimed(published: number): number {
+    return published - Number(Atomics.load(this.counters, CLAIMED));
+  }
+
+  state(ticket: number): number {
+    return Atomics.load(this.descriptors, descriptorAt(ticket, this.mask) + STATE);
+  }
+
+  owner(ticket: number): number {
+    return Atomics.load(this.descriptors, descriptorAt(ticket, this.mask) + OWNER);
+  }
+
+  /** The scorer's counts of a DONE batch. */
+  report(ticket: number): BatchReport {
+    const at = descriptorAt(ticket, this.mask);
+    const d = this.descriptors;
+    return { scored: d[at + SCORED] ?? 0, labels: d[at + LABELS] ?? 0, invalid: d[at + INVALID] ?? 0 };
+  }
+
+  /** Hands a claimed, unstarted ticket to another task (a retry after its worker died). */
+  reassign(ticket: number, taskId: number): void {
+    const at = descriptorAt(ticket, this.mask);
+    Atomics.store(this.descriptors, at + OWNER, taskId);
+    Atomics.store(this.descriptors, at + STATE, CUT);
+  }
+
+  /** Marks a ticket failed (its batch is decided by the fallback). */
+  fail(ticket: number): void {
+    Atomics.store(this.descriptors, descriptorAt(ticket, this.mask) + STATE, FAILED);
+  }
+
+  /** Calls `onChange` each time a worker raises COMPLETED (and once at once), until `stopped()`. */
+  watch(onChange: () => void, stopped: () => boolean): void {
+    const loop = (): void => {
+      if (stopped()) return;
+      const seen = Atomics.load(this.counters, COMPLETED);
+      onChange();
+      const wait = Atomics.waitAsync(this.counters, COMPLETED, seen);
+      if (wait.async) void wait.value.then(loop);
+      else setImmediate(loop);
+    };
+    loop();
+  }
+
+  /** Wakes a pending watch (on close). */
+  wake(): void {
+    Atomics.notify(this.counters, COMPLETED);
+  }
+}

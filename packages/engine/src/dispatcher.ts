@@ -2,53 +2,11 @@ import { Piscina } from 'piscina';
 import type { RecordViews, ResultViews } from '@fraudstream/schema';
 import type { RingConsumer } from '@fraudstream/queue';
 import { writeFallback, type Scorer } from '@fraudstream/scorer';
-import {
-  CLAIMED,
-  COMPLETED,
-  COUNT,
-  COUNTERS,
-  CUT,
-  DESCRIPTOR,
-  DONE,
-  FAILED,
-  INVALID,
-  LABELS,
-  OWNER,
-  PUBLISHED,
-  SCORED,
-  START,
-  STATE,
-  descriptorAt,
-  descriptorRingSize,
-  unclaimedMark,
-} from './batch-control.js';
+import { BatchBoard, DONE, FAILED } from './batch-control.js';
+import type { DispatchCounts, FinishedBatch } from './batches.js';
 import type { Faults } from './faults.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScoreTask, TaskResult, WorkerInit } from './worker.js';
-
-/** A batch the dispatcher has finished with, handed to the accountant in ticket (= ingest) order. */
-export interface FinishedBatch {
-  ticket: number;
-  /** Ingest sequence number and slot of the batch's first record. */
-  seq: number;
-  slot: number;
-  /** Records taken from the ring (released after this batch is accounted). */
-  count: number;
-  /** Records handed to the scorer: `count`, unless a test fault dropped one. */
-  handed: number;
-  /** Transactions and label records among the `count` records, as classified when the batch was cut. */
-  tx: number;
-  labels: number;
-  doneMs: number;
-  /** Decided by the fallback (the scorer failed, or its worker died). */
-  fallback: boolean;
-  /** What the Rust scorer counted in the batch (0 for a fallback batch). */
-  scored: number;
-  labelsApplied: number;
-  invalid: number;
-  /** Transactions given the fallback decision (counted by the fallback writer; 0 unless `fallback`). */
-  fallbackTx: number;
-}
 
 interface InFlight {
   ticket: number;
@@ -62,23 +20,6 @@ interface InFlight {
   retried: boolean;
 }
 
-/** The dispatcher's own ledger (each counted where the work is done). */
-export interface DispatchCounts {
-  /** Records taken from the ring into batches: transactions and label records. */
-  consumedTx: number;
-  consumedLabels: number;
-  /** Transactions and labels in batches cut and not yet finished. */
-  inFlightTx: number;
-  inFlightLabels: number;
-  /** Batches cut, batches decided by the fallback, batches retried after a worker died, worker deaths. */
-  batches: number;
-  failedBatches: number;
-  retriedBatches: number;
-  workerDeaths: number;
-  /** Batches cut and not yet finished. */
-  batchesInFlight: number;
-}
-
 const now = (): number => performance.timeOrigin + performance.now();
 
 /**
@@ -88,9 +29,7 @@ const now = (): number => performance.timeOrigin + performance.now();
  * batch to `onFinished` before releasing its slots to the source.
  */
 export class Dispatcher {
-  private readonly counters: BigInt64Array;
-  private readonly descriptors: Int32Array;
-  private readonly mask: number;
+  private readonly board: BatchBoard;
   private readonly pool: Piscina<ScoreTask, TaskResult>;
   private readonly inFlight: InFlight[] = [];
   private readonly ledger: DispatchCounts = {
@@ -109,7 +48,6 @@ export class Dispatcher {
   private nextTicket = 0;
   private tasks = 0;
   private nextTaskId = 0;
-  private watching = false;
   private pumpScheduled = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private draining = 0;
@@ -126,17 +64,14 @@ export class Dispatcher {
     private readonly onFinished: (batch: FinishedBatch) => void,
   ) {
     this.cutSeq = consumer.released;
-    const size = descriptorRingSize(options.maxInFlightBatches);
-    this.counters = new BigInt64Array(new SharedArrayBuffer(COUNTERS * 8));
-    this.descriptors = new Int32Array(new SharedArrayBuffer(size * DESCRIPTOR * 4));
-    this.mask = size - 1;
+    this.board = new BatchBoard(options.maxInFlightBatches);
     const init: WorkerInit = {
       records: records.u8,
       results: results.u8,
       handle: scorer.handle,
-      counters: this.counters.buffer as SharedArrayBuffer,
-      descriptors: this.descriptors.buffer as SharedArrayBuffer,
-      descriptorMask: this.mask,
+      counters: this.board.counters.buffer as SharedArrayBuffer,
+      descriptors: this.board.descriptors.buffer as SharedArrayBuffer,
+      descriptorMask: this.board.mask,
       faults,
     };
     this.pool = new Piscina<ScoreTask, TaskResult>({
@@ -148,7 +83,7 @@ export class Dispatcher {
       concurrentTasksPerWorker: 1,
       workerData: init,
     });
-    this.watchCompletions();
+    this.board.watch(() => this.complete(), () => this.closed);
   }
 
   /** Runs an empty task on every worker, so each has loaded the addon before the first transaction arrives. */
@@ -191,7 +126,7 @@ export class Dispatcher {
     if (this.closed) return;
     this.closed = true;
     // Ends the pending Atomics.waitAsync on COMPLETED.
-    Atomics.notify(this.counters, COMPLETED);
+    this.board.wake();
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     await this.pool.destroy();
   }
@@ -243,16 +178,7 @@ export class Dispatcher {
     for (let s = slot; s < slot + count; s++) if (this.records.isLabel(s)) labels++;
     const tx = count - labels;
     const ticket = this.nextTicket++;
-    const at = descriptorAt(ticket, this.mask);
-    const d = this.descriptors;
-    d[at + START] = slot;
-    d[at + COUNT] = handed;
-    d[at + SCORED] = 0;
-    d[at + LABELS] = 0;
-    d[at + INVALID] = 0;
-    Atomics.store(d, at + OWNER, unclaimedMark(ticket));
-    Atomics.store(d, at + STATE, CUT);
-    Atomics.store(this.counters, PUBLISHED, BigInt(ticket + 1));
+    this.board.publish(ticket, slot, handed);
     this.inFlight.push({ ticket, seq, slot, count, handed, tx, labels, retried: false });
     this.cutSeq += count;
     const l = this.ledger;
@@ -270,7 +196,7 @@ export class Dispatcher {
    * for this thread; a task that found nothing ends, and the next batch starts a new one.
    */
   private startTasks(): void {
-    while (this.tasks < this.options.workers && this.nextTicket > Number(Atomics.load(this.counters, CLAIMED))) {
+    while (this.tasks < this.options.workers && this.board.unclaimed(this.nextTicket) > 0) {
       this.runTask({ id: this.nextTaskId++ });
     }
   }
@@ -303,51 +229,30 @@ export class Dispatcher {
    */
   private recoverFrom(taskId: number, err: unknown): void {
     for (const batch of this.inFlight) {
-      const at = descriptorAt(batch.ticket, this.mask);
-      const state = Atomics.load(this.descriptors, at + STATE);
-      if (Atomics.load(this.descriptors, at + OWNER) !== taskId || state === DONE || state === FAILED) continue;
+      const state = this.board.state(batch.ticket);
+      if (this.board.owner(batch.ticket) !== taskId || state === DONE || state === FAILED) continue;
       if (!batch.retried && !this.scorer.ticketDone(batch.ticket)) {
         batch.retried = true;
         this.ledger.retriedBatches++;
         const id = this.nextTaskId++;
-        Atomics.store(this.descriptors, at + OWNER, id);
-        Atomics.store(this.descriptors, at + STATE, CUT);
+        this.board.reassign(batch.ticket, id);
         process.emitWarning(`fraudstream: the worker of batch ${batch.ticket} died (${String(err)}); retrying it once`);
         this.runTask({ id, retry: batch.ticket });
       } else {
         this.scorer.skipTicket(batch.ticket);
-        Atomics.store(this.descriptors, at + STATE, FAILED);
+        this.board.fail(batch.ticket);
         process.emitWarning(`fraudstream: the worker of batch ${batch.ticket} died (${String(err)}); decided by fallback`);
       }
     }
-  }
-
-  /** Collects finished batches whenever a worker raises `COMPLETED`, without a message per batch. */
-  private watchCompletions(): void {
-    if (this.watching || this.closed) return;
-    const seen = Atomics.load(this.counters, COMPLETED);
-    this.complete();
-    const wait = Atomics.waitAsync(this.counters, COMPLETED, seen);
-    if (!wait.async) {
-      setImmediate(() => this.watchCompletions());
-      return;
-    }
-    this.watching = true;
-    void wait.value.then(() => {
-      this.watching = false;
-      this.watchCompletions();
-    });
   }
 
   /** Finishes batches in ticket order, then releases their slots to the source. */
   private complete(): void {
     while (this.inFlight.length > 0) {
       const batch = this.inFlight[0] as InFlight;
-      const at = descriptorAt(batch.ticket, this.mask);
-      const state = Atomics.load(this.descriptors, at + STATE);
+      const state = this.board.state(batch.ticket);
       if (state !== DONE && state !== FAILED) break;
       this.inFlight.shift();
-      const d = this.descriptors;
       const fallback = state === FAILED;
       // The fallback result is written by the scorer's own result writer, like a scored one.
       const fallbackTx = fallback ? writeFallback(this.records.u8, this.results.u8, batch.slot, batch.handed) : 0;
@@ -355,6 +260,7 @@ export class Dispatcher {
       l.inFlightTx -= batch.tx;
       l.inFlightLabels -= batch.labels;
       if (fallback) l.failedBatches++;
+      const report = fallback ? { scored: 0, labels: 0, invalid: 0 } : this.board.report(batch.ticket);
       this.onFinished({
         ticket: batch.ticket,
         seq: batch.seq,
@@ -365,9 +271,9 @@ export class Dispatcher {
         labels: batch.labels,
         doneMs: now(),
         fallback,
-        scored: fallback ? 0 : (d[at + SCORED] ?? 0),
-        labelsApplied: fallback ? 0 : (d[at + LABELS] ?? 0),
-        invalid: fallback ? 0 : (d[at + INVALID] ?? 0),
+        scored: report.scored,
+        labelsApplied: report.labels,
+        invalid: report.invalid,
         fallbackTx,
       });
       this.consumer.release(batch.count);

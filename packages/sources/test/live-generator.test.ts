@@ -86,7 +86,7 @@ describe('LiveGenerator', () => {
     const n = g.stats().generated;
     expect(n).toBeGreaterThanOrEqual(Math.floor(20 * seconds * 0.5));
     expect(n).toBeLessThanOrEqual(Math.ceil(20 * seconds * 1.5) + 1);
-    // At 20/s the bucket holds one token: every chunk is a single record.
+    // At 20/s one transaction falls due at a time: every chunk is a single record.
     expect(sink.claims).toBe(n);
   });
 
@@ -110,6 +110,34 @@ describe('LiveGenerator', () => {
     await sleep(200);
     g.stop();
     expect(g.stats().generated).toBeGreaterThan(1000);
+  });
+
+  it('held back by a full sink, owes every transaction that fell due and keeps each one's due time (no coordinated omission)', async () => {
+    const sink = new ArraySink({ capacity: 8, autoDrain: false });
+    const g = generator({ ...SMALL, sink, tps: 10_000, labels: false });
+    g.start();
+    await sleep(100);
+    // Nothing could be written past the first 8 for ~100 ms: ~1000 transactions fell due meanwhile.
+    const held = g.stats();
+    expect(held.generated).toBe(8);
+    expect(held.schedule.lagMs).toBeGreaterThan(50);
+    for (let i = 0; i < 200 && sink.dues.length < 500; i++) {
+      sink.drain();
+      await sleep(1);
+    }
+    g.stop();
+    sink.drain();
+    const s = g.stats();
+    expect(s.heldBackMs).toBeGreaterThan(50);
+    expect(s.schedule.shed).toBe(0);
+    // Due times follow the schedule exactly, 0.1 ms apart, however late each transaction got its slot.
+    const steps = sink.dues.slice(1).map((d, i) => d - (sink.dues[i] as number));
+    expect(steps.length).toBeGreaterThan(400);
+    for (const step of steps) expect(step).toBeCloseTo(0.1, 6);
+    // The transactions written after the stall were due long before they were written.
+    const v = sink.collected.views;
+    const late = sink.dues.map((due, seq) => v.ingestMs(seq) - due).filter((wait) => wait > 50);
+    expect(late.length).toBeGreaterThan(100);
   });
 
   it('waits when the sink is full and loses nothing once drained (backpressure)', async () => {

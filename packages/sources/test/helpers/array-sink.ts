@@ -17,7 +17,10 @@ export interface ArraySinkOptions {
  */
 export class ArraySink implements RecordSink {
   readonly views: RecordViews;
+  readonly dueMs: Float64Array;
   readonly capacity: number;
+  /** Due times of the consumed records, in sequence order (when collecting). */
+  readonly dues: number[] = [];
   claimedSlot = 0;
   claimedSeq = 0;
   /** Published (head) and consumed (tail) counts. */
@@ -35,6 +38,7 @@ export class ArraySink implements RecordSink {
   constructor(options: ArraySinkOptions) {
     this.capacity = options.capacity;
     this.views = new RecordViews(new ArrayBuffer(options.capacity * RECORD_SIZE));
+    this.dueMs = new Float64Array(options.capacity);
     this.autoDrain = options.autoDrain ?? true;
     this.collect = options.collect ?? true;
   }
@@ -75,6 +79,7 @@ export class ArraySink implements RecordSink {
       for (let i = 0; i < n; i++) {
         const at = this.collected.append();
         this.collected.views.copyFrom(this.views, (this.tail + i) % this.capacity, at);
+        this.dues.push(this.dueMs[(this.tail + i) % this.capacity] ?? Number.NaN);
       }
     }
     this.tail += n;

@@ -102,7 +102,7 @@ describe('binary record codec', () => {
     a.setKeys(1, Number(ck & 0xffffffffn), Number(ck >> 32n), Number(tk & 0xffffffffn), Number(tk >> 32n));
     a.setTerminalFields(1, packTerminalWord(5411, Channel.ONLINE, Flag.CardPresentKnown), packCountry('FR'), packCurrency('EUR'), 1.5, -2.25);
     expect(Buffer.from(a.bytes(1, 1)).equals(Buffer.from(a.bytes(0, 1)))).toBe(true);
-    expect(a.cardKeyLo(1) + a.cardKeyHi(1) * 2 ** 32).toBe(Number(ck));
+    expect(a.cardKeyLo(1) + a.cardKeyHi(1) * 4294967296).toBe(Number(ck));
     expect((BigInt(a.termKeyHi(0)) << 32n) | BigInt(a.termKeyLo(0))).toBe(tk);
     expect(a.bytes(0, 2).byteLength).toBe(2 * RECORD_SIZE);
   });

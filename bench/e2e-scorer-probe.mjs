@@ -3,7 +3,7 @@
 // given model. Prints process CPU ns per transaction for scoreBatch and, on the extracted rows, scoreFeatures.
 // Usage: node bench/e2e-scorer-probe.mjs [records=1048576] [model=models/default.json]
 import { readFileSync } from 'node:fs';
-import { createScorer, extractFeatures, featureNames, loadModel, scoreBatch, scoreFeatures } from '@fraudstream/scorer';
+import { Scorer, extractFeatures, featureNames } from '@fraudstream/scorer';
 import { RESULT_SIZE } from '@fraudstream/schema';
 import { makeRecords } from './lib/records.mjs';
 
@@ -17,19 +17,19 @@ const cpu = () => {
   return (u.user + u.system) * 1000;
 };
 const results = new Uint8Array(count * RESULT_SIZE);
-const h = createScorer();
-loadModel(h, text);
+const scorer = Scorer.open();
+scorer.loadModel(text);
 let t0 = cpu();
-for (let s = 0, t = 0; s < count; s += BATCH, t++) scoreBatch(h, records, results, s, Math.min(BATCH, count - s), t);
+for (let s = 0, t = 0; s < count; s += BATCH, t++) scorer.scoreBatch(records, results, s, Math.min(BATCH, count - s), t);
 const batchNs = (cpu() - t0) / transactions;
-const width = featureNames().length;
+const width = featureNames.length;
 const rows = new Float32Array(transactions * width);
 t0 = cpu();
 const n = extractFeatures(null, records, count, rows);
 const featNs = (cpu() - t0) / n;
 const out = new Float32Array(n);
 t0 = cpu();
-scoreFeatures(h, rows, n, out);
+scorer.scoreFeatures(rows, n, out);
 const modelNs = (cpu() - t0) / n;
 let sum = 0;
 for (let i = 0; i < n; i++) sum += out[i];

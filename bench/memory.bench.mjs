@@ -4,8 +4,8 @@
 // while the state is built (includes allocator overhead and the terminals). Peer in the same run: the same card
 // payload kept the obvious JavaScript way, a Map from card key to an object holding its buckets, measured by the
 // V8 heap growth (node --expose-gc for a clean figure; without it the figure includes garbage).
-import { createScorer, destroyScorer, loadModel, scoreBatch, stateSize } from '@fraudstream/scorer';
-import { RecordViews, RESULT_SIZE, packCurrency } from '@fraudstream/schema';
+import { Scorer } from '@fraudstream/scorer';
+import { RecordViews, RECORD_SIZE, RESULT_SIZE, packCurrency } from '@fraudstream/schema';
 import { readFileSync } from 'node:fs';
 
 const CARDS = 1_000_000;
@@ -14,25 +14,14 @@ const BATCH = 4096;
 const DAY = 86_400_000;
 
 function records() {
-  const v = new RecordViews(new ArrayBuffer(CARDS * 64));
+  const v = new RecordViews(new ArrayBuffer(CARDS * RECORD_SIZE));
   const start = Date.UTC(2018, 3, 1);
   const eur = packCurrency('EUR');
   for (let i = 0; i < CARDS; i++) {
-    const b8 = i * 8;
-    const b4 = i * 16;
-    v.f64[b8] = i;
-    v.f64[b8 + 1] = start + Math.floor((i / CARDS) * 30 * DAY);
-    v.f64[b8 + 2] = 10 + (i % 997);
-    v.f64[b8 + 3] = 0;
+    v.setHeader(i, i, start + Math.floor((i / CARDS) * 30 * DAY), 10 + (i % 997), 0);
     // Distinct 64-bit card keys (a multiplicative hash of i), terminal keys from a small set.
-    v.u32[b4 + 8] = Math.imul(i + 1, 0x9e3779b1) >>> 0;
-    v.u32[b4 + 9] = i;
-    v.u32[b4 + 10] = Math.imul((i % TERMINALS) + 1, 0x85ebca6b) >>> 0;
-    v.u32[b4 + 11] = 7;
-    v.u32[b4 + 12] = 0;
-    v.u16[i * 32 + 27] = eur;
-    v.f32[b4 + 14] = Number.NaN;
-    v.f32[b4 + 15] = Number.NaN;
+    v.setKeys(i, Math.imul(i + 1, 0x9e3779b1) >>> 0, i, Math.imul((i % TERMINALS) + 1, 0x85ebca6b) >>> 0, 7);
+    v.setTerminalFields(i, 0, 0, eur, Number.NaN, Number.NaN);
   }
   return v;
 }
@@ -44,25 +33,25 @@ export async function run() {
   const results = new Uint8Array(BATCH * RESULT_SIZE);
   gc();
   const rss0 = process.memoryUsage().rss;
-  const h = createScorer();
-  loadModel(h, readFileSync(new URL('../models/default.json', import.meta.url), 'utf8'));
+  const scorer = Scorer.open();
+  scorer.loadModel(readFileSync(new URL('../models/default.json', import.meta.url), 'utf8'));
   const t0 = performance.now();
   for (let s = 0, t = 0; s < CARDS; s += BATCH, t++) {
     const n = Math.min(BATCH, CARDS - s);
-    scoreBatch(h, v.u8.subarray(s * 64, (s + n) * 64), results, 0, n, t);
+    scorer.scoreBatch(v.bytes(s, n), results, 0, n, t);
   }
   const ms = performance.now() - t0;
   const rss1 = process.memoryUsage().rss;
-  const size = stateSize(h);
-  destroyScorer(h);
+  const size = scorer.stateSize();
+  scorer.close();
 
   // The JavaScript peer: per card an object with the same daily buckets (25 days x count + amount) and prev_ts.
   gc();
   const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const map = new Map();
   for (let i = 0; i < CARDS; i++) {
-    const key = (BigInt(v.u32[i * 16 + 9]) << 32n) | BigInt(v.u32[i * 16 + 8]);
-    map.set(key, { last: 0, prevTs: v.f64[i * 8 + 1], counts: new Uint16Array(25), amounts: new Float32Array(25) });
+    const key = (BigInt(v.cardKeyHi(i)) << 32n) | BigInt(v.cardKeyLo(i));
+    map.set(key, { last: 0, prevTs: v.timestampMs(i), counts: new Uint16Array(25), amounts: new Float32Array(25) });
   }
   gc();
   const heap1 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;

@@ -13,6 +13,8 @@ export async function run({ time = 1500 } = {}) {
   const ringWorker = new Worker(new URL('./fixtures/ring-consumer.mjs', import.meta.url), { workerData: { buffer: ring.buffer } });
   const producer = ring.producer();
   const f64 = new Float64Array(ring.buffer, ring.dataOffset);
+  // The ring's slots are opaque here: the producer writes a sequence number in each slot's first 8 bytes.
+  const stride = ring.recordSize / Float64Array.BYTES_PER_ELEMENT;
 
   const msgWorker = new Worker(new URL('./fixtures/message-consumer.mjs', import.meta.url), { workerData: { batch: RECORDS } });
   const pool = new Piscina({ filename: new URL('./fixtures/piscina-task.mjs', import.meta.url).href, minThreads: 1, maxThreads: 1 });
@@ -28,7 +30,7 @@ export async function run({ time = 1500 } = {}) {
         await producer.waitForSpace(10);
         continue;
       }
-      for (let i = 0; i < n; i++) f64[(producer.claimedSlot + i) * 8] = sent + i;
+      for (let i = 0; i < n; i++) f64[(producer.claimedSlot + i) * stride] = sent + i;
       producer.publish(n);
       sent += n;
     }

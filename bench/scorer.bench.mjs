@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import * as ort from 'onnxruntime-node';
-import { createScorer, destroyScorer, extractFeatures, featureNames, loadModel, scoreBatch, scoreFeatures } from '@fraudstream/scorer';
+import { Scorer, extractFeatures, featureNames } from '@fraudstream/scorer';
 import { RESULT_SIZE } from '@fraudstream/schema';
 import { makeRecords } from './lib/records.mjs';
 import { loadXgbModel, predictJs, depths } from './lib/xgb-js.mjs';
@@ -22,7 +22,7 @@ const MODELS = [
 ];
 
 export async function run({ time = 600 } = {}) {
-  const names = featureNames();
+  const names = featureNames;
   const width = names.length;
   const { records, count, transactions } = await makeRecords(RECORDS, { seed: 1 });
   const rows = new Float32Array(transactions * width);
@@ -54,22 +54,22 @@ export async function run({ time = 600 } = {}) {
     const js = loadXgbModel(text, names);
     const d = depths(js);
     const desc = `${js.trees} trees, depth <= ${Math.max(...d)}, ${js.nodes} nodes`;
-    const handle = createScorer();
-    loadModel(handle, text);
-    let fresh = 0;
-    add(`${label}: model alone, Rust scoreFeatures`, () => scoreFeatures(handle, rows, n, out), {}, { kind: 'model', model: label, desc });
+    const scorer = Scorer.open();
+    scorer.loadModel(text);
+    let fresh;
+    add(`${label}: model alone, Rust scoreFeatures`, () => scorer.scoreFeatures(rows, n, out), {}, { kind: 'model', model: label, desc });
     add(
       `${label}: features + model, Rust scoreBatch x${BATCH} (fresh scorer)`,
       () => {
-        for (let s = 0, t = 0; s < count; s += BATCH, t++) scoreBatch(fresh, records, results, s, Math.min(BATCH, count - s), t);
+        for (let s = 0, t = 0; s < count; s += BATCH, t++) fresh.scoreBatch(records, results, s, Math.min(BATCH, count - s), t);
       },
       {
         beforeEach() {
-          fresh = createScorer();
-          loadModel(fresh, text);
+          fresh = Scorer.open();
+          fresh.loadModel(text);
         },
         afterEach() {
-          destroyScorer(fresh);
+          fresh.close();
         },
       },
       { kind: 'both', model: label, desc },
@@ -82,7 +82,7 @@ export async function run({ time = 600 } = {}) {
       ortOut = (await session.run({ features: input })).score.data;
     }, {}, { kind: 'model', model: label, desc });
     checks.push(async () => {
-      scoreFeatures(handle, rows, n, out);
+      scorer.scoreFeatures(rows, n, out);
       predictJs(js, rows, width, n, jsOut);
       ortOut = (await session.run({ features: input })).score.data;
       let jsDiff = 0;

@@ -1,15 +1,5 @@
-import {
-  createScorer,
-  destroyScorer,
-  extractFeatures,
-  featureNames,
-  loadModel,
-  predictFeatures,
-  ruleNames,
-  scoreBatch,
-  trainGbdt,
-} from '@fraudstream/scorer';
-import { DECISION_NAMES, NO_REASON, RECORD_SIZE, RESULT_SIZE, ResultOffset } from '@fraudstream/schema';
+import { Scorer, decodeReasons, extractFeatures, featureNames, predictFeatures, trainGbdt } from '@fraudstream/scorer';
+import { DECISION_NAMES, RESULT_SIZE, ResultViews } from '@fraudstream/schema';
 import { readCsvRecords, type CsvRecords } from '@fraudstream/sources';
 import { aucRoc, cardPrecisionAtK, precisionRecall, thinCurve, type PrPoint } from './metrics.js';
 
@@ -127,19 +117,18 @@ async function prepare(path: string, delayDays: number): Promise<Prepared> {
   const data = await readCsvRecords(path, { labelDelayDays: delayDays });
   if (data.txCount === 0) throw new Error(`${path}: no valid transactions`);
   if (!data.labelled) throw new Error(`${path}: the file has no TX_FRAUD column; a backtest needs labels`);
-  const width = featureNames().length;
+  const width = featureNames.length;
   const features = new Float32Array(data.txCount * width);
-  const bytes = new Uint8Array(data.views.u8.buffer, data.views.u8.byteOffset, data.count * RECORD_SIZE);
-  const rows = extractFeatures({ labelDelayDays: delayDays }, bytes, data.count, features);
+  const rows = extractFeatures({ labelDelayDays: delayDays }, data.views.bytes(0, data.count), data.count, features);
   if (rows !== data.txCount) throw new Error(`feature rows ${rows} != transactions ${data.txCount}`);
   const day = new Int32Array(data.txCount);
   const card = new Float64Array(data.txCount);
-  const u32 = data.views.u32;
+  const views = data.views;
   for (let i = 0; i < data.txCount; i++) {
     day[i] = Math.floor(data.txTimestampsMs[i]! / DAY_MS);
     const s = data.txSlots[i]!;
     // 53 bits of the card's 64-bit key hash: a collision among a few million cards is negligible.
-    card[i] = (u32[s * 16 + 9]! & 0x1fffff) * 4294967296 + u32[s * 16 + 8]!;
+    card[i] = (views.cardKeyHi(s) & 0x1fffff) * 4294967296 + views.cardKeyLo(s);
   }
   return { data, features, width, day, card };
 }
@@ -234,34 +223,29 @@ function scoreStream(
   p: Prepared,
   modelJson: string,
   delayDays: number,
-): { scores: Float32Array; decisions: Uint8Array; rules: Uint16Array; reasons: Uint8Array } {
+): { scores: Float32Array; decisions: Uint8Array; results: ResultViews } {
   const { data } = p;
-  const handle = createScorer({ labelDelayDays: delayDays });
+  const scorer = Scorer.open({ labelDelayDays: delayDays });
   try {
-    loadModel(handle, modelJson);
-    const records = new Uint8Array(data.views.u8.buffer, data.views.u8.byteOffset, data.count * RECORD_SIZE);
-    const results = new Uint8Array(data.count * RESULT_SIZE);
+    scorer.loadModel(modelJson);
+    const records = data.views.bytes(0, data.count);
+    const results = new ResultViews(new ArrayBuffer(Math.max(1, data.count) * RESULT_SIZE), 0, data.count);
     const chunk = 65_536;
     let ticket = 0;
     for (let s = 0; s < data.count; s += chunk) {
-      scoreBatch(handle, records, results, s, Math.min(chunk, data.count - s), ticket++);
+      scorer.scoreBatch(records, results.u8, s, Math.min(chunk, data.count - s), ticket++);
     }
-    const view = new DataView(results.buffer);
     const n = data.txCount;
     const scores = new Float32Array(n);
     const decisions = new Uint8Array(n);
-    const rules = new Uint16Array(n);
-    const reasons = new Uint8Array(n * 3);
     for (let i = 0; i < n; i++) {
-      const o = data.txSlots[i]! * RESULT_SIZE;
-      scores[i] = view.getFloat32(o + ResultOffset.score, true);
-      decisions[i] = results[o + ResultOffset.decision]!;
-      rules[i] = view.getUint16(o + ResultOffset.rules, true);
-      for (let r = 0; r < 3; r++) reasons[i * 3 + r] = results[o + ResultOffset.reasons + r]!;
+      const slot = data.txSlots[i]!;
+      scores[i] = results.score(slot);
+      decisions[i] = results.decisionCode(slot);
     }
-    return { scores, decisions, rules, reasons };
+    return { scores, decisions, results };
   } finally {
-    destroyScorer(handle);
+    scorer.close();
   }
 }
 
@@ -324,7 +308,7 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
   const topK = o.topK ?? 100;
   const p = await prepare(o.data, o.delayDays);
   if (o.dropFeatures !== undefined && o.dropFeatures.length > 0) {
-    const names = featureNames();
+    const names = featureNames;
     const cols = o.dropFeatures.map((f) => {
       const c = names.indexOf(f);
       if (c < 0) throw new Error(`dropFeatures: '${f}' is not a Fraudstream feature`);
@@ -382,22 +366,13 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
     });
   }
 
-  const features = featureNames();
-  const rules = ruleNames();
   const rows: ScoredRow[] = [];
   let alerts = 0;
   for (const i of ev.idx) if (s.decisions[i]! > 0) alerts++;
   for (let i = tlo; i < thi; i++) {
-    const reasons: string[] = [];
-    if (s.decisions[i]! > 0) {
-      for (let b = 0; b < rules.length; b++) if ((s.rules[i]! & (1 << b)) !== 0) reasons.push(rules[b]!);
-      for (let r = 0; r < 3; r++) {
-        const f = s.reasons[i * 3 + r]!;
-        if (f !== NO_REASON && f < features.length) reasons.push(features[f]!);
-      }
-    }
     const slot = p.data.txSlots[i]!;
-    const num = p.data.views.f64[slot * 8]!;
+    const reasons = s.decisions[i]! > 0 ? decodeReasons(s.results.u8, slot) : [];
+    const num = p.data.views.txNum(slot);
     rows.push({
       id: p.data.stringIds.get(i) ?? String(num),
       score: s.scores[i]!,

@@ -39,10 +39,9 @@ export interface TrainResult {
 export async function trainFromCsv(o: TrainOptions): Promise<TrainResult> {
   const data = await readCsvRecords(o.data, { labelDelayDays: o.labelDelayDays });
   if (data.txCount === 0) throw new Error(`${o.data}: no valid transactions`);
-  const width = featureNames().length;
+  const width = featureNames.length;
   const features = new Float32Array(data.txCount * width);
-  const bytes = new Uint8Array(data.views.u8.buffer, data.views.u8.byteOffset, data.count * 64);
-  const rows = extractFeatures({ labelDelayDays: o.labelDelayDays }, bytes, data.count, features);
+  const rows = extractFeatures({ labelDelayDays: o.labelDelayDays }, data.views.bytes(0, data.count), data.count, features);
   if (rows !== data.txCount) throw new Error(`feature rows ${rows} != transactions ${data.txCount}`);
 
   const first = data.txTimestampsMs[0] ?? 0;

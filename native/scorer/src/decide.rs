@@ -16,11 +16,16 @@ pub struct Thresholds {
     pub decline: f32,
 }
 
+/// Default review threshold.
+pub const DEFAULT_REVIEW: f64 = 0.5;
+/// Default decline threshold.
+pub const DEFAULT_DECLINE: f64 = 0.9;
+
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
-            review: 0.5,
-            decline: 0.9,
+            review: DEFAULT_REVIEW as f32,
+            decline: DEFAULT_DECLINE as f32,
         }
     }
 }

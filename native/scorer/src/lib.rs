@@ -1,17 +1,20 @@
 //! Node bindings of the Fraudstream scorer: each function converts JS values and delegates to the core modules.
-//! Typed arrays are read zero-copy through `napi_get_typedarray_info`, which also accepts views over a
-//! `SharedArrayBuffer`; only the slots of the batch are turned into Rust slices.
+//! Typed arrays are read zero-copy by `js_buffers`; options are checked by `config`; the JS-facing package is
+//! `@fraudstream/scorer` (packages/scorer), the only importer of this one.
 #![allow(
     clippy::missing_errors_doc,
     reason = "binding errors become JS exceptions, documented in README.md"
 )]
 #![allow(
     clippy::needless_pass_by_value,
-    reason = "napi-rs hands JS strings over as owned `String`s"
+    reason = "napi-rs hands JS strings and objects over by value"
 )]
 
+pub mod config;
 pub mod decide;
 pub mod features;
+pub mod js_buffers;
+pub mod layout;
 pub mod model;
 pub mod record;
 pub mod registry;
@@ -27,41 +30,72 @@ pub mod xgb_json;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Env, Error, JsValue, Result, Status, Unknown};
-use napi::sys;
+use napi::bindgen_prelude::{Env, Error, Result, Status, Unknown};
 use napi_derive::napi;
 
+use crate::config::{LABEL_DELAY_DAYS_MAX, Options, ScorerConfig};
 use crate::decide::Thresholds;
 use crate::features::N_FEATURES;
+use crate::js_buffers::{Kind, TypedArray};
 use crate::model::Model;
 use crate::record::{RECORD_SIZE, RESULT_SIZE};
-use crate::rules::RuleConfig;
-use crate::scorer::{Scorer, ScorerConfig};
+use crate::scorer::Scorer;
 use crate::train::TrainParams;
+
+/// Score thresholds: `0 <= review <= decline <= 1`.
+#[napi(object)]
+pub struct ThresholdValues {
+    /// Scores at or above this are at least REVIEW.
+    pub review: f64,
+    /// Scores at or above this are DECLINE.
+    pub decline: f64,
+}
 
 /// Rule parameters.
 #[napi(object)]
 pub struct RuleOptions {
-    /// `HIGH_AMOUNT` fires when amount > highAmount (default 5000).
+    /// `HIGH_AMOUNT` fires when amount > highAmount.
     pub high_amount: Option<f64>,
-    /// `VELOCITY_1D` fires when `card_tx_count_1d` > velocity1d (default 30).
+    /// `VELOCITY_1D` fires when `card_tx_count_1d` > velocity1d.
     #[napi(js_name = "velocity1d")]
     pub velocity_1d: Option<f64>,
 }
 
-/// Scorer configuration.
+/// Scorer configuration; every field defaults to `scorerDefaults()`.
 #[napi(object)]
 pub struct ScorerOptions {
-    /// Scores at or above this are at least REVIEW (default 0.5).
-    pub review_threshold: Option<f64>,
-    /// Scores at or above this are DECLINE (default 0.9).
-    pub decline_threshold: Option<f64>,
-    /// Delay of the terminal risk windows in days (default 7, at most 365).
-    pub label_delay_days: Option<u32>,
+    /// Initial thresholds.
+    pub thresholds: Option<ThresholdValues>,
+    /// Delay of the terminal risk windows, whole days from 0 to `labelDelayDaysMax`.
+    pub label_delay_days: Option<f64>,
     /// Rule parameters.
     pub rules: Option<RuleOptions>,
+}
+
+/// Rule parameters in force.
+#[napi(object)]
+pub struct RuleValues {
+    /// `HIGH_AMOUNT` limit.
+    pub high_amount: f64,
+    /// `VELOCITY_1D` limit.
+    #[napi(js_name = "velocity1d")]
+    pub velocity_1d: f64,
+}
+
+/// The scorer's defaults and limits.
+#[napi(object)]
+pub struct ScorerDefaults {
+    /// Default thresholds.
+    pub thresholds: ThresholdValues,
+    /// Default label delay, days.
+    pub label_delay_days: u32,
+    /// Largest label delay accepted, days.
+    pub label_delay_days_max: u32,
+    /// Default rule parameters.
+    pub rules: RuleValues,
 }
 
 /// Summary of a loaded model.
@@ -92,121 +126,113 @@ pub struct TrainOptions {
     pub bins: Option<u32>,
 }
 
+/// What one batch wrote, counted in Rust while writing the outcomes.
+#[napi(object)]
+pub struct BatchCounts {
+    /// Transactions with status Scored.
+    pub scored: u32,
+    /// Label records applied (status Label).
+    pub labels: u32,
+    /// Records that failed the scorer's checks (status Invalid).
+    pub invalid: u32,
+}
+
+/// A scorer's cumulative counts.
+#[napi(object)]
+pub struct ScorerCounts {
+    /// Transactions with status Scored.
+    pub scored: f64,
+    /// Label records applied.
+    pub labels: f64,
+    /// Records that failed the scorer's checks.
+    pub invalid: f64,
+    /// Batches completed.
+    pub batches: f64,
+}
+
+/// Size of a scorer's state: entries and the heap bytes they hold (allocated capacity, hash index included).
+#[napi(object)]
+pub struct StateSize {
+    pub cards: u32,
+    pub card_bytes: f64,
+    pub terminals: u32,
+    pub terminal_bytes: f64,
+}
+
 fn invalid(msg: impl Into<String>) -> Error {
     Error::new(Status::InvalidArg, msg.into())
 }
 
+fn range_error(env: Env, msg: String) -> Error {
+    match env.throw_range_error(&msg, Some("ERR_OUT_OF_RANGE")) {
+        Ok(()) => Error::new(Status::PendingException, msg),
+        Err(e) => e,
+    }
+}
+
 fn to_config(o: Option<ScorerOptions>) -> Result<ScorerConfig> {
-    let mut cfg = ScorerConfig::default();
-    let Some(o) = o else { return Ok(cfg) };
-    cfg.thresholds = Thresholds::new(
-        o.review_threshold
-            .unwrap_or(f64::from(cfg.thresholds.review)),
-        o.decline_threshold
-            .unwrap_or(f64::from(cfg.thresholds.decline)),
-    )
-    .map_err(invalid)?;
-    if let Some(d) = o.label_delay_days {
-        if d > 365 {
-            return Err(invalid(format!(
-                "labelDelayDays must be at most 365, got {d}"
-            )));
-        }
-        cfg.label_delay_days = d;
-    }
-    if let Some(r) = o.rules {
-        let d = RuleConfig::default();
-        cfg.rules = RuleConfig {
-            high_amount: r.high_amount.unwrap_or(d.high_amount),
-            velocity_1d: r.velocity_1d.unwrap_or(d.velocity_1d),
-        };
-    }
-    Ok(cfg)
+    let Some(o) = o else {
+        return Ok(ScorerConfig::default());
+    };
+    let rules = o.rules.as_ref();
+    ScorerConfig::from_options(&Options {
+        thresholds: o.thresholds.map(|t| (t.review, t.decline)),
+        label_delay_days: o.label_delay_days,
+        high_amount: rules.and_then(|r| r.high_amount),
+        velocity_1d: rules.and_then(|r| r.velocity_1d),
+    })
+    .map_err(invalid)
 }
 
 fn scorer(handle: u32) -> Result<Arc<Scorer>> {
     registry::get(handle).ok_or_else(|| invalid(format!("unknown scorer handle {handle}")))
 }
 
-/// Pointer and element count of a typed array of the wanted type (SharedArrayBuffer-backed ones included).
-fn typed_array(value: &Unknown<'_>, want: i32, name: &str, what: &str) -> Result<(*mut u8, usize)> {
-    let v = value.value();
-    let mut is_typed = false;
-    // SAFETY: `v.env` and `v.value` come from the live call frame of this binding.
-    let status = unsafe { sys::napi_is_typedarray(v.env, v.value, &raw mut is_typed) };
-    if status != sys::Status::napi_ok || !is_typed {
-        return Err(invalid(format!("{name} must be a {what}")));
-    }
-    let (mut kind, mut len, mut data, mut buffer, mut offset) =
-        (0, 0usize, std::ptr::null_mut(), std::ptr::null_mut(), 0);
-    // SAFETY: as above; the out-pointers are valid locals.
-    let status = unsafe {
-        sys::napi_get_typedarray_info(
-            v.env,
-            v.value,
-            &raw mut kind,
-            &raw mut len,
-            &raw mut data,
-            &raw mut buffer,
-            &raw mut offset,
-        )
-    };
-    if status != sys::Status::napi_ok || kind != want {
-        return Err(invalid(format!("{name} must be a {what}")));
-    }
-    Ok((data.cast::<u8>(), len))
+fn ticket_of(ticket: i64) -> Result<u64> {
+    u64::try_from(ticket).map_err(|_| invalid(format!("ticket must be >= 0, got {ticket}")))
 }
 
-fn u8_slice<'a>(ptr: *mut u8, len: usize, start: usize, count: usize) -> &'a [u8] {
-    debug_assert!(start + count <= len);
-    if count == 0 {
-        return &[];
-    }
-    // SAFETY: the caller checked `start + count <= len` elements of a live typed array; JS does not run during
-    // this call, and the engine gives this batch's slots to one call at a time.
-    unsafe { std::slice::from_raw_parts(ptr.add(start), count) }
+fn array(value: &Unknown<'_>, kind: Kind, name: &str) -> Result<TypedArray> {
+    TypedArray::from_js(value, kind, name).map_err(invalid)
 }
 
-fn u8_slice_mut<'a>(ptr: *mut u8, len: usize, start: usize, count: usize) -> &'a mut [u8] {
-    debug_assert!(start + count <= len);
-    if count == 0 {
-        return &mut [];
+/// The defaults and limits of a scorer's options (the one source of these values).
+#[must_use]
+#[napi(catch_unwind)]
+pub fn scorer_defaults() -> ScorerDefaults {
+    let d = ScorerConfig::default();
+    ScorerDefaults {
+        // The thresholds as configured (decimal), not their f32 form.
+        thresholds: ThresholdValues {
+            review: decide::DEFAULT_REVIEW,
+            decline: decide::DEFAULT_DECLINE,
+        },
+        label_delay_days: d.label_delay_days,
+        label_delay_days_max: LABEL_DELAY_DAYS_MAX,
+        rules: RuleValues {
+            high_amount: d.rules.high_amount,
+            velocity_1d: d.rules.velocity_1d,
+        },
     }
-    // SAFETY: as in `u8_slice`; no other slice of this range exists during the call.
-    unsafe { std::slice::from_raw_parts_mut(ptr.add(start), count) }
 }
 
-#[allow(
-    clippy::cast_ptr_alignment,
-    reason = "a Float32Array's data is always 4-byte aligned"
-)]
-fn f32_slice<'a>(ptr: *mut u8, len: usize) -> &'a [f32] {
-    if len == 0 {
-        return &[];
-    }
-    // SAFETY: a Float32Array's data is 4-byte aligned and holds `len` f32 values.
-    unsafe { std::slice::from_raw_parts(ptr.cast::<f32>(), len) }
+/// The record and result layouts: group -> constant name -> value (see `layout.rs`).
+#[must_use]
+#[napi(catch_unwind)]
+pub fn layout() -> HashMap<String, HashMap<String, u32>> {
+    layout::GROUPS
+        .iter()
+        .map(|g| {
+            let entries = g.entries.iter().map(|(n, v, _)| ((*n).to_string(), *v));
+            (g.name.to_string(), entries.collect())
+        })
+        .collect()
 }
-
-#[allow(
-    clippy::cast_ptr_alignment,
-    reason = "a Float32Array's data is always 4-byte aligned"
-)]
-fn f32_slice_mut<'a>(ptr: *mut u8, len: usize) -> &'a mut [f32] {
-    if len == 0 {
-        return &mut [];
-    }
-    // SAFETY: as in `f32_slice`; the array is only written through this slice during the call.
-    unsafe { std::slice::from_raw_parts_mut(ptr.cast::<f32>(), len) }
-}
-
-const U8: i32 = sys::TypedarrayType::uint8_array;
-const F32: i32 = sys::TypedarrayType::float32_array;
 
 /// Creates a scorer with fresh state and no model; returns its process-wide handle.
 #[napi(catch_unwind)]
-pub fn create_scorer(config: Option<ScorerOptions>) -> Result<u32> {
-    Ok(registry::create(to_config(config)?))
+pub fn create_scorer(options: Option<ScorerOptions>) -> Result<u32> {
+    Ok(registry::create(to_config(options)?))
 }
 
 /// Loads an `XGBoost` JSON model, replacing the current one atomically; state is kept.
@@ -223,24 +249,26 @@ pub fn load_model(handle: u32, xgboost_json: String) -> Result<ModelSummary> {
     })
 }
 
+/// Throws a `RangeError` unless `0 <= review <= decline <= 1` (the one threshold rule).
+#[napi(catch_unwind)]
+pub fn check_thresholds(env: Env, review: f64, decline: f64) -> Result<()> {
+    Thresholds::new(review, decline)
+        .map(|_| ())
+        .map_err(|msg| range_error(env, msg))
+}
+
 /// Sets the thresholds; throws a `RangeError` unless `0 <= review <= decline <= 1`.
 #[napi(catch_unwind)]
 pub fn set_thresholds(env: Env, handle: u32, review: f64, decline: f64) -> Result<()> {
     let s = scorer(handle)?;
-    match Thresholds::new(review, decline) {
-        Ok(t) => {
-            s.set_thresholds(t);
-            Ok(())
-        }
-        Err(msg) => {
-            env.throw_range_error(&msg, Some("ERR_OUT_OF_RANGE"))?;
-            Err(Error::new(Status::PendingException, msg))
-        }
-    }
+    let t = Thresholds::new(review, decline).map_err(|msg| range_error(env, msg))?;
+    s.set_thresholds(t);
+    Ok(())
 }
 
 /// Scores records `[startSlot, startSlot + count)` of the ring region into the same slots of the results region,
-/// once batch `ticket` is next. Consumes the ticket on every path. Returns the number of transactions scored.
+/// once batch `ticket` is next. Consumes the ticket on every path. Returns what it wrote, counted in Rust.
+/// Refuses results that share memory with the records.
 #[napi(catch_unwind)]
 pub fn score_batch(
     handle: u32,
@@ -249,32 +277,27 @@ pub fn score_batch(
     start_slot: u32,
     count: u32,
     ticket: i64,
-) -> Result<u32> {
+) -> Result<BatchCounts> {
     let s = scorer(handle)?;
-    let ticket =
-        u64::try_from(ticket).map_err(|_| invalid(format!("ticket must be >= 0, got {ticket}")))?;
-    let prepared = (|| {
-        let (rp, rlen) = typed_array(&records, U8, "records", "Uint8Array")?;
-        let (op, olen) = typed_array(&results, U8, "results", "Uint8Array")?;
-        let end = start_slot as usize + count as usize;
-        if end * RECORD_SIZE > rlen || end * RESULT_SIZE > olen {
-            return Err(Error::new(
-                Status::InvalidArg,
-                format!(
-                    "slots {start_slot}..{end} exceed records ({} slots) or results ({} slots)",
-                    rlen / RECORD_SIZE,
-                    olen / RESULT_SIZE
-                ),
-            ));
+    let ticket = ticket_of(ticket)?;
+    let batch = array(&records, Kind::U8, "records").and_then(|r| {
+        let o = array(&results, Kind::U8, "results")?;
+        // SAFETY: both arrays belong to this synchronous call (JS does not run until it returns) and the engine
+        // gives the batch's slots to one call at a time, so no one else touches them; `slots` checks that the two
+        // ranges do not alias.
+        unsafe {
+            js_buffers::slots(
+                &r,
+                RECORD_SIZE,
+                &o,
+                RESULT_SIZE,
+                start_slot as usize,
+                count as usize,
+            )
         }
-        let start = start_slot as usize;
-        let count = count as usize;
-        Ok((
-            u8_slice(rp, rlen, start * RECORD_SIZE, count * RECORD_SIZE),
-            u8_slice_mut(op, olen, start * RESULT_SIZE, count * RESULT_SIZE),
-        ))
-    })();
-    let (recs, outs) = match prepared {
+        .map_err(invalid)
+    });
+    let (recs, outs) = match batch {
         Ok(v) => v,
         Err(e) => {
             // The batch never reaches the gate, so its turn is given up here.
@@ -282,17 +305,58 @@ pub fn score_batch(
             return Err(e);
         }
     };
-    s.score_batch(recs, outs, ticket)
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    let c = s
+        .score_batch(recs, outs, ticket)
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+    Ok(BatchCounts {
+        scored: c.scored,
+        labels: c.labels,
+        invalid: c.invalid,
+    })
 }
 
-/// Size of a scorer's state: entries and the heap bytes they hold (allocated capacity, hash index included).
-#[napi(object)]
-pub struct StateSize {
-    pub cards: u32,
-    pub card_bytes: f64,
-    pub terminals: u32,
-    pub terminal_bytes: f64,
+/// Writes the fallback outcome of records `[startSlot, startSlot + count)` (transactions: score NaN, REVIEW, status
+/// Fallback, rule `SCORER_ERROR`; labels: status Label). Returns the number of transactions written.
+#[napi(catch_unwind)]
+pub fn write_fallback(
+    #[napi(ts_arg_type = "Uint8Array")] records: Unknown<'_>,
+    #[napi(ts_arg_type = "Uint8Array")] results: Unknown<'_>,
+    start_slot: u32,
+    count: u32,
+) -> Result<u32> {
+    let r = array(&records, Kind::U8, "records")?;
+    let o = array(&results, Kind::U8, "results")?;
+    // SAFETY: as in `score_batch`: the slots belong to this call alone and `slots` checks they do not alias.
+    let (recs, outs) = unsafe {
+        js_buffers::slots(
+            &r,
+            RECORD_SIZE,
+            &o,
+            RESULT_SIZE,
+            start_slot as usize,
+            count as usize,
+        )
+    }
+    .map_err(invalid)?;
+    Ok(record::write_fallback(recs, outs))
+}
+
+/// A scorer's cumulative counts (every completed batch).
+#[napi(catch_unwind)]
+pub fn scorer_counts(handle: u32) -> Result<ScorerCounts> {
+    let c = scorer(handle)?.counts();
+    Ok(ScorerCounts {
+        scored: c.scored as f64,
+        labels: c.labels as f64,
+        invalid: c.invalid as f64,
+        batches: c.batches as f64,
+    })
+}
+
+/// Whether the ordering gate has passed `ticket` (done, failed or skipped).
+#[napi(catch_unwind)]
+pub fn ticket_done(handle: u32, ticket: i64) -> Result<bool> {
+    Ok(scorer(handle)?.ticket_done(ticket_of(ticket)?))
 }
 
 /// Reports the size of a scorer's per-card and per-terminal state (for memory benchmarks and monitoring).
@@ -317,30 +381,47 @@ pub fn score_features(
     #[napi(ts_arg_type = "Float32Array")] out: Unknown<'_>,
 ) -> Result<()> {
     let s = scorer(handle)?;
-    let (fp, flen) = typed_array(&features, F32, "features", "Float32Array")?;
-    let (op, olen) = typed_array(&out, F32, "out", "Float32Array")?;
+    let (f, o) = feature_arrays(&features, rows, &out)?;
     let rows = rows as usize;
-    if flen < rows * N_FEATURES || olen < rows {
+    // SAFETY: two distinct arrays of this synchronous call, bounds checked by `feature_arrays`; the caller does
+    // not share them with another thread during the call.
+    let (flat, out) = unsafe { (f.f32s(0..rows * N_FEATURES), o.f32s_mut(0..rows)) };
+    let mut packed = vec![[0f32; N_FEATURES]; rows];
+    for (dst, src) in packed.iter_mut().zip(flat.chunks_exact(N_FEATURES)) {
+        dst.copy_from_slice(src);
+    }
+    s.score_rows(&packed, out);
+    Ok(())
+}
+
+/// The feature-row input and the per-row output of a scoring call, checked to hold `rows` rows and not to alias.
+fn feature_arrays(
+    features: &Unknown<'_>,
+    rows: u32,
+    out: &Unknown<'_>,
+) -> Result<(TypedArray, TypedArray)> {
+    let f = array(features, Kind::F32, "features")?;
+    let o = array(out, Kind::F32, "out")?;
+    let rows = rows as usize;
+    if f.len() < rows * N_FEATURES || o.len() < rows {
         return Err(invalid(format!(
             "features needs {} values and out {rows}",
             rows * N_FEATURES
         )));
     }
-    let flat = &f32_slice(fp, flen)[..rows * N_FEATURES];
-    let mut packed = vec![[0f32; N_FEATURES]; rows];
-    for (dst, src) in packed.iter_mut().zip(flat.chunks_exact(N_FEATURES)) {
-        dst.copy_from_slice(src);
+    if !js_buffers::disjoint(
+        &f.addresses(&(0..rows * N_FEATURES)),
+        &o.addresses(&(0..rows)),
+    ) {
+        return Err(invalid("out must not share memory with features"));
     }
-    s.score_rows(&packed, &mut f32_slice_mut(op, olen)[..rows]);
-    Ok(())
+    Ok((f, o))
 }
 
 /// Marks a ticket done without a batch (the batch failed before reaching the addon).
 #[napi(catch_unwind)]
 pub fn skip_ticket(handle: u32, ticket: i64) -> Result<()> {
-    let ticket =
-        u64::try_from(ticket).map_err(|_| invalid(format!("ticket must be >= 0, got {ticket}")))?;
-    scorer(handle)?.skip_ticket(ticket);
+    scorer(handle)?.skip_ticket(ticket_of(ticket)?);
     Ok(())
 }
 
@@ -369,24 +450,28 @@ pub fn rule_names() -> Vec<String> {
 /// Offline replay with a fresh state: writes one feature row per transaction record into `out`; returns rows.
 #[napi(catch_unwind)]
 pub fn extract_features(
-    config: Option<ScorerOptions>,
+    options: Option<ScorerOptions>,
     #[napi(ts_arg_type = "Uint8Array")] records: Unknown<'_>,
     count: u32,
     #[napi(ts_arg_type = "Float32Array")] out: Unknown<'_>,
 ) -> Result<u32> {
-    let cfg = to_config(config)?;
-    let (rp, rlen) = typed_array(&records, U8, "records", "Uint8Array")?;
-    let (op, olen) = typed_array(&out, F32, "out", "Float32Array")?;
+    let cfg = to_config(options)?;
+    let r = array(&records, Kind::U8, "records")?;
+    let o = array(&out, Kind::F32, "out")?;
     let bytes = count as usize * RECORD_SIZE;
-    if bytes > rlen {
+    if bytes > r.len() {
         return Err(invalid(format!(
             "count {count} exceeds records ({} records)",
-            rlen / RECORD_SIZE
+            r.len() / RECORD_SIZE
         )));
     }
-    let rows =
-        scorer::extract_features(&cfg, u8_slice(rp, rlen, 0, bytes), f32_slice_mut(op, olen))
-            .map_err(invalid)?;
+    if !js_buffers::disjoint(&r.addresses(&(0..bytes)), &o.addresses(&(0..o.len()))) {
+        return Err(invalid("out must not share memory with records"));
+    }
+    // SAFETY: two non-aliasing arrays (checked) of this synchronous call, within bounds; not shared with another
+    // thread during the call.
+    let (recs, rows_out) = unsafe { (r.u8s(0..bytes), o.f32s_mut(0..o.len())) };
+    let rows = scorer::extract_features(&cfg, recs, rows_out).map_err(invalid)?;
     Ok(rows as u32)
 }
 
@@ -398,8 +483,8 @@ pub fn train_gbdt(
     rows: u32,
     params: Option<TrainOptions>,
 ) -> Result<String> {
-    let (fp, flen) = typed_array(&features, F32, "features", "Float32Array")?;
-    let (lp, llen) = typed_array(&labels, U8, "labels", "Uint8Array")?;
+    let f = array(&features, Kind::F32, "features")?;
+    let l = array(&labels, Kind::U8, "labels")?;
     let mut p = TrainParams::default();
     if let Some(o) = params {
         p.trees = o.trees.map_or(p.trees, |v| v as usize);
@@ -408,19 +493,12 @@ pub fn train_gbdt(
         p.min_child_weight = o.min_child_weight.map_or(p.min_child_weight, |v| v as f32);
         p.seed = o.seed.map_or(p.seed, u64::from);
         if let Some(b) = o.bins {
-            if !(2..=4096).contains(&b) {
-                return Err(invalid(format!("bins must be from 2 to 4096, got {b}")));
-            }
-            p.bins = b as u16;
+            p.set_bins(b).map_err(invalid)?;
         }
     }
-    let trained = train::train(
-        f32_slice(fp, flen),
-        u8_slice(lp, llen, 0, llen),
-        rows as usize,
-        &p,
-    )
-    .map_err(invalid)?;
+    // SAFETY: read-only views of two arrays of this synchronous call, whole and within bounds.
+    let (feats, labs) = unsafe { (f.f32s(0..f.len()), l.u8s(0..l.len())) };
+    let trained = train::train(feats, labs, rows as usize, &p).map_err(invalid)?;
     Ok(trained.json)
 }
 
@@ -433,18 +511,26 @@ pub fn predict_features(
     #[napi(ts_arg_type = "Float32Array")] out: Unknown<'_>,
 ) -> Result<()> {
     let model = Model::from_xgboost_json(&xgboost_json).map_err(|e| invalid(e.to_string()))?;
-    let (fp, flen) = typed_array(&features, F32, "features", "Float32Array")?;
-    let (op, olen) = typed_array(&out, F32, "out", "Float32Array")?;
+    let (f, o) = feature_arrays(&features, rows, &out)?;
     let rows = rows as usize;
-    if flen < rows * N_FEATURES || olen < rows {
-        return Err(invalid(format!(
-            "features needs {} values and out {rows}",
-            rows * N_FEATURES
-        )));
-    }
-    model.predict_rows(
-        &f32_slice(fp, flen)[..rows * N_FEATURES],
-        &mut f32_slice_mut(op, olen)[..rows],
-    );
+    // SAFETY: as in `score_features`.
+    let (flat, out) = unsafe { (f.f32s(0..rows * N_FEATURES), o.f32s_mut(0..rows)) };
+    model.predict_rows(flat, out);
+    Ok(())
+}
+
+/// Test-only (cargo feature `test-hooks`): the batch of `ticket` panics inside its state phase.
+#[cfg(feature = "test-hooks")]
+#[napi(catch_unwind)]
+pub fn arm_panic(handle: u32, ticket: i64) -> Result<()> {
+    scorer(handle)?.arm_panic(ticket_of(ticket)?);
+    Ok(())
+}
+
+/// Test-only (cargo feature `test-hooks`): the batch of `ticket` reports one more scored transaction than it wrote.
+#[cfg(feature = "test-hooks")]
+#[napi(catch_unwind)]
+pub fn arm_miscount(handle: u32, ticket: i64) -> Result<()> {
+    scorer(handle)?.arm_miscount(ticket_of(ticket)?);
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The 64-byte transaction record and the 16-byte result, as laid out by `packages/schema/src/record.ts`.
+//! The 64-byte transaction record and the 16-byte result: their offsets, sizes, flag bits and codes.
 //!
 //! ```text
 //!  record (64 B, little-endian)
@@ -17,41 +17,87 @@
 //! ```
 //!
 //! Records are read field by field with `from_le_bytes` straight from the shared region (no copy of the batch).
+//!
+//! This file is the one author of both layouts: the TypeScript table `packages/schema/src/generated/layout.ts` is
+//! rendered from these constants by `layout.rs` (and checked by its test), and the addon exports them as `layout()`.
+
+use crate::decide::{APPROVE, REVIEW};
+use crate::rules;
 
 /// Size of one record in bytes.
 pub const RECORD_SIZE: usize = 64;
 /// Size of one result in bytes.
 pub const RESULT_SIZE: usize = 16;
 
+/// Record offset of `txNum` (f64): the numeric transaction id, or for a label the labelled record's sequence number.
+pub const OFF_TX_NUM: usize = 0;
+/// Record offset of `tsMs` (f64): event time, epoch milliseconds.
+pub const OFF_TS: usize = 8;
+/// Record offset of `amount` (f64): major units.
+pub const OFF_AMOUNT: usize = 16;
+/// Record offset of `ingestMs` (f64): wall clock when the record entered the system, epoch milliseconds.
+pub const OFF_INGEST: usize = 24;
+/// Record offset of the card key (u64 as two u32 words, low word first).
+pub const OFF_CARD: usize = 32;
+/// Record offset of the terminal key (u64 as two u32 words, low word first).
+pub const OFF_TERM: usize = 40;
+/// Record offset of `mcc` (u16): merchant category code, 0 unknown.
+pub const OFF_MCC: usize = 48;
+/// Record offset of `channel` (u8): see the `CHANNEL_*` codes.
+pub const OFF_CHANNEL: usize = 50;
+/// Record offset of `flags` (u8): see the `FLAG_*` bits.
+pub const OFF_FLAGS: usize = 51;
+/// Record offset of `country` (u16): ISO 3166 alpha-2 packed as `c0 | c1 << 8`, 0 unknown.
+pub const OFF_COUNTRY: usize = 52;
+/// Record offset of `currency` (u16): packed ISO 4217 alpha-3, 0 unknown (the scorer does not read it).
+pub const OFF_CURRENCY: usize = 54;
+/// Record offset of `lat` (f32): terminal latitude, degrees, NaN unknown.
+pub const OFF_LAT: usize = 56;
+/// Record offset of `lon` (f32): terminal longitude, degrees, NaN unknown.
+pub const OFF_LON: usize = 60;
+
+/// Result offset of `score` (f32).
+pub const RES_SCORE: usize = 0;
+/// Result offset of `decision` (u8): see `decide::{APPROVE, REVIEW, DECLINE}`.
+pub const RES_DECISION: usize = 4;
+/// Result offset of `status` (u8): see the `STATUS_*` codes.
+pub const RES_STATUS: usize = 5;
+/// Result offset of `rules` (u16): bitmask of the rules that fired, bit i = `rules::NAMES[i]`.
+pub const RES_RULES: usize = 6;
+/// Result offset of the reason slots (`REASON_COUNT` x u8 feature indices, `NO_REASON` when empty).
+pub const RES_REASONS: usize = 8;
+/// Number of reason slots in a result.
+pub const REASON_COUNT: usize = 3;
+
 /// Flag bit: the record is a label (feedback) for an earlier transaction.
 pub const FLAG_LABEL: u8 = 1;
 /// Flag bit: label value, the labelled transaction was fraud.
 pub const FLAG_FRAUD: u8 = 2;
+/// Flag: the card was present (meaningful with `FLAG_CARD_PRESENT_KNOWN`).
+pub const FLAG_CARD_PRESENT: u8 = 4;
+/// Flag: `FLAG_CARD_PRESENT` carries information.
+pub const FLAG_CARD_PRESENT_KNOWN: u8 = 8;
 
-/// Result status: scored.
+/// Channel code: unknown.
+pub const CHANNEL_UNKNOWN: u8 = 0;
+/// Channel code: point of sale.
+pub const CHANNEL_POS: u8 = 1;
+/// Channel code: online (card not present).
+pub const CHANNEL_ONLINE: u8 = 2;
+/// Channel code: ATM.
+pub const CHANNEL_ATM: u8 = 3;
+
+/// Result status: scored by the model and rules.
 pub const STATUS_SCORED: u8 = 0;
 /// Result status: the record failed the scorer's checks.
 pub const STATUS_INVALID: u8 = 1;
 /// Result status: a label record applied to state.
 pub const STATUS_LABEL: u8 = 2;
+/// Result status: decided by the fallback after the scorer failed on the batch (see `Outcome::FALLBACK`).
+pub const STATUS_FALLBACK: u8 = 3;
 
 /// No reason in a reason slot.
 pub const NO_REASON: u8 = 255;
-
-const OFF_TS: usize = 8;
-const OFF_AMOUNT: usize = 16;
-const OFF_CARD: usize = 32;
-const OFF_TERM: usize = 40;
-const OFF_MCC: usize = 48;
-const OFF_CHANNEL: usize = 50;
-const OFF_FLAGS: usize = 51;
-const OFF_COUNTRY: usize = 52;
-const OFF_LAT: usize = 56;
-const OFF_LON: usize = 60;
-/// Flag: the card was present (meaningful with `FLAG_CARD_PRESENT_KNOWN`).
-pub const FLAG_CARD_PRESENT: u8 = 4;
-/// Flag: `FLAG_CARD_PRESENT` carries information.
-pub const FLAG_CARD_PRESENT_KNOWN: u8 = 8;
 
 /// The fields of a record the scorer uses, decoded from one 64-byte slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -165,31 +211,89 @@ pub struct Outcome {
     /// Bitmask of fired rules.
     pub rules: u16,
     /// Top-3 feature indices, `NO_REASON` when none.
-    pub reasons: [u8; 3],
+    pub reasons: [u8; REASON_COUNT],
 }
 
 impl Outcome {
+    /// The outcome of a label record: applied to state, no decision.
+    pub const LABEL: Self = Self {
+        score: 0.0,
+        decision: APPROVE,
+        status: STATUS_LABEL,
+        rules: 0,
+        reasons: [NO_REASON; REASON_COUNT],
+    };
+
+    /// The outcome of a record that failed the scorer's checks: REVIEW with the `INVALID_RECORD` rule.
+    pub const INVALID: Self = Self {
+        score: 0.0,
+        decision: REVIEW,
+        status: STATUS_INVALID,
+        rules: rules::INVALID_RECORD,
+        reasons: [NO_REASON; REASON_COUNT],
+    };
+
+    /// The outcome of a transaction whose batch the scorer failed on: no score (NaN), REVIEW, the `SCORER_ERROR`
+    /// rule, no reasons.
+    pub const FALLBACK: Self = Self {
+        score: f32::NAN,
+        decision: REVIEW,
+        status: STATUS_FALLBACK,
+        rules: rules::SCORER_ERROR,
+        reasons: [NO_REASON; REASON_COUNT],
+    };
+
     /// Writes the outcome into `slot`, which must be `RESULT_SIZE` bytes long.
     pub fn write(&self, slot: &mut [u8]) {
-        slot[0..4].copy_from_slice(&self.score.to_le_bytes());
-        slot[4] = self.decision;
-        slot[5] = self.status;
-        slot[6..8].copy_from_slice(&self.rules.to_le_bytes());
-        slot[8..11].copy_from_slice(&self.reasons);
-        slot[11..RESULT_SIZE].fill(0);
+        slot[RES_SCORE..RES_SCORE + 4].copy_from_slice(&self.score.to_le_bytes());
+        slot[RES_DECISION] = self.decision;
+        slot[RES_STATUS] = self.status;
+        slot[RES_RULES..RES_RULES + 2].copy_from_slice(&self.rules.to_le_bytes());
+        slot[RES_REASONS..RES_REASONS + REASON_COUNT].copy_from_slice(&self.reasons);
+        slot[RES_REASONS + REASON_COUNT..RESULT_SIZE].fill(0);
     }
 
     /// Decodes an outcome from a result slot (tests).
     #[must_use]
     pub fn read(slot: &[u8]) -> Self {
+        let mut reasons = [NO_REASON; REASON_COUNT];
+        reasons.copy_from_slice(&slot[RES_REASONS..RES_REASONS + REASON_COUNT]);
         Self {
-            score: f32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]]),
-            decision: slot[4],
-            status: slot[5],
-            rules: u16::from_le_bytes([slot[6], slot[7]]),
-            reasons: [slot[8], slot[9], slot[10]],
+            score: f32_at(slot, RES_SCORE),
+            decision: slot[RES_DECISION],
+            status: slot[RES_STATUS],
+            rules: u16::from_le_bytes([slot[RES_RULES], slot[RES_RULES + 1]]),
+            reasons,
         }
     }
+}
+
+/// Writes the fallback outcome for every record of `records` into the matching slot of `results`: a transaction
+/// gets [`Outcome::FALLBACK`], a label record [`Outcome::LABEL`] (labels need no decision, so none is lost).
+/// Returns the number of transactions written.
+///
+/// # Panics
+/// When `results` is not `RESULT_SIZE` bytes per record.
+pub fn write_fallback(records: &[u8], results: &mut [u8]) -> u32 {
+    let count = records.len() / RECORD_SIZE;
+    assert_eq!(
+        results.len(),
+        count * RESULT_SIZE,
+        "results must have one slot per record"
+    );
+    let mut transactions = 0;
+    for (rec, out) in records
+        .chunks_exact(RECORD_SIZE)
+        .zip(results.chunks_exact_mut(RESULT_SIZE))
+    {
+        if rec[OFF_FLAGS] & FLAG_LABEL == 0 {
+            Outcome::FALLBACK.write(out);
+            transactions += 1;
+        } else {
+            Outcome::LABEL.write(out);
+        }
+    }
+    transactions
 }
 
 #[cfg(test)]

@@ -3,7 +3,12 @@
 use crate::features::{AMOUNT, CARD_TX_COUNT_1D, N_FEATURES};
 
 /// Rule names by bit.
-pub const NAMES: [&str; 3] = ["HIGH_AMOUNT", "VELOCITY_1D", "INVALID_RECORD"];
+pub const NAMES: [&str; 4] = [
+    "HIGH_AMOUNT",
+    "VELOCITY_1D",
+    "INVALID_RECORD",
+    "SCORER_ERROR",
+];
 
 /// Bit of `HIGH_AMOUNT`: amount above `RuleConfig::high_amount`.
 pub const HIGH_AMOUNT: u16 = 1 << 0;
@@ -11,6 +16,8 @@ pub const HIGH_AMOUNT: u16 = 1 << 0;
 pub const VELOCITY_1D: u16 = 1 << 1;
 /// Bit of `INVALID_RECORD`: the record failed the scorer's checks.
 pub const INVALID_RECORD: u16 = 1 << 2;
+/// Bit of `SCORER_ERROR`: the scorer failed on the batch and the fallback decided the transaction.
+pub const SCORER_ERROR: u16 = 1 << 3;
 
 /// Rule parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,36 +1,70 @@
 //! One scorer: state, model, thresholds and the two-phase batch (ordered state phase, parallel scoring phase).
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::decide::{APPROVE, REVIEW, Thresholds};
+use crate::decide::{REVIEW, Thresholds};
 use crate::features::{self, N_FEATURES};
 use crate::model::{Model, sigmoid, top3};
-use crate::record::{
-    NO_REASON, Outcome, RECORD_SIZE, RESULT_SIZE, Record, STATUS_INVALID, STATUS_LABEL,
-    STATUS_SCORED,
-};
-use crate::rules::{self, INVALID_RECORD, RuleConfig};
+use crate::record::{NO_REASON, Outcome, RECORD_SIZE, RESULT_SIZE, Record, STATUS_SCORED};
+use crate::rules::{self, RuleConfig};
 use crate::state::{Slots, State};
 use crate::ticket::{Gate, GateError, TicketGuard, WAIT_LIMIT};
 
-/// Scorer configuration.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ScorerConfig {
-    /// Initial thresholds.
-    pub thresholds: Thresholds,
-    /// Delay of the terminal risk windows, in days.
-    pub label_delay_days: u32,
-    /// Rule parameters.
-    pub rules: RuleConfig,
+pub use crate::config::ScorerConfig;
+
+/// What one batch wrote, counted while writing the outcomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    /// Transactions written with status Scored.
+    pub scored: u32,
+    /// Label records applied to state (status Label).
+    pub labels: u32,
+    /// Records that failed the scorer's checks (status Invalid).
+    pub invalid: u32,
 }
 
-impl Default for ScorerConfig {
+/// A scorer's cumulative counts since it was created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Transactions written with status Scored.
+    pub scored: u64,
+    /// Label records applied.
+    pub labels: u64,
+    /// Records that failed the scorer's checks.
+    pub invalid: u64,
+    /// Batches that completed (wrote every outcome).
+    pub batches: u64,
+}
+
+/// The cumulative counters, added to once per batch after its outcomes are written.
+#[derive(Default)]
+struct Counters {
+    scored: AtomicU64,
+    labels: AtomicU64,
+    invalid: AtomicU64,
+    batches: AtomicU64,
+}
+
+/// No ticket armed.
+#[cfg(feature = "test-hooks")]
+const UNARMED: u64 = u64::MAX;
+
+/// Test-only faults (cargo feature `test-hooks`): the ticket whose batch panics in the state phase, and the one
+/// whose batch reports one more scored transaction than it wrote.
+#[cfg(feature = "test-hooks")]
+struct Hooks {
+    panic: AtomicU64,
+    miscount: AtomicU64,
+}
+
+#[cfg(feature = "test-hooks")]
+impl Default for Hooks {
     fn default() -> Self {
         Self {
-            thresholds: Thresholds::default(),
-            label_delay_days: 7,
-            rules: RuleConfig::default(),
+            panic: AtomicU64::new(UNARMED),
+            miscount: AtomicU64::new(UNARMED),
         }
     }
 }
@@ -68,6 +102,9 @@ pub struct Scorer {
     gate: Gate,
     state: Mutex<State>,
     live: Mutex<Live>,
+    counters: Counters,
+    #[cfg(feature = "test-hooks")]
+    hooks: Hooks,
 }
 
 impl Scorer {
@@ -82,7 +119,37 @@ impl Scorer {
                 model: Arc::new(Model::empty()),
                 thresholds: cfg.thresholds,
             }),
+            counters: Counters::default(),
+            #[cfg(feature = "test-hooks")]
+            hooks: Hooks::default(),
         }
+    }
+
+    /// Cumulative counts of every batch completed so far.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            scored: self.counters.scored.load(Ordering::Relaxed),
+            labels: self.counters.labels.load(Ordering::Relaxed),
+            invalid: self.counters.invalid.load(Ordering::Relaxed),
+            batches: self.counters.batches.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Whether the ordering gate has passed `ticket` (its batch finished its state phase, failed or was skipped).
+    pub fn ticket_done(&self, ticket: u64) -> bool {
+        self.gate.is_done(ticket)
+    }
+
+    /// Test-only: the batch of `ticket` panics inside its state phase (with the state lock held).
+    #[cfg(feature = "test-hooks")]
+    pub fn arm_panic(&self, ticket: u64) {
+        self.hooks.panic.store(ticket, Ordering::Relaxed);
+    }
+
+    /// Test-only: the batch of `ticket` reports one more scored transaction than it wrote.
+    #[cfg(feature = "test-hooks")]
+    pub fn arm_miscount(&self, ticket: u64) {
+        self.hooks.miscount.store(ticket, Ordering::Relaxed);
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, Live> {
@@ -128,19 +195,19 @@ impl Scorer {
     /// Scores one batch: `records` holds whole 64-byte records, `results` the matching 16-byte slots.
     /// Phase A (state, in ticket order) runs once the gate reaches `ticket`; phase B (model, rules) runs in
     /// parallel with other batches. The ticket is consumed on every path, error and panic included.
-    /// Returns the number of transactions scored.
+    /// Returns what it wrote, counted while writing, and adds it to the scorer's cumulative counts.
     ///
     /// # Errors
     /// When the ticket was already used or its turn did not come in time.
     ///
     /// # Panics
-    /// When `results` is not `RESULT_SIZE` bytes per record.
+    /// When `results` is not `RESULT_SIZE` bytes per record (and, with `test-hooks`, on an armed ticket).
     pub fn score_batch(
         &self,
         records: &[u8],
         results: &mut [u8],
         ticket: u64,
-    ) -> Result<u32, GateError> {
+    ) -> Result<BatchCounts, GateError> {
         let count = records.len() / RECORD_SIZE;
         assert_eq!(
             results.len(),
@@ -159,6 +226,11 @@ impl Scorer {
             let mut transactions = 0;
             {
                 let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                #[cfg(feature = "test-hooks")]
+                assert!(
+                    self.hooks.panic.load(Ordering::Relaxed) != ticket,
+                    "test-hooks: armed panic in the state phase of ticket {ticket}"
+                );
                 let mut ahead = Ahead::new(&state, records);
                 for (i, slot) in records.chunks_exact(RECORD_SIZE).enumerate() {
                     let slots = ahead.next(&state, records, i);
@@ -177,6 +249,7 @@ impl Scorer {
             s.margins.resize(transactions, 0.0);
             model.margins(&s.rows[..transactions], &mut s.margins);
             let mut scored = 0;
+            let mut counts = BatchCounts::default();
             let mut contrib = [0f32; N_FEATURES];
             for (i, slot) in results.chunks_exact_mut(RESULT_SIZE).enumerate() {
                 let out = match s.kinds[i] {
@@ -193,6 +266,7 @@ impl Scorer {
                         } else {
                             [NO_REASON; 3]
                         };
+                        counts.scored += 1;
                         Outcome {
                             score,
                             decision,
@@ -201,25 +275,32 @@ impl Scorer {
                             reasons,
                         }
                     }
-                    Kind::Label => Outcome {
-                        score: 0.0,
-                        decision: APPROVE,
-                        status: STATUS_LABEL,
-                        rules: 0,
-                        reasons: [NO_REASON; 3],
-                    },
-                    Kind::Invalid => Outcome {
-                        score: 0.0,
-                        decision: REVIEW,
-                        status: STATUS_INVALID,
-                        rules: INVALID_RECORD,
-                        reasons: [NO_REASON; 3],
-                    },
+                    Kind::Label => {
+                        counts.labels += 1;
+                        Outcome::LABEL
+                    }
+                    Kind::Invalid => {
+                        counts.invalid += 1;
+                        Outcome::INVALID
+                    }
                 };
                 out.write(slot);
             }
-            Ok(scored as u32)
+            #[cfg(feature = "test-hooks")]
+            if self.hooks.miscount.load(Ordering::Relaxed) == ticket {
+                counts.scored += 1;
+            }
+            self.count(counts);
+            Ok(counts)
         })
+    }
+
+    fn count(&self, c: BatchCounts) {
+        let add = |counter: &AtomicU64, n: u32| counter.fetch_add(u64::from(n), Ordering::Relaxed);
+        add(&self.counters.scored, c.scored);
+        add(&self.counters.labels, c.labels);
+        add(&self.counters.invalid, c.invalid);
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
     }
 }
 

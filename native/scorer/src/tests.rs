@@ -17,8 +17,10 @@ use crate::record::{
     FLAG_FRAUD, FLAG_LABEL, Outcome, RECORD_SIZE, RESULT_SIZE, Record, STATUS_INVALID,
     STATUS_LABEL, STATUS_SCORED,
 };
+use crate::record::{NO_REASON, STATUS_FALLBACK, write_fallback};
+use crate::rules::SCORER_ERROR;
 use crate::rules::{HIGH_AMOUNT, INVALID_RECORD, VELOCITY_1D};
-use crate::scorer::{Scorer, ScorerConfig, extract_features};
+use crate::scorer::{BatchCounts, Counts, Scorer, ScorerConfig, extract_features};
 use crate::state::State;
 use crate::train::{TrainParams, train, up_to_f32};
 
@@ -579,7 +581,15 @@ fn invalid_records_labels_and_rules() {
         },
     ];
     let mut out = vec![0u8; recs.len() * RESULT_SIZE];
-    assert_eq!(s.score_batch(&encode(&recs), &mut out, 0).unwrap(), 1);
+    let counts = s.score_batch(&encode(&recs), &mut out, 0).unwrap();
+    assert_eq!(
+        counts,
+        BatchCounts {
+            scored: 1,
+            labels: 1,
+            invalid: 2
+        }
+    );
     let r: Vec<Outcome> = out.chunks_exact(RESULT_SIZE).map(Outcome::read).collect();
     assert_eq!(
         (r[0].status, r[0].decision, r[0].rules),
@@ -593,7 +603,51 @@ fn invalid_records_labels_and_rules() {
     assert_eq!(r[3].status, STATUS_INVALID);
     // A used ticket is refused; the next one still works.
     assert!(s.score_batch(&[], &mut [], 0).is_err());
-    assert_eq!(s.score_batch(&[], &mut [], 1).unwrap(), 0);
+    assert_eq!(
+        s.score_batch(&[], &mut [], 1).unwrap(),
+        BatchCounts::default()
+    );
+    // Cumulative counts: two batches completed, the refused one is not counted.
+    assert_eq!(
+        s.counts(),
+        Counts {
+            scored: 1,
+            labels: 1,
+            invalid: 2,
+            batches: 2
+        }
+    );
+    assert!(s.ticket_done(1) && !s.ticket_done(2));
+}
+
+#[test]
+fn fallback_is_written_like_a_scored_outcome() {
+    let recs = [
+        Record {
+            ts_ms: 1.5e12,
+            amount: 10.0,
+            card: 1,
+            term: 1,
+            ..Default::default()
+        },
+        Record {
+            ts_ms: 1.5e12,
+            card: 1,
+            term: 1,
+            flags: FLAG_LABEL,
+            ..Default::default()
+        },
+    ];
+    let mut out = vec![0xeeu8; recs.len() * RESULT_SIZE];
+    assert_eq!(write_fallback(&encode(&recs), &mut out), 1);
+    let r: Vec<Outcome> = out.chunks_exact(RESULT_SIZE).map(Outcome::read).collect();
+    assert!(r[0].score.is_nan());
+    assert_eq!(
+        (r[0].status, r[0].decision, r[0].rules, r[0].reasons),
+        (STATUS_FALLBACK, REVIEW, SCORER_ERROR, [NO_REASON; 3])
+    );
+    assert_eq!(r[1], Outcome::LABEL);
+    assert!(out[11..16].iter().all(|&b| b == 0));
 }
 
 #[test]
@@ -700,4 +754,34 @@ fn f32_rounding_of_thresholds_keeps_routing() {
             assert_eq!(f64::from(x) < v, x < t, "v {v} x {x}");
         }
     }
+}
+
+#[cfg(feature = "test-hooks")]
+#[test]
+fn a_panic_in_the_state_phase_releases_the_gate_and_the_scorer_goes_on() {
+    let s = Scorer::new(ScorerConfig::default());
+    let rec = [Record {
+        ts_ms: 1.5e12,
+        amount: 10.0,
+        card: 1,
+        term: 1,
+        ..Default::default()
+    }];
+    let buf = encode(&rec);
+    let mut out = vec![0u8; RESULT_SIZE];
+    s.arm_panic(0);
+    s.arm_miscount(2);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = s.score_batch(&buf, &mut out, 0);
+    }));
+    assert!(panicked.is_err());
+    assert!(
+        s.ticket_done(0),
+        "the guard marked the panicked ticket done"
+    );
+    // The state mutex was poisoned by the panic; the next batch recovers it and scores.
+    assert_eq!(s.score_batch(&buf, &mut out, 1).unwrap().scored, 1);
+    assert_eq!(s.score_batch(&buf, &mut out, 2).unwrap().scored, 2);
+    assert_eq!(s.counts().scored, 3);
+    assert_eq!(s.counts().batches, 2);
 }

@@ -45,6 +45,17 @@ impl Gate {
         self.next.load(Ordering::Acquire)
     }
 
+    /// Whether `ticket` is done: behind `next`, or done ahead of it.
+    #[must_use]
+    pub fn is_done(&self, ticket: u64) -> bool {
+        ticket < self.next()
+            || self
+                .ahead
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(&ticket)
+    }
+
     /// Waits until `ticket` is next: spins briefly, then yields, then sleeps in short steps.
     ///
     /// # Errors
@@ -123,8 +134,10 @@ mod tests {
         g.done(2);
         g.done(1);
         assert_eq!(g.next(), 0);
+        assert!(g.is_done(2) && !g.is_done(0));
         g.done(0);
         assert_eq!(g.next(), 3);
+        assert!(g.is_done(0) && !g.is_done(3));
         g.done(1);
         assert_eq!(g.next(), 3);
         assert_eq!(g.wait(1, WAIT_LIMIT), Err(GateError::AlreadyDone(1)));

@@ -37,6 +37,22 @@ impl Default for TrainParams {
     }
 }
 
+impl TrainParams {
+    /// Sets the histogram bins.
+    ///
+    /// # Errors
+    /// When `bins` is not within `2..=4096`.
+    pub fn set_bins(&mut self, bins: u32) -> Result<(), String> {
+        match u16::try_from(bins) {
+            Ok(b) if (2..=4096).contains(&b) => {
+                self.bins = b;
+                Ok(())
+            }
+            _ => Err(format!("bins must be from 2 to 4096, got {bins}")),
+        }
+    }
+}
+
 /// Smallest f32 `>= v`: for any f32 `x`, `f64::from(x) < v` iff `x < up_to_f32(v)`, so the f64 split thresholds
 /// of forust convert to f32 thresholds that route every f32 feature value exactly the same way.
 #[must_use]

@@ -1,7 +1,37 @@
-// Record encoding for the tests (the layout of packages/schema/src/record.ts, kept local: the scorer package
-// does not depend on the schema package).
-export const RECORD_SIZE = 64;
-export const RESULT_SIZE = 16;
+// Record encoding for the binding's own tests, with every offset taken from the addon's `layout()` export (this
+// package does not depend on the schema package, whose generated table is checked against the same constants).
+import { layout } from '../index.js';
+
+const L = layout() as Record<string, Record<string, number>>;
+const at = (group: string, name: string): number => {
+  const v = L[group]?.[name];
+  if (v === undefined) throw new Error(`layout() has no ${group}.${name}`);
+  return v;
+};
+const R = {
+  size: at('record', 'size'),
+  txNum: at('record', 'txNum'),
+  tsMs: at('record', 'tsMs'),
+  amount: at('record', 'amount'),
+  cardKey: at('record', 'cardKey'),
+  termKey: at('record', 'termKey'),
+  flags: at('record', 'flags'),
+};
+const S = {
+  score: at('result', 'score'),
+  decision: at('result', 'decision'),
+  status: at('result', 'status'),
+  rules: at('result', 'rules'),
+  reasons: at('result', 'reasons'),
+};
+const WORD = Uint32Array.BYTES_PER_ELEMENT;
+const FLAG_LABEL = at('flag', 'label');
+const FLAG_FRAUD = at('flag', 'fraud');
+
+export const RECORD_SIZE = R.size;
+export const RESULT_SIZE = at('result', 'size');
+/** Offset of the decision byte in a result. */
+export const DECISION_OFFSET = S.decision;
 export const DAY_MS = 86_400_000;
 /** 2018-04-01T00:00:00Z, a Sunday. */
 export const T0 = 1_522_540_800_000;
@@ -20,14 +50,14 @@ export function writeRecords(bytes: Uint8Array, recs: readonly Rec[], start = 0)
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   recs.forEach((r, i) => {
     const o = (start + i) * RECORD_SIZE;
-    dv.setFloat64(o, i, true);
-    dv.setFloat64(o + 8, r.tsMs, true);
-    dv.setFloat64(o + 16, r.amount, true);
-    dv.setUint32(o + 32, r.card, true);
-    dv.setUint32(o + 36, 0, true);
-    dv.setUint32(o + 40, r.term, true);
-    dv.setUint32(o + 44, 0, true);
-    dv.setUint8(o + 51, (r.label ? 1 : 0) | (r.fraud ? 2 : 0));
+    dv.setFloat64(o + R.txNum, i, true);
+    dv.setFloat64(o + R.tsMs, r.tsMs, true);
+    dv.setFloat64(o + R.amount, r.amount, true);
+    dv.setUint32(o + R.cardKey, r.card, true);
+    dv.setUint32(o + R.cardKey + WORD, 0, true);
+    dv.setUint32(o + R.termKey, r.term, true);
+    dv.setUint32(o + R.termKey + WORD, 0, true);
+    dv.setUint8(o + R.flags, (r.label ? FLAG_LABEL : 0) | (r.fraud ? FLAG_FRAUD : 0));
   });
 }
 
@@ -50,11 +80,11 @@ export function readResult(results: Uint8Array, slot: number): Result {
   const dv = new DataView(results.buffer, results.byteOffset, results.byteLength);
   const o = slot * RESULT_SIZE;
   return {
-    score: dv.getFloat32(o, true),
-    decision: dv.getUint8(o + 4),
-    status: dv.getUint8(o + 5),
-    rules: dv.getUint16(o + 6, true),
-    reasons: [dv.getUint8(o + 8), dv.getUint8(o + 9), dv.getUint8(o + 10)],
+    score: dv.getFloat32(o + S.score, true),
+    decision: dv.getUint8(o + S.decision),
+    status: dv.getUint8(o + S.status),
+    rules: dv.getUint16(o + S.rules, true),
+    reasons: [dv.getUint8(o + S.reasons), dv.getUint8(o + S.reasons + 1), dv.getUint8(o + S.reasons + 2)],
   };
 }
 

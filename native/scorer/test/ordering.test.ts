@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createScorer, destroyScorer, extractFeatures, featureNames, loadModel, scoreBatch, trainGbdt } from '../index.js';
-import { RESULT_SIZE, encode, randomStream } from './helpers.js';
+import { DECISION_OFFSET, RESULT_SIZE, encode, randomStream } from './helpers.js';
 
 const N = 6000;
 const stream = randomStream(N, 7);
@@ -19,7 +19,7 @@ function model(): string {
 const MODEL = model();
 
 function fresh(): number {
-  const h = createScorer({ reviewThreshold: 0.3, declineThreshold: 0.7 });
+  const h = createScorer({ thresholds: { review: 0.3, decline: 0.7 } });
   loadModel(h, MODEL);
   return h;
 }
@@ -37,7 +37,7 @@ function batches(sizes: number[]): [number, number, number][] {
 function scoreOnMainThread(sizes: number[]): Uint8Array {
   const h = fresh();
   const results = new Uint8Array(N * RESULT_SIZE);
-  for (const [start, count, ticket] of batches(sizes)) scoreBatch(h, records, results, start, count, ticket);
+  for (const [start, count, ticket] of batches(sizes)) scoreBatch(h, records, results, start, count, ticket).scored;
   destroyScorer(h);
   return results;
 }
@@ -68,7 +68,7 @@ describe('ordering', () => {
     expect(Buffer.from(results).equals(Buffer.from(one))).toBe(true);
     // The stream is not trivial: some alerts with reasons.
     const decisions = new Set<number>();
-    for (let i = 0; i < N; i++) decisions.add(one[i * RESULT_SIZE + 4]!);
+    for (let i = 0; i < N; i++) decisions.add(one[i * RESULT_SIZE + DECISION_OFFSET]!);
     expect(decisions.has(0) && (decisions.has(1) || decisions.has(2))).toBe(true);
   });
 });

@@ -27,11 +27,11 @@ describe('scoreBatch', () => {
     expect(featureNames()).toHaveLength(26);
     expect(featureNames()[0]).toBe('amount');
     expect(featureNames()[18]).toBe('terminal_risk_30d');
-    expect(ruleNames()).toEqual(['HIGH_AMOUNT', 'VELOCITY_1D', 'INVALID_RECORD']);
+    expect(ruleNames()).toEqual(['HIGH_AMOUNT', 'VELOCITY_1D', 'INVALID_RECORD', 'SCORER_ERROR']);
   });
 
   it('writes sane results for hand-made records', () => {
-    const h = createScorer({ reviewThreshold: 0.5, declineThreshold: 0.9 });
+    const h = createScorer({ thresholds: { review: 0.5, decline: 0.9 } });
     expect(loadModel(h, TINY)).toEqual({ trees: 2, features: featureNames(), baseScore: 0.5 });
     const records = encode([
       { tsMs: T0, amount: 20, card: 1, term: 1 },
@@ -41,7 +41,7 @@ describe('scoreBatch', () => {
       { tsMs: T0, amount: 0, card: 1, term: 1, label: true, fraud: true },
     ]);
     const results = new Uint8Array(5 * RESULT_SIZE);
-    expect(scoreBatch(h, records, results, 0, 5, 0)).toBe(3);
+    expect(scoreBatch(h, records, results, 0, 5, 0)).toEqual({ scored: 3, labels: 1, invalid: 1 });
     const r = [0, 1, 2, 3, 4].map((i) => readResult(results, i));
     expect(r[0]!.score).toBeCloseTo(sigmoid(-1), 6);
     expect(r[0]).toMatchObject({ decision: 0, status: 0, rules: 0, reasons: [255, 255, 255] });
@@ -52,7 +52,7 @@ describe('scoreBatch', () => {
     expect(r[4]).toMatchObject({ status: 2 });
 
     setThresholds(h, 0.5, 0.8);
-    expect(scoreBatch(h, records, results, 1, 1, 1)).toBe(1);
+    expect(scoreBatch(h, records, results, 1, 1, 1).scored).toBe(1);
     expect(readResult(results, 1).decision).toBe(2);
     expect(() => setThresholds(h, 0.9, 0.5)).toThrow(RangeError);
     expect(() => setThresholds(h, -1, 0.5)).toThrow(/0 <= review <= decline <= 1/);
@@ -65,7 +65,7 @@ describe('scoreBatch', () => {
     const results = new Uint8Array(RESULT_SIZE);
     skipTicket(h, 1);
     skipTicket(h, 0);
-    expect(scoreBatch(h, records, results, 0, 1, 2)).toBe(1);
+    expect(scoreBatch(h, records, results, 0, 1, 2).scored).toBe(1);
     expect(() => scoreBatch(h, records, results, 0, 1, 0)).toThrow(/ticket 0 was already used/);
     destroyScorer(h);
     expect(() => destroyScorer(h)).toThrow(/unknown scorer handle/);

@@ -1,3 +1,7 @@
+import { layout as L } from './generated/layout.js';
+
+export { layout, type Layout } from './generated/layout.js';
+
 /**
  * The binary transaction record: what every source writes into the shared ring and what the Rust scorer reads
  * zero-copy. Numbers only; strings are hashed (card, terminal) or kept beside the ring (string transaction ids).
@@ -28,81 +32,100 @@
  * - `cur`      ISO 4217 alpha-3 packed as `0x8000 | (c0-65) << 10 | (c1-65) << 5 | (c2-65)`, 0 unknown.
  * - `lat`, `lon` degrees, NaN unknown.
  *
+ * The offsets, sizes, flag bits and codes are not written here: they come from `generated/layout.ts`, which the
+ * Rust scorer renders from its own definitions (see the package README). The diagrams are documentation.
+ *
  * A label record (`fl & Flag.Label`) is a chargeback/feedback event travelling in the same ring, so the scorer
  * applies it in stream order: it updates terminal/card fraud state and gets no decision.
  */
-export const RECORD_SIZE = 64;
+export const RECORD_SIZE = L.record.size;
 
-/** Byte offsets of the record fields. */
+/** Byte offsets of the record fields (from the generated layout). */
 export const Offset = {
-  txNum: 0,
-  tsMs: 8,
-  amount: 16,
-  ingestMs: 24,
-  cardKey: 32,
-  termKey: 40,
-  mcc: 48,
-  channel: 50,
-  flags: 51,
-  country: 52,
-  currency: 54,
-  lat: 56,
-  lon: 60,
+  txNum: L.record.txNum,
+  tsMs: L.record.tsMs,
+  amount: L.record.amount,
+  ingestMs: L.record.ingestMs,
+  cardKey: L.record.cardKey,
+  termKey: L.record.termKey,
+  mcc: L.record.mcc,
+  channel: L.record.channel,
+  flags: L.record.flags,
+  country: L.record.country,
+  currency: L.record.currency,
+  lat: L.record.lat,
+  lon: L.record.lon,
 } as const;
 
 /** Bits of the `flags` byte. */
 export const Flag = {
   /** The record is a label (feedback), not a transaction. */
-  Label: 1,
+  Label: L.flag.label,
   /** Label value: the labelled transaction was fraud. */
-  Fraud: 2,
+  Fraud: L.flag.fraud,
   /** The card was present (chip/swipe); meaningful only with `CardPresentKnown`. */
-  CardPresent: 4,
+  CardPresent: L.flag.cardPresent,
   /** `CardPresent` carries information (the input said yes or no). */
-  CardPresentKnown: 8,
+  CardPresentKnown: L.flag.cardPresentKnown,
 } as const;
 
 /** Channel codes of the `channel` byte. */
-export const Channel = { Unknown: 0, POS: 1, ONLINE: 2, ATM: 3 } as const;
+export const Channel = { Unknown: L.channel.unknown, POS: L.channel.pos, ONLINE: L.channel.online, ATM: L.channel.atm } as const;
+/** A channel name as transactions spell it. */
 export type ChannelName = 'POS' | 'ONLINE' | 'ATM';
+/** Channel names by code - 1 (code 0 is unknown). */
 export const CHANNEL_NAMES: readonly ChannelName[] = ['POS', 'ONLINE', 'ATM'];
 
 /**
  * The result the scorer writes for each record, 16 bytes, at the same slot index in a parallel results region:
  *
  * ```
- *  byte 0         4    5    6         8    9    10   11   12        16
- *       +---------+----+----+---------+----+----+----+----+---------+
- *       | score   |dec |stat| rules   | r0 | r1 | r2 |  - | -       |
- *       | f32     | u8 | u8 | u16     | u8 | u8 | u8 |    |         |
- *       +---------+----+----+---------+----+----+----+----+---------+
+ *  byte 0         4    5    6         8    9    10   11        16
+ *       +---------+----+----+---------+----+----+----+---------+
+ *       | score   |dec |stat| rules   | r0 | r1 | r2 | zero    |
+ *       | f32     | u8 | u8 | u16     | u8 | u8 | u8 |         |
+ *       +---------+----+----+---------+----+----+----+---------+
  * ```
  * - `dec`   {@link DecisionCode}.
  * - `stat`  {@link ResultStatus}.
  * - `rules` bitmask of the rules that fired (see the scorer's rule table).
  * - `r0..r2` feature indices of the top contributions to the score, 255 when none.
  */
-export const RESULT_SIZE = 16;
+export const RESULT_SIZE = L.result.size;
 
-export const ResultOffset = { score: 0, decision: 4, status: 5, rules: 6, reasons: 8 } as const;
+/** Byte offsets of the result fields (from the generated layout). */
+export const ResultOffset = {
+  score: L.result.score,
+  decision: L.result.decision,
+  status: L.result.status,
+  rules: L.result.rules,
+  reasons: L.result.reasons,
+} as const;
+
+/** Number of reason slots in a result. */
+export const REASON_COUNT = L.result.reasonCount;
 
 /** Decision codes in the results region. */
-export const DecisionCode = { Approve: 0, Review: 1, Decline: 2 } as const;
+export const DecisionCode = { Approve: L.decision.approve, Review: L.decision.review, Decline: L.decision.decline } as const;
+/** Decision names by code. */
 export const DECISION_NAMES = ['APPROVE', 'REVIEW', 'DECLINE'] as const;
+/** A decision name. */
 export type DecisionName = (typeof DECISION_NAMES)[number];
 
 /** Status codes in the results region. */
 export const ResultStatus = {
   /** Scored: score, decision and reasons are valid. */
-  Scored: 0,
-  /** The record failed the scorer's own checks (never expected after schema validation); decided by fallback. */
-  Invalid: 1,
+  Scored: L.status.scored,
+  /** The record failed the scorer's own checks (never expected after schema validation): REVIEW, INVALID_RECORD. */
+  Invalid: L.status.invalid,
   /** A label record, applied to state; no decision. */
-  Label: 2,
+  Label: L.status.label,
+  /** Decided by the fallback after the scorer failed on its batch: score NaN, REVIEW, SCORER_ERROR. */
+  Fallback: L.status.fallback,
 } as const;
 
 /** No reason in this reason slot. */
-export const NO_REASON = 255;
+export const NO_REASON = L.reason.none;
 
 /** Packs an ISO 3166 alpha-2 country code; 0 for undefined. */
 export function packCountry(code: string | undefined): number {

@@ -68,22 +68,9 @@ export function writeAttackRecord(
   population: Population,
   ingestMs: number,
 ): void {
-  const { f64, u32, u16, f32 } = views;
   const c = tx.customer * 2;
   const t = tx.terminal * 2;
-  const b8 = slot * 8;
-  const b4 = slot * 16;
-  f64[b8] = id;
-  f64[b8 + 1] = tsMs;
-  f64[b8 + 2] = tx.amount;
-  f64[b8 + 3] = ingestMs;
-  u32[b4 + 8] = population.cardKeys[c]!;
-  u32[b4 + 9] = population.cardKeys[c + 1]!;
-  u32[b4 + 10] = population.terminalKeys[t]!;
-  u32[b4 + 11] = population.terminalKeys[t + 1]!;
-  u32[b4 + 12] = 0;
-  u16[slot * 32 + 26] = 0;
-  u16[slot * 32 + 27] = EUR;
-  f32[b4 + 14] = Number.NaN;
-  f32[b4 + 15] = Number.NaN;
+  views.setHeader(slot, id, tsMs, tx.amount, ingestMs);
+  views.setKeys(slot, population.cardKeys[c]!, population.cardKeys[c + 1]!, population.terminalKeys[t]!, population.terminalKeys[t + 1]!);
+  views.setTerminalFields(slot, 0, 0, EUR, Number.NaN, Number.NaN);
 }

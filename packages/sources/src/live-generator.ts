@@ -128,7 +128,6 @@ export class LiveGenerator extends PacedSource {
   protected override emit(budget: number): number {
     const sink = this.sink;
     const views = sink.views;
-    const { f64, u32, u16, f32 } = views;
     const pop = this.simulator.population;
     const cardKeys = pop.cardKeys;
     const termKeys = pop.terminalKeys;
@@ -174,31 +173,16 @@ export class LiveGenerator extends PacedSource {
         }
         const c = customer[i]! * 2;
         const t = terminal[i]! * 2;
-        const b8 = slot * 8;
-        const b4 = slot * 16;
-        f64[b8] = firstId + i;
-        f64[b8 + 1] = ts;
-        f64[b8 + 2] = amount[i]!;
-        f64[b8 + 3] = ingestMs;
-        u32[b4 + 8] = cardKeys[c]!;
-        u32[b4 + 9] = cardKeys[c + 1]!;
-        u32[b4 + 10] = termKeys[t]!;
-        u32[b4 + 11] = termKeys[t + 1]!;
-        // mcc, channel and card-present flags (bytes 48..51), country, currency EUR, terminal location; all unknown
-        // with the handbook-only scenarios (whose data has no such fields).
+        views.setHeader(slot, firstId + i, ts, amount[i]!, ingestMs);
+        views.setKeys(slot, cardKeys[c]!, cardKeys[c + 1]!, termKeys[t]!, termKeys[t + 1]!);
+        // mcc, channel and card-present flags, country, currency EUR, terminal location; all unknown with the
+        // handbook-only scenarios (whose data has no such fields).
         if (extended) {
           const term = terminal[i]!;
-          u32[b4 + 12] = termWord[term]!;
-          u16[slot * 32 + 26] = termCountry[term]!;
-          f32[b4 + 14] = termLat[term]!;
-          f32[b4 + 15] = termLon[term]!;
+          views.setTerminalFields(slot, termWord[term]!, termCountry[term]!, EUR, termLat[term]!, termLon[term]!);
         } else {
-          u32[b4 + 12] = 0;
-          u16[slot * 32 + 26] = 0;
-          f32[b4 + 14] = Number.NaN;
-          f32[b4 + 15] = Number.NaN;
+          views.setTerminalFields(slot, 0, 0, EUR, Number.NaN, Number.NaN);
         }
-        u16[slot * 32 + 27] = EUR;
         if (labels) {
           queue.push(seq0 + s, ts, cardKeys[c]!, cardKeys[c + 1]!, termKeys[t]!, termKeys[t + 1]!, fraud[i]!);
         }

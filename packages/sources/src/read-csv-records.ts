@@ -117,7 +117,7 @@ export async function readCsvRecords(path: string, options: ReadCsvOptions = {})
       const { tx } = r.value;
       const slot = txs.append();
       txs.views.writeTransaction(slot, tx, 0);
-      if (Number.isNaN(txs.views.f64[slot * 8]!)) stringIds.set(slot, tx.id);
+      if (Number.isNaN(txs.views.txNum(slot))) stringIds.set(slot, tx.id);
       fraud.push(r.value.fraud === true ? 1 : 0);
       scenario.push(r.value.scenario);
       if (tx.timestampMs < lastTs) sortedInFile = false;
@@ -136,7 +136,7 @@ export async function readCsvRecords(path: string, options: ReadCsvOptions = {})
     const ts = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       txSlots[i] = i;
-      ts[i] = src.f64[i * 8 + 1]!;
+      ts[i] = src.timestampMs(i);
     }
     return {
       views: txs.trimmed(),
@@ -156,7 +156,7 @@ export async function readCsvRecords(path: string, options: ReadCsvOptions = {})
 
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  if (!sortedInFile) order.sort((a, b) => src.f64[a * 8 + 1]! - src.f64[b * 8 + 1]! || a - b);
+  if (!sortedInFile) order.sort((a, b) => src.timestampMs(a) - src.timestampMs(b) || a - b);
   const count = withLabels ? 2 * n : n;
   const out = new RecordViews(new ArrayBuffer(Math.max(1, count) * RECORD_SIZE), 0, count);
   const ts = new Float64Array(n);
@@ -165,15 +165,15 @@ export async function readCsvRecords(path: string, options: ReadCsvOptions = {})
   const scenarioOut = new Uint8Array(n);
   const ids = new Map<number, string>();
   const writeLabel = (j: number, slot: number): void => {
-    const from = order[j]! * 16;
+    const from = order[j]!;
     out.writeLabel(
       slot,
       txSlots[j]!,
       ts[j]!,
-      src.u32[from + 8]!,
-      src.u32[from + 9]!,
-      src.u32[from + 10]!,
-      src.u32[from + 11]!,
+      src.cardKeyLo(from),
+      src.cardKeyHi(from),
+      src.termKeyLo(from),
+      src.termKeyHi(from),
       fraudOut[j] === 1,
       0,
     );
@@ -182,7 +182,7 @@ export async function readCsvRecords(path: string, options: ReadCsvOptions = {})
   let nextLabel = 0;
   for (let j = 0; j < n; j++) {
     const i = order[j]!;
-    const t = src.f64[i * 8 + 1]!;
+    const t = src.timestampMs(i);
     if (withLabels) {
       while (nextLabel < j && ts[nextLabel]! + delayMs <= t) writeLabel(nextLabel++, slot++);
     }

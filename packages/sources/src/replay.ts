@@ -146,8 +146,6 @@ export class CsvReplay extends PacedSource {
     }
     const sink = this.sink;
     const views = sink.views;
-    const u32 = views.u32;
-    const f64 = views.f64;
     const queue = this.queue;
     const delayMs = this.delayMs;
     let written = 0;
@@ -179,10 +177,17 @@ export class CsvReplay extends PacedSource {
         }
         views.writeTransaction(slot, row.tx, ingestMs);
         sink.dueMs[slot] = this.dueAt(written + tx);
-        if (Number.isNaN(f64[slot * 8]!)) sink.setId(slot, row.tx.id);
+        if (Number.isNaN(views.txNum(slot))) sink.setId(slot, row.tx.id);
         if (this.labels && row.fraud !== undefined) {
-          const b4 = slot * 16;
-          queue.push(seq0 + s, ts, u32[b4 + 8]!, u32[b4 + 9]!, u32[b4 + 10]!, u32[b4 + 11]!, row.fraud ? 1 : 0);
+          queue.push(
+            seq0 + s,
+            ts,
+            views.cardKeyLo(slot),
+            views.cardKeyHi(slot),
+            views.termKeyLo(slot),
+            views.termKeyHi(slot),
+            row.fraud ? 1 : 0,
+          );
         }
         this.simulatedTimeMs = ts;
         this.staged[this.stagedHead] = undefined;

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { featureNames } from '@fraudstream/scorer';
+import { featureNames, scorerDefaults } from '@fraudstream/scorer';
 import { date, num, parse, required, UsageError } from '../args.js';
 import { backtest, paramText, scoresCsv, type GbdtParams } from '../backtest.js';
 import { prCurveSvg } from '../metrics.js';
@@ -17,7 +17,7 @@ Options:
   --data FILE          labelled transactions, CSV interchange format (required)
   --train-start DATE   first day of the training window, YYYY-MM-DD (default 2018-07-25)
   --train-days N       days in the training window (default 7)
-  --delay-days N       days between training and test windows; also the label delay (default 7)
+  --delay-days N       days between training and test windows; also the label delay (default ${scorerDefaults.labelDelayDays}, at most ${scorerDefaults.labelDelayDaysMax})
   --test-days N        days in the test window (default 7)
   --model FILE         score with this XGBoost JSON model instead of training one
   --trees N --max-depth N --learning-rate X --min-child-weight X --bins N
@@ -72,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     data,
     trainStartMs,
     trainDays: num(a['train-days'], 'train-days', 1, 365, 7),
-    delayDays: num(a['delay-days'], 'delay-days', 0, 60, 7),
+    delayDays: num(a['delay-days'], 'delay-days', 0, scorerDefaults.labelDelayDaysMax, scorerDefaults.labelDelayDays),
     testDays: num(a['test-days'], 'test-days', 1, 365, 7),
     ...(modelPath === undefined ? {} : { modelJson: await readFile(modelPath, 'utf8') }),
     ...(params === undefined ? {} : { params }),
@@ -114,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function dropList(v: string): string[] {
-  const names = featureNames();
+  const names = featureNames;
   const list = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
   for (const f of list) if (!names.includes(f)) throw new UsageError(`--drop-features: '${f}' is not a feature (see FEATURES.md)`);
   return list;

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { scorerDefaults } from '@fraudstream/scorer';
 import { date, num, parse, required } from '../args.js';
 import { trainFromCsv } from '../train-model.js';
 
@@ -14,7 +15,7 @@ Options:
   --from DATE              first day of the training window, YYYY-MM-DD (default: 30 days after the first
                            transaction, so every 30-day feature window is full)
   --days N                 days in the training window (default: to the end of the file)
-  --label-delay-days N     label delay assumed by the terminal-risk features (default 7)
+  --label-delay-days N     label delay assumed by the terminal-risk features (default ${scorerDefaults.labelDelayDays}, at most ${scorerDefaults.labelDelayDaysMax})
   --trees N                boosting rounds (default 100)
   --max-depth N            tree depth (default 6)
   --learning-rate X        shrinkage (default 0.1)
@@ -50,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     data,
     ...(fromMs === undefined ? {} : { fromMs }),
     ...(days === undefined ? {} : { days }),
-    labelDelayDays: num(a['label-delay-days'], 'label-delay-days', 0, 60, 7),
+    labelDelayDays: num(a['label-delay-days'], 'label-delay-days', 0, scorerDefaults.labelDelayDaysMax, scorerDefaults.labelDelayDays),
     trees: num(a.trees, 'trees', 1, 5000, 100),
     maxDepth: num(a['max-depth'], 'max-depth', 1, 16, 6),
     learningRate: num(a['learning-rate'], 'learning-rate', 0.001, 1, 0.1, false),

@@ -1,4 +1,4 @@
-import { Flag, hashKeyInto, packCountry } from '@fraudstream/schema';
+import { Flag, hashKeyInto, packCountry, packTerminalWord } from '@fraudstream/schema';
 import { Prng } from './prng.js';
 
 /** PRNG stream numbers, so that each part of the simulation draws from its own independent sequence. */
@@ -67,7 +67,7 @@ export class Population {
   readonly terminalCountry: Uint16Array;
   readonly terminalLat: Float32Array;
   readonly terminalLon: Float32Array;
-  /** Per terminal: record word 12 (mcc | channel << 16 | card-present flags << 24), for the live generator. */
+  /** Per terminal: the record word holding mcc, channel and card-present flags (`packTerminalWord`), for the live generator. */
   readonly terminalWord: Uint32Array;
   /** Per terminal: the CSV suffix `,MCC,CHANNEL,CARD_PRESENT,COUNTRY,LAT,LON`. */
   readonly terminalCsv: string[];
@@ -154,7 +154,7 @@ export class Population {
       this.terminalLat[t] = Math.round(lat * 1e4) / 1e4;
       this.terminalLon[t] = Math.round(lon * 1e4) / 1e4;
       const flags = Flag.CardPresentKnown | (present ? Flag.CardPresent : 0);
-      this.terminalWord[t] = (mcc | (ch << 16) | (flags << 24)) >>> 0;
+      this.terminalWord[t] = packTerminalWord(mcc, ch, flags);
       const f32Lat = this.terminalLat[t]!;
       const f32Lon = this.terminalLon[t]!;
       this.terminalCsv[t] =

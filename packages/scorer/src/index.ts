@@ -1,0 +1,63 @@
+/**
+ * `@fraudstream/scorer`: the only public API of the scorer and the only importer of the addon
+ * (`@fraudstream/scorer-native`). Everything else in the repository uses the scorer through this package.
+ */
+import { native } from './native.js';
+import { withOptions, type ScorerOptions } from './options.js';
+
+export { Scorer, hasTestHooks, type BatchCounts, type ModelSummary, type ScorerCounts, type StateSize } from './scorer.js';
+export {
+  checkThresholds,
+  modelVersionOf,
+  scorerDefaults,
+  type ScorerDefaults,
+  type ScorerOptions,
+  type Thresholds,
+} from './options.js';
+export { decodeReasons, featureNames, ruleNames } from './names.js';
+export { nativePath, NATIVE_ENV } from './native.js';
+export { layout, type Layout } from '@fraudstream/schema';
+
+/** Training parameters of {@link trainGbdt}. */
+export interface TrainOptions {
+  /** Number of trees (default 100). */
+  trees?: number;
+  /** Maximum depth (default 6). */
+  maxDepth?: number;
+  /** Learning rate (default 0.1). */
+  learningRate?: number;
+  /** Minimum hessian sum per child (default 1). */
+  minChildWeight?: number;
+  /** Seed (default 0). */
+  seed?: number;
+  /** Histogram bins per feature, 2..4096 (default 256). */
+  bins?: number;
+}
+
+/**
+ * Writes the fallback outcome of records `[startSlot, startSlot + count)` into the same slots of `results`
+ * (transactions: score NaN, REVIEW, status Fallback, rule SCORER_ERROR; labels: status Label), with the same Rust
+ * code that writes scored outcomes. Returns the number of transactions written.
+ */
+export function writeFallback(records: Uint8Array, results: Uint8Array, startSlot: number, count: number): number {
+  return native.writeFallback(records, results, startSlot, count);
+}
+
+/**
+ * Replays `count` records with a fresh state, strictly in order (labels applied where they occur), writing one
+ * feature row per transaction into `out` (`featureNames.length` floats each; NaN for an invalid transaction).
+ * Returns the number of rows.
+ */
+export function extractFeatures(options: ScorerOptions | undefined, records: Uint8Array, count: number, out: Float32Array): number {
+  return withOptions(options, (o) => native.extractFeatures(o, records, count, out));
+}
+
+/** Trains a binary:logistic GBDT on row-major feature rows and 0/1 labels; returns XGBoost JSON text. */
+export function trainGbdt(features: Float32Array, labels: Uint8Array, rows: number, params?: TrainOptions): string {
+  return native.trainGbdt(features, labels, rows, params);
+}
+
+/** Scores feature rows with an XGBoost JSON model (the same evaluator as scoring): one probability per row. */
+export function predictFeatures(xgboostJson: string, features: Float32Array, rows: number, out: Float32Array): void {
+  native.predictFeatures(xgboostJson, features, rows, out);
+}

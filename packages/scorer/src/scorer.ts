@@ -1,0 +1,165 @@
+import { native, nativePath } from './native.js';
+import { checkThresholds, withOptions, type ScorerOptions, type Thresholds } from './options.js';
+
+/** What one batch wrote, counted in Rust while it wrote the outcomes. */
+export interface BatchCounts {
+  /** Transactions decided with status Scored. */
+  scored: number;
+  /** Label records applied (status Label). */
+  labels: number;
+  /** Records that failed the scorer's checks (status Invalid, decided REVIEW). */
+  invalid: number;
+}
+
+/** A scorer's cumulative counts, kept in Rust (every completed batch of every thread). */
+export interface ScorerCounts extends BatchCounts {
+  /** Batches completed. */
+  batches: number;
+}
+
+/** A loaded model: tree count, its input feature names, `base_score` as a probability. */
+export interface ModelSummary {
+  trees: number;
+  features: string[];
+  baseScore: number;
+}
+
+/** Heap held by a scorer's state: card and terminal entries and their allocated bytes. */
+export interface StateSize {
+  cards: number;
+  cardBytes: number;
+  terminals: number;
+  terminalBytes: number;
+}
+
+const checkTicket = (ticket: number): void => {
+  if (!Number.isSafeInteger(ticket) || ticket < 0) throw new RangeError(`ticket must be an integer >= 0, got ${ticket}`);
+};
+
+/**
+ * One process-wide scorer (state, model, thresholds, ordering gate) in the Rust addon. `open` creates one and owns
+ * its handle; `attach` reaches the same scorer from another thread (a worker) by its handle without owning it.
+ */
+export class Scorer {
+  /** The process-wide id of this scorer: pass it to a worker, which calls {@link Scorer.attach}. */
+  readonly handle: number;
+  readonly #owned: boolean;
+  #closed = false;
+
+  private constructor(handle: number, owned: boolean) {
+    this.handle = handle;
+    this.#owned = owned;
+  }
+
+  /** A scorer with fresh state and no model (every score 0 until {@link loadModel}); validates the options. */
+  static open(options?: ScorerOptions): Scorer {
+    return new Scorer(
+      withOptions(options, (o) => native.createScorer(o)),
+      true,
+    );
+  }
+
+  /** The scorer `handle` names, from any thread; closing the attached object leaves the scorer open. */
+  static attach(handle: number): Scorer {
+    if (!Number.isInteger(handle) || handle <= 0) throw new RangeError(`handle must be a positive integer, got ${handle}`);
+    native.scorerCounts(handle);
+    return new Scorer(handle, false);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error(`scorer ${this.handle} is closed`);
+  }
+
+  /** Loads an XGBoost JSON model, replacing the current one atomically; throws naming the problem. */
+  loadModel(xgboostJson: string): ModelSummary {
+    this.#open();
+    if (typeof xgboostJson !== 'string') throw new TypeError('xgboostJson must be a string');
+    return native.loadModel(this.handle, xgboostJson);
+  }
+
+  /** New thresholds for batches from now on; RangeError unless `0 <= review <= decline <= 1`. */
+  setThresholds(t: Thresholds): void {
+    this.#open();
+    checkThresholds(t);
+    native.setThresholds(this.handle, t.review, t.decline);
+  }
+
+  /**
+   * Scores records `[startSlot, startSlot + count)` of `records` (64-byte records, zero-copy, typically a
+   * SharedArrayBuffer ring) into the same slots of `results` (16 bytes each) once batch `ticket` is next in the
+   * ordering gate. Consumes the ticket on every path, errors and panics included. Refuses `results` that share
+   * memory with the batch's records.
+   */
+  scoreBatch(records: Uint8Array, results: Uint8Array, startSlot: number, count: number, ticket: number): BatchCounts {
+    this.#open();
+    return native.scoreBatch(this.handle, records, results, startSlot, count, ticket);
+  }
+
+  /** Gives up a ticket whose batch will never reach {@link scoreBatch}, so later tickets can pass. */
+  skipTicket(ticket: number): void {
+    this.#open();
+    checkTicket(ticket);
+    native.skipTicket(this.handle, ticket);
+  }
+
+  /** Whether the ordering gate has passed `ticket` (its batch finished its state phase, failed or was skipped). */
+  ticketDone(ticket: number): boolean {
+    this.#open();
+    checkTicket(ticket);
+    return native.ticketDone(this.handle, ticket);
+  }
+
+  /** Cumulative counts of every batch completed on this scorer, by any thread. */
+  counts(): ScorerCounts {
+    this.#open();
+    return native.scorerCounts(this.handle);
+  }
+
+  /** Cards and terminals held and the heap bytes of each store. */
+  stateSize(): StateSize {
+    this.#open();
+    return native.stateSize(this.handle);
+  }
+
+  /** Scores `n` row-major feature rows with the loaded model (no state): one probability per row into `out`. */
+  scoreFeatures(rows: Float32Array, n: number, out: Float32Array): void {
+    this.#open();
+    native.scoreFeatures(this.handle, rows, n, out);
+  }
+
+  /** Test-only (addon built with `test-hooks`): the batch of `ticket` panics inside its state phase. */
+  armPanic(ticket: number): void {
+    this.#open();
+    testHooks().armPanic(this.handle, ticket);
+  }
+
+  /** Test-only (addon built with `test-hooks`): the batch of `ticket` reports one more scored than it wrote. */
+  armMiscount(ticket: number): void {
+    this.#open();
+    testHooks().armMiscount(this.handle, ticket);
+  }
+
+  /** Frees the scorer (when opened here) and makes this object unusable; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned) native.destroyScorer(this.handle);
+  }
+}
+
+/** Whether the loaded addon has the test-only hooks (built with the cargo feature `test-hooks`). */
+export function hasTestHooks(): boolean {
+  return typeof native.armPanic === 'function' && typeof native.armMiscount === 'function';
+}
+
+function testHooks(): { armPanic(h: number, t: number): void; armMiscount(h: number, t: number): void } {
+  const { armPanic, armMiscount } = native;
+  if (armPanic === undefined || armMiscount === undefined) {
+    throw new Error(
+      `the loaded scorer addon (${nativePath}) was built without the test-hooks feature: build it with ` +
+        '`pnpm --filter @fraudstream/scorer-native build:test-hooks` and set FRAUDSTREAM_SCORER_NATIVE to ' +
+        'native/scorer/test-hooks/scorer.node',
+    );
+  }
+  return { armPanic, armMiscount };
+}

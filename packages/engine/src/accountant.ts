@@ -5,7 +5,7 @@ import { EventCollector, type DecisionEvent, type DrainedEvents } from './decisi
 import type { FinishedBatch } from './batches.js';
 import type { Faults } from './faults.js';
 import { LatencyWindow, type LatencySummary } from './latency-window.js';
-import { QualityTracker, type QualitySummary } from './quality.js';
+import { QualityTracker } from './quality.js';
 
 /** What the accountant counted from finished batches (each figure from the stage that did the work). */
 export interface DecisionCounts {
@@ -137,7 +137,7 @@ export class Accountant {
     return {
       id: Number.isNaN(txNum) ? (this.ids[slot] ?? `seq:${seq}`) : String(txNum),
       cardRef: hex(this.records.cardKeyLo(slot)),
-      terminalRef: hex(this.records.terminalKeyLo(slot)),
+      terminalRef: hex(this.records.termKeyLo(slot)),
       amount: this.records.amount(slot),
       timestampMs: this.records.timestampMs(slot),
       score: this.results.score(slot),

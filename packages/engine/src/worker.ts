@@ -55,15 +55,17 @@ const descriptors = new Int32Array(init.descriptors);
 const scorer = Scorer.attach(init.handle);
 const faults = init.faults;
 
-function runBatch(ticket: number, done: TaskResult): void {
+function runBatch(ticket: number, done: TaskResult, retry = false): void {
   const at = descriptorAt(ticket, init.descriptorMask);
   Atomics.store(descriptors, at + STATE, RUNNING);
   let state = DONE;
   try {
-    if (faults?.killWorkerTicket === ticket && faults.killWorkerWhen !== 'after') process.exit(1);
+    // The kill fault hits the first worker to run the ticket, not the retry that takes it over.
+    const kill = !retry && faults?.killWorkerTicket === ticket;
+    if (kill && faults?.killWorkerWhen !== 'after') process.exit(1);
     if (faults?.failBatchTicket === ticket) throw new Error(`test fault: batch ${ticket} fails`);
     const counts = scorer.scoreBatch(init.records, init.results, descriptors[at + START] ?? 0, descriptors[at + COUNT] ?? 0, ticket);
-    if (faults?.killWorkerTicket === ticket) process.exit(1);
+    if (kill) process.exit(1);
     descriptors[at + SCORED] = counts.scored;
     descriptors[at + LABELS] = counts.labels;
     descriptors[at + INVALID] = counts.invalid;
@@ -87,7 +89,7 @@ export default function score(task: ScoreTask): TaskResult {
   const done: TaskResult = { batches: 0, failures: [] };
   // The start-up probe only proves this worker has loaded the addon.
   if (task.id < 0) return done;
-  if (task.retry !== undefined) runBatch(task.retry, done);
+  if (task.retry !== undefined) runBatch(task.retry, done, true);
   for (let ticket = claimNext(counters, descriptors, init.descriptorMask, task.id); ticket >= 0; ) {
     runBatch(ticket, done);
     ticket = claimNext(counters, descriptors, init.descriptorMask, task.id);

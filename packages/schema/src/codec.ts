@@ -233,6 +233,14 @@ export class RecordViews {
   isLabel(slot: number): boolean {
     return (this.flags(slot) & Flag.Label) !== 0;
   }
+  /** For a label record: whether it says fraud. */
+  isFraud(slot: number): boolean {
+    return (this.flags(slot) & Flag.Fraud) !== 0;
+  }
+  /** Re-stamps the ingest time of `slot` (a writer copying records from elsewhere into the ring). */
+  setIngestMs(slot: number, ingestMs: number): void {
+    this.f64[slot * F64_PER_RECORD + F64_INGEST] = ingestMs;
+  }
 
   /** Decodes a record into a plain object (tests, tools, the feed sample; never the hot path). */
   decode(slot: number): DecodedRecord {

@@ -50,7 +50,7 @@ describe('the dashboard in chromium', () => {
     expect(later).toBeGreaterThan(first);
     // Scored and fallback decisions are shown apart; with a healthy scorer nothing fell back and the counts agree.
     expect(await tileNumber(page, 'tile-fallback')).toBe(0);
-    expect(await page.locator('[data-testid=tile-fallback]').innerText()).toContain('counts agree');
+    expect(await page.locator('[data-testid=tile-fallback-sub]').innerText()).toContain('counts agree');
     await until(async () => ((await tileNumber(page, 'tile-ingest')) > 0 ? true : undefined));
     // Three uPlot charts and the score histogram are canvases; the feed fills with masked card references.
     expect(await page.locator('.uplot canvas').count()).toBe(3);

@@ -15,7 +15,7 @@ function Tile(props: { label: string; value: string; sub?: string; testId: strin
       <div class="k">{props.label}</div>
       <div class="v" data-testid={props.testId}>{props.value}</div>
       <Show when={props.sub !== undefined}>
-        <div class="sub">{props.sub}</div>
+        <div class="sub" data-testid={`${props.testId}-sub`}>{props.sub}</div>
       </Show>
     </div>
   );

@@ -98,7 +98,7 @@ export interface BatchReport {
 
 /** The engine's side of the hand-over: the shared counters and descriptors, and the operations on them. */
 export class BatchBoard {
-  readonly counters = new BigInt64Array(new SharedArrayBuffer(COUNTERS * 8));
+  readonly counters = new BigInt64Array(new SharedArrayBuffer(COUNTERS * BigInt64Array.BYTES_PER_ELEMENT));
   readonly descriptors: Int32Array;
   readonly mask: number;
 

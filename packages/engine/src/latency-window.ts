@@ -73,10 +73,8 @@ export class LatencyWindow {
 export function summarize(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { p50: 0, p99: 0, p999: 0, max: 0 };
   const ms = (v: number): number => Math.round(v) / 1000;
-  return {
-    p50: ms(h.getValueAtPercentile(50)),
-    p99: ms(h.getValueAtPercentile(99)),
-    p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
-  };
+  // A percentile is reported as its bucket's highest equivalent value, which can exceed the exact maximum recorded:
+  // clamp, so p50 <= p99 <= p99.9 <= max always reads true.
+  const at = (p: number): number => ms(Math.min(h.getValueAtPercentile(p), h.maxValue));
+  return { p50: at(50), p99: at(99), p999: at(99.9), max: ms(h.maxValue) };
 }

@@ -110,7 +110,8 @@ export abstract class PacedSource {
 
   /** Validates the shared options (errors name the option) and sets up pacing and the label queue. */
   protected constructor(rate: number, options: LabelledSourceOptions) {
-    this.pacing = new PacingSchedule(rate, options.maxLagMs === undefined ? undefined : nonNegativeNumber(options.maxLagMs, 'options.maxLagMs'));
+    const maxLag = options.maxLagMs;
+    this.pacing = new PacingSchedule(rate, maxLag === undefined || maxLag === Infinity ? maxLag : nonNegativeNumber(maxLag, 'options.maxLagMs'));
     assertRecordSink(options.sink, 'options.sink');
     this.sink = options.sink;
     this.labels = options.labels === undefined ? true : booleanOption(options.labels, 'options.labels');

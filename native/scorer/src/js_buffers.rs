@@ -242,7 +242,50 @@ pub fn disjoint(a: &Range<usize>, b: &Range<usize>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::disjoint;
+    use super::{Kind, TypedArray, disjoint, slots};
+
+    fn u8_array(bytes: &mut [u8]) -> TypedArray {
+        TypedArray {
+            data: bytes.as_mut_ptr(),
+            len: bytes.len(),
+            kind: Kind::U8,
+        }
+    }
+
+    #[test]
+    fn slots_are_bounds_checked_and_must_not_alias() {
+        let mut buf = vec![0u8; 8 * 64];
+        let whole = u8_array(&mut buf);
+        // SAFETY: `buf` outlives every slice below and nothing else touches it during the test.
+        unsafe {
+            // Records in slots 0..2 (bytes 0..128), results after them: disjoint parts of one buffer.
+            let results = TypedArray {
+                data: whole.data.add(128),
+                len: 256,
+                kind: Kind::U8,
+            };
+            let (r, o) = slots(&whole, 64, &results, 16, 0, 2).unwrap();
+            assert_eq!((r.len(), o.len()), (128, 32));
+            // Results starting inside the batch's records are refused.
+            let inside = TypedArray {
+                data: whole.data.add(64),
+                len: 64,
+                kind: Kind::U8,
+            };
+            assert!(
+                slots(&whole, 64, &inside, 16, 0, 2)
+                    .unwrap_err()
+                    .contains("share memory")
+            );
+            // But the same view is fine for a batch whose records end before it.
+            assert!(slots(&whole, 64, &inside, 16, 0, 1).is_ok());
+            assert!(
+                slots(&whole, 64, &results, 16, 6, 3)
+                    .unwrap_err()
+                    .contains("exceed")
+            );
+        }
+    }
 
     #[test]
     fn overlapping_ranges_are_detected() {

@@ -11,6 +11,8 @@ if (!existsSync(hooksBuild)) {
 process.env.FRAUDSTREAM_SCORER_NATIVE = hooksBuild;
 const { Scorer, hasTestHooks, nativePath } = await import('../src/index.js');
 const { records, results, stream } = await import('./helpers.js');
+// The face has loaded its addon; a later test file run in this process must not inherit the override.
+delete process.env.FRAUDSTREAM_SCORER_NATIVE;
 
 describe('test hooks (addon built with test-hooks)', () => {
   it('loads the file named by FRAUDSTREAM_SCORER_NATIVE', () => {

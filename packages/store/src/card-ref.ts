@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { hashKeyInto } from '@fraudstream/schema';
 import { StoreInputError } from './errors.js';
+import { SipHash64 } from './siphash.js';
 
 /** Shortest accepted deployment secret, in bytes. */
 export const MIN_SECRET_BYTES = 16;
@@ -10,27 +11,31 @@ export const MIN_SECRET_BYTES = 16;
 export const SECRET_FILE = 'card-ref.key';
 
 /**
- * Keyed card references: a card appears in the decision log and the case store only as the first 64 bits of
- * HMAC-SHA256(secret, cardKey), rendered as 16 hex digits, where `cardKey` is the 8 little-endian bytes of the card
- * id's 64-bit key ({@link hashKeyInto}), the only form of the card id that exists past ingest. Without the
- * deployment's secret a reference cannot be linked to a card id, even by hashing candidate ids.
+ * Keyed card references: a card appears in the decision log and the case store only as SipHash-2-4(k, cardKey),
+ * 64 bits rendered as 16 hex digits, where `cardKey` is the 8 little-endian bytes of the card id's 64-bit key
+ * ({@link hashKeyInto}), the only form of the card id that exists past ingest, and k is 128 bits of
+ * HMAC-SHA256(secret, "fraudstream card-ref v1"). Without the deployment's secret a reference cannot be linked to a
+ * card id, even by hashing candidate ids.
  *
- * Note: one HMAC costs about a microsecond, so references are cached by card key in a direct-mapped table of
- * `cacheSlots` entries (typed arrays, no allocation per decision); a repeat card costs two compares.
+ * Why SipHash and not one HMAC per card: SipHash is a keyed PRF (a MAC) made for short inputs; in JS it costs
+ * ~0.15 us where a Node HMAC call costs 5-9 us (bench/RESULTS.md), too much at a million decisions a second.
+ * References are also cached by card key in a direct-mapped table of `cacheSlots` entries (typed arrays, no
+ * allocation per decision), so a repeat card costs two compares.
  */
 export class CardRefHasher {
   private readonly mask: number;
   private readonly keys: Uint32Array;
   private readonly refs: Uint32Array;
   private readonly used: Uint8Array;
-  private readonly keyBytes = Buffer.alloc(8);
   private readonly scratch = new Uint32Array(2);
+  private readonly sip: SipHash64;
 
   constructor(
     private readonly secret: Buffer,
     cacheSlots = 1 << 16,
   ) {
     checkSecret(secret);
+    this.sip = new SipHash64(createHmac('sha256', secret).update('fraudstream card-ref v1').digest().subarray(0, 16));
     if (!Number.isInteger(cacheSlots) || cacheSlots < 1 || cacheSlots > 1 << 24 || (cacheSlots & (cacheSlots - 1)) !== 0) {
       throw new StoreInputError('cacheSlots', 'cacheSlots must be a power of two from 1 to 16777216');
     }
@@ -42,6 +47,8 @@ export class CardRefHasher {
 
   /** Writes the reference of the card whose 64-bit key is (lo, hi) into out[offset] (high word) and out[offset+1]. */
   refOfKeyInto(lo: number, hi: number, out: Uint32Array, offset: number): void {
+    lo >>>= 0;
+    hi >>>= 0;
     const slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     const k = slot * 2;
     if (this.used[slot] === 1 && this.keys[k] === lo && this.keys[k + 1] === hi) {
@@ -49,11 +56,9 @@ export class CardRefHasher {
       out[offset + 1] = this.refs[k + 1] ?? 0;
       return;
     }
-    this.keyBytes.writeUInt32LE(lo >>> 0, 0);
-    this.keyBytes.writeUInt32LE(hi >>> 0, 4);
-    const mac = createHmac('sha256', this.secret).update(this.keyBytes).digest();
-    const rHi = mac.readUInt32BE(0);
-    const rLo = mac.readUInt32BE(4);
+    this.sip.hashInto(lo, hi, this.scratch, 0);
+    const rHi = this.scratch[0] as number;
+    const rLo = this.scratch[1] as number;
     this.used[slot] = 1;
     this.keys[k] = lo;
     this.keys[k + 1] = hi;
@@ -68,9 +73,10 @@ export class CardRefHasher {
     if (typeof cardId !== 'string' || cardId.length === 0 || cardId.length > 64) {
       throw new StoreInputError('cardId', 'cardId must be a string of 1 to 64 characters');
     }
-    hashKeyInto(cardId, this.scratch, 0);
+    const key = new Uint32Array(2);
+    hashKeyInto(cardId, key, 0);
     const out = new Uint32Array(2);
-    this.refOfKeyInto(this.scratch[0] ?? 0, this.scratch[1] ?? 0, out, 0);
+    this.refOfKeyInto(key[0] ?? 0, key[1] ?? 0, out, 0);
     return refToHex(out[0] ?? 0, out[1] ?? 0);
   }
 

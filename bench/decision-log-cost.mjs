@@ -59,10 +59,12 @@ async function runOnce(mode) {
           }
         }
         hasher.refOfKeyInto(u32[s * 16 + 8], u32[s * 16 + 9], ref, 0);
-        const txId = String(r.txNum(s));
+        // The generator's ids are integers: the record's txNum goes in as a number, no string is made.
+        const txNum = r.txNum(s);
         const score = res.score(s);
-        log.add(txId, r.timestampMs(s), score, code, reasons, modelVersion, ref[0], ref[1]);
+        log.add(txNum, r.timestampMs(s), score, code, reasons, modelVersion, ref[0], ref[1]);
         if (withCases && code !== 0) {
+          const txId = String(txNum);
           pendingAlerts.push({ decisionId: decisionIdOf(txId), transactionId: txId, cardRef: hex(ref[0], ref[1]), decision: code === 1 ? 'REVIEW' : 'DECLINE', score, reasons, modelVersion, eventTimeMs: r.timestampMs(s) });
         }
       }

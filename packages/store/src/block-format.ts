@@ -13,12 +13,14 @@ import { crc32 } from 'node:zlib';
  *  +------+-------+--------+---------+-------+-------------+-------+-------+-------+--------+-------+--------+--------+
  *
  *  body (n = count), offsets from the body's start, which is 8-byte aligned
- *  0      8n            16n        20n        21n      22n, padded to 8
- *  +------+-------------+----------+----------+--------+---------------------------+---------------------------------+
- *  | ts   | card ref    | score    | decision | model  | dictionary: n x (u8 len,  | rows: n x (u8 len, tx id utf-8, |
- *  | f64  | u32 x 2     | f32      | u8       | u8 idx |   utf-8 bytes)            |   u8 k, k x u8 reason idx)      |
- *  +------+-------------+----------+----------+--------+---------------------------+---------------------------------+
+ *  0      8n       16n           24n        28n        29n      30n, padded to 8
+ *  +------+--------+-------------+----------+----------+--------+-------------------------+-------------------------------+
+ *  | ts   | tx num | card ref    | score    | decision | model  | dictionary: d x (u8 len,| rows: n x (u8 len, tx id      |
+ *  | f64  | f64    | u32 x 2     | f32      | u8       | u8 idx |   utf-8 bytes)          |   utf-8, u8 k, k x u8 reason) |
+ *  +------+--------+-------------+----------+----------+--------+-------------------------+-------------------------------+
  * ```
+ * - `tx num` is the transaction id when it is a canonical integer below 2^53 (the engine's records carry it so, and
+ *   no string is made or stored); the row's id length is then 0. Other ids are in the row as UTF-8 and `tx num` is NaN.
  * - `magic` is "FSDL"; `first record` is the log-wide index of the block's first decision (blocks chain by it).
  * - `alerts` counts REVIEW and DECLINE rows, so a query for alerts skips blocks without any.
  * - `card ref` is the 64-bit keyed card reference, high word first; `model` and the reason indices point into the
@@ -63,6 +65,7 @@ export const DECISION_CODES = ['APPROVE', 'REVIEW', 'DECLINE'] as const;
 export class BlockBuilder {
   count = 0;
   private readonly ts: Float64Array;
+  private readonly txNum: Float64Array;
   private readonly card: Uint32Array;
   private readonly score: Float32Array;
   private readonly decision: Uint8Array;
@@ -75,9 +78,12 @@ export class BlockBuilder {
   private minTs = Infinity;
   private maxTs = -Infinity;
   private alerts = 0;
+  private lastModel = '';
+  private lastModelIdx = -1;
 
   constructor(readonly capacity: number) {
     this.ts = new Float64Array(capacity);
+    this.txNum = new Float64Array(capacity);
     this.card = new Uint32Array(capacity * 2);
     this.score = new Float32Array(capacity);
     this.decision = new Uint8Array(capacity);
@@ -88,10 +94,11 @@ export class BlockBuilder {
 
   /**
    * Adds one validated decision; false when the block is full (the caller seals it and adds again).
-   * Strings must already be checked against {@link MAX_STRING} and reasons against {@link MAX_REASONS}.
+   * `txId` is a string, or a canonical integer id as a number; strings must already be checked against
+   * {@link MAX_STRING} and reasons against {@link MAX_REASONS}.
    */
   add(
-    txId: string,
+    txId: string | number,
     eventTimeMs: number,
     score: number,
     decision: number,
@@ -101,7 +108,7 @@ export class BlockBuilder {
     refLo: number,
   ): boolean {
     if (this.count === this.capacity) return false;
-    let fresh = this.dict.has(modelVersion) ? 0 : 1;
+    let fresh = modelVersion === this.lastModel || this.dict.has(modelVersion) ? 0 : 1;
     for (let r = 0; r < reasons.length; r++) if (!this.dict.has(reasons[r] as string)) fresh++;
     if (this.dictList.length + fresh > MAX_DICT) return false;
     const i = this.count++;
@@ -110,11 +117,22 @@ export class BlockBuilder {
     this.card[2 * i + 1] = refLo;
     this.score[i] = score;
     this.decision[i] = decision;
-    this.model[i] = this.intern(modelVersion);
+    // The model version rarely changes: compare with the last one before hashing it.
+    if (modelVersion !== this.lastModel || this.lastModelIdx < 0) {
+      this.lastModel = modelVersion;
+      this.lastModelIdx = this.intern(modelVersion);
+    }
+    this.model[i] = this.lastModelIdx;
     if (eventTimeMs < this.minTs) this.minTs = eventTimeMs;
     if (eventTimeMs > this.maxTs) this.maxTs = eventTimeMs;
     if (decision !== 0) this.alerts++;
-    this.rowsLen = writeShortString(this.rows, this.rowsLen, txId);
+    if (typeof txId === 'number') {
+      this.txNum[i] = txId;
+      this.rows[this.rowsLen++] = 0;
+    } else {
+      this.txNum[i] = Number.NaN;
+      this.rowsLen = writeShortString(this.rows, this.rowsLen, txId);
+    }
     this.rows[this.rowsLen++] = reasons.length;
     for (let r = 0; r < reasons.length; r++) this.rows[this.rowsLen++] = this.intern(reasons[r] as string);
     return true;
@@ -134,16 +152,17 @@ export class BlockBuilder {
   /** Lays out the block (header and body) as it goes to disk, then empties the builder. */
   seal(firstRecord: number): Buffer {
     const n = this.count;
-    const dictStart = align8(22 * n);
+    const dictStart = align8(30 * n);
     const bodyLength = dictStart + this.dictBytes + this.rowsLen;
     const buf = Buffer.alloc(HEADER_SIZE + bodyLength);
     const b = HEADER_SIZE;
     Buffer.from(this.ts.buffer, 0, 8 * n).copy(buf, b);
     // Typed arrays are host-endian; the log is written and read on little-endian hosts (x64, arm64) only.
-    Buffer.from(this.card.buffer, 0, 8 * n).copy(buf, b + 8 * n);
-    Buffer.from(this.score.buffer, 0, 4 * n).copy(buf, b + 16 * n);
-    Buffer.from(this.decision.buffer, 0, n).copy(buf, b + 20 * n);
-    Buffer.from(this.model.buffer, 0, n).copy(buf, b + 21 * n);
+    Buffer.from(this.txNum.buffer, 0, 8 * n).copy(buf, b + 8 * n);
+    Buffer.from(this.card.buffer, 0, 8 * n).copy(buf, b + 16 * n);
+    Buffer.from(this.score.buffer, 0, 4 * n).copy(buf, b + 24 * n);
+    Buffer.from(this.decision.buffer, 0, n).copy(buf, b + 28 * n);
+    Buffer.from(this.model.buffer, 0, n).copy(buf, b + 29 * n);
     let p = b + dictStart;
     for (const s of this.dictList) p = writeShortString(buf, p, s);
     this.rows.copy(buf, p, 0, this.rowsLen);
@@ -170,6 +189,8 @@ export class BlockBuilder {
     this.dict.clear();
     this.dictList = [];
     this.dictBytes = 0;
+    this.lastModel = '';
+    this.lastModelIdx = -1;
     this.minTs = Infinity;
     this.maxTs = -Infinity;
     this.alerts = 0;
@@ -217,7 +238,7 @@ export function parseHeader(buf: Buffer): BlockHeader | string {
   if (buf.readUInt16LE(H.headerSize) !== HEADER_SIZE) return 'bad header size';
   const count = buf.readUInt32LE(H.count);
   const bodyLength = buf.readUInt32LE(H.bodyLength);
-  if (count === 0 || bodyLength < 22 * count) return 'inconsistent block length';
+  if (count === 0 || bodyLength < 30 * count) return 'inconsistent block length';
   return {
     bodyLength,
     count,
@@ -238,6 +259,7 @@ export function bodyIntact(header: BlockHeader, body: Buffer): boolean {
 /** A block's body viewed in place: typed columns over the bytes, strings decoded on demand. */
 export class DecodedBlock {
   readonly ts: Float64Array;
+  readonly txNum: Float64Array;
   readonly card: Uint32Array;
   readonly score: Float32Array;
   readonly decision: Uint8Array;
@@ -254,11 +276,12 @@ export class DecodedBlock {
     const n = header.count;
     const base = body.byteOffset;
     this.ts = new Float64Array(body.buffer, base, n);
-    this.card = new Uint32Array(body.buffer, base + 8 * n, 2 * n);
-    this.score = new Float32Array(body.buffer, base + 16 * n, n);
-    this.decision = new Uint8Array(body.buffer, base + 20 * n, n);
-    this.model = new Uint8Array(body.buffer, base + 21 * n, n);
-    let p = align8(22 * n);
+    this.txNum = new Float64Array(body.buffer, base + 8 * n, n);
+    this.card = new Uint32Array(body.buffer, base + 16 * n, 2 * n);
+    this.score = new Float32Array(body.buffer, base + 24 * n, n);
+    this.decision = new Uint8Array(body.buffer, base + 28 * n, n);
+    this.model = new Uint8Array(body.buffer, base + 29 * n, n);
+    let p = align8(30 * n);
     for (let d = 0; d < header.dictCount; d++) {
       const len = body[p] ?? 0;
       this.dict.push(body.toString('utf8', p + 1, p + 1 + len));
@@ -283,7 +306,8 @@ export class DecodedBlock {
   /** The transaction id of row `i`. */
   transactionId(i: number): string {
     const p = this.offsets()[i] ?? 0;
-    return this.body.toString('utf8', p + 1, p + 1 + (this.body[p] ?? 0));
+    const len = this.body[p] ?? 0;
+    return len === 0 ? String(this.txNum[i]) : this.body.toString('utf8', p + 1, p + 1 + len);
   }
 
   /** The reason names of row `i`. */

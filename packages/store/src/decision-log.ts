@@ -86,6 +86,7 @@ export class DecisionLog {
   private syncing = 0;
   private retiredFds: number[] = [];
   private closed = false;
+  private checkedModel: string | undefined;
   private readonly lockFile: string | undefined;
 
   private constructor(
@@ -198,10 +199,12 @@ export class DecisionLog {
 
   /**
    * Adds one decision to the pending block (no system call unless the block fills up and is written).
+   * `transactionId` is the id string, or the id as a number when it is a canonical integer below 2^53 (what the
+   * engine's records carry: no string is made); it reads back as the same string either way.
    * `decision` is 0 APPROVE, 1 REVIEW, 2 DECLINE; (`refHi`, `refLo`) is the keyed card reference.
    */
   add(
-    transactionId: string,
+    transactionId: string | number,
     eventTimeMs: number,
     score: number,
     decision: number,
@@ -211,7 +214,11 @@ export class DecisionLog {
     refLo: number,
   ): void {
     if (this.readOnly || this.closed) throw new StoreInputError('log', this.closed ? 'the log is closed' : 'the log is open read-only');
-    checkString(transactionId, 'transactionId');
+    if (typeof transactionId === 'number') {
+      if (!Number.isSafeInteger(transactionId) || transactionId < 0) {
+        throw new StoreInputError('transactionId', 'transactionId must be a string of 1 to 64 characters or an integer from 0 to 2^53 - 1');
+      }
+    } else checkString(transactionId, 'transactionId');
     if (!Number.isFinite(eventTimeMs)) throw new StoreInputError('eventTimeMs', 'eventTimeMs must be a finite number');
     if (!(score >= 0 && score <= 1)) throw new StoreInputError('score', 'score must be a number from 0 to 1');
     if (decision !== 0 && decision !== 1 && decision !== 2) throw new StoreInputError('decision', 'decision must be 0, 1 or 2');
@@ -219,7 +226,10 @@ export class DecisionLog {
       throw new StoreInputError('reasons', `reasons must be an array of at most ${MAX_REASONS} names`);
     }
     for (let r = 0; r < reasons.length; r++) checkString(reasons[r], 'reasons');
-    checkString(modelVersion, 'modelVersion');
+    if (modelVersion !== this.checkedModel) {
+      checkString(modelVersion, 'modelVersion');
+      this.checkedModel = modelVersion;
+    }
     if (!this.builder.add(transactionId, eventTimeMs, score, decision, reasons, modelVersion, refHi >>> 0, refLo >>> 0)) {
       this.writeBlock();
       this.builder.add(transactionId, eventTimeMs, score, decision, reasons, modelVersion, refHi >>> 0, refLo >>> 0);

@@ -57,6 +57,25 @@ describe('decision log: append, flush, reopen', () => {
     expect([r.transactionId, r.reasons, r.modelVersion]).toEqual(['tx-é-€-😀', ['règle', 'AMOUNT_HIGH'], 'm-ü']);
   });
 
+  it('takes integer transaction ids as numbers (no string made) and reads them back as the same strings', () => {
+    const dir = tempDir();
+    const log = DecisionLog.open(dir);
+    const ref = hasher.refOf('c');
+    const [hi, lo] = [Number.parseInt(ref.slice(0, 8), 16), Number.parseInt(ref.slice(8), 16)];
+    log.add(0, 1, 0.1, 0, [], 'm', hi, lo);
+    log.add(2 ** 53 - 1, 2, 0.2, 1, ['R'], 'm', hi, lo);
+    log.add('007', 3, 0.3, 2, ['R'], 'm', hi, lo);
+    expect(() => log.add(-1, 4, 0.1, 0, [], 'm', hi, lo)).toThrow(/transactionId must be a string of 1 to 64 characters or an integer/);
+    expect(() => log.add(1.5, 4, 0.1, 0, [], 'm', hi, lo)).toThrow(/transactionId/);
+    log.flush();
+    expect(log.query().rows.map((r) => [r.transactionId, r.decisionId, r.cardRef])).toEqual([
+      ['007', decisionIdOf('007'), ref],
+      [String(2 ** 53 - 1), decisionIdOf('9007199254740991'), ref],
+      ['0', decisionIdOf('0'), ref],
+    ]);
+    log.close();
+  });
+
   it('rolls to a new segment file past segmentBytes and reads across segments', async () => {
     const dir = tempDir();
     const log = DecisionLog.open(dir, { blockRecords: 200, segmentBytes: 65536 });

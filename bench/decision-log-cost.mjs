@@ -129,16 +129,17 @@ async function runOnce(mode) {
   }
 }
 
+const modes = (process.env.MODES ?? 'none,log,log+cases').split(',');
 const results = [];
 console.log(`decision-log cost: ${rounds} rounds of ${seconds} s per mode after ${warmupS} s warm-up; ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}, ${new Date().toISOString()}`);
 for (let r = 0; r < rounds; r++) {
-  for (const mode of ['none', 'log', 'log+cases']) {
+  for (const mode of modes) {
     const res = await runOnce(mode);
     results.push(res);
     console.log(JSON.stringify(res));
   }
 }
-for (const mode of ['none', 'log', 'log+cases']) {
+for (const mode of modes) {
   const rs = results.filter((x) => x.mode === mode);
   const mean = (k) => Math.round(rs.reduce((a, x) => a + x[k], 0) / rs.length);
   console.log(`${mode.padEnd(10)} mean ${mean('sustainedTps').toLocaleString('en')} decided/s, ${mean('decidedPerCpuSecond').toLocaleString('en')} per cpu-second`);

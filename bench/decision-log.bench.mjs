@@ -6,7 +6,7 @@
 // decisions, after every 64 batches (131,072 decisions, ~0.13 s of decisions at 1M/s) and only at the end. The
 // producer waits for each durable point, as the engine would wait for a checkpoint. Then the queries of
 // `fraudstream decisions` run on the store loaded at the 64-batch cadence, and the bytes per decision are taken.
-// Usage: node --expose-gc bench/run-all.mjs decision-log     (DECISION_LOG_ROWS=N changes the 2,000,000 rows)
+// Usage: node --expose-gc bench/run-all.mjs decision-log     (DECISION_LOG_ROWS=N changes the 1,000,000 rows)
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, FLOAT, UTINYINT, VARCH
 import Database from 'better-sqlite3';
 import { CardRefHasher, DecisionLog, decisionIdOf } from '@fraudstream/store';
 
-const ROWS = Number(process.env.DECISION_LOG_ROWS ?? 2_000_000);
+const ROWS = Number(process.env.DECISION_LOG_ROWS ?? 1_000_000);
 const BATCH = 2048;
 const CADENCES = [
   ['every batch (2,048)', 1],
@@ -39,10 +39,11 @@ function makeRows(n) {
   }
   let seed = 12345;
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const rows = { n, txId: new Array(n), ts: new Float64Array(n), score: new Float32Array(n), decision: new Uint8Array(n), reasons: new Array(n), card: new Uint32Array(n), refHi, refLo };
+  const rows = { n, txId: new Array(n), txNum: new Float64Array(n), ts: new Float64Array(n), score: new Float32Array(n), decision: new Uint8Array(n), reasons: new Array(n), card: new Uint32Array(n), refHi, refLo };
   const t0 = Date.UTC(2018, 7, 1);
   for (let i = 0; i < n; i++) {
     rows.txId[i] = String(100_000_000 + i);
+    rows.txNum[i] = 100_000_000 + i;
     rows.ts[i] = t0 + i * 10 + Math.floor(rnd() * 5);
     const u = rnd();
     rows.decision[i] = u < 0.97 ? 0 : u < 0.99 ? 1 : 2;
@@ -82,8 +83,10 @@ async function timeIt(fn, reps) {
 }
 
 // ---------------------------------------------------------------- segment log (ours)
+// The engine's records carry integer ids as numbers (txNum), so the log is given numbers: no string is made.
 const segment = {
   name: 'segment log (@fraudstream/store)',
+  ids: 'num',
   async load(dir, rows, every) {
     const log = DecisionLog.open(dir);
     let batches = 0;
@@ -91,7 +94,7 @@ const segment = {
       const e = Math.min(rows.n, s + BATCH);
       for (let i = s; i < e; i++) {
         const c = rows.card[i];
-        log.add(rows.txId[i], rows.ts[i], rows.score[i], rows.decision[i], rows.reasons[i], MODEL, rows.refHi[c], rows.refLo[c]);
+        log.add(this.ids === 'num' ? rows.txNum[i] : rows.txId[i], rows.ts[i], rows.score[i], rows.decision[i], rows.reasons[i], MODEL, rows.refHi[c], rows.refLo[c]);
       }
       if (++batches % every === 0) await log.sync();
       else log.flush();
@@ -119,6 +122,9 @@ const segment = {
   },
   close: (log) => log.close(),
 };
+
+// The same with the ids as strings (what non-integer ids cost), at the 64-batch cadence only.
+const segmentStrings = { ...segment, name: 'segment log, transaction ids as strings', ids: 'str', cadences: [64] };
 
 // ---------------------------------------------------------------- DuckDB
 const duckdb = {
@@ -278,8 +284,9 @@ export async function run() {
   const rows = makeRows(ROWS);
   const device = execFileSync('df', ['--output=source,fstype', root], { encoding: 'utf8' }).trim().split('\n').pop();
   const results = [];
-  for (const store of [segment, duckdb, duckdbChunks, sqlite]) {
+  for (const store of [segment, segmentStrings, duckdb, duckdbChunks, sqlite]) {
     for (const [cadence, every] of CADENCES) {
+      if (store.cadences !== undefined && !store.cadences.includes(every)) continue;
       const dir = join(root, `${results.length}-${every}`);
       mkdirSync(dir, { recursive: true });
       globalThis.gc?.();

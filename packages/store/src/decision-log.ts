@@ -330,6 +330,7 @@ export class DecisionLog {
    */
   truncateTo(position: number): void {
     if (this.readOnly || this.closed) throw new StoreInputError('log', this.closed ? 'the log is closed' : 'the log is open read-only');
+    if (this.syncing > 0) throw new StoreInputError('log', 'truncateTo must wait for pending sync() calls to settle');
     if (!Number.isSafeInteger(position) || position < 0 || position > this.end) {
       throw new StoreInputError('position', `position must be an integer from 0 to the log's end (${this.end})`);
     }
@@ -464,7 +465,11 @@ export class DecisionLog {
     if (this.closed) return;
     if (!this.readOnly) this.syncNow();
     this.closed = true;
-    this.syncing = 0;
+    // A background fdatasync may still hold the write fd: it is closed when that sync settles, never under it.
+    if (this.syncing > 0 && this.writeFd >= 0) {
+      this.retiredFds.push(this.writeFd);
+      this.writeFd = -1;
+    }
     this.closeRetired();
     this.releaseFds();
     if (this.lockFile !== undefined) unlinkSync(this.lockFile);

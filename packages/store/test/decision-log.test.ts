@@ -400,3 +400,20 @@ describe('decision ids and card references', () => {
     log.close();
   });
 });
+
+describe('decision log: syncs in flight', () => {
+  it('close() during a background sync keeps every decision and leaves the log readable', async () => {
+    const dir = tempDir();
+    const log = DecisionLog.open(dir, { blockRecords: 100 });
+    log.append(makeDecisions(1000));
+    const pending = log.sync();
+    expect(() => log.truncateTo(0)).toThrow(/truncateTo must wait for pending sync/);
+    log.append(makeDecisions(50, 1000));
+    log.close();
+    expect(await pending).toBeGreaterThan(0);
+    const again = DecisionLog.open(dir);
+    expect(again.records()).toBe(1050);
+    expect(again.recovery).toBeUndefined();
+    again.close();
+  });
+});

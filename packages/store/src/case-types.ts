@@ -91,7 +91,7 @@ const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 // Letters, digits, space and . _ @ ' - : names and e-mail addresses, nothing that could be markup or a control code.
 const ANALYST = /^[\p{L}\p{N} ._@'-]+$/u;
-// eslint-disable-next-line no-control-regex
+// Control codes other than tab, newline and carriage return: a note is shown to analysts and must not carry them.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /** Checks a case id (a decision id: 32 lower-case hex digits). */

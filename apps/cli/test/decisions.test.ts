@@ -58,6 +58,9 @@ describe('fraudstream decisions', () => {
     expect(lines).toContain(`5,${decisionIdOf('tx,"quoted"')},"tx,""quoted""",${new Date(T0 + 5 * 60_000).toISOString()},0.100000,APPROVE,,model-a,${input[5]!.cardRef}`);
     const ids = lines.slice(1).map((l) => l.split(',')[1]);
     expect(new Set(ids).size).toBe(1000);
+    const bare = await cli('--data-dir', dataDir, '--format', 'csv', '--no-header');
+    expect(bare.out.split('\n').filter((l) => l !== '')).toEqual(lines.slice(1));
+    await expect(cli('--data-dir', dataDir, '--no-header')).rejects.toThrow(/--no-header applies to --format csv only/);
   });
 
   it('filters by time range, decision and card; --card is hashed with the data dir secret and never printed', async () => {

@@ -28,6 +28,7 @@ Options:
   --limit N            at most N decisions (default 100 for table, all for csv and json)
   --before CURSOR      continue after the last page (the cursor the table prints under a full page)
   --format F           table (default), csv or json (an array of objects)
+  --no-header          csv without its header line (so 'wc -l' counts decisions)
 
 Columns: record (index in the log), decision_id (from the transaction id), transaction_id, event_time, score,
 decision, reasons (';'-separated), model_version, card_ref (keyed hash of the card, 16 hex digits).
@@ -48,6 +49,7 @@ export async function run(argv: string[], out: Writable = process.stdout, err: W
     limit: { type: 'string' },
     before: { type: 'string' },
     format: { type: 'string' },
+    'no-header': { type: 'boolean' },
   });
   if (a.help === true) {
     out.write(help);
@@ -55,6 +57,7 @@ export async function run(argv: string[], out: Writable = process.stdout, err: W
   }
   const dataDir = required(a['data-dir'], 'data-dir');
   const format = formatOf(a.format);
+  if (a['no-header'] === true && format !== 'csv') throw new UsageError('--no-header applies to --format csv only');
   const since = timeOf(a.since, 'since');
   const until = timeOf(a.until, 'until');
   if (since !== undefined && until !== undefined && until <= since) throw new UsageError('--until must be after --since');
@@ -75,14 +78,14 @@ export async function run(argv: string[], out: Writable = process.stdout, err: W
       err.write(`note: ${r.droppedBytes} bytes at the end of ${r.file} are not a complete block (${r.reason}); not shown\n`);
     }
     if (query.before !== undefined && Number(query.before) > log.records()) throw new UsageError('--before is past the end of this log');
-    await print(log, query, limit, format, out);
+    await print(log, query, limit, format, a['no-header'] !== true, out);
   } finally {
     log.close();
   }
   return 0;
 }
 
-async function print(log: DecisionLog, query: DecisionQuery, limit: number, format: Format, out: Writable): Promise<void> {
+async function print(log: DecisionLog, query: DecisionQuery, limit: number, format: Format, header: boolean, out: Writable): Promise<void> {
   let buffer = '';
   const write = async (s: string): Promise<void> => {
     buffer += s;
@@ -93,7 +96,7 @@ async function print(log: DecisionLog, query: DecisionQuery, limit: number, form
   };
   let n = 0;
   let last: StoredDecision | undefined;
-  if (format === 'csv') await write('record,decision_id,transaction_id,event_time,score,decision,reasons,model_version,card_ref\n');
+  if (format === 'csv' && header) await write('record,decision_id,transaction_id,event_time,score,decision,reasons,model_version,card_ref\n');
   if (format === 'json') await write('[');
   if (format === 'table') {
     await write(`${pad('record', 10)} ${pad('event time (UTC)', 24)} ${pad('decision', 8)} ${pad('score', 6)} ${pad('transaction', 20)} ${pad('card ref', 16)} ${pad('model', 16)} reasons\n`);

@@ -1,16 +1,16 @@
 // Cost of durability in the real pipeline (issue 10, item 7, the decision-log part): the in-process equivalent of
 // `fraudstream bench --tps max` (live generator -> ring -> engine -> 2 workers -> Rust scorer), run in one process
 // without the decision log, with it, and with it plus the case store, alternating, so the figures share the
-// machine's conditions. The log is fed from `engine.onBatch` the way the engine wiring will do it: every decided
-// transaction appended in ingest order (card reference from the record's card key, reasons named like the alert
-// events), `flush()` every 100 ms, `sync()` (fdatasync on the thread pool) every second. Cases: alerts are opened in
+// machine's conditions. The log is fed from `engine.onBatch` by `appendDecidedBatch`, as the engine wiring will do
+// it: every decided transaction appended in ingest order (card reference from the record's card key, reasons named
+// like the alert events), `flush()` every 100 ms, `sync()` (fdatasync on the thread pool) every second. Cases: alerts are opened in
 // the SQLite case store every 200 ms. Checkpoints (scorer snapshots) are not part of this: they are not built yet.
 // Usage: pnpm build && node bench/decision-log-cost.mjs [seconds per run = 10] [rounds = 2]
 import { readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Engine, defaultModelPath } from '@fraudstream/engine';
 import { LiveGenerator, MAX_TPS } from '@fraudstream/sources';
-import { CardRefHasher, DecisionLog, decisionIdOf, openCaseStore, decisionLogDir } from '@fraudstream/store';
+import { appendDecidedBatch, CardRefHasher, DecisionLog, decisionIdOf, openCaseStore, decisionLogDir } from '@fraudstream/store';
 
 const seconds = Number(process.argv[2] ?? 10);
 const rounds = Number(process.argv[3] ?? 2);
@@ -19,7 +19,6 @@ const modelJson = readFileSync(defaultModelPath(), 'utf8');
 const modelVersion = 'cost-bench';
 const root = new URL('../data/decision-log-cost/', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const EMPTY = [];
 const hex = (hi, lo) => hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 
 async function runOnce(mode) {
@@ -35,39 +34,17 @@ async function runOnce(mode) {
   if (mode !== 'none') {
     log = DecisionLog.open(decisionLogDir(dataDir));
     const hasher = new CardRefHasher(Buffer.alloc(32, 3));
-    const ref = new Uint32Array(2);
-    const rules = engine.ruleNames;
-    const features = engine.featureNames;
+    const naming = { ruleNames: engine.ruleNames, featureNames: engine.featureNames, modelVersion };
     const withCases = mode === 'log+cases';
     if (withCases) cases = await openCaseStore({ dataDir });
+    const onAlert = (b) => (s, hi, lo, reasons, score) => {
+      const txId = String(b.records.txNum(s));
+      const code = b.results.decisionCode(s);
+      pendingAlerts.push({ decisionId: decisionIdOf(txId), transactionId: txId, cardRef: hex(hi, lo), decision: code === 1 ? 'REVIEW' : 'DECLINE', score, reasons, modelVersion, eventTimeMs: b.records.timestampMs(s) });
+    };
+    // The wiring the engine will use: appendDecidedBatch (integer ids as numbers, string ids from a side table).
     engine.onBatch((b) => {
-      const r = b.records;
-      const res = b.results;
-      const u32 = r.u32;
-      for (let i = 0; i < b.count; i++) {
-        const s = b.slot + i;
-        if (r.isLabel(s)) continue;
-        const code = res.decisionCode(s);
-        let reasons = EMPTY;
-        if (code !== 0) {
-          reasons = [];
-          const fired = res.rules(s);
-          for (let bit = 0; bit < rules.length; bit++) if ((fired & (1 << bit)) !== 0) reasons.push(rules[bit]);
-          for (let k = 0; k < 3; k++) {
-            const f = res.reason(s, k);
-            if (f < features.length) reasons.push(features[f]);
-          }
-        }
-        hasher.refOfKeyInto(u32[s * 16 + 8], u32[s * 16 + 9], ref, 0);
-        // The generator's ids are integers: the record's txNum goes in as a number, no string is made.
-        const txNum = r.txNum(s);
-        const score = res.score(s);
-        log.add(txNum, r.timestampMs(s), score, code, reasons, modelVersion, ref[0], ref[1]);
-        if (withCases && code !== 0) {
-          const txId = String(txNum);
-          pendingAlerts.push({ decisionId: decisionIdOf(txId), transactionId: txId, cardRef: hex(ref[0], ref[1]), decision: code === 1 ? 'REVIEW' : 'DECLINE', score, reasons, modelVersion, eventTimeMs: r.timestampMs(s) });
-        }
-      }
+      appendDecidedBatch(log, hasher, b.records, b.results, b.slot, b.count, naming, () => undefined, withCases ? onAlert(b) : undefined);
     });
     timers.push(setInterval(() => log.flush(), 100));
     timers.push(setInterval(() => void log.sync(), 1000));

@@ -15,6 +15,7 @@ export interface CaseAlert {
   transactionId: string;
   cardRef: string;
   decision: 'REVIEW' | 'DECLINE';
+  /** 0..1, or NaN for a fallback decision made without a score (stored as NULL). */
   score: number;
   reasons: readonly string[];
   modelVersion: string;
@@ -131,7 +132,9 @@ export function checkAlerts(alerts: unknown): readonly CaseAlert[] {
     }
     if (typeof a.cardRef !== 'string' || !HEX16.test(a.cardRef)) throw new StoreInputError(f('cardRef'), `${f('cardRef')} must be 16 lower-case hex digits`);
     if (a.decision !== 'REVIEW' && a.decision !== 'DECLINE') throw new StoreInputError(f('decision'), `${f('decision')} must be REVIEW or DECLINE`);
-    if (typeof a.score !== 'number' || !(a.score >= 0 && a.score <= 1)) throw new StoreInputError(f('score'), `${f('score')} must be a number from 0 to 1`);
+    if (typeof a.score !== 'number' || (!(a.score >= 0 && a.score <= 1) && !Number.isNaN(a.score))) {
+      throw new StoreInputError(f('score'), `${f('score')} must be a number from 0 to 1, or NaN when not scored`);
+    }
     if (!Array.isArray(a.reasons) || a.reasons.length > 16 || a.reasons.some((r) => typeof r !== 'string' || r.length === 0 || r.length > 64)) {
       throw new StoreInputError(f('reasons'), `${f('reasons')} must be at most 16 names of 1 to 64 characters`);
     }

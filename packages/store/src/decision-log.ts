@@ -201,7 +201,8 @@ export class DecisionLog {
    * Adds one decision to the pending block (no system call unless the block fills up and is written).
    * `transactionId` is the id string, or the id as a number when it is a canonical integer below 2^53 (what the
    * engine's records carry: no string is made); it reads back as the same string either way.
-   * `decision` is 0 APPROVE, 1 REVIEW, 2 DECLINE; (`refHi`, `refLo`) is the keyed card reference.
+   * `score` is 0..1, or NaN for a fallback decision made without a score; `decision` is 0 APPROVE, 1 REVIEW,
+   * 2 DECLINE; (`refHi`, `refLo`) is the keyed card reference.
    */
   add(
     transactionId: string | number,
@@ -220,7 +221,8 @@ export class DecisionLog {
       }
     } else checkString(transactionId, 'transactionId');
     if (!Number.isFinite(eventTimeMs)) throw new StoreInputError('eventTimeMs', 'eventTimeMs must be a finite number');
-    if (!(score >= 0 && score <= 1)) throw new StoreInputError('score', 'score must be a number from 0 to 1');
+    // NaN is a decision the fallback made without a score (the scorer failed on its batch).
+    if (!(score >= 0 && score <= 1) && !Number.isNaN(score)) throw new StoreInputError('score', 'score must be a number from 0 to 1, or NaN when not scored');
     if (decision !== 0 && decision !== 1 && decision !== 2) throw new StoreInputError('decision', 'decision must be 0, 1 or 2');
     if (!Array.isArray(reasons) || reasons.length > MAX_REASONS) {
       throw new StoreInputError('reasons', `reasons must be an array of at most ${MAX_REASONS} names`);

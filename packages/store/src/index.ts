@@ -9,3 +9,4 @@ export * from './case-store.js';
 export { SqliteCaseStore, CASES_FILE } from './sqlite-case-store.js';
 export { PgCaseStore, redactUrl, type PgCaseStoreOptions } from './pg-case-store.js';
 export * from './data-dir.js';
+export * from './engine-batch.js';

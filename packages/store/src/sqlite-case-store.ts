@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS cases (
   transaction_id TEXT NOT NULL,
   card_ref TEXT NOT NULL,
   decision TEXT NOT NULL CHECK (decision IN ('REVIEW', 'DECLINE')),
-  score REAL NOT NULL,
+  score REAL,
   reasons TEXT NOT NULL,
   model_version TEXT NOT NULL,
   event_ms INTEGER NOT NULL,
@@ -63,7 +63,7 @@ interface CaseRow {
   transaction_id: string;
   card_ref: string;
   decision: 'REVIEW' | 'DECLINE';
-  score: number;
+  score: number | null;
   reasons: string;
   model_version: string;
   event_ms: number;
@@ -93,7 +93,7 @@ export function caseFromRow(r: Omit<CaseRow, 'seq'>): Case {
     transactionId: r.transaction_id,
     cardRef: r.card_ref,
     decision: r.decision,
-    score: Number(r.score),
+    score: r.score === null ? Number.NaN : Number(r.score),
     reasons: JSON.parse(r.reasons) as string[],
     modelVersion: r.model_version,
     eventTimeMs: Number(r.event_ms),
@@ -143,7 +143,7 @@ export class SqliteCaseStore implements CaseStore {
     const run = this.db.transaction((list: readonly CaseAlert[]) => {
       let opened = 0;
       for (const a of list) {
-        const r = insert.run(a.decisionId, a.transactionId, a.cardRef, a.decision, a.score, JSON.stringify(a.reasons), a.modelVersion, a.eventTimeMs, at, at);
+        const r = insert.run(a.decisionId, a.transactionId, a.cardRef, a.decision, Number.isNaN(a.score) ? null : a.score, JSON.stringify(a.reasons), a.modelVersion, a.eventTimeMs, at, at);
         if (r.changes === 1) {
           event.run(a.decisionId, at);
           opened++;

@@ -188,6 +188,13 @@ describe.each([sqliteBackend(), pgBackend()])('case store on $name', (backend) =
     expect((await store.list({ cardRef: card, status: 'confirmed_fraud' })).cases).toHaveLength(0);
   });
 
+  it('keeps a fallback alert without a score (NaN in, NaN out)', async () => {
+    expect(await store.openCases([{ ...alert(7), score: Number.NaN, reasons: ['SCORER_ERROR'] }], 1000)).toBe(1);
+    const c = await store.get(decisionIdOf('tx-7'));
+    expect(c?.score).toBeNaN();
+    expect(c?.reasons).toEqual(['SCORER_ERROR']);
+  });
+
   it('keeps cases and their trail across a reopen', async () => {
     await store.openCases([alert(1)], 1000);
     await store.update(decisionIdOf('tx-1'), { status: 'legitimate', analyst: 'alice' }, 2000);

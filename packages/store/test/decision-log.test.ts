@@ -105,7 +105,7 @@ describe('decision log: append, flush, reopen', () => {
     expect(bad({ transactionId: 'x'.repeat(65) })).toThrow(/transactionId must be a string of 1 to 64/);
     expect(bad({ transactionId: '' })).toThrow(StoreInputError);
     expect(bad({ score: 1.5 })).toThrow(/score must be a number from 0 to 1/);
-    expect(bad({ score: Number.NaN })).toThrow(/score/);
+    expect(bad({ score: -0.01 })).toThrow(/score/);
     expect(bad({ eventTimeMs: Number.POSITIVE_INFINITY })).toThrow(/eventTimeMs/);
     expect(bad({ decision: 'MAYBE' })).toThrow(/decision must be APPROVE, REVIEW or DECLINE/);
     expect(bad({ reasons: Array(17).fill('r') })).toThrow(/reasons must be an array of at most 16/);

@@ -30,8 +30,8 @@ Options:
   --format F           table (default), csv or json (an array of objects)
   --no-header          csv without its header line (so 'wc -l' counts decisions)
 
-Columns: record (index in the log), decision_id (from the transaction id), transaction_id, event_time, score,
-decision, reasons (';'-separated), model_version, card_ref (keyed hash of the card, 16 hex digits).
+Columns: record (index in the log), decision_id (from the transaction id), transaction_id, event_time, score
+(empty in CSV, null in JSON for a fallback decision made without a score), decision, reasons (';'-separated), model_version, card_ref (keyed hash of the card, 16 hex digits).
 `;
 
 const DECISIONS = ['APPROVE', 'REVIEW', 'DECLINE'] as const;
@@ -108,14 +108,14 @@ async function print(log: DecisionLog, query: DecisionQuery, limit: number, form
     const time = new Date(d.eventTimeMs).toISOString();
     if (format === 'csv') {
       await write(
-        `${[d.record, d.decisionId, d.transactionId, time, d.score.toFixed(6), d.decision, d.reasons.join(';'), d.modelVersion, d.cardRef].map(csvField).join(',')}\n`,
+        `${[d.record, d.decisionId, d.transactionId, time, Number.isNaN(d.score) ? '' : d.score.toFixed(6), d.decision, d.reasons.join(';'), d.modelVersion, d.cardRef].map(csvField).join(',')}\n`,
       );
     } else if (format === 'json') {
       const row = { record: d.record, decisionId: d.decisionId, transactionId: d.transactionId, eventTime: time, eventTimeMs: d.eventTimeMs, score: d.score, decision: d.decision, reasons: d.reasons, modelVersion: d.modelVersion, cardRef: d.cardRef };
       await write(`${n === 1 ? '\n' : ',\n'}${JSON.stringify(row)}`);
     } else {
       await write(
-        `${pad(String(d.record), 10)} ${pad(time, 24)} ${pad(d.decision, 8)} ${pad(d.score.toFixed(4), 6)} ${pad(d.transactionId, 20)} ${d.cardRef} ${pad(d.modelVersion, 16)} ${d.reasons.join(', ')}\n`,
+        `${pad(String(d.record), 10)} ${pad(time, 24)} ${pad(d.decision, 8)} ${pad(Number.isNaN(d.score) ? '-' : d.score.toFixed(4), 6)} ${pad(d.transactionId, 20)} ${d.cardRef} ${pad(d.modelVersion, 16)} ${d.reasons.join(', ')}\n`,
       );
     }
   }

@@ -85,6 +85,8 @@ export interface CaseStore {
   update(id: string, update: CaseUpdate, at?: number): Promise<Case>;
   /** The case's audit trail, oldest first (empty for an unknown id). */
   history(id: string): Promise<CaseEvent[]>;
+  /** Makes every opened case durable against a power loss too (call it at each checkpoint); updates always are. */
+  sync(): Promise<void>;
   close(): Promise<void>;
 }
 

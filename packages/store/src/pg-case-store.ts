@@ -230,6 +230,10 @@ export class PgCaseStore implements CaseStore {
     return r.rows.map(eventFromRow);
   }
 
+  async sync(): Promise<void> {
+    // Every PostgreSQL commit is durable (synchronous_commit on, the server's default): nothing to do.
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -197,6 +198,7 @@ describe.each([sqliteBackend(), pgBackend()])('case store on $name', (backend) =
 
   it('keeps cases and their trail across a reopen', async () => {
     await store.openCases([alert(1)], 1000);
+    await store.sync();
     await store.update(decisionIdOf('tx-1'), { status: 'legitimate', analyst: 'alice' }, 2000);
     await store.close();
     store = await backend.open(true);
@@ -243,6 +245,28 @@ describe.each([sqliteBackend(), pgBackend()])('case store on $name', (backend) =
     expect((await store.update(id, { status: 'open', analyst: 'a', note: 'n'.repeat(2000) })).note).toHaveLength(2000);
     expect((await store.list()).cases).toHaveLength(1);
     expect(await store.history(id)).toHaveLength(2);
+  });
+});
+
+describe('case store durability on SQLite', () => {
+  it('opens cases with synchronous=NORMAL, updates with FULL, and sync() checkpoints the WAL into the database', async () => {
+    const dir = tempDir();
+    const store = SqliteCaseStore.inDataDir(dir);
+    const wal = join(dir, `${CASES_FILE}-wal`);
+    await store.openCases([alert(1), alert(2)], 1000);
+    expect(store.synchronousLevel()).toBe(1);
+    expect(statSync(wal).size).toBeGreaterThan(0);
+    await store.sync();
+    expect(statSync(wal).size).toBe(0);
+    // Read the database file alone (no WAL): the cases are in it.
+    const copy = join(dir, 'copy.sqlite');
+    copyFileSync(join(dir, CASES_FILE), copy);
+    const db = new Database(copy, { readonly: true });
+    expect((db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n).toBe(2);
+    db.close();
+    await store.update(decisionIdOf('tx-1'), { status: 'legitimate', analyst: 'alice' });
+    expect(store.synchronousLevel()).toBe(1);
+    await store.close();
   });
 });
 

@@ -18,7 +18,7 @@ export const SECRET_FILE = 'card-ref.key';
  * card id, even by hashing candidate ids.
  *
  * Why SipHash and not one HMAC per card: SipHash is a keyed PRF (a MAC) made for short inputs; in JS it costs
- * ~0.14 us where a Node HMAC call costs ~4.6 us (bench/RESULTS.md), too much at a million decisions a second.
+ * ~0.1 us where a Node HMAC call costs ~3-5 us (bench/RESULTS.md), too much at a million decisions a second.
  * References are also cached by card key in a direct-mapped table of `cacheSlots` entries (typed arrays, no
  * allocation per decision), so a repeat card costs two compares.
  */

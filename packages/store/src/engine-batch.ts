@@ -1,0 +1,78 @@
+import { NO_REASON, ResultStatus, type RecordViews, type ResultViews } from '@fraudstream/schema';
+import type { CardRefHasher } from './card-ref.js';
+import type { DecisionLog } from './decision-log.js';
+
+/** How the decisions of an engine batch are named: the scorer's rule and feature names, and the model version. */
+export interface BatchNaming {
+  ruleNames: readonly string[];
+  featureNames: readonly string[];
+  modelVersion: string;
+}
+
+/** What {@link appendDecidedBatch} reports: decisions appended and, of them, alerts (REVIEW or DECLINE). */
+export interface AppendedBatch {
+  appended: number;
+  alerts: number;
+}
+
+/** Reason of a decision made by the fallback after a scorer failure (the engine's `SCORER_ERROR`). */
+export const FALLBACK_REASON = 'SCORER_ERROR';
+const EMPTY: readonly string[] = [];
+const ref = new Uint32Array(2);
+
+/**
+ * Appends the decided transactions of one engine batch to the log, from the shared record and result regions
+ * (slots `slot` .. `slot + count - 1`, in ingest order), allocating nothing for an APPROVE. Label records are
+ * skipped. Integer transaction ids go in as numbers; others come from `stringId(slot)` (the engine keeps them beside
+ * the ring). Card references come from each record's 64-bit card key. A decision made by the fallback (result
+ * status Invalid: the scorer failed on the batch) is stored with score NaN and the reason `SCORER_ERROR`; others are
+ * named like the engine's alert events: the rules that fired, then up to 3 top features.
+ * `onAlert(slot, refHi, refLo, reasons, score)` is called for each REVIEW or DECLINE, to queue its case (opened off
+ * the hot path, in batches).
+ */
+export function appendDecidedBatch(
+  log: DecisionLog,
+  hasher: CardRefHasher,
+  records: RecordViews,
+  results: ResultViews,
+  slot: number,
+  count: number,
+  naming: BatchNaming,
+  stringId: (slot: number) => string | undefined,
+  onAlert?: (slot: number, refHi: number, refLo: number, reasons: readonly string[], score: number) => void,
+): AppendedBatch {
+  const u32 = records.u32;
+  const { ruleNames, featureNames, modelVersion } = naming;
+  let appended = 0;
+  let alerts = 0;
+  for (let s = slot; s < slot + count; s++) {
+    if (records.isLabel(s)) continue;
+    const code = results.decisionCode(s);
+    const status = results.status(s);
+    let reasons = EMPTY;
+    let score = results.score(s);
+    if (status === ResultStatus.Invalid) {
+      reasons = [FALLBACK_REASON];
+      score = Number.NaN;
+    } else if (code !== 0) {
+      const names: string[] = [];
+      const fired = results.rules(s);
+      for (let bit = 0; bit < ruleNames.length; bit++) if ((fired & (1 << bit)) !== 0) names.push(ruleNames[bit] as string);
+      for (let k = 0; k < 3; k++) {
+        const f = results.reason(s, k);
+        if (f !== NO_REASON && f < featureNames.length) names.push(featureNames[f] as string);
+      }
+      reasons = names;
+    }
+    hasher.refOfKeyInto(u32[s * 16 + 8] ?? 0, u32[s * 16 + 9] ?? 0, ref, 0);
+    const txNum = records.txNum(s);
+    const id = Number.isNaN(txNum) ? (stringId(s) ?? '') : txNum;
+    log.add(id, records.timestampMs(s), score, code, reasons, modelVersion, ref[0] ?? 0, ref[1] ?? 0);
+    appended++;
+    if (code !== 0) {
+      alerts++;
+      onAlert?.(s, ref[0] ?? 0, ref[1] ?? 0, reasons, score);
+    }
+  }
+  return { appended, alerts };
+}

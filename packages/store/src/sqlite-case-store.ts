@@ -1,0 +1,239 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  checkAlerts,
+  checkAt,
+  checkCaseId,
+  checkCaseQuery,
+  checkUpdate,
+  type Case,
+  type CaseAlert,
+  type CaseEvent,
+  type CasePage,
+  type CaseQuery,
+  type CaseStatus,
+  type CaseStore,
+  type CaseUpdate,
+} from './case-types.js';
+import { CaseConflictError, CaseNotFoundError } from './errors.js';
+
+/** File name of the SQLite case store in the data dir. */
+export const CASES_FILE = 'cases.sqlite';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS cases (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  transaction_id TEXT NOT NULL,
+  card_ref TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('REVIEW', 'DECLINE')),
+  score REAL,
+  reasons TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  event_ms INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'confirmed_fraud', 'legitimate')),
+  opened_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL,
+  note TEXT,
+  version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_status ON cases (status, seq);
+CREATE INDEX IF NOT EXISTS cases_card ON cases (card_ref, seq);
+CREATE TABLE IF NOT EXISTS case_events (
+  case_id TEXT NOT NULL REFERENCES cases (id),
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  from_status TEXT,
+  to_status TEXT NOT NULL,
+  note TEXT,
+  PRIMARY KEY (case_id, seq)
+);
+CREATE TRIGGER IF NOT EXISTS case_events_no_update BEFORE UPDATE ON case_events
+  BEGIN SELECT RAISE(ABORT, 'the case audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS case_events_no_delete BEFORE DELETE ON case_events
+  BEGIN SELECT RAISE(ABORT, 'the case audit trail is append-only'); END;
+`;
+
+interface CaseRow {
+  seq: number;
+  id: string;
+  transaction_id: string;
+  card_ref: string;
+  decision: 'REVIEW' | 'DECLINE';
+  score: number | null;
+  reasons: string;
+  model_version: string;
+  event_ms: number;
+  status: CaseStatus;
+  opened_at: number;
+  updated_at: number;
+  updated_by: string;
+  note: string | null;
+  version: number;
+}
+
+interface EventRow {
+  case_id: string;
+  seq: number;
+  at: number;
+  actor: string;
+  from_status: CaseStatus | null;
+  to_status: CaseStatus;
+  note: string | null;
+}
+
+/** Maps a stored row to a {@link Case}. */
+export function caseFromRow(r: Omit<CaseRow, 'seq'>): Case {
+  return {
+    id: r.id,
+    decisionId: r.id,
+    transactionId: r.transaction_id,
+    cardRef: r.card_ref,
+    decision: r.decision,
+    score: r.score === null ? Number.NaN : Number(r.score),
+    reasons: JSON.parse(r.reasons) as string[],
+    modelVersion: r.model_version,
+    eventTimeMs: Number(r.event_ms),
+    status: r.status,
+    openedAt: Number(r.opened_at),
+    updatedAt: Number(r.updated_at),
+    updatedBy: r.updated_by,
+    note: r.note,
+    version: Number(r.version),
+  };
+}
+
+/** Maps a stored audit row to a {@link CaseEvent}. */
+export function eventFromRow(r: EventRow): CaseEvent {
+  return { caseId: r.case_id, seq: Number(r.seq), at: Number(r.at), actor: r.actor, fromStatus: r.from_status, toStatus: r.to_status, note: r.note };
+}
+
+/**
+ * The case store in a SQLite file (WAL), the default backend. An analyst's update is committed with
+ * synchronous=FULL: durable when it returns. Opening cases (thousands a second at full rate, on the engine's main
+ * thread) commits with synchronous=NORMAL: safe against a crash of the process (the WAL is written), made durable
+ * against a power loss by {@link sync} (a WAL checkpoint), which the engine calls at each checkpoint, as it syncs the
+ * decision log; cases opened after it are re-opened from the replayed decisions (openCases is idempotent).
+ */
+export class SqliteCaseStore implements CaseStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+
+  /** Opens (creating if needed) `file`, usually `DATA_DIR/cases.sqlite`. */
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  /** Opens the store in a data dir. */
+  static inDataDir(dataDir: string): SqliteCaseStore {
+    mkdirSync(dataDir, { recursive: true });
+    return new SqliteCaseStore(join(dataDir, CASES_FILE));
+  }
+
+  async openCases(alerts: readonly CaseAlert[], at = Date.now()): Promise<number> {
+    checkAlerts(alerts);
+    checkAt(at);
+    const insert = this.db.prepare(
+      `INSERT INTO cases (id, transaction_id, card_ref, decision, score, reasons, model_version, event_ms, status, opened_at, updated_at, updated_by, note, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 'system', NULL, 1) ON CONFLICT (id) DO NOTHING`,
+    );
+    const event = this.db.prepare(`INSERT INTO case_events (case_id, seq, at, actor, from_status, to_status, note) VALUES (?, 1, ?, 'system', NULL, 'open', NULL)`);
+    const run = this.db.transaction((list: readonly CaseAlert[]) => {
+      let opened = 0;
+      for (const a of list) {
+        const r = insert.run(a.decisionId, a.transactionId, a.cardRef, a.decision, Number.isNaN(a.score) ? null : a.score, JSON.stringify(a.reasons), a.modelVersion, a.eventTimeMs, at, at);
+        if (r.changes === 1) {
+          event.run(a.decisionId, at);
+          opened++;
+        }
+      }
+      return opened;
+    });
+    return run(alerts);
+  }
+
+  async get(id: string): Promise<Case | undefined> {
+    checkCaseId(id);
+    const row = this.db.prepare('SELECT * FROM cases WHERE id = ?').get(id) as CaseRow | undefined;
+    return row === undefined ? undefined : caseFromRow(row);
+  }
+
+  async list(query: CaseQuery = {}): Promise<CasePage> {
+    const q = checkCaseQuery(query);
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (q.status !== undefined) {
+      where.push('status = ?');
+      params.push(q.status);
+    }
+    if (q.cardRef !== undefined) {
+      where.push('card_ref = ?');
+      params.push(q.cardRef);
+    }
+    if (q.before !== undefined) {
+      where.push('seq < ?');
+      params.push(q.before);
+    }
+    const sql = `SELECT * FROM cases ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...params, q.limit) as CaseRow[];
+    const last = rows[rows.length - 1];
+    return { cases: rows.map(caseFromRow), next: rows.length === q.limit && last !== undefined ? String(last.seq) : null };
+  }
+
+  async update(id: string, update: CaseUpdate, at = Date.now()): Promise<Case> {
+    checkCaseId(id);
+    const u = checkUpdate(update);
+    checkAt(at);
+    const run = this.db.transaction((): Case => {
+      const row = this.db.prepare('SELECT * FROM cases WHERE id = ?').get(id) as CaseRow | undefined;
+      if (row === undefined) throw new CaseNotFoundError(`no case with id ${id}`);
+      if (u.expectedVersion !== undefined && u.expectedVersion !== row.version) {
+        throw new CaseConflictError(`case ${id} is at version ${row.version}, not ${u.expectedVersion}: reload it and try again`);
+      }
+      const version = row.version + 1;
+      const note = u.note === undefined ? row.note : u.note === '' ? null : u.note;
+      this.db
+        .prepare('UPDATE cases SET status = ?, updated_at = ?, updated_by = ?, note = ?, version = ? WHERE id = ?')
+        .run(u.status, at, u.analyst, note, version, id);
+      this.db
+        .prepare('INSERT INTO case_events (case_id, seq, at, actor, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(id, version, at, u.analyst, row.status, u.status, u.note ?? null);
+      return caseFromRow({ ...row, status: u.status, updated_at: at, updated_by: u.analyst, note, version });
+    });
+    // IMMEDIATE takes the write lock before the read, so two writers cannot both read the same version.
+    this.db.pragma('synchronous = FULL');
+    try {
+      return run.immediate();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  async sync(): Promise<void> {
+    // A checkpoint syncs the WAL, then copies it into the database file and syncs that: every commit is durable.
+    const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (r !== undefined && r.busy !== 0) throw new Error(`${this.file}: the WAL checkpoint could not complete (a reader holds it)`);
+  }
+
+  /** The connection's current `synchronous` level (0 OFF, 1 NORMAL, 2 FULL); for tests. */
+  synchronousLevel(): number {
+    return this.db.pragma('synchronous', { simple: true }) as number;
+  }
+
+  async history(id: string): Promise<CaseEvent[]> {
+    checkCaseId(id);
+    return (this.db.prepare('SELECT * FROM case_events WHERE case_id = ? ORDER BY seq').all(id) as EventRow[]).map(eventFromRow);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

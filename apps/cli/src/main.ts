@@ -4,6 +4,7 @@ import { UsageError } from './args.js';
 import * as backtest from './commands/backtest.js';
 import * as bench from './commands/bench.js';
 import * as generate from './commands/generate.js';
+import * as produce from './commands/produce.js';
 import * as start from './commands/start.js';
 import * as train from './commands/train.js';
 
@@ -12,7 +13,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, generate, train, backtest, bench };
+const commands: Record<string, Command> = { start, generate, train, backtest, bench, produce };
 
 const usage = `Usage: fraudstream <command> [options]
 
@@ -22,6 +23,7 @@ Commands:
   train      train a GBDT model on labelled transactions, with the scorer's own features
   backtest   train and evaluate with the handbook's time protocol (AUC ROC, average precision, card precision@100)
   bench      drive the whole pipeline in process at an offered rate; report decided tx/s, latency, CPU, memory
+  produce    send simulated or replayed JSON transactions (and their labels) to a Kafka topic at a paced rate
 
 Run 'fraudstream <command> --help' for a command's options.
 `;

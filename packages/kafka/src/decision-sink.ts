@@ -1,6 +1,6 @@
-import { Producer } from '@platformatic/kafka';
 import { DECISION_NAMES, type DecisionName } from '@fraudstream/schema';
 import { brokerList, KafkaOptionsRangeError, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
+import { SerialProducer, type OutMessage } from './serial-producer.js';
 import { DEFAULT_TOPICS } from './topics.js';
 
 /** A decided transaction, as the engine hands it to an output. */
@@ -50,9 +50,9 @@ export const MAX_DECISIONS_PER_SEND = 100_000;
 
 /**
  * Produces decisions to the decisions topic and alerts (REVIEW/DECLINE) to the alerts topic, keyed by card id, with
- * an idempotent producer (acks from all in-sync replicas, no duplicates from the producer's own retries). `send`
- * resolves once the broker has acknowledged every message of the call: the point after which the input offsets of
- * those decisions may be committed.
+ * an idempotent producer (acks from all in-sync replicas, no duplicates from the producer's own retries; one request
+ * in flight, concurrent `send`s grouped into the next request). `send` resolves once the broker has acknowledged
+ * every message of the call: the point after which the input offsets of those decisions may be committed.
  *
  * Value (JSON): `{"id", "decisionId", "decision", "score", "reasons", "latencyUs"?, "modelVersion"?}`; the card id
  * travels only as the key, never in the value or in any log.
@@ -60,7 +60,7 @@ export const MAX_DECISIONS_PER_SEND = 100_000;
 export class KafkaDecisionSink {
   readonly decisionsTopic: string;
   readonly alertsTopic: string;
-  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly producer: SerialProducer;
   private produced = 0;
   private alerts = 0;
   private inFlight = 0;
@@ -73,7 +73,7 @@ export class KafkaDecisionSink {
     this.decisionsTopic = topicName(options.decisionsTopic ?? DEFAULT_TOPICS.decisions, 'options.decisionsTopic');
     this.alertsTopic = topicName(options.alertsTopic ?? DEFAULT_TOPICS.alerts, 'options.alertsTopic');
     const clientId = stringOption(options.clientId ?? 'fraudstream-decisions', 'options.clientId');
-    this.producer = new Producer({ clientId, bootstrapBrokers: brokers, idempotent: true, retries: 5 });
+    this.producer = new SerialProducer({ clientId, brokers });
   }
 
   /** Produces `decisions` (and their alerts); resolves when the broker acknowledged all of them. */
@@ -84,7 +84,7 @@ export class KafkaDecisionSink {
       throw new KafkaOptionsRangeError(`decisions must hold at most ${MAX_DECISIONS_PER_SEND} records per send`);
     }
     if (decisions.length === 0) return;
-    const messages: { topic: string; key: Buffer; value: Buffer }[] = [];
+    const messages: OutMessage[] = [];
     let alerts = 0;
     decisions.forEach((d, i) => {
       const value = Buffer.from(decisionJson(d, i));
@@ -97,7 +97,7 @@ export class KafkaDecisionSink {
     });
     this.inFlight += decisions.length;
     try {
-      await this.producer.send({ messages });
+      await this.producer.send(messages);
       this.produced += decisions.length;
       this.alerts += alerts;
     } catch (err) {

@@ -8,3 +8,6 @@ export * from './position-log.js';
 export * from './kafka-source.js';
 export * from './decision-sink.js';
 export * from './admin.js';
+export * from './feed-producer.js';
+export * from './local-broker.js';
+export * from './serial-producer.js';

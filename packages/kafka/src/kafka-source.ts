@@ -1,9 +1,10 @@
-import { Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { Limits, parseTransactionJson, RejectionLog, validateLabel, type Validated, type ValidationError } from '@fraudstream/schema';
 import { assertRecordSink, type RecordSink, type SourceState } from '@fraudstream/sources';
 import { brokerList, integerOption, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
 import { DEFAULT_LABEL_INDEX_SIZE, LabelIndex } from './label-index.js';
 import { PositionLog } from './position-log.js';
+import { SerialProducer } from './serial-producer.js';
 import { DEFAULT_GROUP, DEFAULT_TOPICS } from './topics.js';
 
 /** Options of {@link KafkaSource}. */
@@ -90,6 +91,8 @@ export interface KafkaSourceStats {
 
 /** Most slots claimed at once. */
 const CHUNK = 4096;
+/** Longest run of one partition's messages covered by one position-log entry. */
+const RUN = 256;
 /** Delay before retrying a full sink, ms. */
 const BACKPRESSURE_RETRY_MS = 1;
 /** Most characters of a rejected message copied into its dead-letter record. */
@@ -143,7 +146,7 @@ export class KafkaSource {
 
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
-  private dlq: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private dlq: SerialProducer | undefined;
   private state: SourceState = 'idle';
   private failure: Error | undefined;
   private starting: Promise<void> | undefined;
@@ -344,12 +347,7 @@ export class KafkaSource {
 
   private async open(): Promise<void> {
     const topics = this.labelsTopic === null ? [this.topic] : [this.topic, this.labelsTopic];
-    this.dlq = new Producer({
-      clientId: `${this.clientId}-dlq`,
-      bootstrapBrokers: this.brokers,
-      idempotent: true,
-      retries: 5,
-    });
+    this.dlq = new SerialProducer({ clientId: `${this.clientId}-dlq`, brokers: this.brokers });
     const consumer = new Consumer({
       clientId: this.clientId,
       groupId: this.group,
@@ -381,9 +379,20 @@ export class KafkaSource {
   private readonly onMessage = (message: KafkaMessage): void => {
     this.consumed++;
     this.staged.push(message);
-    if (this.staged.length - this.stagedHead >= this.maxStaged) this.pauseStream(true);
+    if (this.staged.length - this.stagedHead >= this.maxStaged) {
+      // The client hands over a whole fetch in one burst: write what the sink takes now, and pause only when the
+      // sink itself is full (so `pauses` counts backpressure, not bursts).
+      if (this.state === 'running') this.drainNow();
+      if (this.staged.length - this.stagedHead >= this.maxStaged) this.pauseStream(true);
+    }
     this.scheduleDrain(0);
   };
+
+  private drainNow(): void {
+    if (this.drainImmediate !== undefined) clearImmediate(this.drainImmediate);
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.drain();
+  }
 
   private pauseStream(backpressure = false): void {
     if (this.streamPaused) return;
@@ -477,7 +486,11 @@ export class KafkaSource {
     const sink = this.sink;
     const views = sink.views;
     const dead: { message: KafkaMessage; error: ValidationError }[] = [];
-    const touched = new Map<number, number>();
+    // The position log gets one entry per run of messages from one partition (cut at RUN records), so a commit
+    // can advance in steps of at most RUN records per partition.
+    let runTp = -1;
+    let runNext = 0;
+    let runLength = 0;
     while (this.stagedHead < this.staged.length) {
       const k = sink.claim(Math.min(this.staged.length - this.stagedHead, CHUNK));
       if (k === 0) {
@@ -494,7 +507,13 @@ export class KafkaSource {
         this.staged[this.stagedHead++] = undefined as unknown as KafkaMessage;
         const tp = this.tpOf(m.topic, m.partition);
         const offset = Number(m.offset);
-        touched.set(tp, offset + 1);
+        if (tp !== runTp || runLength >= RUN) {
+          if (runTp >= 0) this.positions.record(seq0 + filled, runTp, runNext);
+          runTp = tp;
+          runLength = 0;
+        }
+        runNext = offset + 1;
+        runLength++;
         this.tps[tp]!.position = offset + 1;
         const slot = slot0 + filled;
         if (m.topic === this.topic) {
@@ -527,9 +546,8 @@ export class KafkaSource {
         filled++;
       }
       sink.publish(filled);
-      const endSeq = seq0 + filled;
-      for (const [tp, next] of touched) this.positions.record(endSeq, tp, next);
-      touched.clear();
+      if (runTp >= 0) this.positions.record(seq0 + filled, runTp, runNext);
+      runTp = -1;
     }
     if (this.stagedHead === this.staged.length) {
       this.staged = [];
@@ -562,7 +580,7 @@ export class KafkaSource {
       };
       return { topic: this.deadLetterTopic, key, value: Buffer.from(JSON.stringify(record)) };
     });
-    const p: Promise<void> = producer.send({ messages }).then(
+    const p: Promise<void> = producer.send(messages).then(
       () => {
         this.deadLettered += messages.length;
         this.pendingDlq.delete(p);

@@ -11,7 +11,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Consumer, Producer } from '@platformatic/kafka';
-import { ensureTopics, SimulatedFeed } from '@fraudstream/kafka';
+import { ensureTopics, KafkaSource, produceFeed, SimulatedFeed } from '@fraudstream/kafka';
+import { SharedRing } from '@fraudstream/queue';
+import { RECORD_SIZE, RecordViews } from '@fraudstream/schema';
 import kafkajs from 'kafkajs';
 
 const { values: a } = parseArgs({
@@ -135,6 +137,49 @@ async function kafkaJs(round) {
   return { client: 'kafkajs 2.2.4', topic, produce, consume };
 }
 
+/**
+ * Fraudstream's own paths: `fraudstream produce` (produceFeed: simulator -> JSON -> idempotent producer, one request
+ * in flight) to a fresh topic, then KafkaSource (consumer group -> JSON validation -> records in a SharedRing that
+ * this thread drains at once, as an always-keeping-up engine would).
+ */
+async function fraudstream(round) {
+  const topic = `bench-fraudstream-${stamp}-${round}`;
+  const dlq = `${topic}-dlq`;
+  await ensureTopics(BROKERS, [{ name: topic, partitions: PARTITIONS }, { name: dlq, partitions: 1 }]);
+  const c0 = cpuMs();
+  const p = await produceFeed({
+    brokers: BROKERS, topic, labelsTopic: null, tps: 'max', count: N, batch: BATCH,
+    feed: new SimulatedFeed({ seed: 1, labels: false }),
+  });
+  const produce = { msgPerSec: Math.round(p.transactions / p.seconds), seconds: p.seconds, clientCpuUsPerMsg: ((cpuMs() - c0) * 1000) / N };
+  const ring = SharedRing.create({ capacity: 65536, recordSize: RECORD_SIZE });
+  const producer = ring.producer();
+  const consumer = ring.consumer();
+  const sink = {
+    views: new RecordViews(ring.buffer, ring.dataOffset, ring.capacity),
+    claim: (n) => producer.claim(n),
+    get claimedSlot() { return producer.claimedSlot; },
+    get claimedSeq() { return producer.claimedSeq; },
+    publish: (n) => producer.publish(n),
+    setId: () => {},
+    reject: () => {},
+  };
+  const source = new KafkaSource({ sink, brokers: BROKERS, topic, labelsTopic: null, deadLetterTopic: dlq, group: `g-${topic}` });
+  const timer = consumeTimer();
+  await source.start();
+  const drain = setInterval(() => {
+    const n = consumer.published() - consumer.released;
+    if (n > 0) {
+      consumer.release(n);
+      timer.add(n);
+    }
+  }, 1);
+  const consume = await timer.finished;
+  clearInterval(drain);
+  await source.close();
+  return { client: 'fraudstream produce -> KafkaSource into a SharedRing (@platformatic/kafka)', topic, produce, consume };
+}
+
 /** Kafka's own perf tools with the same payloads (one JSON document per line, picked at random). */
 function perfTools(round) {
   const topic = `bench-perftools-${stamp}-${round}`;
@@ -172,7 +217,7 @@ function perfTools(round) {
 const load = loadavg()[0];
 const results = [];
 for (let r = 0; r < ROUNDS; r++) {
-  for (const run of [platformatic, kafkaJs]) {
+  for (const run of [platformatic, kafkaJs, fraudstream]) {
     const res = await run(r);
     console.log(JSON.stringify(res));
     results.push(res);

@@ -47,7 +47,7 @@ export interface PartitionStats {
   position: number;
   /** The partition's end offset at the last lag refresh (-1 before the first refresh). */
   endOffset: number;
-  /** Messages not yet read: endOffset - position (the end offset minus the group's starting point before the first message). */
+  /** Messages not yet read: endOffset - position (before the first message: endOffset - the group's committed offset). */
   lag: number;
   /** Last offset committed through this source (-1 when none). */
   committed: number;
@@ -104,6 +104,8 @@ interface PartitionState {
   topic: string;
   partition: number;
   position: number;
+  /** The group's committed offset when this member got the partition (0 when none): where reading starts. */
+  start: number;
   endOffset: number;
   committed: number;
 }
@@ -261,7 +263,7 @@ export class KafkaSource {
   stats(): KafkaSourceStats {
     let lag = 0;
     const partitions = this.assigned().map((s) => {
-      const l = s.endOffset < 0 ? 0 : Math.max(0, s.endOffset - Math.max(0, s.position));
+      const l = s.endOffset < 0 ? 0 : Math.max(0, s.endOffset - (s.position < 0 ? s.start : s.position));
       lag += l;
       return { topic: s.topic, partition: s.partition, position: s.position, endOffset: s.endOffset, lag: l, committed: s.committed };
     });
@@ -440,7 +442,7 @@ export class KafkaSource {
     let i = this.tpIndex.get(key);
     if (i === undefined) {
       i = this.tps.length;
-      this.tps.push({ topic, partition, position: -1, endOffset: -1, committed: -1 });
+      this.tps.push({ topic, partition, position: -1, start: 0, endOffset: -1, committed: -1 });
       this.tpIndex.set(key, i);
     }
     return i;
@@ -463,6 +465,20 @@ export class KafkaSource {
         offsets.forEach((end, partition) => {
           this.tps[this.tpOf(topic, partition)]!.endOffset = Number(end);
         });
+      }
+      // A partition this member has not read from yet starts at the group's committed offset: without it, the lag of
+      // an idle, fully committed partition would read as its whole length.
+      const unread = (consumer.assignments ?? [])
+        .map((a) => ({ topic: a.topic, partitions: a.partitions.filter((p) => this.tps[this.tpOf(a.topic, p)]!.position < 0) }))
+        .filter((a) => a.partitions.length > 0);
+      if (unread.length > 0) {
+        const committed = await consumer.listCommittedOffsets({ topics: unread });
+        for (const [topic, offsets] of committed) {
+          offsets.forEach((off, partition) => {
+            const s = this.tps[this.tpOf(topic, partition)]!;
+            if (off >= 0n && s.position < 0) s.start = Number(off);
+          });
+        }
       }
     } catch {
       // Lag is informational: a failed refresh (a rebalance, a broker restart) keeps the last figures.

@@ -237,6 +237,11 @@ describe('KafkaSource against a real broker', () => {
     third.push(...sinkC.drain());
     expect(third).toHaveLength(fromP1);
     expect(third.every((r) => c.positionAt(r.slot)?.partition === 1)).toBe(true);
+    // Lag of the partition c never read from starts at the group's committed offset (its end): 0, not its length.
+    await waitFor(() => (c.stats().partitions.find((p) => p.partition === 0)?.endOffset ?? -1) === end, 'c sees the end offsets');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(c.stats().partitions.find((p) => p.partition === 0)).toMatchObject({ position: -1, endOffset: end, lag: 0 });
+    expect(c.stats().lag).toBe(0);
   });
 
   it('rejects bad options with errors naming the option', () => {

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Consumer, Producer } from '@platformatic/kafka';
-import { ensureTopics, KafkaSource, produceFeed, SimulatedFeed } from '@fraudstream/kafka';
+import { ensureTopics, KafkaDecisionSink, KafkaSource, produceFeed, SimulatedFeed } from '@fraudstream/kafka';
 import { SharedRing } from '@fraudstream/queue';
 import { RECORD_SIZE, RecordViews } from '@fraudstream/schema';
 import kafkajs from 'kafkajs';
@@ -177,7 +177,22 @@ async function fraudstream(round) {
   const consume = await timer.finished;
   clearInterval(drain);
   await source.close();
-  return { client: 'fraudstream produce -> KafkaSource into a SharedRing (@platformatic/kafka)', topic, produce, consume };
+  // KafkaDecisionSink: one decision per transaction (a third of them alerts), in batches of BATCH, IN_FLIGHT sends
+  // at a time as an engine completing batches would make them.
+  const decisionsTopic = `${topic}-decisions`;
+  const alertsTopic = `${topic}-alerts`;
+  await ensureTopics(BROKERS, [{ name: decisionsTopic, partitions: PARTITIONS }, { name: alertsTopic, partitions: 1 }]);
+  const out = new KafkaDecisionSink({ brokers: BROKERS, decisionsTopic, alertsTopic });
+  const names = ['APPROVE', 'APPROVE', 'REVIEW'];
+  const decided = await produceAll((from, to) => {
+    const batch = new Array(to - from);
+    for (let i = from; i < to; i++) {
+      batch[i - from] = { txId: String(i), decisionId: `${topic}-0-${i}`, cardId: messages[i].key, decision: names[i % 3], score: (i % 1000) / 1000, reasons: ['amount_gt_220'], latencyUs: 900 };
+    }
+    return out.send(batch);
+  });
+  await out.close();
+  return { client: 'fraudstream: produce -> KafkaSource into a SharedRing; KafkaDecisionSink', topic, produce, consume, decisions: decided };
 }
 
 /** Kafka's own perf tools with the same payloads (one JSON document per line, picked at random). */
@@ -246,6 +261,7 @@ console.table(
     'produce msg/s': r.produce.msgPerSec,
     'consume msg/s': r.consume.msgPerSec,
     'consume incl. join msg/s': r.consume.withJoinMsgPerSec,
+    'decisions/s (KafkaDecisionSink)': r.decisions?.msgPerSec ?? '-',
     'client CPU us/msg (p/c)': r.produce.clientCpuUsPerMsg === undefined ? '-' : `${r.produce.clientCpuUsPerMsg.toFixed(2)}/${r.consume.clientCpuUsPerMsg.toFixed(2)}`,
   })),
 );

@@ -372,7 +372,11 @@ export class KafkaSource {
     this.stream = stream;
     stream.on('data', this.onMessage);
     stream.on('error', (err: Error) => this.fail(err));
-    if (this.state !== 'running') this.pauseStream();
+    // stop() (or close()) during the join: it could not pause a stream that did not exist yet.
+    if (this.streamPaused || this.state !== 'running') {
+      this.streamPaused = true;
+      stream.pause();
+    }
     this.lagTimer = setInterval(() => void this.refreshLag(), this.lagIntervalMs);
     this.lagTimer.unref();
     void this.refreshLag();

@@ -244,6 +244,28 @@ describe('KafkaSource against a real broker', () => {
     expect(c.stats().lag).toBe(0);
   });
 
+  it('stop() pauses (nothing more enters the ring) and start() resumes where it stopped', async () => {
+    const [topic, dlq] = await freshTopics(brokers, 2, 'tx', 'dlq');
+    const { messages } = await simulated(800, 15);
+    await produceRaw(topic!, messages.slice(0, 500));
+    const sink = new TestRingSink(2048);
+    const src = source({ sink, brokers, topic, labelsTopic: null, deadLetterTopic: dlq, group: `g-${topic}` });
+    await src.start();
+    const got: RingRecord[] = [];
+    await waitFor(() => (got.push(...sink.drain()), got.length >= 500), 'the first 500');
+    src.stop();
+    expect(src.running).toBe(false);
+    expect(src.stats().state).toBe('stopped');
+    await produceRaw(topic!, messages.slice(500));
+    await new Promise((r) => setTimeout(r, 1500));
+    got.push(...sink.drain());
+    expect(got).toHaveLength(500);
+    await src.start();
+    expect(src.running).toBe(true);
+    await waitFor(() => (got.push(...sink.drain()), got.length >= 800), 'the other 300');
+    expect(new Set(got.map((r) => r.txNum)).size).toBe(800);
+  });
+
   it('rejects bad options with errors naming the option', () => {
     const sink = new TestRingSink(16);
     expect(() => new KafkaSource({ sink, brokers: 'nohost' })).toThrow(/options\.brokers/);

@@ -511,6 +511,9 @@ export class KafkaSource {
     let runTp = -1;
     let runNext = 0;
     let runLength = 0;
+    let lastTopic = '';
+    let lastPartition = -1;
+    let lastTp = -1;
     while (this.stagedHead < this.staged.length) {
       const k = sink.claim(Math.min(this.staged.length - this.stagedHead, CHUNK));
       if (k === 0) {
@@ -525,7 +528,13 @@ export class KafkaSource {
       while (filled < k && this.stagedHead < this.staged.length) {
         const m = this.staged[this.stagedHead]!;
         this.staged[this.stagedHead++] = undefined as unknown as KafkaMessage;
-        const tp = this.tpOf(m.topic, m.partition);
+        // Messages come in runs of one partition: look the partition up only when it changes.
+        if (m.partition !== lastPartition || m.topic !== lastTopic) {
+          lastTp = this.tpOf(m.topic, m.partition);
+          lastTopic = m.topic;
+          lastPartition = m.partition;
+        }
+        const tp = lastTp;
         const offset = Number(m.offset);
         if (tp !== runTp || runLength >= RUN) {
           if (runTp >= 0) this.positions.record(seq0 + filled, runTp, runNext);

@@ -1,4 +1,4 @@
-import type { RecordViews } from '@fraudstream/schema';
+import { txNumOf, type RecordViews } from '@fraudstream/schema';
 import { KafkaOptionsRangeError } from './errors.js';
 
 /** Default number of recent transactions whose labels can be resolved (~10 MB of arrays, plus the id map). */
@@ -21,8 +21,10 @@ export const DEFAULT_LABEL_INDEX_SIZE = 262_144;
  */
 export class LabelIndex {
   readonly maxSize: number;
-  private readonly byId = new Map<string, number>();
-  private readonly ids: (string | undefined)[];
+  // Keyed by the numeric id when the id is a canonical integer (the record's txNum; hashing a number is much cheaper
+  // than hashing a fresh string per transaction), else by the string.
+  private readonly byId = new Map<string | number, number>();
+  private readonly ids: (string | number | undefined)[];
   private readonly seq: Float64Array;
   private readonly ts: Float64Array;
   private readonly keys: Uint32Array;
@@ -46,13 +48,15 @@ export class LabelIndex {
 
   /** Remembers the transaction just written into `slot` of `views` (its keys are read from the record). */
   remember(id: string, seq: number, tsMs: number, views: RecordViews, slot: number): void {
+    const txNum = views.f64[slot * 8]!;
+    const key = Number.isNaN(txNum) ? id : txNum;
     const e = this.next;
     this.next = e + 1 === this.maxSize ? 0 : e + 1;
     const old = this.ids[e];
     // A redelivered id points at its newest entry; forget the old entry only if the map still points at it.
     if (old !== undefined && this.byId.get(old) === e) this.byId.delete(old);
-    this.ids[e] = id;
-    this.byId.set(id, e);
+    this.ids[e] = key;
+    this.byId.set(key, e);
     this.seq[e] = seq;
     this.ts[e] = tsMs;
     const k = e * 4;
@@ -66,16 +70,21 @@ export class LabelIndex {
 
   /** True when a label for `id` can be written. */
   has(id: string): boolean {
-    return this.byId.has(id);
+    return this.byId.has(keyOf(id));
   }
 
   /** Writes the label of transaction `id` into `slot`; false (nothing written) when the id is unknown. */
   writeLabel(id: string, fraud: boolean, views: RecordViews, slot: number, ingestMs: number): boolean {
-    const e = this.byId.get(id);
+    const e = this.byId.get(keyOf(id));
     if (e === undefined) return false;
     const k = e * 4;
     const keys = this.keys;
     views.writeLabel(slot, this.seq[e]!, this.ts[e]!, keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, fraud, ingestMs);
     return true;
   }
+}
+
+function keyOf(id: string): string | number {
+  const n = txNumOf(id);
+  return Number.isNaN(n) ? id : n;
 }

@@ -69,16 +69,27 @@ describe('LabelIndex', () => {
     expect(d).toMatchObject({ label: true, fraud: true, txNum: 42, timestampMs: 1000, cardKey: hashKey('card-a'), terminalKey: hashKey('term-b') });
   });
 
-  it('forgets the oldest id when full, but not an id redelivered since', () => {
+  it.each([
+    ['string ids', ['a', 'b', 'c']],
+    ['integer ids (kept by number)', ['10', '11', '12']],
+  ])('forgets the oldest id when full, but not an id redelivered since (%s)', (_, [a, b, c]) => {
     const views = new RecordViews(new ArrayBuffer(RECORD_SIZE));
     const index = new LabelIndex(2);
-    index.remember('a', 0, 0, views, 0);
-    index.remember('b', 1, 0, views, 0);
-    index.remember('a', 2, 0, views, 0); // evicts entry 0 (old 'a'), but 'a' now lives in entry 0 again
-    expect(index.has('a')).toBe(true);
-    expect(index.has('b')).toBe(true);
-    index.remember('c', 3, 0, views, 0); // evicts 'b'
-    expect(index.has('b')).toBe(false);
+    const remember = (id: string, seq: number): void => {
+      const tx = validateTransaction({ id, cardId: 'card', terminalId: 'term', amount: 1, timestamp: 1 });
+      if (!tx.ok) throw new Error('fixture');
+      views.writeTransaction(0, tx.value, 0);
+      index.remember(id, seq, 0, views, 0);
+    };
+    remember(a!, 0);
+    remember(b!, 1);
+    remember(a!, 2); // evicts entry 0 (old a), but a now lives in entry 0 again
+    expect(index.has(a!)).toBe(true);
+    expect(index.has(b!)).toBe(true);
+    remember(c!, 3); // evicts b
+    expect(index.has(b!)).toBe(false);
+    expect(index.has(c!)).toBe(true);
+    expect(index.has('010')).toBe(false); // not the canonical form of 10
     expect(index.size).toBe(2);
   });
 });

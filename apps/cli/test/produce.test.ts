@@ -3,15 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ensureLocalBroker, ensureTopics } from '@fraudstream/kafka';
 import { validateTransaction } from '@fraudstream/schema';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 // `fraudstream produce` against the real broker of scripts/kafka.sh (started here when it is not running; a failure
 // to start fails the tests), read back by Debian's kcat, an independent client.
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 let brokers = '';
+let started: Promise<string> | undefined;
 
-beforeAll(async () => {
-  brokers = await ensureLocalBroker();
+// In beforeEach, not beforeAll: a broker that cannot start then fails every test instead of marking them skipped.
+beforeEach(async () => {
+  started ??= ensureLocalBroker();
+  brokers = await started;
 }, 300_000);
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {

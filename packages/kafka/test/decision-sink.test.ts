@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaDecisionSink, type DecidedRecord } from '../src/index.js';
 import { broker, freshTopics, kcatRead } from './helpers/kafka.js';
 
 let brokers = '';
 let sink: KafkaDecisionSink | undefined;
 
-beforeAll(async () => {
+beforeEach(async () => {
   brokers = await broker();
-});
+}, 300_000);
 
 afterAll(async () => {
   await sink?.close();

@@ -1,6 +1,6 @@
 import { Producer } from '@platformatic/kafka';
 import { hashKey, validateTransaction, type Transaction } from '@fraudstream/schema';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaSource, produceFeed, SimulatedFeed, type JsonMessage } from '../src/index.js';
 import { broker, freshTopics, kcatRead, waitFor } from './helpers/kafka.js';
 import { TestRingSink, type RingRecord } from './helpers/ring-sink.js';
@@ -8,9 +8,9 @@ import { TestRingSink, type RingRecord } from './helpers/ring-sink.js';
 let brokers = '';
 const open: KafkaSource[] = [];
 
-beforeAll(async () => {
+beforeEach(async () => {
   brokers = await broker();
-});
+}, 300_000);
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));

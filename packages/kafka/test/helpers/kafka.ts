@@ -2,9 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { ensureLocalBroker, ensureTopics } from '../../src/index.js';
 
-/** The broker of scripts/kafka.sh, started when it is not running (a failure to start fails the test). */
+let started: Promise<string> | undefined;
+
+/**
+ * The broker of scripts/kafka.sh, started (once per file) when it is not running. Await it in `beforeEach`: a broker
+ * that cannot start then fails every test, where a failing `beforeAll` would only mark them skipped.
+ */
 export function broker(): Promise<string> {
-  return ensureLocalBroker();
+  started ??= ensureLocalBroker();
+  return started;
 }
 
 /** A topic name no other test run uses. */

@@ -39,6 +39,9 @@ export interface ProduceFeedStats {
   labels: number;
   /** Input rows rejected by the feed (a replay's bad rows). */
   rejected: number;
+  /** Seconds until the last transaction was handed to the producer (the paced part). */
+  offeredSeconds: number;
+  /** Seconds until everything, the labels sent at the end included, was acknowledged. */
   seconds: number;
 }
 
@@ -64,7 +67,7 @@ export async function produceFeed(options: ProduceFeedOptions): Promise<ProduceF
   const feed = options.feed;
 
   const producer = new SerialProducer({ clientId, brokers });
-  const stats: ProduceFeedStats = { transactions: 0, labels: 0, rejected: 0, seconds: 0 };
+  const stats: ProduceFeedStats = { transactions: 0, labels: 0, rejected: 0, offeredSeconds: 0, seconds: 0 };
   const t0 = performance.now();
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -112,6 +115,7 @@ export async function produceFeed(options: ProduceFeedOptions): Promise<ProduceF
         options.onProgress({ ...stats, rejected: feed.rejected.total, seconds: (now - t0) / 1000 });
       }
     }
+    stats.offeredSeconds = (performance.now() - t0) / 1000;
     if (labelsTopic !== null) {
       const rest: JsonMessage[] = [];
       feed.flushLabels(rest);

@@ -7,7 +7,8 @@ The load generator for Kafka: sends JSON transactions (the schema the server and
 key = card id) to a topic at a paced rate, and each transaction's label ({"id", "fraud"}; key = transaction id)
 to the labels topic once its delay has passed in event time. When it stops (--count reached, the file ended, or
 SIGINT/SIGTERM) the labels still waiting are sent too. Every message is acknowledged by the broker (idempotent
-producer, acks from all in-sync replicas) before the command exits 0; it prints what it sent.
+producer, acks from all in-sync replicas) before the command exits 0; it prints what it sent, and the rate at which
+the transactions were offered (the labels sent at the end are not part of it).
 
 Options:
   --brokers HOST:PORT    bootstrap brokers, comma-separated (required)
@@ -98,10 +99,11 @@ export async function run(argv: string[]): Promise<number> {
         : {}),
     });
     if (progress) process.stderr.write('\n');
-    const rate = r.seconds > 0 ? Math.round(r.transactions / r.seconds) : 0;
+    const rate = r.offeredSeconds > 0 ? Math.round(r.transactions / r.offeredSeconds) : 0;
     process.stdout.write(
       `produced ${r.transactions} transactions to ${topic} and ${r.labels} labels` +
-        `${labelsTopic === null ? '' : ` to ${labelsTopic}`} in ${r.seconds.toFixed(1)} s (${rate} tx/s)` +
+        `${labelsTopic === null ? '' : ` to ${labelsTopic}`} in ${r.seconds.toFixed(1)} s ` +
+        `(transactions offered at ${rate} tx/s over ${r.offeredSeconds.toFixed(1)} s)` +
         `${r.rejected > 0 ? `; ${r.rejected} input rows rejected: ${JSON.stringify(Object.fromEntries(feed.rejected.byField))}` : ''}\n`,
     );
     return 0;

@@ -5,6 +5,7 @@ import * as backtest from './commands/backtest.js';
 import * as bench from './commands/bench.js';
 import * as decisions from './commands/decisions.js';
 import * as generate from './commands/generate.js';
+import * as produce from './commands/produce.js';
 import * as start from './commands/start.js';
 import * as train from './commands/train.js';
 
@@ -13,7 +14,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, generate, train, backtest, bench, decisions };
+const commands: Record<string, Command> = { start, generate, train, backtest, bench, decisions, produce };
 
 const usage = `Usage: fraudstream <command> [options]
 
@@ -24,6 +25,7 @@ Commands:
   backtest   train and evaluate with the handbook's time protocol (AUC ROC, average precision, card precision@100)
   bench      drive the whole pipeline in process at an offered rate; report decided tx/s, latency, CPU, memory
   decisions  query the durable decision log in a data dir (time range, decision, card), as a table, CSV or JSON
+  produce    send simulated or replayed JSON transactions (and their labels) to a Kafka topic at a paced rate
 
 Run 'fraudstream <command> --help' for a command's options.
 `;

@@ -1,0 +1,645 @@
+import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Limits, parseTransactionJson, RejectionLog, validateLabel, type Validated, type ValidationError } from '@fraudstream/schema';
+import { assertRecordSink, type RecordSink, type SourceState } from '@fraudstream/sources';
+import { brokerList, integerOption, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
+import { DEFAULT_LABEL_INDEX_SIZE, LabelIndex } from './label-index.js';
+import { PositionLog } from './position-log.js';
+import { SerialProducer } from './serial-producer.js';
+import { DEFAULT_GROUP, DEFAULT_TOPICS } from './topics.js';
+
+/** Options of {@link KafkaSource}. */
+export interface KafkaSourceOptions {
+  /** Where records go (the engine's ring). */
+  sink: RecordSink;
+  /** Bootstrap brokers: `HOST:PORT`, a comma-separated list or an array. */
+  brokers: string | string[];
+  /** Consumer group (default `fraudstream`). */
+  group?: string;
+  /** Transactions topic (default `transactions`): JSON transactions, key = card id. */
+  topic?: string;
+  /** Labels topic (default `fraud-labels`): `{id, fraud}`; `null` consumes no labels. */
+  labelsTopic?: string | null;
+  /** Dead-letter topic for rejected messages (default `transactions-dlq`). */
+  deadLetterTopic?: string;
+  /** Client id (default `fraudstream-source`). */
+  clientId?: string;
+  /** Where a group without a committed offset starts: true = the earliest message (default), false = new ones only. */
+  fromBeginning?: boolean;
+  /** Messages held between the consumer and the sink before consumption pauses (default 8192, 16..1,048,576). */
+  maxStaged?: number;
+  /** Recent transactions whose labels can be resolved (default 262,144). */
+  maxLabelIndex?: number;
+  /** Group session timeout, ms (default 10,000): how soon a dead instance's partitions move. */
+  sessionTimeoutMs?: number;
+  /** Heartbeat interval, ms (default 1,000). */
+  heartbeatIntervalMs?: number;
+  /** How often the per-partition lag is refreshed, ms (default 1,000). */
+  lagIntervalMs?: number;
+  /** Called when the source fails (it also shows in `stats().error`). */
+  onError?: (error: Error) => void;
+}
+
+/** One assigned partition in {@link KafkaSourceStats}. */
+export interface PartitionStats {
+  topic: string;
+  partition: number;
+  /** Next offset this source will read (-1 before its first message). */
+  position: number;
+  /** The partition's end offset at the last lag refresh (-1 before the first refresh). */
+  endOffset: number;
+  /** Messages not yet read: endOffset - position (before the first message: endOffset - the group's committed offset). */
+  lag: number;
+  /** Last offset committed through this source (-1 when none). */
+  committed: number;
+}
+
+/** Counters of a {@link KafkaSource}. */
+export interface KafkaSourceStats {
+  state: SourceState;
+  /** Transactions written into the sink. */
+  generated: number;
+  /** Label records written into the sink. */
+  labelsEmitted: number;
+  /** Messages rejected by validation (each sent to the dead-letter topic and passed to `sink.reject`). */
+  rejected: number;
+  /** Rejections by field (`$` for a message that is not JSON or too long). */
+  rejectedByField: Record<string, number>;
+  /** Rejected messages the broker has acknowledged on the dead-letter topic. */
+  deadLettered: number;
+  /** Labels for transaction ids this source has not seen (or has forgotten); they update nothing. */
+  unknownLabels: number;
+  /** Messages read from Kafka. */
+  consumed: number;
+  /** Messages held between the consumer and the sink. */
+  staged: number;
+  /** Whether consumption is paused because the sink is full. */
+  paused: boolean;
+  /** Times consumption was paused because the sink was full, and resumed. */
+  pauses: number;
+  resumes: number;
+  /** Times a write found the sink full and waited. */
+  backpressureWaits: number;
+  /** Commits made (calls that committed at least one partition). */
+  commits: number;
+  /** Assigned partitions with their position, end offset, lag and last commit. */
+  partitions: PartitionStats[];
+  /** Sum of `lag` over the partitions. */
+  lag: number;
+  /** Why the source failed (`state === 'failed'`). */
+  error: Error | undefined;
+}
+
+/** Most slots claimed at once. */
+const CHUNK = 4096;
+/** Longest run of one partition's messages covered by one position-log entry. */
+const RUN = 256;
+/** Delay before retrying a full sink, ms. */
+const BACKPRESSURE_RETRY_MS = 1;
+/** Most characters of a rejected message copied into its dead-letter record. */
+const DLQ_VALUE_CHARS = Limits.maxJsonBytes;
+
+type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  position: number;
+  /** The group's committed offset when this member got the partition (0 when none): where reading starts. */
+  start: number;
+  endOffset: number;
+  committed: number;
+}
+
+/**
+ * Consumes JSON transactions (and `{id, fraud}` labels) from Kafka in a consumer group and writes them as records
+ * into a {@link RecordSink}: transactions with `writeTransaction`, labels as label records carrying the labelled
+ * transaction's keys and time (kept for the last `maxLabelIndex` transactions). A message that fails validation goes
+ * to the dead-letter topic with the reason and the field, is counted and passed to `sink.reject`, and its partition
+ * goes on.
+ *
+ * Backpressure: messages wait in a bounded stage; when the sink has no room the source retries every millisecond,
+ * and when the stage is full it pauses consumption (every assigned partition: they all feed one ring) until the
+ * stage is half empty. Nothing is dropped.
+ *
+ * Offsets are never committed automatically: the caller says what is durable, with {@link commitUpTo} (a partition's
+ * next offset) or {@link commitReleased} (every record below a ring sequence number is durable; the source maps
+ * sequence numbers back to offsets). Until then a restarted group reads the messages again.
+ *
+ * Lifecycle like the other sources: `start()` (joins the group; resolves once consuming), `stop()` (pauses, stays in
+ * the group), `start()` again resumes, `close()` leaves the group for good.
+ */
+export class KafkaSource {
+  readonly topic: string;
+  readonly labelsTopic: string | null;
+  readonly deadLetterTopic: string;
+  readonly group: string;
+  private readonly sink: RecordSink;
+  private readonly brokers: string[];
+  private readonly clientId: string;
+  private readonly fromBeginning: boolean;
+  private readonly maxStaged: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly lagIntervalMs: number;
+  private readonly onError: ((error: Error) => void) | undefined;
+  private readonly index: LabelIndex;
+  private readonly positions = new PositionLog();
+  private readonly rejections = new RejectionLog();
+
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private dlq: SerialProducer | undefined;
+  private state: SourceState = 'idle';
+  private failure: Error | undefined;
+  private starting: Promise<void> | undefined;
+
+  private staged: KafkaMessage[] = [];
+  private stagedHead = 0;
+  private streamPaused = false;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private drainImmediate: NodeJS.Immediate | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private readonly pendingDlq = new Set<Promise<void>>();
+
+  /** Per topic-partition state, by index (the position log stores indices). */
+  private readonly tps: PartitionState[] = [];
+  private readonly tpIndex = new Map<string, number>();
+
+  /** Side tables by ring slot: the card id (the decision's key) and the message's partition and offset. */
+  private readonly slotCard: (string | undefined)[];
+  private readonly slotTp: Int32Array;
+  private readonly slotOffset: Float64Array;
+
+  private generated = 0;
+  private labelsEmitted = 0;
+  private deadLettered = 0;
+  private unknownLabels = 0;
+  private consumed = 0;
+  private pauses = 0;
+  private resumes = 0;
+  private backpressureWaits = 0;
+  private commits = 0;
+
+  constructor(options: KafkaSourceOptions) {
+    if (typeof options !== 'object' || options === null) throw new KafkaOptionsTypeError('options must be an object');
+    assertRecordSink(options.sink, 'options.sink');
+    this.sink = options.sink;
+    this.brokers = brokerList(options.brokers, 'options.brokers');
+    this.group = stringOption(options.group ?? DEFAULT_GROUP, 'options.group');
+    this.topic = topicName(options.topic ?? DEFAULT_TOPICS.transactions, 'options.topic');
+    this.labelsTopic =
+      options.labelsTopic === null ? null : topicName(options.labelsTopic ?? DEFAULT_TOPICS.labels, 'options.labelsTopic');
+    if (this.labelsTopic === this.topic) {
+      throw new KafkaOptionsTypeError('options.labelsTopic must differ from options.topic');
+    }
+    this.deadLetterTopic = topicName(options.deadLetterTopic ?? DEFAULT_TOPICS.deadLetter, 'options.deadLetterTopic');
+    this.clientId = stringOption(options.clientId ?? 'fraudstream-source', 'options.clientId');
+    if (options.fromBeginning !== undefined && typeof options.fromBeginning !== 'boolean') {
+      throw new KafkaOptionsTypeError('options.fromBeginning must be a boolean');
+    }
+    this.fromBeginning = options.fromBeginning ?? true;
+    this.maxStaged = integerOption(options.maxStaged ?? 8192, 'options.maxStaged', 16, 1_048_576);
+    this.index = new LabelIndex(
+      integerOption(options.maxLabelIndex ?? DEFAULT_LABEL_INDEX_SIZE, 'options.maxLabelIndex', 1, 2 ** 26),
+    );
+    this.sessionTimeoutMs = integerOption(options.sessionTimeoutMs ?? 10_000, 'options.sessionTimeoutMs', 1000, 3_600_000);
+    this.heartbeatIntervalMs = integerOption(options.heartbeatIntervalMs ?? 1000, 'options.heartbeatIntervalMs', 100, 60_000);
+    this.lagIntervalMs = integerOption(options.lagIntervalMs ?? 1000, 'options.lagIntervalMs', 100, 3_600_000);
+    if (options.onError !== undefined && typeof options.onError !== 'function') {
+      throw new KafkaOptionsTypeError('options.onError must be a function');
+    }
+    this.onError = options.onError;
+    const slots = this.sink.views.slots;
+    this.slotCard = new Array<string | undefined>(slots);
+    this.slotTp = new Int32Array(slots);
+    this.slotOffset = new Float64Array(slots);
+  }
+
+  /** True while consuming (between start() and stop() or close()). */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /**
+   * Joins the group and starts consuming (or resumes after stop()); resolves once the consumer stream is open.
+   * Rejects, and the state becomes 'failed', when the brokers cannot be reached or a topic does not exist.
+   */
+  start(): Promise<void> {
+    if (this.state === 'stopped') {
+      this.state = 'running';
+      this.maybeResume();
+      this.scheduleDrain(0);
+      return Promise.resolve();
+    }
+    if (this.state !== 'idle') return this.starting ?? Promise.resolve();
+    this.state = 'running';
+    this.starting = this.open().catch((err: unknown) => {
+      this.fail(err);
+      throw this.failure;
+    });
+    return this.starting;
+  }
+
+  /** Pauses consumption; the group membership (and the partitions) are kept. start() resumes. */
+  stop(): void {
+    if (this.state !== 'running') return;
+    this.state = 'stopped';
+    this.pauseStream();
+  }
+
+  /** Leaves the group and closes the connections; staged messages that were not written are read again later. */
+  async close(): Promise<void> {
+    if (this.state === 'ended') return;
+    if (this.state !== 'failed') this.state = 'ended';
+    await this.starting?.catch(() => {});
+    this.clearTimers();
+    await Promise.allSettled([...this.pendingDlq]);
+    await this.stream?.close().catch(() => {});
+    await this.consumer?.close().catch(() => {});
+    await this.dlq?.close().catch(() => {});
+  }
+
+  /** Current counters, with the per-partition positions and lag. */
+  stats(): KafkaSourceStats {
+    let lag = 0;
+    const partitions = this.assigned().map((s) => {
+      const l = s.endOffset < 0 ? 0 : Math.max(0, s.endOffset - (s.position < 0 ? s.start : s.position));
+      lag += l;
+      return { topic: s.topic, partition: s.partition, position: s.position, endOffset: s.endOffset, lag: l, committed: s.committed };
+    });
+    return {
+      state: this.state,
+      generated: this.generated,
+      labelsEmitted: this.labelsEmitted,
+      rejected: this.rejections.total,
+      rejectedByField: Object.fromEntries(this.rejections.byField),
+      deadLettered: this.deadLettered,
+      unknownLabels: this.unknownLabels,
+      consumed: this.consumed,
+      staged: this.staged.length - this.stagedHead,
+      paused: this.streamPaused,
+      pauses: this.pauses,
+      resumes: this.resumes,
+      backpressureWaits: this.backpressureWaits,
+      commits: this.commits,
+      partitions,
+      lag,
+      error: this.failure,
+    };
+  }
+
+  /** The card id of the transaction in ring `slot` (the key its decision is produced with). */
+  cardIdAt(slot: number): string | undefined {
+    return this.slotCard[slot];
+  }
+
+  /** Where the record in ring `slot` came from. */
+  positionAt(slot: number): { topic: string; partition: number; offset: number } | undefined {
+    const s = this.tps[this.slotTp[slot]!];
+    return s === undefined ? undefined : { topic: s.topic, partition: s.partition, offset: this.slotOffset[slot]! };
+  }
+
+  /**
+   * A decision id for the record in ring `slot` that is the same whenever the message is delivered again
+   * (`topic-partition-offset`), so consumers of the decisions topic can drop duplicates.
+   */
+  decisionIdAt(slot: number): string {
+    const s = this.tps[this.slotTp[slot]!];
+    return s === undefined ? '' : `${s.topic}-${s.partition}-${this.slotOffset[slot]!}`;
+  }
+
+  /**
+   * Commits `nextOffset` (the next offset to read: every message below it is durable) for a partition of `topic`
+   * (default the transactions topic). Waits for dead-letter sends in flight first, so a rejected message is never
+   * committed before the broker holds its dead-letter record.
+   */
+  async commitUpTo(partition: number, nextOffset: number, topic: string = this.topic): Promise<void> {
+    if (!Number.isInteger(partition) || partition < 0) throw new RangeError('partition must be a non-negative integer');
+    if (!Number.isSafeInteger(nextOffset) || nextOffset < 0) throw new RangeError('nextOffset must be a non-negative integer');
+    await this.commitOffsets([{ topic, partition, offset: nextOffset }]);
+  }
+
+  /**
+   * Commits, for every partition, the offsets of the messages whose records are all below ring sequence number
+   * `releasedSeq` (the caller's "everything before this is decided and durable"). Resolves with what it committed.
+   */
+  async commitReleased(releasedSeq: number): Promise<{ topic: string; partition: number; offset: number }[]> {
+    const offsets = [...this.positions.advance(releasedSeq)].map(([tp, offset]) => {
+      const s = this.tps[tp]!;
+      return { topic: s.topic, partition: s.partition, offset };
+    });
+    await this.commitOffsets(offsets);
+    return offsets;
+  }
+
+  private async commitOffsets(offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const consumer = this.consumer;
+    if (consumer === undefined) throw new Error('the source has not started');
+    await Promise.all([...this.pendingDlq]);
+    await consumer.commit({
+      offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })),
+    });
+    this.commits++;
+    for (const o of offsets) {
+      const s = this.tps[this.tpOf(o.topic, o.partition)]!;
+      if (o.offset > s.committed) s.committed = o.offset;
+    }
+  }
+
+  private async open(): Promise<void> {
+    const topics = this.labelsTopic === null ? [this.topic] : [this.topic, this.labelsTopic];
+    this.dlq = new SerialProducer({ clientId: `${this.clientId}-dlq`, brokers: this.brokers });
+    const consumer = new Consumer({
+      clientId: this.clientId,
+      groupId: this.group,
+      bootstrapBrokers: this.brokers,
+      autocommit: false,
+      sessionTimeout: this.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(this.sessionTimeoutMs, 30_000),
+      heartbeatInterval: this.heartbeatIntervalMs,
+      maxWaitTime: 500,
+      highWaterMark: 1024,
+      retries: 5,
+    });
+    this.consumer = consumer;
+    const stream = await consumer.consume({
+      topics,
+      mode: 'committed',
+      fallbackMode: this.fromBeginning ? 'earliest' : 'latest',
+      autocommit: false,
+    });
+    this.stream = stream;
+    stream.on('data', this.onMessage);
+    stream.on('error', (err: Error) => this.fail(err));
+    // stop() (or close()) during the join: it could not pause a stream that did not exist yet.
+    if (this.streamPaused || this.state !== 'running') {
+      this.streamPaused = true;
+      stream.pause();
+    }
+    this.lagTimer = setInterval(() => void this.refreshLag(), this.lagIntervalMs);
+    this.lagTimer.unref();
+    void this.refreshLag();
+  }
+
+  private readonly onMessage = (message: KafkaMessage): void => {
+    this.consumed++;
+    this.staged.push(message);
+    if (this.staged.length - this.stagedHead >= this.maxStaged) {
+      // The client hands over a whole fetch in one burst: write what the sink takes now, and pause only when the
+      // sink itself is full (so `pauses` counts backpressure, not bursts).
+      if (this.state === 'running') this.drainNow();
+      if (this.staged.length - this.stagedHead >= this.maxStaged) this.pauseStream(true);
+    }
+    this.scheduleDrain(0);
+  };
+
+  private drainNow(): void {
+    if (this.drainImmediate !== undefined) clearImmediate(this.drainImmediate);
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.drain();
+  }
+
+  private pauseStream(backpressure = false): void {
+    if (this.streamPaused) return;
+    this.streamPaused = true;
+    if (backpressure) this.pauses++;
+    this.stream?.pause();
+  }
+
+  private maybeResume(): void {
+    if (!this.streamPaused || this.state !== 'running') return;
+    if (this.staged.length - this.stagedHead > this.maxStaged / 2) return;
+    this.streamPaused = false;
+    this.resumes++;
+    this.stream?.resume();
+  }
+
+  private scheduleDrain(ms: number): void {
+    if (this.drainTimer !== undefined || this.drainImmediate !== undefined) return;
+    if (ms <= 0) {
+      this.drainImmediate = setImmediate(this.drain);
+    } else {
+      this.drainTimer = setTimeout(this.drain, ms);
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    if (this.drainImmediate !== undefined) clearImmediate(this.drainImmediate);
+    if (this.lagTimer !== undefined) clearInterval(this.lagTimer);
+    this.drainTimer = undefined;
+    this.drainImmediate = undefined;
+    this.lagTimer = undefined;
+  }
+
+  private fail(err: unknown): void {
+    if (this.state === 'failed' || this.state === 'ended') return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.state = 'failed';
+    this.clearTimers();
+    this.onError?.(this.failure);
+  }
+
+  private tpOf(topic: string, partition: number): number {
+    const key = `${topic}\u0000${partition}`;
+    let i = this.tpIndex.get(key);
+    if (i === undefined) {
+      i = this.tps.length;
+      this.tps.push({ topic, partition, position: -1, start: 0, endOffset: -1, committed: -1 });
+      this.tpIndex.set(key, i);
+    }
+    return i;
+  }
+
+  private assigned(): PartitionState[] {
+    const assignments = this.consumer?.assignments ?? [];
+    const out: PartitionState[] = [];
+    for (const a of assignments) for (const p of a.partitions) out.push(this.tps[this.tpOf(a.topic, p)]!);
+    return out;
+  }
+
+  private async refreshLag(): Promise<void> {
+    const consumer = this.consumer;
+    if (consumer === undefined || this.state === 'ended' || this.state === 'failed') return;
+    try {
+      const topics = this.labelsTopic === null ? [this.topic] : [this.topic, this.labelsTopic];
+      const ends = await consumer.listOffsets({ topics });
+      for (const [topic, offsets] of ends) {
+        offsets.forEach((end, partition) => {
+          this.tps[this.tpOf(topic, partition)]!.endOffset = Number(end);
+        });
+      }
+      // A partition this member has not read from yet starts at the group's committed offset: without it, the lag of
+      // an idle, fully committed partition would read as its whole length.
+      const unread = (consumer.assignments ?? [])
+        .map((a) => ({ topic: a.topic, partitions: a.partitions.filter((p) => this.tps[this.tpOf(a.topic, p)]!.position < 0) }))
+        .filter((a) => a.partitions.length > 0);
+      if (unread.length > 0) {
+        const committed = await consumer.listCommittedOffsets({ topics: unread });
+        for (const [topic, offsets] of committed) {
+          offsets.forEach((off, partition) => {
+            const s = this.tps[this.tpOf(topic, partition)]!;
+            if (off >= 0n && s.position < 0) s.start = Number(off);
+          });
+        }
+      }
+    } catch {
+      // Lag is informational: a failed refresh (a rebalance, a broker restart) keeps the last figures.
+    }
+  }
+
+  /** Writes staged messages into the sink until it is full or the stage is empty. */
+  private readonly drain = (): void => {
+    this.drainTimer = undefined;
+    this.drainImmediate = undefined;
+    if (this.state !== 'running') return;
+    try {
+      this.writeStaged();
+    } catch (err) {
+      // A throwing sink must not crash the process from a timer callback: the source fails, visibly.
+      this.fail(err);
+    }
+  };
+
+  private writeStaged(): void {
+    const sink = this.sink;
+    const views = sink.views;
+    const dead: { message: KafkaMessage; error: ValidationError }[] = [];
+    // The position log gets one entry per run of messages from one partition (cut at RUN records), so a commit
+    // can advance in steps of at most RUN records per partition.
+    let runTp = -1;
+    let runNext = 0;
+    let runLength = 0;
+    let lastTopic = '';
+    let lastPartition = -1;
+    let lastTp = -1;
+    while (this.stagedHead < this.staged.length) {
+      const k = sink.claim(Math.min(this.staged.length - this.stagedHead, CHUNK));
+      if (k === 0) {
+        this.backpressureWaits++;
+        this.scheduleDrain(BACKPRESSURE_RETRY_MS);
+        break;
+      }
+      const slot0 = sink.claimedSlot;
+      const seq0 = sink.claimedSeq;
+      const ingestMs = performance.timeOrigin + performance.now();
+      let filled = 0;
+      while (filled < k && this.stagedHead < this.staged.length) {
+        const m = this.staged[this.stagedHead]!;
+        this.staged[this.stagedHead++] = undefined as unknown as KafkaMessage;
+        // Messages come in runs of one partition: look the partition up only when it changes.
+        if (m.partition !== lastPartition || m.topic !== lastTopic) {
+          lastTp = this.tpOf(m.topic, m.partition);
+          lastTopic = m.topic;
+          lastPartition = m.partition;
+        }
+        const tp = lastTp;
+        const offset = Number(m.offset);
+        if (tp !== runTp || runLength >= RUN) {
+          if (runTp >= 0) this.positions.record(seq0 + filled, runTp, runNext);
+          runTp = tp;
+          runLength = 0;
+        }
+        runNext = offset + 1;
+        runLength++;
+        this.tps[tp]!.position = offset + 1;
+        const slot = slot0 + filled;
+        if (m.topic === this.topic) {
+          const r = parseValue(m.value, parseTransactionJson);
+          if (!r.ok) {
+            dead.push({ message: m, error: r.error });
+            continue;
+          }
+          const tx = r.value;
+          views.writeTransaction(slot, tx, ingestMs);
+          if (Number.isNaN(views.f64[slot * 8]!)) sink.setId(slot, tx.id);
+          this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
+          this.slotCard[slot] = tx.cardId;
+          this.generated++;
+        } else {
+          const r = parseValue(m.value, parseLabelJson);
+          if (!r.ok) {
+            dead.push({ message: m, error: r.error });
+            continue;
+          }
+          if (!this.index.writeLabel(r.value.id, r.value.fraud, views, slot, ingestMs)) {
+            this.unknownLabels++;
+            continue;
+          }
+          this.slotCard[slot] = undefined;
+          this.labelsEmitted++;
+        }
+        this.slotTp[slot] = tp;
+        this.slotOffset[slot] = offset;
+        filled++;
+      }
+      sink.publish(filled);
+      if (runTp >= 0) this.positions.record(seq0 + filled, runTp, runNext);
+      runTp = -1;
+    }
+    if (this.stagedHead === this.staged.length) {
+      this.staged = [];
+      this.stagedHead = 0;
+    } else if (this.stagedHead > 65_536) {
+      this.staged = this.staged.slice(this.stagedHead);
+      this.stagedHead = 0;
+    }
+    if (dead.length > 0) this.deadLetter(dead);
+    this.maybeResume();
+  }
+
+  /** Sends rejected messages to the dead-letter topic (one produce request), counts them and tells the sink. */
+  private deadLetter(dead: { message: KafkaMessage; error: ValidationError }[]): void {
+    for (const { error } of dead) {
+      this.rejections.add(error);
+      this.sink.reject(error);
+    }
+    const producer = this.dlq!;
+    const messages = dead.map(({ message: m, error }) => {
+      const key = m.key === undefined || m.key === null || m.key.length === 0 ? undefined : m.key;
+      const record = {
+        reason: error.message,
+        code: error.code,
+        field: error.field,
+        topic: m.topic,
+        partition: m.partition,
+        offset: String(m.offset),
+        value: m.value === undefined || m.value === null ? null : m.value.toString('utf8', 0, DLQ_VALUE_CHARS),
+      };
+      return { topic: this.deadLetterTopic, key, value: Buffer.from(JSON.stringify(record)) };
+    });
+    const p: Promise<void> = producer.send(messages).then(
+      () => {
+        this.deadLettered += messages.length;
+        this.pendingDlq.delete(p);
+      },
+      (err: unknown) => {
+        this.pendingDlq.delete(p);
+        this.fail(err);
+      },
+    );
+    this.pendingDlq.add(p);
+  }
+}
+
+/** Parses a message value with a bound on its size; a missing value is an error on `$`. */
+function parseValue<T>(value: Buffer | undefined | null, parse: (text: string) => Validated<T>): Validated<T> {
+  if (value === undefined || value === null || value.length === 0) {
+    return { ok: false, error: { code: 'missing', field: '$', message: 'the message has no value' } };
+  }
+  if (value.length > Limits.maxJsonBytes) {
+    return { ok: false, error: { code: 'too_long', field: '$', message: `a message must be at most ${Limits.maxJsonBytes} bytes` } };
+  }
+  return parse(value.toString('utf8'));
+}
+
+function parseLabelJson(text: string): Validated<{ id: string; fraud: boolean }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, error: { code: 'malformed', field: '$', message: 'the document is not valid JSON' } };
+  }
+  return validateLabel(parsed);
+}

@@ -485,23 +485,28 @@ impl Scorer {
     pub fn restore_from(&self, path: &Path) -> Result<Restored, SnapshotError> {
         let image = fs::read(path)
             .map_err(|source| err(path, SnapshotErrorKind::Io { op: "read", source }))?;
-        let (body, created) = decode_image(&image).map_err(|k| err(path, k))?;
+        self.restore_image(&image).map_err(|k| err(path, k))
+    }
+
+    /// [`Scorer::restore_from`] with the file's bytes already in memory.
+    ///
+    /// # Errors
+    /// As [`Scorer::restore_from`], without the file name.
+    pub fn restore_image(&self, image: &[u8]) -> Result<Restored, SnapshotErrorKind> {
+        let (body, created) = decode_image(image)?;
         let delay = body.state.terms.label_delay_days();
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let mine = state.terms.label_delay_days();
         if delay != mine {
-            return Err(err(
-                path,
-                SnapshotErrorKind::Mismatch(format!(
-                    "taken with labelDelayDays {delay}, this scorer has {mine}; start with labelDelayDays {delay} or without the snapshot"
-                )),
-            ));
+            return Err(SnapshotErrorKind::Mismatch(format!(
+                "taken with labelDelayDays {delay}, this scorer has {mine}; start with labelDelayDays {delay} or without the snapshot"
+            )));
         }
         let restored = Restored {
             meta: body.meta,
             thresholds: body.thresholds,
             label_delay_days: delay,
-            info: info(&image, &body.state, created),
+            info: info(image, &body.state, created),
         };
         *state = body.state;
         drop(state);

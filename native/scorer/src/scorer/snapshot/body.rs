@@ -199,23 +199,14 @@ impl<'a> In<'a> {
         a.copy_from_slice(self.take(N)?);
         Ok(a)
     }
-    fn u16(&mut self) -> Result<u16, String> {
-        self.array().map(u16::from_le_bytes)
-    }
     fn u32(&mut self) -> Result<u32, String> {
         self.array().map(u32::from_le_bytes)
-    }
-    fn i32(&mut self) -> Result<i32, String> {
-        self.array().map(i32::from_le_bytes)
     }
     fn u64(&mut self) -> Result<u64, String> {
         self.array().map(u64::from_le_bytes)
     }
     fn f32(&mut self) -> Result<f32, String> {
         self.array().map(f32::from_le_bytes)
-    }
-    fn f64(&mut self) -> Result<f64, String> {
-        self.array().map(f64::from_le_bytes)
     }
     fn blob(&mut self, name: &str, max: usize) -> Result<&'a [u8], String> {
         let n = self.u32()? as usize;
@@ -338,9 +329,11 @@ fn decode_cards(s: &mut In<'_>) -> Result<CardStore, String> {
     let mut keys = Vec::with_capacity(n);
     let mut states = Vec::with_capacity(n);
     for i in 0..n {
-        keys.push(s.u64()?);
-        let last = s.i32()?;
-        let mask = s.u32()?;
+        // Fixed-size parts are taken as one slice each: one bounds check instead of one per field.
+        let head = s.take(16)?;
+        keys.push(le_u64(&head[0..8]));
+        let last = le_i32(&head[8..12]);
+        let mask = le_u32(&head[12..16]);
         if mask >> CARD_DAYS != 0 {
             return Err(format!(
                 "section CARD: card slot {i} has bucket mask {mask:#x}, beyond its {CARD_DAYS} days"
@@ -349,29 +342,46 @@ fn decode_cards(s: &mut In<'_>) -> Result<CardStore, String> {
         let mut day_count = [0u8; CARD_DAYS];
         let mut sum = [0f32; CARD_DAYS];
         if mask != 0 {
-            let need = mask.count_ones() as usize * BUCKET_BYTES;
-            let b = s.take(need)?;
+            let b = s.take(mask.count_ones() as usize * BUCKET_BYTES)?;
             let mut k = 0;
             for d in 0..CARD_DAYS {
                 if mask & (1 << d) != 0 {
                     day_count[d] = b[k];
-                    sum[d] = f32::from_le_bytes([b[k + 1], b[k + 2], b[k + 3], b[k + 4]]);
+                    sum[d] = f32::from_bits(le_u32(&b[k + 1..k + 5]));
                     k += BUCKET_BYTES;
                 }
             }
         }
+        let t = s.take(32)?;
         states.push(CardState {
             window: CardWindow::from_parts(day_count, sum, last),
-            prev_ts: s.f64()?,
-            present_ts: s.f64()?,
-            present_lat: s.f32()?,
-            present_lon: s.f32()?,
-            present_country: s.u16()?,
-            small_count: s.u16()?,
-            small_day: s.i32()?,
+            prev_ts: f64::from_bits(le_u64(&t[0..8])),
+            present_ts: f64::from_bits(le_u64(&t[8..16])),
+            present_lat: f32::from_bits(le_u32(&t[16..20])),
+            present_lon: f32::from_bits(le_u32(&t[20..24])),
+            present_country: u16::from_le_bytes([t[24], t[25]]),
+            small_count: u16::from_le_bytes([t[26], t[27]]),
+            small_day: le_i32(&t[28..32]),
         });
     }
     CardStore::from_parts(&keys, states).map_err(|e| format!("section CARD: {e}"))
+}
+
+/// The little-endian u64 in `b` (8 bytes).
+fn le_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    u64::from_le_bytes(a)
+}
+
+/// The little-endian u32 in `b` (4 bytes).
+fn le_u32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// The little-endian i32 in `b` (4 bytes).
+fn le_i32(b: &[u8]) -> i32 {
+    i32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
 fn decode_terms(s: &mut In<'_>, delay: u32) -> Result<TermStore, String> {
@@ -394,30 +404,17 @@ fn decode_terms(s: &mut In<'_>, delay: u32) -> Result<TermStore, String> {
                 s.remaining()
             )
         })?;
-    let keys: Vec<u64> = s
-        .take(8 * n)?
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
-        .collect();
-    let last: Vec<i32> = s
-        .take(4 * n)?
-        .chunks_exact(4)
-        .map(|c| i32::from_le_bytes(c.try_into().unwrap_or_default()))
-        .collect();
+    let keys: Vec<u64> = s.take(8 * n)?.chunks_exact(8).map(le_u64).collect();
+    let last: Vec<i32> = s.take(4 * n)?.chunks_exact(4).map(le_i32).collect();
     let tx: Vec<u32> = s
         .take(4 * CARD_DAYS * n)?
         .chunks_exact(4)
-        .map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default()))
+        .map(le_u32)
         .collect();
     let labels: Vec<[u32; 2]> = s
         .take(8 * label_days as usize * n)?
         .chunks_exact(8)
-        .map(|c| {
-            [
-                u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-                u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
-            ]
-        })
+        .map(|c| [le_u32(&c[0..4]), le_u32(&c[4..8])])
         .collect();
     TermStore::from_parts(delay, &keys, last, tx, labels).map_err(|e| format!("section TERM: {e}"))
 }

@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
     passed=$((passed + 1))
   else
     echo "fuzz $t: FAILED; the end of its log ($log):"
-    tail -n 40 "$log"
+    tail -n 40 "$log" | cut -c1-400
     ls "fuzz/artifacts/$t" 2>/dev/null | sed 's/^/  artifact: /'
     failed=$((failed + 1))
   fi

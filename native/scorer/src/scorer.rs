@@ -1,5 +1,7 @@
 //! One scorer: state, model, thresholds and the two-phase batch (ordered state phase, parallel scoring phase).
 
+pub mod snapshot;
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -91,6 +91,30 @@ impl CardStore {
         self.slab.len()
     }
 
+    /// The card keys in slot order: `keys_by_slot()[i]` is the key of `states()[i]` (snapshots).
+    #[must_use]
+    pub fn keys_by_slot(&self) -> Vec<u64> {
+        keys_by_slot(&self.index, self.slab.len())
+    }
+
+    /// The card states in slot order (snapshots).
+    #[must_use]
+    pub fn states(&self) -> &[CardState] {
+        &self.slab
+    }
+
+    /// A store in which card `keys[i]` has state `states[i]` (snapshots); slots keep their order.
+    ///
+    /// # Errors
+    /// When the lengths differ, a key appears twice, or there are more cards than slots (`u32::MAX - 1`).
+    pub fn from_parts(keys: &[u64], states: Vec<CardState>) -> Result<Self, String> {
+        let index = index_of_keys(keys, states.len(), "card")?;
+        Ok(Self {
+            index,
+            slab: states,
+        })
+    }
+
     /// Heap bytes held (allocated capacity, not just used): the slab plus the hash index (key, value and one
     /// control byte per bucket, as hashbrown lays it out).
     #[must_use]
@@ -271,6 +295,59 @@ impl TermStore {
         self.last.len()
     }
 
+    /// Delay of the risk windows, in days.
+    #[must_use]
+    pub fn label_delay_days(&self) -> u32 {
+        (self.label_days - CARD_DAYS) as u32
+    }
+
+    /// Days in each terminal's label ring: `CARD_DAYS + label_delay_days`.
+    #[must_use]
+    pub fn label_days(&self) -> usize {
+        self.label_days
+    }
+
+    /// The terminal keys in slot order (snapshots).
+    #[must_use]
+    pub fn keys_by_slot(&self) -> Vec<u64> {
+        keys_by_slot(&self.index, self.last.len())
+    }
+
+    /// The rings in slot order (snapshots): per terminal its newest day, `CARD_DAYS` transaction counts and
+    /// `label_days()` (fraud, labelled) pairs.
+    #[must_use]
+    pub fn rings(&self) -> (&[i32], &[u32], &[[u32; 2]]) {
+        (&self.last, &self.tx, &self.labels)
+    }
+
+    /// A store with the rings [`TermStore::rings`] gave, terminal `keys[i]` in slot `i` (snapshots).
+    ///
+    /// # Errors
+    /// When a ring's length does not match the number of keys, a key appears twice, or there are too many.
+    pub fn from_parts(
+        delay_days: u32,
+        keys: &[u64],
+        last: Vec<i32>,
+        tx: Vec<u32>,
+        labels: Vec<[u32; 2]>,
+    ) -> Result<Self, String> {
+        let mut s = Self::new(delay_days);
+        let n = keys.len();
+        if last.len() != n || tx.len() != n * CARD_DAYS || labels.len() != n * s.label_days {
+            return Err(format!(
+                "terminal rings do not match {n} terminals: {} newest days, {} transaction buckets, {} label buckets",
+                last.len(),
+                tx.len(),
+                labels.len()
+            ));
+        }
+        s.index = index_of_keys(keys, n, "terminal")?;
+        s.last = last;
+        s.tx = tx;
+        s.labels = labels;
+        Ok(s)
+    }
+
     /// Heap bytes held (allocated capacity): the bucket arrays plus the hash index.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
@@ -285,6 +362,35 @@ impl TermStore {
     pub fn is_empty(&self) -> bool {
         self.last.is_empty()
     }
+}
+
+/// The keys of an index in slot order (slots are `0..len`, each used once).
+fn keys_by_slot(index: &FxHashMap<u64, u32>, len: usize) -> Vec<u64> {
+    let mut keys = vec![0u64; len];
+    for (&k, &slot) in index {
+        keys[slot as usize] = k;
+    }
+    keys
+}
+
+/// An index mapping `keys[i]` to slot `i`, checked: as many keys as `len`, none twice, fewer than [`UNKNOWN`].
+fn index_of_keys(keys: &[u64], len: usize, what: &str) -> Result<FxHashMap<u64, u32>, String> {
+    if keys.len() != len {
+        return Err(format!("{} {what} keys for {len} {what}s", keys.len()));
+    }
+    if u32::try_from(len).map_or(true, |n| n == UNKNOWN) {
+        return Err(format!("{len} {what}s is more than a store can hold"));
+    }
+    let mut index = FxHashMap::default();
+    index.reserve(len);
+    for (slot, &k) in keys.iter().enumerate() {
+        if index.insert(k, slot as u32).is_some() {
+            return Err(format!(
+                "{what} slot {slot} repeats the key of an earlier {what}"
+            ));
+        }
+    }
+    Ok(index)
 }
 
 /// Bytes of a hash index: hashbrown allocates `buckets` = capacity / 7 * 8 rounded up to a power of two, each with

@@ -105,6 +105,18 @@ impl Default for CardWindow {
 }
 
 impl CardWindow {
+    /// The ring as it is held: day counts, day amount sums and the newest day (snapshots).
+    #[must_use]
+    pub fn parts(&self) -> (&[u8; CARD_DAYS], &[f32; CARD_DAYS], i32) {
+        (&self.count, &self.sum, self.last)
+    }
+
+    /// A ring from the parts [`CardWindow::parts`] gave (snapshots).
+    #[must_use]
+    pub fn from_parts(count: [u8; CARD_DAYS], sum: [f32; CARD_DAYS], last: i32) -> Self {
+        Self { count, sum, last }
+    }
+
     /// Rebases the ring so that it ends at `max(last, day)`.
     pub fn advance(&mut self, day: i32) {
         rebase(&mut self.count, self.last, day);

@@ -1,4 +1,4 @@
-import { TokenBucket } from '@fraudstream/sources';
+import { PacingSchedule } from '@fraudstream/sources';
 import { brokerList, integerOption, KafkaOptionsRangeError, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
 import { SerialProducer } from './serial-producer.js';
 import type { TransactionFeed } from './transaction-feeds.js';
@@ -89,22 +89,23 @@ export async function produceFeed(options: ProduceFeedOptions): Promise<ProduceF
     inFlight.add(p);
   };
 
-  const bucket = new TokenBucket(rate);
-  bucket.reset(performance.now());
+  // The load generator keeps its schedule (a late send is owed, not skipped), re-basing only 5 s behind.
+  const pacing = new PacingSchedule(rate);
+  pacing.start(performance.now());
   let lastProgress = performance.now();
   let offered = 0;
   try {
     while (offered < count && options.signal?.aborted !== true) {
-      const tokens = bucket.refill(performance.now());
-      const budget = Math.min(Math.floor(tokens), batch, count - offered);
+      const t = performance.now();
+      const budget = Math.min(pacing.due(t), batch, count - offered);
       if (budget < 1) {
-        await sleep(Math.max(1, bucket.msUntil(Math.min(bucket.quantum(), count - offered))));
+        await sleep(Math.max(1, pacing.msUntil(Math.min(pacing.quantum(), count - offered), t)));
         continue;
       }
       const txs: JsonMessage[] = [];
       const labels: JsonMessage[] = [];
       const n = await feed.next(budget, txs, labels);
-      bucket.take(n);
+      pacing.take(n);
       offered += n;
       await send(txs, topic, 'transactions');
       if (labelsTopic !== null) await send(labels, labelsTopic, 'labels');

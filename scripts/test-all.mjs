@@ -16,6 +16,9 @@ for (const dir of dirs) for (const f of resultFiles(dir)) rmSync(f, { force: tru
 // The XGBoost parity and backtest-check tests need the pinned Python env; the script keeps an up-to-date .venv as is.
 // (If it cannot be made, those tests fail with the setup instruction; Debian's chromium is the other prerequisite.)
 spawnSync('bash', [join(root, 'scripts/setup-python.sh')], { cwd: root, stdio: 'inherit' });
+// The case-store tests need Debian's PostgreSQL running with their role and database (idempotent; when the package is
+// missing, those tests fail with the instruction). The Kafka tests start the repository's broker themselves.
+spawnSync('bash', [join(root, 'scripts/setup-postgres.sh')], { cwd: root, stdio: 'inherit' });
 
 const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', 'lint', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
   cwd: root,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseScenarioRequest, parseThresholdsRequest, SCENARIO_KINDS } from '../src/control-requests.js';
 import { HttpError } from '../src/errors.js';
-import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from '../src/fraud-system.js';
+import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from '@fraudstream/system';
 import { parseGeneratorRequest } from '../src/generator-request.js';
 import { MAX_BODY_BYTES } from '../src/read-body.js';
 import { startServer, type FraudSystem, type RunningServer } from '../src/index.js';

@@ -553,7 +553,9 @@ export class KafkaSource {
           }
           const tx = r.value;
           views.writeTransaction(slot, tx, ingestMs);
-          if (Number.isNaN(views.f64[slot * 8]!)) sink.setId(slot, tx.id);
+          // A broker-fed transaction has no pacing schedule: it is due when it is written.
+          sink.dueMs[slot] = ingestMs;
+          if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
           this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
           this.slotCard[slot] = tx.cardId;
           this.generated++;

@@ -48,7 +48,7 @@ export class LabelIndex {
 
   /** Remembers the transaction just written into `slot` of `views` (its keys are read from the record). */
   remember(id: string, seq: number, tsMs: number, views: RecordViews, slot: number): void {
-    const txNum = views.f64[slot * 8]!;
+    const txNum = views.txNum(slot);
     const key = Number.isNaN(txNum) ? id : txNum;
     const e = this.next;
     this.next = e + 1 === this.maxSize ? 0 : e + 1;

@@ -41,7 +41,6 @@ export function appendDecidedBatch(
   stringId: (slot: number) => string | undefined,
   onAlert?: (slot: number, refHi: number, refLo: number, reasons: readonly string[], score: number) => void,
 ): AppendedBatch {
-  const u32 = records.u32;
   const { ruleNames, featureNames, modelVersion } = naming;
   let appended = 0;
   let alerts = 0;
@@ -64,7 +63,7 @@ export function appendDecidedBatch(
       }
       reasons = names;
     }
-    hasher.refOfKeyInto(u32[s * 16 + 8] ?? 0, u32[s * 16 + 9] ?? 0, ref, 0);
+    hasher.refOfKeyInto(records.cardKeyLo(s), records.cardKeyHi(s), ref, 0);
     const txNum = records.txNum(s);
     const id = Number.isNaN(txNum) ? (stringId(s) ?? '') : txNum;
     log.add(id, records.timestampMs(s), score, code, reasons, modelVersion, ref[0] ?? 0, ref[1] ?? 0);

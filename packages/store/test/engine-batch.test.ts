@@ -1,4 +1,4 @@
-import { DecisionCode, Flag, NO_REASON, RECORD_SIZE, RecordViews, RESULT_SIZE, ResultStatus, ResultViews } from '@fraudstream/schema';
+import { DecisionCode, NO_REASON, RECORD_SIZE, RecordViews, RESULT_SIZE, ResultStatus, ResultViews } from '@fraudstream/schema';
 import { describe, expect, it } from 'vitest';
 import { appendDecidedBatch, DecisionLog, decisionIdOf, FALLBACK_REASON } from '../src/index.js';
 import { hasher, tempDir } from './helpers.js';
@@ -11,11 +11,7 @@ function regions(n: number): { records: RecordViews; results: ResultViews } {
 }
 
 function decide(results: ResultViews, slot: number, score: number, code: number, status: number, rules: number, reasons: number[]): void {
-  results.f32[slot * 4] = score;
-  results.u8[slot * RESULT_SIZE + 4] = code;
-  results.u8[slot * RESULT_SIZE + 5] = status;
-  results.u16[slot * 8 + 3] = rules;
-  for (let k = 0; k < 3; k++) results.u8[slot * RESULT_SIZE + 8 + k] = reasons[k] ?? NO_REASON;
+  results.write(slot, { score, decision: code, status, rules, reasons: [0, 1, 2].map((k) => reasons[k] ?? NO_REASON) });
 }
 
 describe('appending an engine batch', () => {
@@ -30,7 +26,7 @@ describe('appending an engine batch', () => {
     tx(3, 'abc-1', 'card-b', 2);
     decide(results, 3, 0.71, DecisionCode.Review, ResultStatus.Scored, 0b10, [2, NO_REASON, 0]);
     tx(4, '1003', 'card-a', 3);
-    records.u8[4 * RECORD_SIZE + 51] = Flag.Label | Flag.Fraud;
+    records.writeLabel(4, 3, T0 + 3000, 0, 0, 0, 0, true, 0);
     decide(results, 4, 0, 0, ResultStatus.Label, 0, []);
     tx(5, '1004', 'card-c', 4);
     decide(results, 5, Number.NaN, DecisionCode.Review, ResultStatus.Invalid, 0, []);

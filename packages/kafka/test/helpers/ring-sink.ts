@@ -15,6 +15,7 @@ export interface RingRecord extends DecodedRecord {
 export class TestRingSink implements RecordSink {
   readonly ring: SharedRing;
   readonly views: RecordViews;
+  readonly dueMs: Float64Array;
   readonly ids = new Map<number, string>();
   readonly rejects: ValidationError[] = [];
   private readonly producer: RingProducer;
@@ -25,6 +26,7 @@ export class TestRingSink implements RecordSink {
     this.producer = this.ring.producer();
     this.consumer = this.ring.consumer();
     this.views = new RecordViews(this.ring.buffer, this.ring.dataOffset, capacity);
+    this.dueMs = new Float64Array(capacity);
   }
 
   get claimedSlot(): number {

@@ -102,6 +102,9 @@ export class Accountant {
     // latencies are recorded as one run (one histogram update per run instead of per transaction).
     let runIngest = Number.NaN;
     let runCount = 0;
+    // The same for due times: an unpaced writer's records of one chunk share theirs (a paced one's differ per record).
+    let runDue = Number.NaN;
+    let dueCount = 0;
     const doubleCount = this.faults?.doubleCountSeq;
     for (let i = 0; i < batch.handed; i++) {
       const slot = batch.slot + i;
@@ -119,7 +122,13 @@ export class Accountant {
         runCount = 0;
       }
       runCount++;
-      this.scheduleLatency.record((doneMs - (dueMs[slot] ?? ingestMs)) * 1000);
+      const due = dueMs[slot] ?? ingestMs;
+      if (due !== runDue) {
+        if (dueCount > 0) this.scheduleLatency.recordCount((doneMs - runDue) * 1000, dueCount);
+        runDue = due;
+        dueCount = 0;
+      }
+      dueCount++;
       this.quality.decided(seq, code, results.score(slot));
       if (code !== DecisionCode.Approve && this.events.wantsAlert()) {
         this.events.putAlert(this.event(slot, seq, (doneMs - ingestMs) * 1000));
@@ -129,6 +138,7 @@ export class Accountant {
       if (this.ids[slot] !== undefined) this.ids[slot] = undefined;
     }
     if (runCount > 0) this.latency.recordCount((doneMs - runIngest) * 1000, runCount);
+    if (dueCount > 0) this.scheduleLatency.recordCount((doneMs - runDue) * 1000, dueCount);
   }
 
   private event(slot: number, seq: number, latencyUs: number): DecisionEvent {

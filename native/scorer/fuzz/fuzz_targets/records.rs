@@ -37,7 +37,8 @@ fn score(cfg: ScorerConfig, model: &Model, recs: &[u8], batch: usize) -> (Vec<u8
                 &mut out[a * RESULT_SIZE..b * RESULT_SIZE],
                 ticket,
             )
-            .expect("a fresh gate passes tickets in order");
+            .expect("a fresh gate passes tickets in order")
+            .scored;
         a = b;
         ticket += 1;
     }

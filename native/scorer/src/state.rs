@@ -24,6 +24,56 @@ pub struct CardState {
     pub small_count: u16,
     /// The newest day a transaction was counted for `small_count`.
     pub small_day: i32,
+    /// Days with a high-ratio transaction: bit k set = day `high_day - k` had one (k < 32).
+    pub high_mask: u32,
+    /// The newest day with a high-ratio transaction, [`EMPTY`] before the first.
+    pub high_day: i32,
+}
+
+impl CardState {
+    /// Days in `[day - 13, day]` on which the card had a high-ratio transaction (those recorded so far).
+    #[must_use]
+    pub fn high_ratio_days(&self, day: i32) -> u8 {
+        if self.high_day == EMPTY {
+            return 0;
+        }
+        // Bit k of `bits` is day `day - k`.
+        let shift = i64::from(day) - i64::from(self.high_day);
+        let bits = if shift >= 0 {
+            if shift >= 32 {
+                0
+            } else {
+                self.high_mask << shift
+            }
+        } else if -shift >= 32 {
+            0
+        } else {
+            self.high_mask >> (-shift)
+        };
+        (bits & ((1u32 << crate::features::HIGH_RATIO_WINDOW) - 1)).count_ones() as u8
+    }
+
+    /// Records a high-ratio transaction on `day` (dropped when 32 days or more older than the newest one).
+    pub fn mark_high_ratio(&mut self, day: i32) {
+        if self.high_day == EMPTY || day > self.high_day {
+            let shift = if self.high_day == EMPTY {
+                32
+            } else {
+                i64::from(day) - i64::from(self.high_day)
+            };
+            self.high_mask = if shift >= 32 {
+                0
+            } else {
+                self.high_mask << shift
+            } | 1;
+            self.high_day = day;
+        } else {
+            let off = i64::from(self.high_day) - i64::from(day);
+            if off < 32 {
+                self.high_mask |= 1 << off;
+            }
+        }
+    }
 }
 
 impl Default for CardState {
@@ -37,6 +87,8 @@ impl Default for CardState {
             present_country: 0,
             small_count: 0,
             small_day: i32::MIN,
+            high_mask: 0,
+            high_day: EMPTY,
         }
     }
 }
@@ -112,6 +164,12 @@ pub struct TermTotals {
     pub count: [u32; 3],
     /// Fraud labels / labels for transactions whose event day is in the delayed windows, 0 when none.
     pub risk: [f32; 3],
+    /// Fraud labels for transactions whose event day is in the delayed windows.
+    pub frauds: [u32; 3],
+    /// Fraud labels received in a row since the terminal's last genuine label (label arrival order).
+    pub streak: u32,
+    /// Event day of the first label of that run (meaningful when `streak > 0`).
+    pub streak_day: i32,
 }
 
 /// All terminals' state, structure-of-arrays: per terminal a ring of `CARD_DAYS` transaction-count buckets and a
@@ -124,6 +182,8 @@ pub struct TermStore {
     tx: Vec<u32>,
     /// Per label day (fraud count, labelled count): the two are always read together, so they share cache lines.
     labels: Vec<[u32; 2]>,
+    /// Per terminal: fraud labels in a row since its last genuine label, and the event day of the run's first.
+    streak: Vec<(u32, i32)>,
 }
 
 impl TermStore {
@@ -137,6 +197,7 @@ impl TermStore {
             last: Vec::new(),
             tx: Vec::new(),
             labels: Vec::new(),
+            streak: Vec::new(),
         }
     }
 
@@ -145,6 +206,7 @@ impl TermStore {
         let i = *self.index.entry(key).or_insert(next);
         if i == next {
             self.last.push(EMPTY);
+            self.streak.push((0, 0));
             self.tx.resize(self.tx.len() + CARD_DAYS, 0);
             self.labels
                 .resize(self.labels.len() + self.label_days, [0, 0]);
@@ -201,6 +263,15 @@ impl TermStore {
     pub fn label_in(&mut self, key: u64, day: i32, fraud: bool, slot: u32) {
         let t = self.slot_in(key, slot);
         self.advance(t, day);
+        let run = &mut self.streak[t];
+        if fraud {
+            if run.0 == 0 {
+                run.1 = day;
+            }
+            run.0 = run.0.saturating_add(1);
+        } else {
+            run.0 = 0;
+        }
         let ld = self.label_days;
         if windows::held(self.last[t], day, ld) {
             let i = t * ld + windows::slot(day, ld);
@@ -229,7 +300,11 @@ impl TermStore {
             self.tx[i] = self.tx[i].saturating_add(1);
         }
         let ld = self.label_days;
-        let mut out = TermTotals::default();
+        let mut out = TermTotals {
+            streak: self.streak[t].0,
+            streak_day: self.streak[t].1,
+            ..TermTotals::default()
+        };
         let (mut c, mut f, mut l) = (0u32, 0u32, 0u32);
         // The held days of each ring are a contiguous range of k, and their buckets are walked backwards from
         // `day`'s (delayed `day - delay`'s): no division or test per day; same days in the same order as testing
@@ -256,6 +331,7 @@ impl TermStore {
                 k += 1;
             }
             out.count[w] = c;
+            out.frauds[w] = f;
             out.risk[w] = if l == 0 {
                 0.0
             } else {
@@ -277,6 +353,7 @@ impl TermStore {
         self.last.capacity() * size_of::<i32>()
             + self.tx.capacity() * size_of::<u32>()
             + self.labels.capacity() * size_of::<[u32; 2]>()
+            + self.streak.capacity() * size_of::<(u32, i32)>()
             + index_bytes(&self.index)
     }
 

@@ -9,7 +9,7 @@ import {
   scoreBatch,
   trainGbdt,
 } from '@fraudstream/scorer';
-import { DECISION_NAMES, NO_REASON, RECORD_SIZE, RESULT_SIZE, ResultOffset } from '@fraudstream/schema';
+import { DECISION_NAMES, NO_REASON, Offset, RECORD_SIZE, RESULT_SIZE, ResultOffset } from '@fraudstream/schema';
 import { readCsvRecords, type CsvRecords } from '@fraudstream/sources';
 import { aucRoc, cardPrecisionAtK, precisionRecall, thinCurve, type PrPoint } from './metrics.js';
 import { moneyReport, type MoneyReport } from './metrics-money.js';
@@ -377,7 +377,7 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
   const s = scoreStream(p, modelJson, o.delayDays);
   const ev = evaluate(p, s.scores, trainStartDay, testStartDay, o.testDays, o.delayDays, topK);
   const amounts = new Float64Array(p.data.txCount);
-  for (let i = 0; i < amounts.length; i++) amounts[i] = p.data.views.f64[p.data.txSlots[i]! * 8 + 2]!;
+  for (let i = 0; i < amounts.length; i++) amounts[i] = p.data.views.f64[(p.data.txSlots[i]! * RECORD_SIZE + Offset.amount) / 8]!;
   const money = moneyReport(ev.idx, amounts, p.data.fraud, s.scores, s.decisions);
 
   // Per scenario: that scenario's frauds against every evaluated genuine transaction.

@@ -172,18 +172,25 @@ pub struct TermTotals {
     pub streak_day: i32,
 }
 
+/// A terminal's newest event day and its run of fraud labels (see [`TermTotals::streak`]).
+#[derive(Clone, Copy, Debug)]
+struct TermMeta {
+    last: i32,
+    streak: u32,
+    streak_day: i32,
+}
+
 /// All terminals' state, structure-of-arrays: per terminal a ring of `CARD_DAYS` transaction-count buckets and a
 /// ring of `CARD_DAYS + delay` days of label buckets (fraud count, labelled count), sharing one newest day.
 pub struct TermStore {
     delay: i32,
     label_days: usize,
     index: FxHashMap<u64, u32>,
-    last: Vec<i32>,
+    /// Per terminal: its newest day and its fraud run, side by side (one cache line for both).
+    meta: Vec<TermMeta>,
     tx: Vec<u32>,
     /// Per label day (fraud count, labelled count): the two are always read together, so they share cache lines.
     labels: Vec<[u32; 2]>,
-    /// Per terminal: fraud labels in a row since its last genuine label, and the event day of the run's first.
-    streak: Vec<(u32, i32)>,
 }
 
 impl TermStore {
@@ -194,19 +201,21 @@ impl TermStore {
             delay: i32::try_from(delay_days).unwrap_or(i32::MAX / 2),
             label_days: CARD_DAYS + delay_days as usize,
             index: FxHashMap::default(),
-            last: Vec::new(),
+            meta: Vec::new(),
             tx: Vec::new(),
             labels: Vec::new(),
-            streak: Vec::new(),
         }
     }
 
     fn slot_of(&mut self, key: u64) -> usize {
-        let next = self.last.len() as u32;
+        let next = self.meta.len() as u32;
         let i = *self.index.entry(key).or_insert(next);
         if i == next {
-            self.last.push(EMPTY);
-            self.streak.push((0, 0));
+            self.meta.push(TermMeta {
+                last: EMPTY,
+                streak: 0,
+                streak_day: 0,
+            });
             self.tx.resize(self.tx.len() + CARD_DAYS, 0);
             self.labels
                 .resize(self.labels.len() + self.label_days, [0, 0]);
@@ -215,12 +224,12 @@ impl TermStore {
     }
 
     fn advance(&mut self, t: usize, day: i32) {
-        let last = self.last[t];
+        let last = self.meta[t].last;
         let ld = self.label_days;
         windows::rebase(&mut self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS], last, day);
         windows::rebase(&mut self.labels[t * ld..(t + 1) * ld], last, day);
         if last == EMPTY || day > last {
-            self.last[t] = day;
+            self.meta[t].last = day;
         }
     }
 
@@ -236,6 +245,7 @@ impl TermStore {
             return UNKNOWN;
         };
         let t = slot as usize;
+        prefetch_slice(std::slice::from_ref(&self.meta[t]));
         if transaction {
             prefetch_slice(&self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS]);
         }
@@ -263,17 +273,17 @@ impl TermStore {
     pub fn label_in(&mut self, key: u64, day: i32, fraud: bool, slot: u32) {
         let t = self.slot_in(key, slot);
         self.advance(t, day);
-        let run = &mut self.streak[t];
+        let run = &mut self.meta[t];
         if fraud {
-            if run.0 == 0 {
-                run.1 = day;
+            if run.streak == 0 {
+                run.streak_day = day;
             }
-            run.0 = run.0.saturating_add(1);
+            run.streak = run.streak.saturating_add(1);
         } else {
-            run.0 = 0;
+            run.streak = 0;
         }
         let ld = self.label_days;
-        if windows::held(self.last[t], day, ld) {
+        if windows::held(self.meta[t].last, day, ld) {
             let i = t * ld + windows::slot(day, ld);
             let [f, l] = &mut self.labels[i];
             *l = l.saturating_add(1);
@@ -294,15 +304,15 @@ impl TermStore {
     pub fn transaction_in(&mut self, key: u64, day: i32, slot: u32) -> TermTotals {
         let t = self.slot_in(key, slot);
         self.advance(t, day);
-        let last = self.last[t];
+        let last = self.meta[t].last;
         if windows::held(last, day, CARD_DAYS) {
             let i = t * CARD_DAYS + windows::slot(day, CARD_DAYS);
             self.tx[i] = self.tx[i].saturating_add(1);
         }
         let ld = self.label_days;
         let mut out = TermTotals {
-            streak: self.streak[t].0,
-            streak_day: self.streak[t].1,
+            streak: self.meta[t].streak,
+            streak_day: self.meta[t].streak_day,
             ..TermTotals::default()
         };
         let (mut c, mut f, mut l) = (0u32, 0u32, 0u32);
@@ -344,23 +354,22 @@ impl TermStore {
     /// Number of terminals seen.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.last.len()
+        self.meta.len()
     }
 
     /// Heap bytes held (allocated capacity): the bucket arrays plus the hash index.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.last.capacity() * size_of::<i32>()
+        self.meta.capacity() * size_of::<TermMeta>()
             + self.tx.capacity() * size_of::<u32>()
             + self.labels.capacity() * size_of::<[u32; 2]>()
-            + self.streak.capacity() * size_of::<(u32, i32)>()
             + index_bytes(&self.index)
     }
 
     /// Whether no terminal was seen.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty()
+        self.meta.is_empty()
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod decide;
 pub mod features;
+pub mod isolation;
 pub mod model;
 pub mod record;
 pub mod registry;
@@ -446,5 +447,91 @@ pub fn predict_features(
         &f32_slice(fp, flen)[..rows * N_FEATURES],
         &mut f32_slice_mut(op, olen)[..rows],
     );
+    Ok(())
+}
+
+// ---- Anomaly score (issue 12): an isolation forest over feature rows. ----
+
+/// Options of `isolationScores`.
+#[napi(object)]
+pub struct IsolationOptions {
+    /// Trees (default 100).
+    pub trees: Option<u32>,
+    /// Rows sampled per tree (default 256).
+    pub sample: Option<u32>,
+    /// Seed (default 0).
+    pub seed: Option<u32>,
+    /// Feature names the trees split on (default: all).
+    pub features: Option<Vec<String>>,
+}
+
+/// Fits an isolation forest on `trainRows` row-major feature rows and writes the anomaly score (0..1, higher = more
+/// isolated) of each of `rows` rows of `features` into `out`.
+#[napi(catch_unwind)]
+pub fn isolation_scores(
+    #[napi(ts_arg_type = "Float32Array")] train: Unknown<'_>,
+    train_rows: u32,
+    #[napi(ts_arg_type = "Float32Array")] features: Unknown<'_>,
+    rows: u32,
+    #[napi(ts_arg_type = "Float32Array")] out: Unknown<'_>,
+    options: Option<IsolationOptions>,
+) -> Result<()> {
+    let o = options.unwrap_or(IsolationOptions {
+        trees: None,
+        sample: None,
+        seed: None,
+        features: None,
+    });
+    let columns = match o.features {
+        None => (0..N_FEATURES).collect(),
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                features::index_of(n).ok_or_else(|| {
+                    invalid(format!(
+                        "options.features: '{n}' is not a Fraudstream feature"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<usize>>>()?,
+    };
+    let (tp, tlen) = typed_array(&train, F32, "train", "Float32Array")?;
+    let (fp, flen) = typed_array(&features, F32, "features", "Float32Array")?;
+    let (op, olen) = typed_array(&out, F32, "out", "Float32Array")?;
+    let (train_rows, rows) = (train_rows as usize, rows as usize);
+    if tlen < train_rows * N_FEATURES || flen < rows * N_FEATURES || olen < rows {
+        return Err(invalid(format!(
+            "train needs {} values, features {} and out {rows}",
+            train_rows * N_FEATURES,
+            rows * N_FEATURES
+        )));
+    }
+    let pack = |flat: &[f32]| -> Vec<[f32; N_FEATURES]> {
+        flat.chunks_exact(N_FEATURES)
+            .map(|c| {
+                let mut r = [0f32; N_FEATURES];
+                r.copy_from_slice(c);
+                r
+            })
+            .collect()
+    };
+    let train_rows = pack(&f32_slice(tp, tlen)[..train_rows * N_FEATURES]);
+    let forest = isolation::IsolationForest::fit(
+        &train_rows,
+        &isolation::ForestParams {
+            trees: o.trees.unwrap_or(100) as usize,
+            sample: o.sample.unwrap_or(256) as usize,
+            columns,
+            seed: u64::from(o.seed.unwrap_or(0)),
+        },
+    )
+    .map_err(invalid)?;
+    let out = &mut f32_slice_mut(op, olen)[..rows];
+    for (dst, row) in out
+        .iter_mut()
+        .zip(pack(&f32_slice(fp, flen)[..rows * N_FEATURES]).iter())
+    {
+        *dst = forest.score(row);
+    }
     Ok(())
 }

@@ -8,28 +8,10 @@ use crate::features::N_FEATURES;
 use crate::model::Model;
 use crate::record::{FLAG_FRAUD, FLAG_LABEL, RECORD_SIZE, RESULT_SIZE, Record};
 use crate::scorer::{ScorerConfig, extract_features};
+use crate::tests::Rng;
 use crate::train::{TrainParams, train};
 
 const DAY: f64 = 86_400_000.0;
-
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// A stream over `cards` cards and `terms` terminals: labels (some fraud), out-of-order events, gaps longer than
 /// the rings, card-present transactions with and without a location, invalid records.

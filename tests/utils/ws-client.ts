@@ -116,15 +116,18 @@ export class TestWebSocket {
   }
 }
 
-/** Opens a WebSocket to `path` on 127.0.0.1:`port`; rejects with `UpgradeRefused` when the server answers without 101. */
-export function openWebSocket(port: number, path = '/ws'): Promise<TestWebSocket> {
+/**
+ * Opens a WebSocket to `path` on 127.0.0.1:`port` (with `headers` added, e.g. Origin or Sec-WebSocket-Protocol);
+ * rejects with `UpgradeRefused` when the server answers without 101.
+ */
+export function openWebSocket(port: number, path = '/ws', headers: Record<string, string> = {}): Promise<TestWebSocket> {
   return new Promise((resolve, reject) => {
     const key = randomBytes(16).toString('base64');
     const req = request({
       host: '127.0.0.1',
       port,
       path,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
+      headers: { ...headers, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
     });
     req.on('upgrade', (res, socket, head) => {
       const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');

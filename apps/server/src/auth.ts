@@ -4,13 +4,13 @@ import { isLoopbackHost } from './net-address.js';
 import type { RequestContext } from './request-context.js';
 
 /** Compares two secrets in constant time (hashing first so unequal lengths leak nothing either). */
-function sameSecret(a: string, b: string): boolean {
+export function sameSecret(a: string, b: string): boolean {
   const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
   return timingSafeEqual(digest(a), digest(b));
 }
 
 /** The host name of a `Host` header value, without the port, lower-cased. */
-function hostName(hostHeader: string): string {
+export function hostName(hostHeader: string): string {
   try {
     return new URL(`http://${hostHeader}/`).hostname.toLowerCase();
   } catch {

@@ -29,8 +29,10 @@ export function reply(
   // A response is written once; later writers (e.g. a body that keeps streaming after a 413) are ignored.
   if (context.aborted || context.responded) return;
   context.responded = true;
+  context.status = status;
   context.res.cork(() => {
     context.res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
+    context.res.writeHeader('X-Request-Id', context.requestId);
     for (const [name, value] of Object.entries(options.headers ?? {})) context.res.writeHeader(name, value);
     context.res.end(body, options.closeConnection ?? false);
   });

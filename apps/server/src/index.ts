@@ -7,3 +7,7 @@ export { defaultStaticDir, type ServerOptions } from './server-options.js';
 export type { HelloMessage, PushMetrics, UpdateMessage } from './push-hub.js';
 export { installSignalHandlers, type Closable, type SignalHandlerOptions } from './signals.js';
 export { isLoopbackHost } from './net-address.js';
+export { createLogger, LOG_LEVELS, type Logger } from './logger.js';
+export { LATENCY_BUCKETS_S, renderMetrics, type ServerGauges } from './metrics.js';
+export { PROMETHEUS_CONTENT_TYPE } from './metrics-route.js';
+export { WS_PROTOCOL, WS_TOKEN_PREFIX } from './ws-guard.js';

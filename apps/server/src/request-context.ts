@@ -1,3 +1,4 @@
+import { requestId } from './logger.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
 /**
@@ -21,6 +22,10 @@ export interface RequestContext {
   aborted: boolean;
   /** Set once a response has been written; a response is written at most once. */
   responded: boolean;
+  /** The status written (0 until then), for the request log. */
+  status: number;
+  /** This request's id, sent back in `X-Request-Id` and put on its log line. */
+  requestId: string;
 }
 
 /** Copies the request fields out and registers `onAborted` first, so the handler may await freely afterwards. */
@@ -38,6 +43,8 @@ export function createRequestContext(res: HttpResponse, req: HttpRequest): Reque
     },
     aborted: false,
     responded: false,
+    status: 0,
+    requestId: requestId(),
   };
   res.onAborted(() => {
     context.aborted = true;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FraudSystem } from '@fraudstream/system';
+import { createLogger, type Logger } from './logger.js';
 import { isLoopbackHost } from './net-address.js';
 
 /** Options of `startServer`. */
@@ -18,6 +19,10 @@ export interface ServerOptions {
   pushIntervalMs?: number;
   /** Where the server writes its few log lines (internal errors); default `console.error`. Never given card ids. */
   log?: (line: string) => void;
+  /** The JSON-lines logger for request lines and errors; default pino at level warn on stdout. */
+  logger?: Logger;
+  /** Most WebSocket clients at once (default 64); the next upgrade is refused with 503. */
+  maxWsClients?: number;
 }
 
 /** `ServerOptions` after validation, with defaults filled in. */
@@ -29,6 +34,8 @@ export interface ResolvedServerOptions {
   token: string | undefined;
   pushIntervalMs: number;
   log: (line: string) => void;
+  logger: Logger;
+  maxWsClients: number;
 }
 
 /** The dashboard build, when `apps/dashboard` has been built. */
@@ -76,8 +83,14 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     throw new RangeError('options.pushIntervalMs must be between 10 and 60000');
   }
 
-  const log = options.log ?? ((line: string) => console.error(line));
+  const logger = options.logger ?? createLogger({ level: 'warn' });
+  const log = options.log ?? ((line: string) => logger.error(line));
   if (typeof log !== 'function') throw new TypeError('options.log must be a function');
 
-  return { system, host, port, staticDir, token, pushIntervalMs, log };
+  const maxWsClients = options.maxWsClients ?? 64;
+  if (!Number.isInteger(maxWsClients) || maxWsClients < 1 || maxWsClients > 100_000) {
+    throw new RangeError('options.maxWsClients must be an integer from 1 to 100000');
+  }
+
+  return { system, host, port, staticDir, token, pushIntervalMs, log, logger, maxWsClients };
 }

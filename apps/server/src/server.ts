@@ -1,8 +1,13 @@
+import { apiRoutes } from './api-routes.js';
+import { replyError } from './http-reply.js';
+import { routeLabel } from './logger.js';
+import { metricsRoute } from './metrics-route.js';
 import { PushHub, type PushMetrics } from './push-hub.js';
 import { createRequestContext } from './request-context.js';
 import { RequestRouter } from './request-router.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { createApp, LISTEN_EXCLUSIVE_PORT, uws, type us_listen_socket } from './uws.js';
+import { guardWebSocket } from './ws-guard.js';
 
 /** A listening server. */
 export interface RunningServer {
@@ -29,10 +34,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const hub = new PushHub(system, resolved.pushIntervalMs, log);
   const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log });
 
-  app.ws('/ws', hub.behavior());
+  const ws = guardWebSocket(hub.behavior(), { token, maxClients: resolved.maxWsClients });
+  app.ws('/ws', ws.behavior);
+  const metrics = metricsRoute(system, token, () => ({ wsClients: ws.counts.open, wsRefused: ws.counts.refused }));
+  const known = new Set([...apiRoutes(system).keys(), '/metrics']);
   app.any('/*', (res, req) => {
     const context = createRequestContext(res, req);
-    void router.handle(context);
+    const started = performance.now();
+    const done = context.url === '/metrics' ? metrics(context).catch((error: unknown) => replyError(context, error)) : router.handle(context);
+    void done.then(() => {
+      const { method, url, status, requestId } = context;
+      const ms = Math.round((performance.now() - started) * 1000) / 1000;
+      resolved.logger.info({ reqId: requestId, method, route: routeLabel(url, known, status), status, ms }, 'request');
+    });
   });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {

@@ -96,6 +96,15 @@ export class Dispatcher {
     return { ...this.ledger, batchesInFlight: this.inFlight.length };
   }
 
+  /**
+   * Total run time of the worker tasks so far, ms: a task claims and scores batches until none is published, so this
+   * is the workers' busy time (piscina's own per-task timing, taken when a task ends; a running task is not in it yet).
+   */
+  busyMs(): number {
+    // utilization = mean task run time x tasks run / (duration x threads): the product gives the total back.
+    return this.pool.utilization * this.pool.duration * this.options.workers;
+  }
+
   /** Records published in the ring and not yet cut into a batch. */
   waiting(): number {
     return this.consumer.published() - this.cutSeq;

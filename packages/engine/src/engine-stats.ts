@@ -1,3 +1,4 @@
+import type { Histogram } from 'hdr-histogram-js';
 import type { RecordViews, ResultViews, ValidationError } from '@fraudstream/schema';
 import type { Thresholds } from '@fraudstream/scorer';
 import type { Faults } from './faults.js';
@@ -77,4 +78,16 @@ export interface DecidedBatch {
   count: number;
   /** Decided by the fallback. */
   fallback: boolean;
+}
+
+/** What {@link Engine.telemetry} reads at scrape time for operators' metrics (nothing here is counted per record). */
+export interface EngineTelemetry {
+  /** Every ingest-to-decision latency since the start, µs (a new histogram the caller owns). */
+  ingestLatencyUs: Histogram;
+  /** Every schedule-to-decision latency since the start, µs (a new histogram the caller owns). */
+  scheduleLatencyUs: Histogram;
+  /** Total run time of the worker tasks, ms. */
+  workerBusyMs: number;
+  /** Version of the model in use. */
+  modelVersion: string;
 }

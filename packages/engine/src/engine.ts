@@ -17,7 +17,7 @@ import type { DrainedEvents } from './decision-event.js';
 import type { FinishedBatch } from './batches.js';
 import { Dispatcher } from './dispatcher.js';
 import { EngineClosedError } from './errors.js';
-import type { DecidedBatch, EngineStats, SubmitResult, WriterCounts } from './engine-stats.js';
+import type { DecidedBatch, EngineStats, EngineTelemetry, SubmitResult, WriterCounts } from './engine-stats.js';
 import { faultsFromEnv, type Faults } from './faults.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
 import { RateMeter } from './rate-meter.js';
@@ -224,6 +224,15 @@ export class Engine {
    */
   latencyTotals(): { ingest: Histogram; schedule: Histogram } {
     return this.accountant.latencyTotals();
+  }
+
+  /**
+   * What an operator's metrics read at scrape time besides {@link stats}: the whole-run latency histograms (µs, new
+   * copies), the workers' busy time (ms) and the model version. Nothing here is counted per record.
+   */
+  telemetry(): EngineTelemetry {
+    const { ingest, schedule } = this.accountant.latencyTotals();
+    return { ingestLatencyUs: ingest, scheduleLatencyUs: schedule, workerBusyMs: this.dispatcher.busyMs(), modelVersion: this.modelVersion };
   }
 
   /** Resolves once every record published so far is decided (linger is skipped while draining). */

@@ -1,5 +1,5 @@
 export { Engine } from './engine.js';
-export type { EngineStats, DecidedBatch, SubmitResult, WriterCounts } from './engine-stats.js';
+export type { EngineStats, EngineTelemetry, DecidedBatch, SubmitResult, WriterCounts } from './engine-stats.js';
 export { type EngineOptions, type Thresholds, resolveOptions } from './options.js';
 export { type DecisionEvent, type DrainedEvents } from './decision-event.js';
 export { type LatencySummary, summarize as summarizeLatency } from './latency-window.js';

@@ -127,6 +127,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents {
       return engine.drainEvents(maxFeed, maxAlerts);
     },
+    telemetry: () => engine.telemetry(),
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();

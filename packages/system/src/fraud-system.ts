@@ -2,13 +2,13 @@
  * A running fraud-detection pipeline as its users (the server, the CLI, the benchmark) drive it; `createSystem`
  * (create-system.ts) is the composition that implements it.
  */
-import type { DrainedEvents, EngineStats, LawViolation } from '@fraudstream/engine';
+import type { DrainedEvents, EngineStats, EngineTelemetry, LawViolation } from '@fraudstream/engine';
 import type { SourceState } from '@fraudstream/sources';
 
 /** Where transactions come from, as reported in the stats. */
 export type SourceKind = 'generator' | 'replay' | 'kafka' | 'http';
 
-export type { DecisionEvent, DrainedEvents } from '@fraudstream/engine';
+export type { DecisionEvent, DrainedEvents, EngineTelemetry } from '@fraudstream/engine';
 export type { DecisionName } from '@fraudstream/schema';
 
 /**
@@ -61,6 +61,11 @@ export interface FraudSystem {
   injectScenario(kind: ScenarioKind): number;
   /** Takes the decisions gathered since the last call: a uniform sample for the live feed and the alerts, each list bounded. */
   drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents;
+  /**
+   * Read at scrape time by the metrics endpoint: whole-run latency histograms, worker busy time, model version
+   * (optional, so a system without an engine, e.g. a test double, can leave it out and export the stats alone).
+   */
+  telemetry?(): EngineTelemetry;
   /** Stops everything: source, drain in-flight batches, worker pool. */
   close(): Promise<void>;
 }

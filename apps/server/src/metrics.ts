@@ -1,0 +1,134 @@
+import type { EngineTelemetry, FraudSystem, Stats } from '@fraudstream/system';
+import { PromText } from './prom-text.js';
+
+/** Latency bucket bounds in seconds: 10 µs to 10 s, about three per decade. */
+export const LATENCY_BUCKETS_S: readonly number[] = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  5, 10,
+];
+
+/** What the server itself adds to the engine's figures. */
+export interface ServerGauges {
+  /** WebSocket clients connected now. */
+  wsClients: number;
+  /** WebSocket upgrades refused by the guard (origin, host, token or client cap). */
+  wsRefused: number;
+}
+
+/** The iteration API of hdr-histogram-js's JS histograms (not in its public `Histogram` typing). */
+interface IterableHistogram {
+  totalCount: number;
+  recordedValuesIterator: {
+    reset(): void;
+    hasNext(): boolean;
+    next(): { valueIteratedTo: number; countAddedInThisIterationStep: number; totalValueToThisValue: number };
+  };
+}
+
+/**
+ * Cumulative Prometheus buckets of a microsecond HDR histogram: counts at or below each bound (in seconds), the total
+ * and the sum in seconds. A value counts at its HDR bucket's highest equivalent value (3 significant digits), so a
+ * value within 0.1 % of a bound may land in the next bucket.
+ */
+export function bucketsOf(histogramUs: unknown, boundsS: readonly number[]): { counts: number[]; count: number; sum: number } {
+  const h = histogramUs as IterableHistogram;
+  const counts = new Array<number>(boundsS.length).fill(0);
+  const it = h.recordedValuesIterator;
+  it.reset();
+  let sumUs = 0;
+  while (it.hasNext()) {
+    const v = it.next();
+    sumUs = v.totalValueToThisValue;
+    const s = v.valueIteratedTo / 1e6;
+    for (let i = boundsS.length - 1; i >= 0 && s <= (boundsS[i] ?? 0); i--) counts[i] = (counts[i] ?? 0) + v.countAddedInThisIterationStep;
+  }
+  return { counts, count: h.totalCount, sum: sumUs / 1e6 };
+}
+
+/**
+ * The Prometheus exposition of a system, built at scrape time from its own independent counts (`stats()`) and its
+ * whole-run latency histograms (`telemetry()`): nothing is counted per record for it.
+ */
+export function renderMetrics(system: FraudSystem, server: ServerGauges): string {
+  const stats: Stats = system.stats();
+  const telemetry: EngineTelemetry | undefined = system.telemetry?.();
+  const c = stats.counts;
+  const p = new PromText();
+  p.counter('fraudstream_transactions_written_total', 'Transactions written into the ring, counted by each source.', c.written);
+  p.counter('fraudstream_transactions_consumed_total', 'Transactions the engine took from the ring into batches.', c.consumed);
+  p.counter('fraudstream_transactions_scored_total', 'Transactions the Rust scorer decided (status Scored), counted in Rust.', c.scored);
+  p.counter('fraudstream_transactions_invalid_total', "Transactions the scorer's own checks found invalid (decided REVIEW).", c.invalid);
+  p.counter('fraudstream_transactions_fallback_total', 'Transactions decided by the fallback after a scorer failure or a dead worker.', c.fallback);
+  p.counter('fraudstream_transactions_rejected_total', 'Inputs refused by validation before the ring.', c.rejected);
+  p.counter(
+    'fraudstream_rejections_by_field_total',
+    'Inputs refused by validation, by the field or CSV column at fault.',
+    Object.entries(stats.errors.rejectedByField).map(([field, value]) => ({ labels: { field }, value })),
+  );
+  p.counter('fraudstream_decisions_total', 'Decisions by outcome, counted from the result codes.', [
+    { labels: { decision: 'approve' }, value: c.approved },
+    { labels: { decision: 'review' }, value: c.review },
+    { labels: { decision: 'decline' }, value: c.declined },
+  ]);
+  p.gauge('fraudstream_transactions_in_flight', 'Transactions in batches cut and not yet decided.', c.inFlight);
+  p.counter('fraudstream_labels_total', 'Label records by stage: written by sources, consumed by the engine, applied by the scorer, failed.', [
+    { labels: { stage: 'written' }, value: c.labels.written },
+    { labels: { stage: 'consumed' }, value: c.labels.consumed },
+    { labels: { stage: 'applied' }, value: c.labels.applied },
+    { labels: { stage: 'failed' }, value: c.labels.failed },
+  ]);
+  p.gauge('fraudstream_labels_in_flight', 'Label records in batches cut and not yet finished.', c.labels.inFlight);
+  p.counter('fraudstream_batches_dispatched_total', 'Micro-batches cut and handed to the workers.', stats.batches.dispatched);
+  p.counter('fraudstream_batches_failed_total', 'Micro-batches decided by the fallback.', stats.batches.failed);
+  p.counter('fraudstream_batches_retried_total', 'Micro-batches retried on a fresh worker after their worker died.', stats.batches.retried);
+  p.gauge('fraudstream_batches_in_flight', 'Micro-batches cut and not yet finished.', stats.batchesInFlight);
+  p.counter('fraudstream_worker_deaths_total', 'Scoring worker threads that died.', stats.workers.deaths);
+  p.gauge('fraudstream_workers', 'Scoring worker threads configured.', stats.workers.count);
+  p.gauge('fraudstream_queue_depth', 'Records in the ring waiting to be cut into a batch.', stats.queue.depth);
+  p.gauge('fraudstream_queue_occupied', 'Ring slots in use (waiting or in flight).', stats.queue.occupied);
+  p.gauge('fraudstream_queue_capacity', 'Ring capacity in records.', stats.queue.capacity);
+  p.gauge('fraudstream_laws_ok', '1 when every conservation law between the counts holds on this scrape, else 0.', stats.laws.ok ? 1 : 0);
+  p.gauge('fraudstream_running', '1 while the source runs.', stats.running ? 1 : 0);
+  p.gauge('fraudstream_uptime_seconds', 'Seconds since the system was created.', stats.uptimeS);
+  p.gauge('fraudstream_threshold', 'Score thresholds in force.', [
+    { labels: { decision: 'review' }, value: stats.thresholds.review },
+    { labels: { decision: 'decline' }, value: stats.thresholds.decline },
+  ]);
+  p.gauge('fraudstream_source_target_tps', 'Rate the source is asked for (0: as fast as it can).', stats.source.targetTps);
+  p.counter('fraudstream_source_held_back_seconds_total', 'Wall time the source was held back by a full ring.', stats.source.heldBackMs / 1000);
+  p.gauge('fraudstream_source_schedule_lag_seconds', "Lag behind the source's pacing schedule.", stats.source.schedule.lagMs / 1000);
+  p.counter('fraudstream_source_shed_total', 'Scheduled transactions skipped when a live source fell over 5 s behind.', stats.source.schedule.shed);
+  p.gauge('fraudstream_quality_labelled', 'Decided transactions with a label so far.', stats.quality.labelled);
+  p.gauge('fraudstream_quality_ratio', 'Live precision, recall and false-positive rate from the labels so far.', [
+    { labels: { measure: 'precision' }, value: stats.quality.precision },
+    { labels: { measure: 'recall' }, value: stats.quality.recall },
+    { labels: { measure: 'fpr' }, value: stats.quality.fpr },
+  ]);
+  p.gauge('fraudstream_websocket_clients', 'WebSocket clients connected.', server.wsClients);
+  p.counter('fraudstream_websocket_refused_total', 'WebSocket upgrades refused (origin, host, token or client cap).', server.wsRefused);
+  if (telemetry !== undefined) {
+    p.counter('fraudstream_worker_busy_seconds_total', 'Run time of the scoring worker tasks (claiming and scoring batches).', telemetry.workerBusyMs / 1000);
+    p.gauge('fraudstream_model_info', 'The model in use (value 1; the version is the label).', [
+      { labels: { version: telemetry.modelVersion }, value: 1 },
+    ]);
+    const ingest = bucketsOf(telemetry.ingestLatencyUs, LATENCY_BUCKETS_S);
+    p.histogram(
+      'fraudstream_ingest_to_decision_seconds',
+      'Latency from the ring slot to the decision, since the start.',
+      LATENCY_BUCKETS_S,
+      ingest.counts,
+      ingest.count,
+      ingest.sum,
+    );
+    const schedule = bucketsOf(telemetry.scheduleLatencyUs, LATENCY_BUCKETS_S);
+    p.histogram(
+      'fraudstream_schedule_to_decision_seconds',
+      "Latency from when the transaction was due in the source's schedule to the decision, since the start.",
+      LATENCY_BUCKETS_S,
+      schedule.counts,
+      schedule.count,
+      schedule.sum,
+    );
+  }
+  return p.toString();
+}

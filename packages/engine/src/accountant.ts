@@ -1,4 +1,4 @@
-import { DECISION_NAMES, DecisionCode, type RecordViews, type ResultViews } from '@fraudstream/schema';
+import { CardRefHasher, DECISION_NAMES, DecisionCode, type RecordViews, type ResultViews } from '@fraudstream/schema';
 import { decodeReasons } from '@fraudstream/scorer';
 import type { Histogram } from 'hdr-histogram-js';
 import { EventCollector, type DecisionEvent, type DrainedEvents } from './decision-event.js';
@@ -57,6 +57,8 @@ export class Accountant {
     private readonly ids: (string | undefined)[],
     private readonly modelVersion: () => string,
     private readonly faults: Faults | undefined,
+    /** The one owner of card references (keyed by the deployment's secret). */
+    private readonly cardRefs: CardRefHasher,
   ) {}
 
   /** Decision counts with the outcome counts filled in. */
@@ -146,7 +148,7 @@ export class Accountant {
     const hex = (v: number): string => `…${(v & 0xffffff).toString(16).padStart(6, '0')}`;
     return {
       id: Number.isNaN(txNum) ? (this.ids[slot] ?? `seq:${seq}`) : String(txNum),
-      cardRef: hex(this.records.cardKeyLo(slot)),
+      cardRef: this.cardRefs.shortRefOfKey(this.records.cardKeyLo(slot), this.records.cardKeyHi(slot)),
       terminalRef: hex(this.records.termKeyLo(slot)),
       amount: this.records.amount(slot),
       timestampMs: this.records.timestampMs(slot),

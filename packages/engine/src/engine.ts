@@ -1,6 +1,7 @@
 import {
   RECORD_SIZE,
   RESULT_SIZE,
+  CardRefHasher,
   RecordViews,
   ResultViews,
   type Transaction,
@@ -66,7 +67,7 @@ export class Engine {
     this.results = new ResultViews(new SharedArrayBuffer(options.capacity * RESULT_SIZE), 0, options.capacity);
     this.ids = new Array<string | undefined>(options.capacity);
     this.sink = new RingSink(this.ring, this.ids, this.onPublish, (e) => this.reject(e));
-    this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, () => this.modelVersion, this.faults);
+    this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, () => this.modelVersion, this.faults, new CardRefHasher(options.cardRefSecret));
     this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished);
     this.writers.add(() => this.submitted);
     this.sampler = setInterval(() => {

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { MIN_SECRET_BYTES } from '@fraudstream/schema';
 import { checkThresholds, scorerDefaults, type Thresholds } from '@fraudstream/scorer';
 import { EngineOptionsError } from './errors.js';
 
@@ -26,6 +28,12 @@ export interface EngineOptions {
   labelDelayDays?: number;
   /** Rule parameters of the scorer. */
   rules?: { highAmount?: number; velocity1d?: number };
+  /**
+   * The deployment's card-reference secret (at least 16 bytes): the live feed and the alerts show a card as its keyed
+   * reference (`CardRefHasher` of @fraudstream/schema). Default: 32 random bytes per engine, so references are then
+   * stable only within one run.
+   */
+  cardRefSecret?: Buffer;
 }
 
 /** Options with every default filled in. */
@@ -69,7 +77,12 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (typeof labelDelayDays !== 'number' || !Number.isInteger(labelDelayDays) || labelDelayDays < 0 || labelDelayDays > maxDelay) {
     throw new EngineOptionsError(`options.labelDelayDays must be an integer from 0 to ${maxDelay}`);
   }
+  const cardRefSecret = o.cardRefSecret ?? randomBytes(32);
+  if (!Buffer.isBuffer(cardRefSecret) || cardRefSecret.length < MIN_SECRET_BYTES) {
+    throw new EngineOptionsError(`options.cardRefSecret must be a Buffer of at least ${MIN_SECRET_BYTES} bytes`);
+  }
   return {
+    cardRefSecret,
     modelJson: o.modelJson,
     modelVersion: o.modelVersion,
     workers,

@@ -7,3 +7,5 @@ export * from './validate.js';
 export * from './csv.js';
 export * from './codec.js';
 export * from './errors.js';
+export * from './siphash.js';
+export * from './card-ref.js';

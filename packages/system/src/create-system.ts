@@ -40,6 +40,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     modelVersion: modelVersionOf(modelPath, modelJson),
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
+    ...(config.cardRefSecret === undefined ? {} : { cardRefSecret: config.cardRefSecret }),
     ...tuning,
   });
 

@@ -22,6 +22,8 @@ export interface SystemConfig {
    * ms (default the sources package's, 5 s; Infinity for a benchmark that must offer every scheduled transaction).
    */
   maxScheduleLagMs?: number;
+  /** The deployment's card-reference secret, >= 16 bytes (default: random per run; see the engine's `cardRefSecret`). */
+  cardRefSecret?: Buffer;
 }
 
 /** Throws `TypeError`/`RangeError` naming the first bad option of a `SystemConfig`. */
@@ -55,6 +57,9 @@ export function validateSystemConfig(config: SystemConfig): void {
   if (config.thresholds !== undefined) checkThresholds(config.thresholds, 'config.thresholds');
   if (config.maxScheduleLagMs !== undefined && !(config.maxScheduleLagMs >= 0)) {
     throw new RangeError('config.maxScheduleLagMs must be a number >= 0');
+  }
+  if (config.cardRefSecret !== undefined && (!Buffer.isBuffer(config.cardRefSecret) || config.cardRefSecret.length < 16)) {
+    throw new TypeError('config.cardRefSecret must be a Buffer of at least 16 bytes');
   }
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') {
     throw new TypeError('config.autoStart must be a boolean');

@@ -1,0 +1,127 @@
+/**
+ * The one schema of `fraudstream start`'s settings: every key of the config file (`[table] key`), with its flag, its
+ * environment variables and its parser. The file, the environment and the flags all go through the same parser, so a
+ * value means the same wherever it is set.
+ */
+
+/** Why a value was refused (the caller adds the key and where the value came from). */
+export class SettingValueError extends Error {
+  override name = 'SettingValueError';
+}
+
+/** One setting. */
+export interface Setting {
+  /** `table.key` as in the config file, e.g. `server.port`. */
+  key: string;
+  /** The `start` flag without `--`, when the setting has one (secrets have none: argv is visible to every user). */
+  flag?: string;
+  /** Environment variables, first found wins (`FRAUDSTREAM_*`, then any historical alias). */
+  env: readonly string[];
+  /** One line for `--help` and the docs. */
+  help: string;
+  /** The default, or undefined when unset means "let the component decide". */
+  default?: unknown;
+  /** Parses a value: `text` is true for flags and env (always strings), false for the TOML file (typed values). */
+  parse(value: unknown, text: boolean): unknown;
+}
+
+function int(min: number, max: number) {
+  return (value: unknown, text: boolean): number => {
+    const v = text && typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new SettingValueError(`must be an integer from ${min} to ${max}`);
+    }
+    return v;
+  };
+}
+
+function real(min: number, max: number) {
+  return (value: unknown, text: boolean): number => {
+    const v = text && typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new SettingValueError(`must be a number from ${min} to ${max}`);
+    return v;
+  };
+}
+
+function str(maxLength: number, pattern?: RegExp, what = 'a string') {
+  return (value: unknown): string => {
+    if (typeof value !== 'string' || value.length === 0 || value.length > maxLength || (pattern !== undefined && !pattern.test(value))) {
+      throw new SettingValueError(`must be ${what} of 1 to ${maxLength} characters`);
+    }
+    return value;
+  };
+}
+
+function bool(value: unknown, text: boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  if (text && (value === 'true' || value === '1')) return true;
+  if (text && (value === 'false' || value === '0')) return false;
+  throw new SettingValueError('must be true or false');
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (value: unknown): T => {
+    if (typeof value !== 'string' || !values.includes(value as T)) throw new SettingValueError(`must be one of ${values.join(', ')}`);
+    return value as T;
+  };
+}
+
+/** `generator` or `replay:FILE`. */
+function sourceSpec(value: unknown): string {
+  if (typeof value !== 'string' || !(value === 'generator' || (value.startsWith('replay:') && value.length > 7 && value.length <= 4096))) {
+    throw new SettingValueError('must be generator or replay:FILE.csv');
+  }
+  return value;
+}
+
+/** A rate 1..5,000,000 or `max` (replay only; checked with the source). */
+function tps(value: unknown, text: boolean): number | 'max' {
+  if (value === 'max') return 'max';
+  try {
+    return int(1, 5_000_000)(value, text);
+  } catch {
+    throw new SettingValueError('must be an integer from 1 to 5000000, or max');
+  }
+}
+
+/** An http(s) URL. */
+function url(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 2048) throw new SettingValueError('must be an http or https URL');
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new SettingValueError('must be an http or https URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new SettingValueError('must be an http or https URL');
+  return value;
+}
+
+/** Every setting of `start`. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'server.host', flag: 'host', env: ['FRAUDSTREAM_HOST', 'HOST'], default: '127.0.0.1', help: 'address to bind; a non-loopback address needs a token', parse: str(255) },
+  { key: 'server.port', flag: 'port', env: ['FRAUDSTREAM_PORT', 'PORT'], default: 8080, help: 'port (0 picks a free one)', parse: int(0, 65_535) },
+  { key: 'server.token', flag: 'token', env: ['FRAUDSTREAM_TOKEN'], help: 'bearer token for POST routes, /metrics and /ws (prefer token_file or the env)', parse: str(4096, /^[\x21-\x7e]+$/, 'printable ASCII without spaces') },
+  { key: 'server.token_file', flag: 'token-file', env: ['FRAUDSTREAM_TOKEN_FILE'], help: 'file holding the bearer token (its first line)', parse: str(4096) },
+  { key: 'server.max_ws_clients', flag: 'max-ws-clients', env: ['FRAUDSTREAM_MAX_WS_CLIENTS'], default: 64, help: 'most WebSocket clients at once', parse: int(1, 100_000) },
+  { key: 'source.from', flag: 'source', env: ['FRAUDSTREAM_SOURCE'], default: 'generator', help: 'generator or replay:FILE.csv', parse: sourceSpec },
+  { key: 'source.tps', flag: 'tps', env: ['FRAUDSTREAM_TPS'], default: 1000, help: 'generator / replay rate, tx/s (replay also max)', parse: tps },
+  { key: 'source.seed', flag: 'seed', env: ['FRAUDSTREAM_SEED'], default: 0, help: 'generator seed', parse: int(0, 2 ** 32 - 1) },
+  { key: 'source.autostart', flag: 'no-start', env: ['FRAUDSTREAM_AUTOSTART'], default: true, help: 'start the source at once (--no-start: wait for POST /api/system/start)', parse: bool },
+  { key: 'engine.workers', flag: 'workers', env: ['FRAUDSTREAM_WORKERS'], help: 'scoring worker threads (default one per core)', parse: int(1, 64) },
+  { key: 'engine.model', flag: 'model', env: ['FRAUDSTREAM_MODEL'], help: 'XGBoost JSON model (default models/default.json)', parse: str(4096) },
+  { key: 'engine.review', flag: 'review', env: ['FRAUDSTREAM_REVIEW'], help: 'score at or above which a transaction is REVIEWed', parse: real(0, 1) },
+  { key: 'engine.decline', flag: 'decline', env: ['FRAUDSTREAM_DECLINE'], help: 'score at or above which it is DECLINEd (review <= decline)', parse: real(0, 1) },
+  { key: 'data.dir', flag: 'data-dir', env: ['FRAUDSTREAM_DATA_DIR'], help: 'data directory (the generated card-reference secret lives here)', parse: str(4096) },
+  { key: 'security.card_ref_secret', env: ['FRAUDSTREAM_CARD_REF_SECRET'], help: 'card-reference key, 32 to 256 hex digits (default: generated into data.dir)', parse: str(256, /^(?:[0-9a-fA-F]{2}){16,128}$/, 'an even number of hex digits (32 to 256)') },
+  { key: 'log.level', flag: 'log-level', env: ['FRAUDSTREAM_LOG_LEVEL'], default: 'info', help: 'fatal, error, warn, info, debug, trace or silent', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  { key: 'webhook.url', flag: 'webhook', env: ['FRAUDSTREAM_WEBHOOK_URL'], help: 'POST alerts to this URL (Slack-compatible JSON)', parse: url },
+  { key: 'webhook.batch', flag: 'webhook-batch', env: ['FRAUDSTREAM_WEBHOOK_BATCH'], default: 20, help: 'most alerts per message', parse: int(1, 100) },
+  { key: 'webhook.interval_ms', flag: 'webhook-interval-ms', env: ['FRAUDSTREAM_WEBHOOK_INTERVAL_MS'], default: 1000, help: 'gather alerts this long before sending', parse: int(10, 3_600_000) },
+  { key: 'webhook.max_per_minute', flag: 'webhook-max-per-minute', env: ['FRAUDSTREAM_WEBHOOK_MAX_PER_MINUTE'], default: 30, help: 'most messages a minute (token bucket)', parse: int(1, 6000) },
+  { key: 'webhook.retries', flag: 'webhook-retries', env: ['FRAUDSTREAM_WEBHOOK_RETRIES'], default: 5, help: 'retries of a failed message, with exponential backoff', parse: int(0, 20) },
+  { key: 'webhook.queue', flag: 'webhook-queue', env: ['FRAUDSTREAM_WEBHOOK_QUEUE'], default: 1000, help: 'most alerts waiting; beyond, alerts are dropped and counted', parse: int(1, 1_000_000) },
+];
+
+/** Settings by key. */
+export const SETTINGS_BY_KEY: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.key, s]));

@@ -11,3 +11,4 @@ export { createLogger, LOG_LEVELS, type Logger } from './logger.js';
 export { LATENCY_BUCKETS_S, renderMetrics, type ServerGauges } from './metrics.js';
 export { PROMETHEUS_CONTENT_TYPE } from './metrics-route.js';
 export { WS_PROTOCOL, WS_TOKEN_PREFIX } from './ws-guard.js';
+export { formatMessage, WebhookSink, type WebhookCounts, type WebhookMessage, type WebhookOptions } from './webhook-sink.js';

@@ -1,5 +1,6 @@
 import type { EngineTelemetry, FraudSystem, Stats } from '@fraudstream/system';
 import { PromText } from './prom-text.js';
+import type { WebhookCounts } from './webhook-sink.js';
 
 /** Latency bucket bounds in seconds: 10 µs to 10 s, about three per decade. */
 export const LATENCY_BUCKETS_S: readonly number[] = [
@@ -13,6 +14,8 @@ export interface ServerGauges {
   wsClients: number;
   /** WebSocket upgrades refused by the guard (origin, host, token or client cap). */
   wsRefused: number;
+  /** The alert webhook's counts, when one is configured. */
+  webhook?: WebhookCounts | undefined;
 }
 
 /** The iteration API of hdr-histogram-js's JS histograms (not in its public `Histogram` typing). */
@@ -106,6 +109,22 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
   ]);
   p.gauge('fraudstream_websocket_clients', 'WebSocket clients connected.', server.wsClients);
   p.counter('fraudstream_websocket_refused_total', 'WebSocket upgrades refused (origin, host, token or client cap).', server.wsRefused);
+  const w = server.webhook;
+  if (w !== undefined) {
+    p.counter('fraudstream_webhook_alerts_total', 'Alerts through the webhook sink by outcome.', [
+      { labels: { outcome: 'offered' }, value: w.alertsIn },
+      { labels: { outcome: 'sent' }, value: w.alertsSent },
+      { labels: { outcome: 'dropped' }, value: w.alertsDropped },
+      { labels: { outcome: 'failed' }, value: w.alertsFailed },
+      { labels: { outcome: 'omitted' }, value: w.alertsOmitted },
+    ]);
+    p.counter('fraudstream_webhook_messages_total', 'Webhook messages by outcome.', [
+      { labels: { outcome: 'sent' }, value: w.messagesSent },
+      { labels: { outcome: 'failed' }, value: w.messagesFailed },
+    ]);
+    p.counter('fraudstream_webhook_retries_total', 'Webhook POSTs retried.', w.retries);
+    p.gauge('fraudstream_webhook_queued', 'Alerts waiting for the webhook.', w.queued);
+  }
   if (telemetry !== undefined) {
     p.counter('fraudstream_worker_busy_seconds_total', 'Run time of the scoring worker tasks (claiming and scoring batches).', telemetry.workerBusyMs / 1000);
     p.gauge('fraudstream_model_info', 'The model in use (value 1; the version is the label).', [

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { FraudSystem } from '@fraudstream/system';
 import { createLogger, type Logger } from './logger.js';
 import { isLoopbackHost } from './net-address.js';
+import type { WebhookOptions } from './webhook-sink.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -23,6 +24,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** Most WebSocket clients at once (default 64); the next upgrade is refused with 503. */
   maxWsClients?: number;
+  /** Send alerts to a webhook (Slack-compatible JSON), batched, rate limited and retried. */
+  webhook?: WebhookOptions;
 }
 
 /** `ServerOptions` after validation, with defaults filled in. */
@@ -36,6 +39,7 @@ export interface ResolvedServerOptions {
   log: (line: string) => void;
   logger: Logger;
   maxWsClients: number;
+  webhook: WebhookOptions | undefined;
 }
 
 /** The dashboard build, when `apps/dashboard` has been built. */
@@ -92,5 +96,5 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     throw new RangeError('options.maxWsClients must be an integer from 1 to 100000');
   }
 
-  return { system, host, port, staticDir, token, pushIntervalMs, log, logger, maxWsClients };
+  return { system, host, port, staticDir, token, pushIntervalMs, log, logger, maxWsClients, webhook: options.webhook };
 }

@@ -3,10 +3,12 @@ import { replyError } from './http-reply.js';
 import { routeLabel } from './logger.js';
 import { metricsRoute } from './metrics-route.js';
 import { PushHub, type PushMetrics } from './push-hub.js';
+import type { FraudSystem } from '@fraudstream/system';
 import { createRequestContext } from './request-context.js';
 import { RequestRouter } from './request-router.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { createApp, LISTEN_EXCLUSIVE_PORT, uws, type us_listen_socket } from './uws.js';
+import { WebhookSink, type WebhookCounts } from './webhook-sink.js';
 import { guardWebSocket } from './ws-guard.js';
 
 /** A listening server. */
@@ -17,6 +19,8 @@ export interface RunningServer {
   port: number;
   /** Counters of the WebSocket push loop. */
   metrics(): PushMetrics;
+  /** Counts of the alert webhook, when one is configured. */
+  webhook(): WebhookCounts | undefined;
   /**
    * Shuts down once (later calls return the same promise): stops the push timer, closes every WebSocket and the
    * listen socket, then awaits `system.close()`, which drains in-flight batches and stops the workers.
@@ -31,12 +35,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = resolved.token;
 
   const app = createApp();
-  const hub = new PushHub(system, resolved.pushIntervalMs, log);
+  const webhook = resolved.webhook === undefined ? undefined : new WebhookSink({ logger: resolved.logger, ...resolved.webhook });
+  // The push loop is the one reader of the engine's alerts; the webhook sees every batch of them as it passes.
+  const hubSystem = webhook === undefined ? system : tapAlerts(system, webhook);
+  const hub = new PushHub(hubSystem, resolved.pushIntervalMs, log);
   const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log });
 
   const ws = guardWebSocket(hub.behavior(), { token, maxClients: resolved.maxWsClients });
   app.ws('/ws', ws.behavior);
-  const metrics = metricsRoute(system, token, () => ({ wsClients: ws.counts.open, wsRefused: ws.counts.refused }));
+  const metrics = metricsRoute(system, token, () => ({ wsClients: ws.counts.open, wsRefused: ws.counts.refused, webhook: webhook?.counts() }));
   const known = new Set([...apiRoutes(system).keys(), '/metrics']);
   app.any('/*', (res, req) => {
     const context = createRequestContext(res, req);
@@ -65,6 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = (): Promise<void> => {
     closing ??= (async () => {
       hub.close();
+      webhook?.close();
       uws.us_listen_socket_close(listenSocket);
       // Also drop idle keep-alive connections, which would otherwise keep the event loop alive.
       app.close();
@@ -73,5 +81,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return closing;
   };
 
-  return { host, port, metrics: () => hub.metrics(), close };
+  return { host, port, metrics: () => hub.metrics(), webhook: () => webhook?.counts(), close };
+}
+
+/** The system with `drainEvents` passing each drained set of alerts to the webhook too. */
+function tapAlerts(system: FraudSystem, webhook: WebhookSink): FraudSystem {
+  return new Proxy(system, {
+    get: (target, key) => {
+      if (key === 'drainEvents') {
+        return (maxFeed: number, maxAlerts: number) => {
+          const events = target.drainEvents(maxFeed, maxAlerts);
+          webhook.offer(events.alerts, events.alertsOmitted);
+          return events;
+        };
+      }
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

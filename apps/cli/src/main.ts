@@ -3,6 +3,7 @@
 import { UsageError } from './args.js';
 import * as backtest from './commands/backtest.js';
 import * as bench from './commands/bench.js';
+import * as config from './commands/config.js';
 import * as decisions from './commands/decisions.js';
 import * as generate from './commands/generate.js';
 import * as produce from './commands/produce.js';
@@ -14,7 +15,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, generate, train, backtest, bench, decisions, produce };
+const commands: Record<string, Command> = { start, generate, train, backtest, bench, decisions, produce, config };
 
 const usage = `Usage: fraudstream <command> [options]
 
@@ -25,6 +26,7 @@ Commands:
   backtest   train and evaluate with the handbook's time protocol (AUC ROC, average precision, card precision@100)
   bench      drive the whole pipeline in process at an offered rate; report decided tx/s, latency, CPU, memory
   decisions  query the durable decision log in a data dir (time range, decision, card), as a table, CSV or JSON
+  config     check a TOML config file for start (config check FILE); --help lists every key, flag and env var
   produce    send simulated or replayed JSON transactions (and their labels) to a Kafka topic at a paced rate
 
 Run 'fraudstream <command> --help' for a command's options.

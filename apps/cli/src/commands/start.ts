@@ -1,75 +1,110 @@
 import { spawn } from 'node:child_process';
 import { scorerDefaults } from '@fraudstream/scorer';
-import { installSignalHandlers, startServer } from '@fraudstream/server';
+import { createLogger, installSignalHandlers, startServer } from '@fraudstream/server';
+import { loadOrCreateSecret } from '@fraudstream/store';
 import { createSystem } from '@fraudstream/system';
-import { num, parse, UsageError } from '../args.js';
+import { parse } from '../args.js';
+import { loadConfigFile, readTokenFile, resolveSettings, type Resolved } from '../config.js';
+import { SETTINGS } from '../config-schema.js';
 
-export const help = `Usage: fraudstream start [options]
+export const help = `Usage: fraudstream start [--config FILE] [options]
 
 Starts the whole system: a source, the engine (ring, micro-batcher, worker pool, Rust scorer) and the server
-with the dashboard, the REST API and the WebSocket stream. Stops gracefully on Ctrl-C (in-flight batches drain).
+with the dashboard, the REST API, /metrics and the WebSocket stream. Stops gracefully on Ctrl-C (in-flight batches
+drain). Logs are JSON lines on stdout.
+
+Every setting can come from a flag, an environment variable or the TOML file given by --config; precedence is
+flags > environment > file > defaults. 'fraudstream config --help' lists every key; 'fraudstream config check FILE'
+validates a file.
 
 Options:
-  --host HOST          address to bind (default 127.0.0.1, or env HOST); a non-loopback address needs --token
-  --port N             port (default 8080, or env PORT; 0 picks a free port)
-  --token TOKEN        bearer token required by mutating endpoints (or env FRAUDSTREAM_TOKEN)
+  --config FILE        TOML config file
+  --host HOST          address to bind (default 127.0.0.1; env FRAUDSTREAM_HOST or HOST); non-loopback needs a token
+  --port N             port (default 8080; env FRAUDSTREAM_PORT or PORT; 0 picks a free port)
+  --token TOKEN        bearer token for POST routes, /metrics and /ws (prefer env FRAUDSTREAM_TOKEN or --token-file:
+                       argv is visible to every user of the machine)
+  --token-file FILE    read the token from the first line of FILE (env FRAUDSTREAM_TOKEN_FILE)
   --source SRC         generator (default) or replay:FILE.csv
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
   --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON model (default: models/default.json)
   --seed N             generator seed (default 0)
-  --review X           score at or above which a transaction is REVIEWed (default \${scorerDefaults.thresholds.review})
-  --decline X          score at or above which it is DECLINEd (default \${scorerDefaults.thresholds.decline}; review <= decline)
+  --review X           score at or above which a transaction is REVIEWed (default ${scorerDefaults.thresholds.review})
+  --decline X          score at or above which it is DECLINEd (default ${scorerDefaults.thresholds.decline}; review <= decline)
+  --data-dir DIR       data directory: holds the generated card-reference secret (card-ref.key, mode 0600)
+  --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
+  --max-ws-clients N   most WebSocket clients at once (default 64)
+  --webhook URL        POST alerts to URL as Slack-compatible JSON (see the --webhook-* keys in config --help)
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
 
+/** The `start` flags, from the one schema (every flag takes a value but --no-start). */
+function flagOptions(): Record<string, { type: 'string' | 'boolean' }> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, open: { type: 'boolean' } };
+  for (const s of SETTINGS) if (s.flag !== undefined) options[s.flag] = { type: s.flag === 'no-start' ? 'boolean' : 'string' };
+  return options;
+}
+
+/** Runs `start`. */
 export async function run(argv: string[]): Promise<number> {
-  const a = parse(argv, {
-    host: { type: 'string' },
-    port: { type: 'string' },
-    token: { type: 'string' },
-    source: { type: 'string' },
-    tps: { type: 'string' },
-    workers: { type: 'string' },
-    model: { type: 'string' },
-    seed: { type: 'string' },
-    review: { type: 'string' },
-    decline: { type: 'string' },
-    'no-start': { type: 'boolean' },
-    open: { type: 'boolean' },
-  });
+  const a = parse(argv, flagOptions());
   if (a.help === true) {
     process.stdout.write(help);
     return 0;
   }
-  const host = typeof a.host === 'string' ? a.host : (process.env.HOST ?? '127.0.0.1');
-  const port = num(a.port ?? process.env.PORT, 'port', 0, 65535, 8080);
-  const token = typeof a.token === 'string' ? a.token : process.env.FRAUDSTREAM_TOKEN;
-  const sourceArg = typeof a.source === 'string' ? a.source : 'generator';
-  let source;
-  if (sourceArg === 'generator') {
-    source = { kind: 'generator' as const, tps: num(a.tps, 'tps', 1, 5_000_000, 1000), seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0) };
-  } else if (sourceArg.startsWith('replay:') && sourceArg.length > 7) {
-    const tps = a.tps === 'max' ? ('max' as const) : num(a.tps, 'tps', 1, 5_000_000, 1000);
-    source = { kind: 'replay' as const, path: sourceArg.slice(7), tps };
-  } else {
-    throw new UsageError('--source must be generator or replay:FILE.csv');
-  }
-  const workers = a.workers === undefined ? undefined : num(a.workers, 'workers', 1, 64, 1);
+  const configPath = typeof a.config === 'string' ? a.config : undefined;
+  const file = configPath === undefined ? undefined : { path: configPath, values: loadConfigFile(configPath) };
+  const settings = resolveSettings({ flags: a as Record<string, string | boolean | undefined>, env: process.env, ...(file === undefined ? {} : { file }) });
+  const get = <T>(key: string): T | undefined => settings.get(key)?.value as T | undefined;
+
+  const logger = createLogger({ level: get<'info'>('log.level') ?? 'info' });
+  const tokenFile = settings.get('server.token_file');
+  const token = tokenFile === undefined ? get<string>('server.token') : readTokenFile(tokenFile.value as string, tokenFile.from);
+
+  const from = get<string>('source.from') ?? 'generator';
+  const tps = get<number | 'max'>('source.tps') ?? 1000;
+  const source =
+    from === 'generator'
+      ? { kind: 'generator' as const, tps: tps as number, seed: get<number>('source.seed') ?? 0 }
+      : { kind: 'replay' as const, path: from.slice('replay:'.length), tps };
   const d = scorerDefaults.thresholds;
-  const thresholds = { review: num(a.review, 'review', 0, 1, d.review, false), decline: num(a.decline, 'decline', 0, 1, d.decline, false) };
-  if (thresholds.review > thresholds.decline) throw new UsageError('--review must not be above --decline');
+  const thresholds = { review: get<number>('engine.review') ?? d.review, decline: get<number>('engine.decline') ?? d.decline };
+  if (thresholds.review > thresholds.decline) throw new Error('engine.review must not be above engine.decline (with the defaults)');
+  const cardRefSecret = cardRefSecretOf(settings.get('security.card_ref_secret'), get<string>('data.dir'));
+  const workers = get<number>('engine.workers');
+  const model = get<string>('engine.model');
   const system = await createSystem({
     source,
     ...(workers === undefined ? {} : { workers }),
     thresholds,
-    ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
-    autoStart: a['no-start'] !== true,
+    ...(model === undefined ? {} : { modelPath: model }),
+    ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
+    autoStart: get<boolean>('source.autostart') ?? true,
   });
+  const webhookUrl = get<string>('webhook.url');
   let server;
   try {
-    server = await startServer({ system, host, port, ...(token === undefined ? {} : { token }) });
+    server = await startServer({
+      system,
+      host: get<string>('server.host') ?? '127.0.0.1',
+      port: get<number>('server.port') ?? 8080,
+      ...(token === undefined ? {} : { token }),
+      logger,
+      maxWsClients: get<number>('server.max_ws_clients') ?? 64,
+      ...(webhookUrl === undefined
+        ? {}
+        : {
+            webhook: {
+              url: webhookUrl,
+              batch: get<number>('webhook.batch') ?? 20,
+              intervalMs: get<number>('webhook.interval_ms') ?? 1000,
+              maxPerMinute: get<number>('webhook.max_per_minute') ?? 30,
+              retries: get<number>('webhook.retries') ?? 5,
+              queue: get<number>('webhook.queue') ?? 1000,
+            },
+          }),
+    });
   } catch (err) {
     // The worker pool would keep the process alive after the error: shut the system down first.
     await system.close();
@@ -77,9 +112,23 @@ export async function run(argv: string[]): Promise<number> {
   }
   installSignalHandlers(server);
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
-  process.stdout.write(`fraudstream listening on ${url} (dashboard), stats at ${url}api/stats; Ctrl-C to stop\n`);
+  const origins = Object.fromEntries([...settings].filter(([, r]) => r.origin !== 'default').map(([k, r]) => [k, r.origin]));
+  logger.info(
+    { url, port: server.port, source: source.kind, cardRefKey: cardRefSecret === undefined ? 'per-run' : 'deployment', settingsFrom: origins },
+    `fraudstream listening on ${url} (dashboard), stats at ${url}api/stats, metrics at ${url}metrics; Ctrl-C to stop`,
+  );
   if (a.open === true) openBrowser(url);
   return -1;
+}
+
+/**
+ * The card-reference secret: the configured one (config file or FRAUDSTREAM_CARD_REF_SECRET), else the data dir's
+ * generated `card-ref.key` (created once, mode 0600), else none (the engine then keys references per run).
+ */
+function cardRefSecretOf(configured: Resolved | undefined, dataDir: string | undefined): Buffer | undefined {
+  if (configured !== undefined) return Buffer.from(configured.value as string, 'hex');
+  if (dataDir !== undefined) return loadOrCreateSecret(dataDir);
+  return undefined;
 }
 
 /** Best effort: a headless machine has no browser, and that is fine (the URL is printed). */

@@ -110,7 +110,11 @@ export async function run(argv: string[]): Promise<number> {
     await system.close();
     throw err;
   }
-  installSignalHandlers(server);
+  installSignalHandlers(server, {
+    log: (line) => logger.info(line),
+    // The logger writes asynchronously: flush its last lines before the process goes.
+    exit: (code) => logger.flush(() => process.exit(code)),
+  });
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
   const origins = Object.fromEntries([...settings].filter(([, r]) => r.origin !== 'default').map(([k, r]) => [k, r.origin]));
   logger.info(

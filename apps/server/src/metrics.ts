@@ -2,11 +2,8 @@ import type { EngineTelemetry, FraudSystem, Stats } from '@fraudstream/system';
 import { PromText } from './prom-text.js';
 import type { WebhookCounts } from './webhook-sink.js';
 
-/** Latency bucket bounds in seconds: 10 µs to 10 s, about three per decade. */
-export const LATENCY_BUCKETS_S: readonly number[] = [
-  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-  5, 10,
-];
+/** Latency bucket bounds in seconds (the engine's fixed buckets): 10 µs to 10 s. */
+export { LATENCY_BUCKETS_S } from '@fraudstream/system';
 
 /** What the server itself adds to the engine's figures. */
 export interface ServerGauges {
@@ -18,39 +15,9 @@ export interface ServerGauges {
   webhook?: WebhookCounts | undefined;
 }
 
-/** The iteration API of hdr-histogram-js's JS histograms (not in its public `Histogram` typing). */
-interface IterableHistogram {
-  totalCount: number;
-  recordedValuesIterator: {
-    reset(): void;
-    hasNext(): boolean;
-    next(): { valueIteratedTo: number; countAddedInThisIterationStep: number; totalValueToThisValue: number };
-  };
-}
-
-/**
- * Cumulative Prometheus buckets of a microsecond HDR histogram: counts at or below each bound (in seconds), the total
- * and the sum in seconds. A value counts at its HDR bucket's highest equivalent value (3 significant digits), so a
- * value within 0.1 % of a bound may land in the next bucket.
- */
-export function bucketsOf(histogramUs: unknown, boundsS: readonly number[]): { counts: number[]; count: number; sum: number } {
-  const h = histogramUs as IterableHistogram;
-  const counts = new Array<number>(boundsS.length).fill(0);
-  const it = h.recordedValuesIterator;
-  it.reset();
-  let sumUs = 0;
-  while (it.hasNext()) {
-    const v = it.next();
-    sumUs = v.totalValueToThisValue;
-    const s = v.valueIteratedTo / 1e6;
-    for (let i = boundsS.length - 1; i >= 0 && s <= (boundsS[i] ?? 0); i--) counts[i] = (counts[i] ?? 0) + v.countAddedInThisIterationStep;
-  }
-  return { counts, count: h.totalCount, sum: sumUs / 1e6 };
-}
-
 /**
  * The Prometheus exposition of a system, built at scrape time from its own independent counts (`stats()`) and its
- * whole-run latency histograms (`telemetry()`): nothing is counted per record for it.
+ * whole-run latency buckets (`telemetry()`, fed per run by the engine): nothing is counted per record for it.
  */
 export function renderMetrics(system: FraudSystem, server: ServerGauges): string {
   const stats: Stats = system.stats();
@@ -130,24 +97,16 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
     p.gauge('fraudstream_model_info', 'The model in use (value 1; the version is the label).', [
       { labels: { version: telemetry.modelVersion }, value: 1 },
     ]);
-    const ingest = bucketsOf(telemetry.ingestLatencyUs, LATENCY_BUCKETS_S);
-    p.histogram(
-      'fraudstream_ingest_to_decision_seconds',
-      'Latency from the ring slot to the decision, since the start.',
-      LATENCY_BUCKETS_S,
-      ingest.counts,
-      ingest.count,
-      ingest.sum,
-    );
-    const schedule = bucketsOf(telemetry.scheduleLatencyUs, LATENCY_BUCKETS_S);
-    p.histogram(
-      'fraudstream_schedule_to_decision_seconds',
-      "Latency from when the transaction was due in the source's schedule to the decision, since the start.",
-      LATENCY_BUCKETS_S,
-      schedule.counts,
-      schedule.count,
-      schedule.sum,
-    );
+    for (const [name, help, b] of [
+      ['fraudstream_ingest_to_decision_seconds', 'Latency from the ring slot to the decision, since the start.', telemetry.ingestLatency],
+      [
+        'fraudstream_schedule_to_decision_seconds',
+        "Latency from when the transaction was due in the source's schedule to the decision, since the start.",
+        telemetry.scheduleLatency,
+      ],
+    ] as const) {
+      p.histogram(name, help, b.boundsS, b.cumulative, b.count, b.sumS);
+    }
   }
   return p.toString();
 }

@@ -47,6 +47,9 @@ export class Dispatcher {
   private cutSeq: number;
   private nextTicket = 0;
   private tasks = 0;
+  /** Run time of the finished tasks, and the sum of the running tasks' start times (busyMs). */
+  private busyDoneMs = 0;
+  private busyStartsMs = 0;
   private nextTaskId = 0;
   private pumpScheduled = false;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -97,12 +100,11 @@ export class Dispatcher {
   }
 
   /**
-   * Total run time of the worker tasks so far, ms: a task claims and scores batches until none is published, so this
-   * is the workers' busy time (piscina's own per-task timing, taken when a task ends; a running task is not in it yet).
+   * Worker busy time so far, ms: the run time of every worker task, finished or running (a task claims and scores
+   * batches until none is published, then ends), measured on this thread from `run` to its settling.
    */
   busyMs(): number {
-    // utilization = mean task run time x tasks run / (duration x threads): the product gives the total back.
-    return this.pool.utilization * this.pool.duration * this.options.workers;
+    return this.busyDoneMs + this.tasks * performance.now() - this.busyStartsMs;
   }
 
   /** Records published in the ring and not yet cut into a batch. */
@@ -211,10 +213,17 @@ export class Dispatcher {
   }
 
   private runTask(task: ScoreTask): void {
+    const started = performance.now();
     this.tasks++;
+    this.busyStartsMs += started;
+    const ended = (): void => {
+      this.tasks--;
+      this.busyStartsMs -= started;
+      this.busyDoneMs += performance.now() - started;
+    };
     this.pool.run(task).then(
       (result) => {
-        this.tasks--;
+        ended();
         for (const f of result.failures) {
           process.emitWarning(`fraudstream: batch ${f.ticket} failed, decided by fallback: ${f.message}`);
         }
@@ -222,7 +231,7 @@ export class Dispatcher {
         if (!this.closed) this.startTasks();
       },
       (err: unknown) => {
-        this.tasks--;
+        ended();
         this.ledger.workerDeaths++;
         this.recoverFrom(task.id, err);
         this.complete();

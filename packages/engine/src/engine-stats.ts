@@ -1,4 +1,4 @@
-import type { Histogram } from 'hdr-histogram-js';
+import type { BucketSnapshot } from './latency-window.js';
 import type { RecordViews, ResultViews, ValidationError } from '@fraudstream/schema';
 import type { Thresholds } from '@fraudstream/scorer';
 import type { Faults } from './faults.js';
@@ -82,10 +82,10 @@ export interface DecidedBatch {
 
 /** What {@link Engine.telemetry} reads at scrape time for operators' metrics (nothing here is counted per record). */
 export interface EngineTelemetry {
-  /** Every ingest-to-decision latency since the start, µs (a new histogram the caller owns). */
-  ingestLatencyUs: Histogram;
-  /** Every schedule-to-decision latency since the start, µs (a new histogram the caller owns). */
-  scheduleLatencyUs: Histogram;
+  /** Every ingest-to-decision latency since the start, in fixed buckets. */
+  ingestLatency: BucketSnapshot;
+  /** Every schedule-to-decision latency since the start, in fixed buckets. */
+  scheduleLatency: BucketSnapshot;
   /** Total run time of the worker tasks, ms. */
   workerBusyMs: number;
   /** Version of the model in use. */

@@ -228,12 +228,16 @@ export class Engine {
   }
 
   /**
-   * What an operator's metrics read at scrape time besides {@link stats}: the whole-run latency histograms (µs, new
-   * copies), the workers' busy time (ms) and the model version. Nothing here is counted per record.
+   * What an operator's metrics read at scrape time besides {@link stats}: the whole-run latency buckets (fed per run
+   * with the HDR windows), the workers' busy time (ms) and the model version. Nothing here is counted per record.
    */
   telemetry(): EngineTelemetry {
-    const { ingest, schedule } = this.accountant.latencyTotals();
-    return { ingestLatencyUs: ingest, scheduleLatencyUs: schedule, workerBusyMs: this.dispatcher.busyMs(), modelVersion: this.modelVersion };
+    return {
+      ingestLatency: this.accountant.latency.buckets.snapshot(),
+      scheduleLatency: this.accountant.scheduleLatency.buckets.snapshot(),
+      workerBusyMs: this.dispatcher.busyMs(),
+      modelVersion: this.modelVersion,
+    };
   }
 
   /** Resolves once every record published so far is decided (linger is skipped while draining). */

@@ -2,7 +2,7 @@ export { Engine } from './engine.js';
 export type { EngineStats, EngineTelemetry, DecidedBatch, SubmitResult, WriterCounts } from './engine-stats.js';
 export { type EngineOptions, type Thresholds, resolveOptions } from './options.js';
 export { type DecisionEvent, type DrainedEvents } from './decision-event.js';
-export { type LatencySummary, summarize as summarizeLatency } from './latency-window.js';
+export { type BucketSnapshot, LATENCY_BUCKETS_S, type LatencySummary, summarize as summarizeLatency } from './latency-window.js';
 export type { Histogram as LatencyHistogram } from 'hdr-histogram-js';
 export { type QualitySummary } from './quality.js';
 export { RingSink } from './ring-sink.js';

@@ -10,6 +10,55 @@ export interface LatencySummary {
   max: number;
 }
 
+/** Upper bounds of the fixed latency buckets exported to Prometheus, seconds: 10 µs to 10 s, about three a decade. */
+export const LATENCY_BUCKETS_S: readonly number[] = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  5, 10,
+];
+const BOUNDS_US = Float64Array.from(LATENCY_BUCKETS_S, (s) => s * 1e6);
+
+/** Cumulative Prometheus-style buckets of every latency since the start (see {@link LatencyBuckets.snapshot}). */
+export interface BucketSnapshot {
+  /** Upper bounds, seconds (`LATENCY_BUCKETS_S`). */
+  boundsS: readonly number[];
+  /** Latencies at or below each bound (cumulative). */
+  cumulative: number[];
+  /** All latencies recorded (the `+Inf` bucket). */
+  count: number;
+  /** Their sum, seconds. */
+  sumS: number;
+}
+
+/**
+ * Fixed buckets fed with each run of equal latencies (one call per run, not per transaction, like the HDR windows),
+ * so a metrics scrape reads 20 numbers instead of merging histograms.
+ */
+export class LatencyBuckets {
+  private readonly counts = new Float64Array(BOUNDS_US.length + 1);
+  private sumUs = 0;
+  private total = 0;
+
+  /** Adds `count` latencies of `us` microseconds. */
+  add(us: number, count: number): void {
+    let i = 0;
+    while (i < BOUNDS_US.length && us > (BOUNDS_US[i] as number)) i++;
+    this.counts[i] = (this.counts[i] as number) + count;
+    this.sumUs += us * count;
+    this.total += count;
+  }
+
+  /** The cumulative buckets, count and sum so far. */
+  snapshot(): BucketSnapshot {
+    const cumulative: number[] = [];
+    let running = 0;
+    for (let i = 0; i < BOUNDS_US.length; i++) {
+      running += this.counts[i] as number;
+      cumulative.push(running);
+    }
+    return { boundsS: LATENCY_BUCKETS_S, cumulative, count: this.total, sumS: this.sumUs / 1e6 };
+  }
+}
+
 function newHistogram(): Histogram {
   // Microseconds from 1 us to 60 s at 3 significant digits; larger values are clamped into the top bucket.
   return build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: false });
@@ -24,6 +73,8 @@ export class LatencyWindow {
   private readonly merged = newHistogram();
   /** Every second that left the window, folded in as it left (so `total()` covers the whole run). */
   private readonly folded = newHistogram();
+  /** Every latency since the start in fixed buckets, for the metrics endpoint. */
+  readonly buckets = new LatencyBuckets();
   private second = -1;
 
   /** Moves the window to the second of `nowMs`, clearing the seconds that passed. */
@@ -50,6 +101,7 @@ export class LatencyWindow {
   recordCount(us: number, count: number): void {
     const h = this.slots[((this.second % SLOTS) + SLOTS) % SLOTS] as Histogram;
     h.recordValueWithCount(us < 1 ? 1 : us > 60_000_000 ? 60_000_000 : us, count);
+    this.buckets.add(us, count);
   }
 
   /** A new histogram (microseconds) of every latency recorded since the start; the caller owns it. */

@@ -8,7 +8,7 @@ import type { SourceState } from '@fraudstream/sources';
 /** Where transactions come from, as reported in the stats. */
 export type SourceKind = 'generator' | 'replay' | 'kafka' | 'http';
 
-export type { DecisionEvent, DrainedEvents, EngineTelemetry } from '@fraudstream/engine';
+export type { BucketSnapshot, DecisionEvent, DrainedEvents, EngineTelemetry } from '@fraudstream/engine';
 export type { DecisionName } from '@fraudstream/schema';
 
 /**

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
+import { UsageError } from './args.js';
 import { SETTINGS, SETTINGS_BY_KEY, SettingValueError, type Setting } from './config-schema.js';
 
 /** Largest config file read, bytes. */
@@ -122,7 +123,14 @@ export function resolveSettings(sources: SettingSources): Map<string, Resolved> 
       continue;
     }
     if (typeof flag === 'string') {
-      out.set(setting.key, { value: parseWith(setting, flag, true, `--${setting.flag}`), origin: 'flag', from: `--${setting.flag}` });
+      let value: unknown;
+      try {
+        value = parseWith(setting, flag, true, `--${setting.flag}`);
+      } catch (error) {
+        // A bad flag is a usage error (exit 2, with the command's help), like every other command's flags.
+        throw error instanceof ConfigError ? new UsageError(error.message) : error;
+      }
+      out.set(setting.key, { value, origin: 'flag', from: `--${setting.flag}` });
       continue;
     }
     const envName = setting.env.find((name) => sources.env[name] !== undefined && sources.env[name] !== '');

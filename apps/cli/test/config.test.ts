@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../src/args.js';
 import { ConfigError, loadConfigFile, readTokenFile, resolveSettings } from '../src/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-config-'));
@@ -46,6 +47,7 @@ describe('config file (TOML), env and flags: one schema', () => {
     expect(() => loadConfigFile(file('bad.toml', '[server\nport = 1\n'))).toThrow(/not valid TOML/);
     expect(() => resolveSettings({ flags: {}, env: { FRAUDSTREAM_PORT: 'http' } })).toThrow(/env FRAUDSTREAM_PORT: server\.port must be an integer/);
     expect(() => resolveSettings({ flags: { port: '-1' }, env: {} })).toThrow(/--port: server\.port must be an integer/);
+    expect(() => resolveSettings({ flags: { port: '-1' }, env: {} })).toThrow(UsageError);
     expect(() => resolveSettings({ flags: { review: '0.9', decline: '0.5' }, env: {} })).toThrow(/engine\.review .* must not be above engine\.decline/);
     expect(() => resolveSettings({ flags: { token: 'abc', 'token-file': '/x' }, env: {} })).toThrow(/both set/);
     expect(() => resolveSettings({ flags: { tps: 'max' }, env: {} })).toThrow(/max only for a replay/);

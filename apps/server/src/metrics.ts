@@ -104,6 +104,8 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
         "Latency from when the transaction was due in the source's schedule to the decision, since the start.",
         telemetry.scheduleLatency,
       ],
+      ['fraudstream_queue_wait_seconds', 'Per transaction, from its ring slot to the cut of its batch (ring and linger), since the start.', telemetry.queueWait],
+      ['fraudstream_batch_seconds', 'Per micro-batch, from its cut to finished (worker wait, scoring, completion in order), since the start.', telemetry.batchTime],
     ] as const) {
       p.histogram(name, help, b.boundsS, b.cumulative, b.count, b.sumS);
     }

@@ -57,6 +57,8 @@ describe('GET /metrics on the real system', () => {
     expect(sample(text, 'fraudstream_ingest_to_decision_seconds_count')).toBe(decided);
     expect(sample(text, 'fraudstream_schedule_to_decision_seconds_count')).toBe(decided);
     expect(sample(text, 'fraudstream_ingest_to_decision_seconds_bucket{le="+Inf"}')).toBe(decided);
+    expect(sample(text, 'fraudstream_queue_wait_seconds_count')).toBe(decided);
+    expect(sample(text, 'fraudstream_batch_seconds_count')).toBe(system.stats().batches.dispatched);
     // Buckets are cumulative: never decreasing, and the top one holds everything under 10 s (a stopped test system).
     let previous = 0;
     for (const le of LATENCY_BUCKETS_S) {

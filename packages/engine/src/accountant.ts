@@ -4,7 +4,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { EventCollector, type DecisionEvent, type DrainedEvents } from './decision-event.js';
 import type { FinishedBatch } from './batches.js';
 import type { Faults } from './faults.js';
-import { LatencyWindow, type LatencySummary } from './latency-window.js';
+import { LatencyBuckets, LatencyWindow, type LatencySummary } from './latency-window.js';
 import { QualityTracker } from './quality.js';
 
 /** What the accountant counted from finished batches (each figure from the stage that did the work). */
@@ -44,6 +44,9 @@ export class Accountant {
   /** Ingest (ring slot) to decision, and pacing schedule to decision (see `RingSink.dueMs`). */
   readonly latency = new LatencyWindow();
   readonly scheduleLatency = new LatencyWindow();
+  /** Per stage, for the metrics: ring slot to batch cut (per transaction, fed per run), and cut to finished (per batch). */
+  readonly queueWait = new LatencyBuckets();
+  readonly batchTime = new LatencyBuckets();
   readonly quality = new QualityTracker();
   private readonly events = new EventCollector();
   private readonly byCode = [0, 0, 0];
@@ -98,6 +101,8 @@ export class Accountant {
     if (batch.fallback) c.labelsFailed += batch.handed - batch.fallbackTx;
     const { records, results, dueMs } = this;
     const doneMs = batch.doneMs;
+    const cutMs = batch.cutMs;
+    this.batchTime.add((doneMs - cutMs) * 1000, 1);
     this.latency.rotate(doneMs);
     this.scheduleLatency.rotate(doneMs);
     // Records written in one source chunk share their ingest time, and a batch shares its completion time: equal
@@ -119,7 +124,10 @@ export class Accountant {
       this.byCode[code] = (this.byCode[code] ?? 0) + (seq === doubleCount ? 2 : 1);
       const ingestMs = records.ingestMs(slot);
       if (ingestMs !== runIngest) {
-        if (runCount > 0) this.latency.recordCount((doneMs - runIngest) * 1000, runCount);
+        if (runCount > 0) {
+          this.latency.recordCount((doneMs - runIngest) * 1000, runCount);
+          this.queueWait.add((cutMs - runIngest) * 1000, runCount);
+        }
         runIngest = ingestMs;
         runCount = 0;
       }
@@ -139,7 +147,10 @@ export class Accountant {
       if (feedSlot >= 0) this.events.putFeed(feedSlot, this.event(slot, seq, (doneMs - ingestMs) * 1000));
       if (this.ids[slot] !== undefined) this.ids[slot] = undefined;
     }
-    if (runCount > 0) this.latency.recordCount((doneMs - runIngest) * 1000, runCount);
+    if (runCount > 0) {
+      this.latency.recordCount((doneMs - runIngest) * 1000, runCount);
+      this.queueWait.add((cutMs - runIngest) * 1000, runCount);
+    }
     if (dueCount > 0) this.scheduleLatency.recordCount((doneMs - runDue) * 1000, dueCount);
   }
 

@@ -13,6 +13,8 @@ export interface FinishedBatch {
   /** Transactions and label records among the `count` records, as classified when the batch was cut. */
   tx: number;
   labels: number;
+  /** When the batch was cut from the ring, and when it was finished (epoch ms). */
+  cutMs: number;
   doneMs: number;
   /** Decided by the fallback (the scorer failed, or its worker died). */
   fallback: boolean;

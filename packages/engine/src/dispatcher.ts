@@ -18,6 +18,8 @@ interface InFlight {
   labels: number;
   /** A retry on a fresh worker was already tried after its worker died. */
   retried: boolean;
+  /** When it was cut, epoch ms. */
+  cutMs: number;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -190,7 +192,7 @@ export class Dispatcher {
     const tx = count - labels;
     const ticket = this.nextTicket++;
     this.board.publish(ticket, slot, handed);
-    this.inFlight.push({ ticket, seq, slot, count, handed, tx, labels, retried: false });
+    this.inFlight.push({ ticket, seq, slot, count, handed, tx, labels, retried: false, cutMs: now() });
     this.cutSeq += count;
     const l = this.ledger;
     l.consumedTx += tx;
@@ -287,6 +289,7 @@ export class Dispatcher {
         handed: batch.handed,
         tx: batch.tx,
         labels: batch.labels,
+        cutMs: batch.cutMs,
         doneMs: now(),
         fallback,
         scored: report.scored,

@@ -86,6 +86,10 @@ export interface EngineTelemetry {
   ingestLatency: BucketSnapshot;
   /** Every schedule-to-decision latency since the start, in fixed buckets. */
   scheduleLatency: BucketSnapshot;
+  /** Per transaction, ring slot to the cut of its batch (waiting in the ring and for a fuller batch). */
+  queueWait: BucketSnapshot;
+  /** Per batch, cut to finished (waiting for a worker, scoring, completion in ticket order). */
+  batchTime: BucketSnapshot;
   /** Total run time of the worker tasks, ms. */
   workerBusyMs: number;
   /** Version of the model in use. */

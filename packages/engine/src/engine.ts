@@ -235,6 +235,8 @@ export class Engine {
     return {
       ingestLatency: this.accountant.latency.buckets.snapshot(),
       scheduleLatency: this.accountant.scheduleLatency.buckets.snapshot(),
+      queueWait: this.accountant.queueWait.snapshot(),
+      batchTime: this.accountant.batchTime.snapshot(),
       workerBusyMs: this.dispatcher.busyMs(),
       modelVersion: this.modelVersion,
     };

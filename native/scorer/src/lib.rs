@@ -34,8 +34,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Env, Error, Result, Status, Unknown};
 use napi::Task;
+use napi::bindgen_prelude::{AsyncTask, Buffer, Env, Error, Result, Status, Unknown};
 use napi_derive::napi;
 
 use crate::config::{LABEL_DELAY_DAYS_MAX, Options, ScorerConfig};

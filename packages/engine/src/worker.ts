@@ -91,9 +91,12 @@ export default function score(task: ScoreTask): TaskResult {
   // The start-up probe only proves this worker has loaded the addon.
   if (task.id < 0) return done;
   if (task.retry !== undefined) runBatch(task.retry, done, true);
+  if (done.failures.length > 0) return done;
   // Claims batch after batch; with nothing published it sleeps until the next publish, and ends after IDLE_MS idle.
+  // A failed batch ends the task at once, so its error reaches the engine (and the log) now, not at the next idle end.
   for (let ticket = claimOrWait(counters, descriptors, init.descriptorMask, task.id, IDLE_MS); ticket >= 0; ) {
     runBatch(ticket, done);
+    if (done.failures.length > 0) break;
     ticket = claimOrWait(counters, descriptors, init.descriptorMask, task.id, IDLE_MS);
   }
   return done;

@@ -11,11 +11,13 @@
  * The engine watches `COMPLETED` with `Atomics.waitAsync` and accounts finished batches in ticket order.
  *
  * ```
- *  counters (BigInt64Array, 4 x 8 bytes)
- *  +----------+-----------+-----------+---------+
- *  | CLAIMED  | PUBLISHED | COMPLETED | STOPPED |  CLAIMED: next ticket to claim; PUBLISHED: tickets published (idle
- *  +----------+-----------+-----------+---------+  workers wait on it); COMPLETED: batches finished (the engine waits
- *                                                  on it); STOPPED: 1 once the engine closes
+ *  counters (BigInt64Array, 5 x 8 bytes)
+ *  +----------+-----------+-----------+---------+---------+
+ *  | CLAIMED  | PUBLISHED | COMPLETED | STOPPED | BUSY_NS |  CLAIMED: next ticket to claim; PUBLISHED: tickets
+ *  +----------+-----------+-----------+---------+---------+  published (idle workers wait on it); COMPLETED: batches
+ *                                                            finished (the engine waits on it); STOPPED: 1 once the
+ *                                                            engine closes; BUSY_NS: time the workers spent in the
+ *                                                            scorer call, summed (for /metrics)
  *
  *  descriptors (Int32Array, DESCRIPTOR = 8 x 4 bytes per ticket, at (ticket & mask) * DESCRIPTOR)
  *  +-------+-------+-------+-------+--------+--------+---------+-----+
@@ -38,7 +40,9 @@ export const CLAIMED = 0;
 export const PUBLISHED = 1;
 export const COMPLETED = 2;
 export const STOPPED = 3;
-export const COUNTERS = 4;
+/** Nanoseconds the workers spent in `scoreBatch` (including the wait at the addon's ordering gate), summed. */
+export const BUSY_NS = 4;
+export const COUNTERS = 5;
 
 /** How long a worker task with nothing to claim waits for the next publish before it ends, ms. */
 export const IDLE_MS = 50;

@@ -2,7 +2,7 @@ import { Piscina } from 'piscina';
 import type { RecordViews, ResultViews } from '@fraudstream/schema';
 import type { RingConsumer } from '@fraudstream/queue';
 import { writeFallback, type Scorer } from '@fraudstream/scorer';
-import { BatchBoard, DONE, FAILED } from './batch-control.js';
+import { BatchBoard, BUSY_NS, DONE, FAILED } from './batch-control.js';
 import type { DispatchCounts, FinishedBatch } from './batches.js';
 import type { Faults } from './faults.js';
 import type { ResolvedOptions } from './options.js';
@@ -49,9 +49,6 @@ export class Dispatcher {
   private cutSeq: number;
   private nextTicket = 0;
   private tasks = 0;
-  /** Run time of the finished tasks, and the sum of the running tasks' start times (busyMs). */
-  private busyDoneMs = 0;
-  private busyStartsMs = 0;
   private nextTaskId = 0;
   private pumpScheduled = false;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -102,11 +99,11 @@ export class Dispatcher {
   }
 
   /**
-   * Worker busy time so far, ms: the run time of every worker task, finished or running (a task claims and scores
-   * batches until none is published, then ends), measured on this thread from `run` to its settling.
+   * Worker busy time so far, ms: the time the workers spent in the scorer call (`scoreBatch`, including the wait at
+   * the addon's ordering gate), summed by the workers per batch in shared memory. Idle waits for a publish are not in it.
    */
   busyMs(): number {
-    return this.busyDoneMs + this.tasks * performance.now() - this.busyStartsMs;
+    return Number(Atomics.load(this.board.counters, BUSY_NS)) / 1e6;
   }
 
   /** Records published in the ring and not yet cut into a batch. */
@@ -232,17 +229,10 @@ export class Dispatcher {
   }
 
   private runTask(task: ScoreTask): void {
-    const started = performance.now();
     this.tasks++;
-    this.busyStartsMs += started;
-    const ended = (): void => {
-      this.tasks--;
-      this.busyStartsMs -= started;
-      this.busyDoneMs += performance.now() - started;
-    };
     this.pool.run(task).then(
       (result) => {
-        ended();
+        this.tasks--;
         for (const f of result.failures) {
           process.emitWarning(`fraudstream: batch ${f.ticket} failed, decided by fallback: ${f.message}`);
         }
@@ -250,7 +240,7 @@ export class Dispatcher {
         if (!this.closed) this.startTasks();
       },
       (err: unknown) => {
-        ended();
+        this.tasks--;
         this.ledger.workerDeaths++;
         this.recoverFrom(task.id, err);
         this.complete();

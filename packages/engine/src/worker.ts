@@ -6,6 +6,7 @@
 import { workerData } from 'piscina';
 import { Scorer } from '@fraudstream/scorer';
 import {
+  BUSY_NS,
   COMPLETED,
   COUNT,
   DONE,
@@ -58,6 +59,7 @@ const faults = init.faults;
 
 function runBatch(ticket: number, done: TaskResult, retry = false): void {
   const at = descriptorAt(ticket, init.descriptorMask);
+  const started = process.hrtime.bigint();
   Atomics.store(descriptors, at + STATE, RUNNING);
   let state = DONE;
   try {
@@ -80,6 +82,8 @@ function runBatch(ticket: number, done: TaskResult, retry = false): void {
       // The scorer itself is gone (the engine is closing): nothing waits at its gate any more.
     }
   }
+  // Busy time is added before the batch is marked done, so a reader that saw it done also sees its time.
+  Atomics.add(counters, BUSY_NS, process.hrtime.bigint() - started);
   Atomics.store(descriptors, at + STATE, state);
   Atomics.add(counters, COMPLETED, 1n);
   Atomics.notify(counters, COMPLETED);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type FraudSystem, type RunningServer } from '../src/index.js';
 import { LATENCY_BUCKETS_S, renderMetrics } from '../src/metrics.js';
@@ -105,6 +106,45 @@ describe('GET /metrics access', () => {
     expect((await fetch(url, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
     expect((await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })).status).toBe(405);
+  });
+});
+
+/** GET /metrics with a chosen Host header (fetch cannot set Host), returning the status code. */
+function statusWithHost(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`GET /metrics HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(text.split(' ')[1])));
+  });
+}
+
+describe('GET /metrics without a token', () => {
+  let system: FraudSystem;
+  let server: RunningServer;
+  beforeAll(async () => {
+    system = await createTestSystem();
+    server = await startServer({ system, port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers a loopback Host and refuses any other (DNS rebinding) with 403', async () => {
+    expect(await statusWithHost(server.port, `127.0.0.1:${server.port}`)).toBe(200);
+    expect(await statusWithHost(server.port, `localhost:${server.port}`)).toBe(200);
+    expect(await statusWithHost(server.port, `attacker.example:${server.port}`)).toBe(403);
+  });
+
+  it('with a webhook configured, exports its counts in an exposition promtool accepts', () => {
+    const webhook = { alertsIn: 9, alertsSent: 5, alertsDropped: 1, alertsFailed: 2, alertsOmitted: 3, queued: 1, messagesSent: 2, messagesFailed: 1, retries: 4 };
+    const text = renderMetrics(system, { wsClients: 1, wsRefused: 2, webhook });
+    expect(sample(text, 'fraudstream_webhook_alerts_total{outcome="dropped"}')).toBe(1);
+    expect(sample(text, 'fraudstream_webhook_retries_total')).toBe(4);
+    const check = promtoolCheck(text);
+    expect(check.output).toBe('');
+    expect(check.status).toBe(0);
   });
 });
 

@@ -71,11 +71,20 @@ export class TestWebSocket {
     this.#socket.end();
   }
 
+  /** Sends one text frame (up to 65535 bytes), e.g. to probe the server's inbound message limit. */
+  sendText(text: string): void {
+    this.#send(0x1, Buffer.from(text, 'utf8'));
+  }
+
   #send(opcode: number, payload: Buffer): void {
-    if (payload.length > 125) throw new RangeError('the test client only sends control-sized frames');
+    if (payload.length > 0xffff) throw new RangeError('the test client sends frames of at most 65535 bytes');
     const mask = randomBytes(4);
     const masked = Buffer.from(payload.map((byte, i) => byte ^ (mask[i % 4] as number)));
-    this.#socket.write(Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), mask, masked]));
+    const head =
+      payload.length <= 125
+        ? Buffer.from([0x80 | opcode, 0x80 | payload.length])
+        : Buffer.from([0x80 | opcode, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    this.#socket.write(Buffer.concat([head, mask, masked]));
   }
 
   #onData(chunk: Buffer, finish: (code: number) => void): void {

@@ -77,6 +77,18 @@ describe('WS /ws guard with a token', () => {
     ws.close();
   });
 
+  it('closes a socket that sends a message over 4 KiB, and keeps one that sends a small one', async () => {
+    const headers = { 'Sec-WebSocket-Protocol': `${WS_PROTOCOL}, ${WS_TOKEN_PREFIX}${token}` };
+    const small = await openWebSocket(server.port, '/ws', headers);
+    const big = await openWebSocket(server.port, '/ws', headers);
+    small.sendText('x'.repeat(100));
+    big.sendText('x'.repeat(5 * 1024));
+    // uWS drops the connection (1006 here: no close frame) or closes with 1009 (message too big).
+    expect([1006, 1009]).toContain(await big.closed);
+    expect((await small.next<HelloMessage>()).type).toBe('hello');
+    small.close();
+  });
+
   it('still refuses a cross-origin upgrade that carries the token', async () => {
     const headers = { Origin: 'https://evil.example', 'Sec-WebSocket-Protocol': `${WS_PROTOCOL}, ${WS_TOKEN_PREFIX}${token}` };
     expect(await upgradeStatus(server.port, headers)).toBe(403);

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/args.js';
 import { ConfigError, loadConfigFile, readTokenFile, resolveSettings } from '../src/config.js';
+import { SETTINGS } from '../src/config-schema.js';
+import { help as startHelp } from '../src/commands/start.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-config-'));
 function file(name: string, text: string): string {
@@ -55,6 +57,16 @@ describe('config file (TOML), env and flags: one schema', () => {
     expect(() => resolveSettings({ flags: {}, env: { FRAUDSTREAM_CARD_REF_SECRET: 'not-hex-secret' } })).toThrow(
       /^env FRAUDSTREAM_CARD_REF_SECRET: security\.card_ref_secret must be an even number of hex digits/,
     );
+  });
+
+  it('takes the token from FRAUDSTREAM_TOKEN, and documents every flag of the schema in start --help', () => {
+    expect(resolveSettings({ flags: {}, env: { FRAUDSTREAM_TOKEN: 'from-env-token' } }).get('server.token')).toEqual({
+      value: 'from-env-token',
+      origin: 'env',
+      from: 'FRAUDSTREAM_TOKEN',
+    });
+    const undocumented = SETTINGS.filter((s) => s.flag !== undefined && !s.flag.startsWith('webhook-') && !startHelp.includes(`--${s.flag}`));
+    expect(undocumented.map((s) => s.flag)).toEqual([]);
   });
 
   it('reads the token from the first line of a token file', () => {

@@ -45,7 +45,8 @@ export interface WebhookCounts {
 /** The Slack-compatible body of one message. */
 export interface WebhookMessage {
   text: string;
-  blocks: { type: 'section'; text: { type: 'mrkdwn'; text: string } }[];
+  /** Absent when no alert is listed (Slack refuses an empty list). */
+  blocks?: { type: 'section'; text: { type: 'mrkdwn'; text: string } }[];
 }
 
 /**
@@ -56,12 +57,15 @@ export function formatMessage(alerts: readonly DecisionEvent[], omitted: number)
   const byDecision = new Map<string, number>();
   for (const a of alerts) byDecision.set(a.decision, (byDecision.get(a.decision) ?? 0) + 1);
   const summary = [...byDecision].map(([d, n]) => `${n} ${d}`).join(', ');
-  const text = `Fraudstream: ${alerts.length} alert${alerts.length === 1 ? '' : 's'} (${summary})${omitted > 0 ? `, ${omitted} more not listed` : ''}`;
+  const text =
+    alerts.length === 0
+      ? `Fraudstream: ${omitted} alert${omitted === 1 ? '' : 's'} not listed (decided beyond the per-update bound)`
+      : `Fraudstream: ${alerts.length} alert${alerts.length === 1 ? '' : 's'} (${summary})${omitted > 0 ? `, ${omitted} more not listed` : ''}`;
   const lines = alerts.map(
     (a) =>
       `*${a.decision}* score ${a.score.toFixed(3)} · card ${a.cardRef} · terminal ${a.terminalRef} · amount ${a.amount.toFixed(2)} · tx ${a.id.slice(0, 64)} · ${new Date(a.timestampMs).toISOString()}${a.reasons.length > 0 ? ` · ${a.reasons.slice(0, 5).join(', ')}` : ''}`,
   );
-  const blocks: WebhookMessage['blocks'] = [];
+  const blocks: NonNullable<WebhookMessage['blocks']> = [];
   // Slack caps a section's text at 3000 characters: split the lines over several sections.
   let chunk = '';
   for (const line of lines) {
@@ -72,7 +76,7 @@ export function formatMessage(alerts: readonly DecisionEvent[], omitted: number)
     chunk += (chunk === '' ? '' : '\n') + line;
   }
   if (chunk !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
-  return { text, blocks };
+  return blocks.length === 0 ? { text } : { text, blocks };
 }
 
 function check(name: string, value: number, min: number, max: number): number {

@@ -68,7 +68,7 @@ describe('WebhookSink against a real HTTP receiver', () => {
       'Fraudstream: 2 alerts (2 DECLINE)',
       'Fraudstream: 1 alert (1 DECLINE)',
     ]);
-    expect(r.bodies[0]?.blocks[0]?.text.text).toContain('card …a1b2c3');
+    expect(r.bodies[0]?.blocks?.[0]?.text.text).toContain('card …a1b2c3');
   });
 
   it('retries a receiver that fails twice, then delivers once', async () => {
@@ -119,6 +119,15 @@ describe('WebhookSink against a real HTTP receiver', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(r.bodies).toHaveLength(1);
     expect(s.counts().queued).toBe(1);
+  });
+
+  it('reports alerts the engine left out even when none is listed', async () => {
+    const r = await receiver();
+    servers.push(r.server);
+    const s = sink(r.url);
+    s.offer([], 12);
+    await waitFor(() => r.bodies.length === 1);
+    expect(r.bodies[0]).toEqual({ text: 'Fraudstream: 12 alerts not listed (decided beyond the per-update bound)' });
   });
 
   it('refuses bad options naming the key', () => {

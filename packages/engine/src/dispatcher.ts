@@ -52,6 +52,8 @@ export class Dispatcher {
   private lingerTimer: NodeJS.Timeout | undefined;
   private draining = 0;
   private drainWaiters: (() => void)[] = [];
+  /** Checkpoint barriers waiting for the cut to reach their sequence number, oldest first. */
+  private barriers: { seq: number; take: (ticket: number) => void }[] = [];
   private closed = false;
 
   constructor(
@@ -121,6 +123,21 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * Places a checkpoint barrier after every record published so far (sequence number `seq`, returned): no batch is
+   * cut across it (linger is skipped until it is placed), and once the cut reaches it `take(ticket)` is called on
+   * this thread with a ticket of its own between the batches before and after it, for the scorer's snapshot
+   * (`Scorer.snapshot(path, meta, ticket)`), which then holds exactly the records before `seq`.
+   */
+  barrier(take: (ticket: number) => void): number {
+    if (this.closed) throw new Error('the dispatcher is closed');
+    const seq = this.consumer.published();
+    this.barriers.push({ seq, take });
+    this.takeBarriers();
+    this.schedulePump();
+    return seq;
+  }
+
   /** Stops the workers (after a drain by the caller). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -140,10 +157,13 @@ export class Dispatcher {
     if (this.closed) return;
     const published = this.consumer.published();
     const { maxBatch, lingerMs, maxInFlightBatches, capacity } = this.options;
+    this.takeBarriers();
     while (this.cutSeq < published && this.inFlight.length < maxInFlightBatches) {
       const slot = this.consumer.slotOf(this.cutSeq);
-      const available = published - this.cutSeq;
-      if (available < maxBatch && this.draining === 0) {
+      const barrier = this.barriers[0];
+      // A batch never crosses a barrier, and records before one do not linger.
+      const available = (barrier === undefined ? published : barrier.seq) - this.cutSeq;
+      if (available < maxBatch && this.draining === 0 && barrier === undefined) {
         // Wait for a fuller batch, but never let the oldest record wait longer than lingerMs.
         const age = now() - this.records.ingestMs(slot);
         if (age < lingerMs) {
@@ -152,9 +172,18 @@ export class Dispatcher {
         }
       }
       this.cut(slot, Math.min(available, maxBatch, capacity - slot));
+      this.takeBarriers();
     }
     if (this.drainWaiters.length > 0 && this.caughtUp()) this.wakeDrainers();
   };
+
+  /** Gives a ticket to each barrier the cut has reached. */
+  private takeBarriers(): void {
+    while (this.barriers.length > 0 && (this.barriers[0] as { seq: number }).seq === this.cutSeq) {
+      const b = this.barriers.shift() as { take: (ticket: number) => void };
+      b.take(this.nextTicket++);
+    }
+  }
 
   private armLinger(ms: number): void {
     if (this.lingerTimer !== undefined) return;

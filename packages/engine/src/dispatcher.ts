@@ -158,7 +158,9 @@ export class Dispatcher {
     const published = this.consumer.published();
     const { maxBatch, lingerMs, maxInFlightBatches, capacity } = this.options;
     this.takeBarriers();
-    while (this.cutSeq < published && this.inFlight.length < maxInFlightBatches) {
+    // Tickets from the oldest batch in flight on stay within maxInFlightBatches (barriers take tickets too), so a
+    // new batch never reuses the descriptor of one still in flight.
+    while (this.cutSeq < published && this.ticketSpan() < maxInFlightBatches) {
       const slot = this.consumer.slotOf(this.cutSeq);
       const barrier = this.barriers[0];
       // A batch never crosses a barrier, and records before one do not linger.
@@ -176,6 +178,12 @@ export class Dispatcher {
     }
     if (this.drainWaiters.length > 0 && this.caughtUp()) this.wakeDrainers();
   };
+
+  /** Tickets taken since the oldest batch still in flight (batches and barriers); 0 when none is in flight. */
+  private ticketSpan(): number {
+    const oldest = this.inFlight[0];
+    return oldest === undefined ? 0 : this.nextTicket - oldest.ticket;
+  }
 
   /** Gives a ticket to each barrier the cut has reached. */
   private takeBarriers(): void {

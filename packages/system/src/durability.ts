@@ -26,7 +26,7 @@ const FLUSH_MS = 100;
 const SYNC_MS = 1000;
 /** After a disk failure: how often free space is probed, ms, and how much must be free to call it back. */
 const PROBE_MS = 500;
-const MIN_FREE_BYTES = 4 * 1024 * 1024;
+const MIN_FREE_BYTES = 1024 * 1024;
 
 /** Options of the durable mode: where the data lives and how often a checkpoint is taken. */
 export interface DurabilityConfig {

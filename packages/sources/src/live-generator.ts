@@ -66,6 +66,11 @@ export class LiveGenerator extends PacedSource implements ResumableSource {
       // The simulator is deterministic per seed: generating the same days again reaches the same state.
       for (let d = 0; d < p.day; d++) this.batch = this.simulator.nextDay();
       this.index = p.index;
+      // The simulator had run out of days (only labels were left to write).
+      if (p.exhausted === true) {
+        this.batch = undefined;
+        this.exhausted = true;
+      }
       this.injected = p.injected;
       this.simulatedTimeMs = p.simulatedTimeMs;
       this.baseTransactions = p.transactions;
@@ -89,6 +94,7 @@ export class LiveGenerator extends PacedSource implements ResumableSource {
       startMs: o.startMs,
       day: this.simulator.day,
       index: this.index,
+      exhausted: this.exhausted,
       transactions: this.baseTransactions + this.generated,
       injected: this.injected,
       simulatedTimeMs: this.simulatedTimeMs,

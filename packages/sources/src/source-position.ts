@@ -27,6 +27,8 @@ export interface GeneratorPosition {
   startMs: number;
   day: number;
   index: number;
+  /** The simulator has generated its last day (`days` reached): only pending labels remain. */
+  exhausted?: boolean;
   transactions: number;
   injected: number;
   simulatedTimeMs: number;

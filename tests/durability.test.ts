@@ -140,7 +140,7 @@ describe('crash recovery of start --data-dir', () => {
     }
   }, 180_000);
 
-  it('refuses a corrupt snapshot, a corrupt checkpoint record or another file, naming the file', async () => {
+  it('refuses a corrupt snapshot, a corrupt checkpoint record, corrupt pending labels or another file, naming the file', async () => {
     const good = join(root, 'terminated');
     const ckpts = (d: string): string[] => readdirSync(join(d, 'checkpoints')).sort();
     const copy = (name: string): string => {
@@ -166,6 +166,15 @@ describe('crash recovery of start --data-dir', () => {
     expect(r2.status).toBe(1);
     expect(r2.stderr).toContain(record);
     expect(r2.stderr).toContain('log.position');
+
+    const badLabels = copy('bad-labels');
+    const labels = newest(badLabels, 'labels-');
+    const lb = readFileSync(labels);
+    lb[lb.length - 1] = (lb[lb.length - 1] as number) ^ 0x01;
+    writeFileSync(labels, lb);
+    const r4 = cli(['start', '--source', `replay:${file}`, '--data-dir', badLabels, '--port', '0', '--workers', '1'], 60_000);
+    expect(r4.status).toBe(1);
+    expect(r4.stderr).toContain(`${labels}: the pending labels do not match`);
 
     const other = join(root, 'other.csv');
     cpSync(file, other);

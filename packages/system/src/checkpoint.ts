@@ -1,9 +1,12 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
  * Checkpoint files in `DATA_DIR/checkpoints/`:
  * - `snap-<20-digit id>.bin`   the scorer snapshot of the barrier (whole state, the source position in its `extra`)
+ * - `labels-<20-digit id>.bin` the source's labels waiting for their delay at the barrier (`LabelQueue.toBytes`;
+ *                              too large for the snapshot's `extra` at high rates), its SHA-256 in the record
  * - `ckpt-<20-digit id>.json`  the checkpoint record: written last, atomically, so its presence marks a complete
  *                              checkpoint; the highest id is the one recovery uses
  */
@@ -13,6 +16,7 @@ export const CHECKPOINT_FORMAT = 'fraudstream-checkpoint/1';
 
 const RECORD_RE = /^ckpt-(\d{20})\.json$/;
 const SNAP_RE = /^snap-(\d{20})\.bin$/;
+const DATA_RE = /^(?:snap|labels)-(\d{20})\.bin(?:\.tmp)?$/;
 
 /** A checkpoint or snapshot file that cannot be used; the message names the file. */
 export class CheckpointError extends Error {
@@ -34,6 +38,8 @@ export interface CheckpointRecord {
   /** The snapshot file name, in the same directory, and its size. */
   snapshot: string;
   snapshotBytes: number;
+  /** The pending-labels file, in the same directory, its size and SHA-256 (hex). */
+  labels: { file: string; bytes: number; sha256: string };
   /** The source the checkpoint belongs to, and a readable copy of its position. */
   source: { kind: 'generator' | 'replay'; path?: string; transactions: number; offset?: number; line?: number; day?: number; index?: number };
   /** Whether the source had reached the end of its input at the barrier. */
@@ -56,6 +62,11 @@ export function recordName(id: number): string {
 /** The file name of checkpoint `id`'s snapshot. */
 export function snapshotName(id: number): string {
   return `snap-${String(id).padStart(20, '0')}.bin`;
+}
+
+/** The file name of checkpoint `id`'s pending labels. */
+export function labelsName(id: number): string {
+  return `labels-${String(id).padStart(20, '0')}.bin`;
 }
 
 /** Ids of the complete checkpoints in `dir` (those with a record file), ascending. */
@@ -107,6 +118,11 @@ export function readCheckpointRecord(dir: string, id: number): CheckpointRecord 
   if (r['id'] !== id) bad('id', `${id} (the file name's)`);
   if (typeof r['snapshot'] !== 'string' || !SNAP_RE.test(r['snapshot'])) bad('snapshot', 'a snap-<id>.bin file name');
   if (!Number.isSafeInteger(r['snapshotBytes'])) bad('snapshotBytes', 'an integer');
+  const labels = r['labels'] as Record<string, unknown> | undefined;
+  if (typeof labels !== 'object' || labels === null) return bad('labels', 'an object');
+  if (typeof labels['file'] !== 'string' || !/^labels-\d{20}\.bin$/.test(labels['file'])) bad('labels.file', 'a labels-<id>.bin file name');
+  if (!Number.isSafeInteger(labels['bytes'])) bad('labels.bytes', 'an integer');
+  if (typeof labels['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(labels['sha256'])) bad('labels.sha256', '64 hex digits');
   if (typeof r['ended'] !== 'boolean') bad('ended', 'a boolean');
   if (typeof r['modelVersion'] !== 'string') bad('modelVersion', 'a string');
   const log = r['log'] as Record<string, unknown> | undefined;
@@ -136,11 +152,25 @@ export function pruneCheckpoints(dir: string, keep: number): void {
     unlinkSync(join(dir, recordName(id)));
   }
   for (const name of readdirSync(dir)) {
-    const m = SNAP_RE.exec(name) ?? /^ckpt-(\d{20})\.json\.tmp$/.exec(name);
+    const m = DATA_RE.exec(name) ?? /^ckpt-(\d{20})\.json\.tmp$/.exec(name);
     if (m === null) continue;
     const id = Number(m[1]);
     if (!kept.has(id) && id < newest) unlinkSync(join(dir, name));
   }
+}
+
+/** Writes `bytes` to `dir/name` atomically off the main thread (temporary file, fdatasync, rename). */
+export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+  const file = join(dir, name);
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(bytes);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
 }
 
 function syncDir(dir: string): void {

@@ -1,4 +1,5 @@
-import { mkdirSync, statfsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statfsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Engine, DecidedBatch } from '@fraudstream/engine';
 import { featureNames, ruleNames, type SnapshotInfo } from '@fraudstream/scorer';
@@ -8,11 +9,13 @@ import {
   CHECKPOINT_FORMAT,
   CheckpointError,
   checkpointsDir,
+  labelsName,
   listCheckpoints,
   pruneCheckpoints,
   readCheckpointRecord,
   snapshotName,
   writeCheckpointRecord,
+  writeFileAtomic,
   type CheckpointRecord,
 } from './checkpoint.js';
 
@@ -182,7 +185,18 @@ export class Durability {
       const message = err instanceof Error ? err.message : String(err);
       throw new CheckpointError(snapFile, message.includes(snapFile) ? message.replace(`${snapFile}: `, '') : message);
     }
-    const source = decodeSourceCheckpoint(extra, snapFile);
+    const position = decodeSourceCheckpoint(extra, snapFile).position;
+    const labelsFile = join(this.dir, record.labels.file);
+    let labels: Buffer;
+    try {
+      labels = readFileSync(labelsFile);
+    } catch (err) {
+      throw new CheckpointError(labelsFile, `cannot read the checkpoint's pending labels (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (labels.length !== record.labels.bytes || createHash('sha256').update(labels).digest('hex') !== record.labels.sha256) {
+      throw new CheckpointError(labelsFile, `the pending labels do not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
+    }
+    const source: SourceCheckpoint = { position, labels };
     const dropped = this.log.records() - record.log.records;
     try {
       this.log.truncateTo(record.log.position);
@@ -354,13 +368,18 @@ export class Durability {
       // The barrier and the source position are taken in the same synchronous step, between two source writes.
       seq = engine.barrier((ticket) => (extra === undefined ? (early = ticket) : snap(ticket)));
       const position = source.checkpoint(seq);
-      extra = encodeSourceCheckpoint(position);
+      // The position goes with the state in the snapshot; the pending labels (megabytes at high rates) beside it.
+      extra = encodeSourceCheckpoint({ position: position.position, labels: new Uint8Array(0) });
       if (early !== undefined) snap(early);
+      const labels = { file: labelsName(id), bytes: position.labels.byteLength, sha256: createHash('sha256').update(position.labels).digest('hex') };
+      const labelsWritten = writeFileAtomic(this.dir, labels.file, position.labels);
+      labelsWritten.catch(() => undefined);
       const at = await new Promise<{ position: number; records: number }>((resolveAt) => {
         this.waiting = { seq, resolve: resolveAt };
         this.reached();
       });
       const info = await waitFor(() => snapshot);
+      await labelsWritten;
       if (this.failure !== undefined) return;
       const durable = await this.log.sync();
       if (durable < at.position) throw new Error(`the log synced to ${durable}, short of ${at.position}`);
@@ -372,6 +391,7 @@ export class Durability {
         createdAt: new Date().toISOString(),
         snapshot: snapshotName(id),
         snapshotBytes: info.bytes,
+        labels,
         source:
           p.kind === 'replay'
             ? { kind: 'replay', path: this.sourcePath(), transactions: p.transactions, offset: p.offset, line: p.line }
@@ -402,7 +422,12 @@ export class Durability {
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.failure === undefined) await this.checkpoint();
+    if (this.failure === undefined) {
+      // A checkpoint already running may have its barrier before the drain's last records: wait for it, then take
+      // one that covers everything (skipped when it would hold nothing new).
+      await this.checkpoint();
+      await this.checkpoint();
+    }
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     try {

@@ -48,6 +48,18 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('crash recovery of start --data-dir', () => {
+  it('refuses contradictory or out-of-range durability flags, naming them', () => {
+    const both = cli(['start', '--ephemeral', '--data-dir', join(root, 'x')]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('--ephemeral (--no-data-dir) cannot be combined with --data-dir');
+    const interval = cli(['start', '--data-dir', join(root, 'x'), '--checkpoint-interval', '0']);
+    expect(interval.status).toBe(2);
+    expect(interval.stderr).toContain('--checkpoint-interval must be a number from 0.05 to 86400');
+    const bench = cli(['bench', '--tps', 'max', '--duration', '1', '--checkpoint-interval', '1']);
+    expect(bench.status).toBe(2);
+    expect(bench.stderr).toContain('--checkpoint-interval needs --data-dir');
+  });
+
   it('SIGKILL at random points, restarted each time: each transaction once, decided as without the crashes', async () => {
     const dir = join(root, 'killed');
     const dropped: number[] = [];

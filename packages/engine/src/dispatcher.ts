@@ -113,9 +113,14 @@ export class Dispatcher {
     this.finish();
     const published = this.consumer.published();
     const { maxBatch, maxInFlightBatches, capacity } = this.options;
-    while (published - this.cutSeq >= maxBatch && this.inFlight.length < maxInFlightBatches) {
+    this.takeBarriers();
+    // Full batches only, never across a pending checkpoint barrier, with the same ticket bound as the pump.
+    while (this.ticketSpan() < maxInFlightBatches) {
+      const barrier = this.barriers[0];
+      if ((barrier === undefined ? published : barrier.seq) - this.cutSeq < maxBatch) break;
       const slot = this.consumer.slotOf(this.cutSeq);
       this.cut(slot, Math.min(maxBatch, capacity - slot));
+      this.takeBarriers();
     }
     this.schedulePump();
   };

@@ -16,7 +16,8 @@ export const CHECKPOINT_FORMAT = 'fraudstream-checkpoint/1';
 
 const RECORD_RE = /^ckpt-(\d{20})\.json$/;
 const SNAP_RE = /^snap-(\d{20})\.bin$/;
-const DATA_RE = /^(?:snap|labels)-(\d{20})\.bin(?:\.tmp)?$/;
+/** Snapshot and labels files, and their temporary files (ours `.tmp`, the scorer's `.tmp-<pid>`) left by a crash. */
+const DATA_RE = /^(?:snap|labels)-(\d{20})\.bin(?:\.tmp(?:-\d+)?)?$/;
 
 /** A checkpoint or snapshot file that cannot be used; the message names the file. */
 export class CheckpointError extends Error {

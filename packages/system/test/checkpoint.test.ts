@@ -30,6 +30,9 @@ describe('checkpoint files', () => {
     for (const id of [1, 2, 3]) complete(dir, id);
     // An unfinished checkpoint 4: snapshot written, record not yet (a crash in between).
     writeFileSync(join(dir, snapshotName(4)), 'snap');
+    // Temporary files of a crashed checkpoint 1 (the scorer's and ours).
+    writeFileSync(join(dir, `${snapshotName(1)}.tmp-4242`), 'part');
+    writeFileSync(join(dir, `${labelsName(1)}.tmp`), 'part');
     expect(listCheckpoints(dir)).toEqual([1, 2, 3]);
     expect(readCheckpointRecord(dir, 3)).toEqual(record(3));
     pruneCheckpoints(dir, 2);

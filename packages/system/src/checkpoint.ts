@@ -55,7 +55,7 @@ export function checkpointsDir(dataDir: string): string {
   return join(dataDir, CHECKPOINTS_DIR);
 }
 
-/** The file name of checkpoint `id`'s record, and of its snapshot. */
+/** The file name of checkpoint `id`'s record. */
 export function recordName(id: number): string {
   return `ckpt-${String(id).padStart(20, '0')}.json`;
 }

@@ -13,6 +13,7 @@ import {
   listCheckpoints,
   pruneCheckpoints,
   readCheckpointRecord,
+  recordName,
   snapshotName,
   writeCheckpointRecord,
   writeFileAtomic,
@@ -156,7 +157,7 @@ export class Durability {
       return undefined;
     }
     const record = readCheckpointRecord(this.dir, id);
-    const recordFile = join(this.dir, `ckpt-${String(id).padStart(20, '0')}.json`);
+    const recordFile = join(this.dir, recordName(id));
     const want = this.sourceKind;
     if (record.source.kind !== want.kind) {
       throw new CheckpointError(recordFile, `the checkpoint is of a ${record.source.kind} source, this start has a ${want.kind}: use another --data-dir`);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
 import { CsvReplay, LiveGenerator, type SourceCheckpoint, type SourceStats } from '@fraudstream/sources';
 import { modelVersionOf } from '@fraudstream/scorer';
+import { CheckpointError } from './checkpoint.js';
 import { Durability, type DurableSourceKind } from './durability.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
@@ -91,6 +92,9 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   } catch (err) {
     await durability?.close();
     await engine.close();
+    // A position the source refuses (a generator with other options) is a mismatched checkpoint: name its file.
+    const from = durability?.recoveredFrom;
+    if (from !== undefined && err instanceof Error) throw new CheckpointError(from, `${err.message}: use another --data-dir`);
     throw err;
   }
   durability?.attach(engine, source);

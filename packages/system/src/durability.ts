@@ -100,6 +100,8 @@ export class Durability {
   private closed = false;
   private readonly sourceKind: DurableSourceKind;
   private modelVersion = '';
+  /** The checkpoint record start-up recovered from, if any. */
+  recoveredFrom: string | undefined;
   /** Called once after a failure when the data dir has space again. */
   onSpaceBack: (() => void) | undefined;
 
@@ -198,6 +200,7 @@ export class Durability {
       throw new CheckpointError(labelsFile, `the pending labels do not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
     }
     const source: SourceCheckpoint = { position, labels };
+    this.recoveredFrom = recordFile;
     const dropped = this.log.records() - record.log.records;
     try {
       this.log.truncateTo(record.log.position);

@@ -62,6 +62,17 @@ describe('durable mode (in process, the generator)', () => {
     expect(readdirSync(checkpointsDir(a)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
 
+  it('refuses to resume a generator with other options, naming the checkpoint file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-durable-c-'));
+    const s = await generator(dir);
+    await until(() => (s.stats().durability?.logRecords ?? 0) > 100);
+    await s.close();
+    const other = createSystem({ source: { kind: 'generator', tps: 4000, seed: 6, customers: 300 }, workers: 1, durability: { dataDir: dir } });
+    await expect(other).rejects.toThrow(/checkpoints\/ckpt-\d{20}\.json: options\.resume: the checkpoint's generator has seed 5, this one 6: use another --data-dir/);
+    const replay = createSystem({ source: { kind: 'replay', path: join(dir, 'x.csv'), tps: 'max' }, workers: 1, durability: { dataDir: dir } });
+    await expect(replay).rejects.toThrow(/ckpt-\d{20}\.json: the checkpoint is of a generator source, this start has a replay/);
+  }, 60_000);
+
   it('refuses a bad durability configuration naming the field', async () => {
     await expect(createSystem({ source: { kind: 'generator', tps: 10 }, durability: { dataDir: '' } })).rejects.toThrow(/config\.durability\.dataDir/);
     await expect(createSystem({ source: { kind: 'generator', tps: 10 }, durability: { dataDir: 'x', checkpointIntervalMs: 1 } })).rejects.toThrow(

@@ -368,9 +368,15 @@ export class Durability {
       snapshot.catch(() => undefined);
     };
     let seq: number;
+    let abandoned = false;
     try {
       // The barrier and the source position are taken in the same synchronous step, between two source writes.
-      seq = engine.barrier((ticket) => (extra === undefined ? (early = ticket) : snap(ticket)));
+      seq = engine.barrier((ticket) => {
+        // A barrier's ticket must always be consumed, or every later batch would wait at the scorer's gate.
+        if (abandoned) engine.scorer.skipTicket(ticket);
+        else if (extra === undefined) early = ticket;
+        else snap(ticket);
+      });
       const position = source.checkpoint(seq);
       // The position goes with the state in the snapshot; the pending labels (megabytes at high rates) beside it.
       extra = encodeSourceCheckpoint({ position: position.position, labels: new Uint8Array(0) });
@@ -412,6 +418,10 @@ export class Durability {
       pruneCheckpoints(this.dir, CHECKPOINTS_KEPT);
     } catch (err) {
       this.waiting = undefined;
+      if (extra === undefined) {
+        abandoned = true;
+        if (early !== undefined) engine.scorer.skipTicket(early);
+      }
       this.fail(`checkpoint ${id}`, err);
     }
   }

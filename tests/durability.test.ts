@@ -32,7 +32,7 @@ async function untilDeciding(run: Started): Promise<void> {
 }
 
 beforeAll(async () => {
-  const g = cli(['generate', '--out', file, '--customers', '300', '--terminals', '600', '--days', '30', '--seed', '11']);
+  const g = cli(['generate', '--out', file, '--customers', '300', '--terminals', '600', '--days', '20', '--seed', '11']);
   expect(g.status, g.stderr).toBe(0);
   ids = csvIds(readFileSync(file, 'utf8'));
   // The uninterrupted run, as fast as it goes.

@@ -15,6 +15,10 @@ export interface Setting {
   key: string;
   /** The `start` flag without `--`, when the setting has one (secrets have none: argv is visible to every user). */
   flag?: string;
+  /** Other names of the flag. */
+  flagAliases?: readonly string[];
+  /** For a switch (a flag without a value, e.g. `--no-start`): the value it sets. */
+  switchValue?: unknown;
   /** Environment variables, first found wins (`FRAUDSTREAM_*`, then any historical alias). */
   env: readonly string[];
   /** One line for `--help` and the docs. */
@@ -107,12 +111,14 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'source.from', flag: 'source', env: ['FRAUDSTREAM_SOURCE'], default: 'generator', help: 'generator or replay:FILE.csv', parse: sourceSpec },
   { key: 'source.tps', flag: 'tps', env: ['FRAUDSTREAM_TPS'], default: 1000, help: 'generator / replay rate, tx/s (replay also max)', parse: tps },
   { key: 'source.seed', flag: 'seed', env: ['FRAUDSTREAM_SEED'], default: 0, help: 'generator seed', parse: int(0, 2 ** 32 - 1) },
-  { key: 'source.autostart', flag: 'no-start', env: ['FRAUDSTREAM_AUTOSTART'], default: true, help: 'start the source at once (--no-start: wait for POST /api/system/start)', parse: bool },
+  { key: 'source.autostart', flag: 'no-start', switchValue: false, env: ['FRAUDSTREAM_AUTOSTART'], default: true, help: 'start the source at once (--no-start: wait for POST /api/system/start)', parse: bool },
   { key: 'engine.workers', flag: 'workers', env: ['FRAUDSTREAM_WORKERS'], help: 'scoring worker threads (default one per core)', parse: int(1, 64) },
   { key: 'engine.model', flag: 'model', env: ['FRAUDSTREAM_MODEL'], help: 'XGBoost JSON model (default models/default.json)', parse: str(4096) },
   { key: 'engine.review', flag: 'review', env: ['FRAUDSTREAM_REVIEW'], help: 'score at or above which a transaction is REVIEWed', parse: real(0, 1) },
   { key: 'engine.decline', flag: 'decline', env: ['FRAUDSTREAM_DECLINE'], help: 'score at or above which it is DECLINEd (review <= decline)', parse: real(0, 1) },
-  { key: 'data.dir', flag: 'data-dir', env: ['FRAUDSTREAM_DATA_DIR'], help: 'data directory (the generated card-reference secret lives here)', parse: str(4096) },
+  { key: 'data.dir', flag: 'data-dir', env: ['FRAUDSTREAM_DATA_DIR'], help: 'decision log, checkpoints and the card-reference secret (default $XDG_DATA_HOME/fraudstream or ~/.local/share/fraudstream)', parse: str(4096) },
+  { key: 'data.checkpoint_interval_s', flag: 'checkpoint-interval', env: ['FRAUDSTREAM_CHECKPOINT_INTERVAL'], default: 10, help: 'seconds between checkpoints', parse: real(0.05, 86_400) },
+  { key: 'data.ephemeral', flag: 'ephemeral', flagAliases: ['no-data-dir'], switchValue: true, env: ['FRAUDSTREAM_EPHEMERAL'], default: false, help: 'keep nothing on disk (no decision log, checkpoints or recovery)', parse: bool },
   { key: 'security.card_ref_secret', env: ['FRAUDSTREAM_CARD_REF_SECRET'], help: 'card-reference key, 32 to 256 hex digits (default: generated into data.dir)', parse: str(256, /^(?:[0-9a-fA-F]{2}){16,128}$/, 'an even number of hex digits (32 to 256)') },
   { key: 'log.level', flag: 'log-level', env: ['FRAUDSTREAM_LOG_LEVEL'], default: 'info', help: 'fatal, error, warn, info, debug, trace or silent', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
   { key: 'webhook.url', flag: 'webhook', env: ['FRAUDSTREAM_WEBHOOK_URL'], help: 'POST alerts to this URL (Slack-compatible JSON)', parse: url },

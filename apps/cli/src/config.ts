@@ -117,11 +117,14 @@ export interface SettingSources {
 export function resolveSettings(sources: SettingSources): Map<string, Resolved> {
   const out = new Map<string, Resolved>();
   for (const setting of SETTINGS) {
-    const flag = setting.flag === undefined ? undefined : sources.flags[setting.flag];
-    if (setting.key === 'source.autostart' && flag === true) {
-      out.set(setting.key, { value: false, origin: 'flag', from: '--no-start' });
-      continue;
+    if (setting.switchValue !== undefined) {
+      const given = [setting.flag, ...(setting.flagAliases ?? [])].find((f) => f !== undefined && sources.flags[f] === true);
+      if (given !== undefined) {
+        out.set(setting.key, { value: setting.switchValue, origin: 'flag', from: `--${given}` });
+        continue;
+      }
     }
+    const flag = setting.flag === undefined || setting.switchValue !== undefined ? undefined : sources.flags[setting.flag];
     if (typeof flag === 'string') {
       let value: unknown;
       try {

@@ -1,4 +1,5 @@
 import { checkThresholds } from '@fraudstream/scorer';
+import type { DurabilityConfig } from './durability.js';
 import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 
 /** Where the system's transactions come from. */
@@ -24,6 +25,11 @@ export interface SystemConfig {
   maxScheduleLagMs?: number;
   /** The deployment's card-reference secret, >= 16 bytes (default: random per run; see the engine's `cardRefSecret`). */
   cardRefSecret?: Buffer;
+  /**
+   * Durable mode: every decision in the decision log of `dataDir`, aligned checkpoints every
+   * `checkpointIntervalMs` (default 10 s), recovery from the newest checkpoint at start. Absent: nothing is kept.
+   */
+  durability?: DurabilityConfig;
 }
 
 /** Throws `TypeError`/`RangeError` naming the first bad option of a `SystemConfig`. */
@@ -60,6 +66,15 @@ export function validateSystemConfig(config: SystemConfig): void {
   }
   if (config.cardRefSecret !== undefined && (!Buffer.isBuffer(config.cardRefSecret) || config.cardRefSecret.length < 16)) {
     throw new TypeError('config.cardRefSecret must be a Buffer of at least 16 bytes');
+  }
+  if (config.durability !== undefined) {
+    const d = config.durability as unknown;
+    if (typeof d !== 'object' || d === null) throw new TypeError('config.durability must be an object');
+    const { dataDir, checkpointIntervalMs } = d as Record<string, unknown>;
+    if (typeof dataDir !== 'string' || dataDir.length === 0) throw new TypeError('config.durability.dataDir must be a non-empty string');
+    if (checkpointIntervalMs !== undefined && !(typeof checkpointIntervalMs === 'number' && checkpointIntervalMs >= 50 && checkpointIntervalMs <= 86_400_000)) {
+      throw new RangeError('config.durability.checkpointIntervalMs must be a number from 50 to 86,400,000');
+    }
   }
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') {
     throw new TypeError('config.autoStart must be a boolean');

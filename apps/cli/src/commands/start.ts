@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { scorerDefaults } from '@fraudstream/scorer';
 import { createLogger, installSignalHandlers, startServer } from '@fraudstream/server';
-import { loadOrCreateSecret } from '@fraudstream/store';
-import { createSystem } from '@fraudstream/system';
-import { parse } from '../args.js';
-import { loadConfigFile, readTokenFile, resolveSettings, type Resolved } from '../config.js';
+import { defaultDataDir } from '@fraudstream/store';
+import { createSystem, DEFAULT_CHECKPOINT_INTERVAL_MS } from '@fraudstream/system';
+import { parse, UsageError } from '../args.js';
+import { loadConfigFile, readTokenFile, resolveSettings } from '../config.js';
 import { SETTINGS } from '../config-schema.js';
 
 export const help = `Usage: fraudstream start [--config FILE] [options]
@@ -31,7 +31,13 @@ Options:
   --seed N             generator seed (default 0)
   --review X           score at or above which a transaction is REVIEWed (default ${scorerDefaults.thresholds.review})
   --decline X          score at or above which it is DECLINEd (default ${scorerDefaults.thresholds.decline}; review <= decline)
-  --data-dir DIR       data directory: holds the generated card-reference secret (card-ref.key, mode 0600)
+  --data-dir DIR       where decisions and checkpoints are kept (default \$XDG_DATA_HOME/fraudstream or
+                       ~/.local/share/fraudstream): every decision goes to the decision log, an aligned checkpoint
+                       (scorer state, source position, log position) is taken every --checkpoint-interval, and a start
+                       on an existing data dir resumes from its newest checkpoint (see 'fraudstream decisions'); it
+                       also holds the card-reference secret (card-ref.key, mode 0600) unless one is configured
+  --checkpoint-interval S   seconds between checkpoints (default ${DEFAULT_CHECKPOINT_INTERVAL_MS / 1000}; 0.05 to 86400)
+  --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery); alias --no-data-dir
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --max-ws-clients N   most WebSocket clients at once (default 64)
   --webhook URL        POST alerts to URL as Slack-compatible JSON (see the --webhook-* keys in config --help)
@@ -39,10 +45,14 @@ Options:
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
 
-/** The `start` flags, from the one schema (every flag takes a value but --no-start). */
+/** The `start` flags, from the one schema (a flag takes a value unless its setting says it is a switch). */
 function flagOptions(): Record<string, { type: 'string' | 'boolean' }> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, open: { type: 'boolean' } };
-  for (const s of SETTINGS) if (s.flag !== undefined) options[s.flag] = { type: s.flag === 'no-start' ? 'boolean' : 'string' };
+  for (const s of SETTINGS) {
+    for (const flag of [s.flag, ...(s.flagAliases ?? [])]) {
+      if (flag !== undefined) options[flag] = { type: s.switchValue === undefined ? 'string' : 'boolean' };
+    }
+  }
   return options;
 }
 
@@ -71,10 +81,22 @@ export async function run(argv: string[]): Promise<number> {
   const d = scorerDefaults.thresholds;
   const thresholds = { review: get<number>('engine.review') ?? d.review, decline: get<number>('engine.decline') ?? d.decline };
   if (thresholds.review > thresholds.decline) throw new Error('engine.review must not be above engine.decline (with the defaults)');
-  const cardRefSecret = cardRefSecretOf(settings.get('security.card_ref_secret'), get<string>('data.dir'));
+  // Without a configured secret, the durable mode uses the data dir's card-ref.key (the engine's feed and the
+  // decision log alike); an ephemeral run keys references per run.
+  const configuredSecret = get<string>('security.card_ref_secret');
+  const cardRefSecret = configuredSecret === undefined ? undefined : Buffer.from(configuredSecret, 'hex');
+  const ephemeral = get<boolean>('data.ephemeral') === true;
+  const dataDirSetting = settings.get('data.dir');
+  const intervalSetting = settings.get('data.checkpoint_interval_s');
+  if (ephemeral && (dataDirSetting !== undefined || intervalSetting?.origin !== 'default')) {
+    throw new UsageError('--ephemeral (--no-data-dir) cannot be combined with --data-dir or --checkpoint-interval');
+  }
+  const dataDir = get<string>('data.dir') ?? defaultDataDir();
+  const intervalS = get<number>('data.checkpoint_interval_s') ?? DEFAULT_CHECKPOINT_INTERVAL_MS / 1000;
   const workers = get<number>('engine.workers');
   const model = get<string>('engine.model');
   const system = await createSystem({
+    ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000) } }),
     source,
     ...(workers === undefined ? {} : { workers }),
     thresholds,
@@ -115,24 +137,29 @@ export async function run(argv: string[]): Promise<number> {
     // The logger writes asynchronously: flush its last lines before the process goes.
     exit: (code) => logger.flush(() => process.exit(code)),
   });
+  const durability = system.durability;
+  if (durability !== undefined) {
+    const d = durability.stats();
+    const r = d.recovered;
+    logger.info(
+      { dataDir: d.dataDir, recovered: r ?? null },
+      r === undefined || r.checkpoint === 0
+        ? `fraudstream data dir ${d.dataDir}: ${r === undefined ? 'new' : `no checkpoint yet, ${r.droppedDecisions} decisions of an earlier run dropped and made again`}`
+        : `fraudstream data dir ${d.dataDir}: recovered from checkpoint ${r.checkpoint} (${r.transactions} transactions, ${r.logRecords} decisions kept, ${r.droppedDecisions} after it dropped and made again)`,
+    );
+    // After a disk failure the source is stopped; once space is back, exit so a restart recovers from the checkpoint.
+    durability.onSpaceBack = () => {
+      void server.close().finally(() => logger.flush(() => process.exit(75)));
+    };
+  }
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
   const origins = Object.fromEntries([...settings].filter(([, r]) => r.origin !== 'default').map(([k, r]) => [k, r.origin]));
   logger.info(
-    { url, port: server.port, source: source.kind, cardRefKey: cardRefSecret === undefined ? 'per-run' : 'deployment', settingsFrom: origins },
+    { url, port: server.port, source: source.kind, durable: !ephemeral, cardRefKey: cardRefSecret !== undefined ? 'configured' : ephemeral ? 'per-run' : 'data dir', settingsFrom: origins },
     `fraudstream listening on ${url} (dashboard), stats at ${url}api/stats, metrics at ${url}metrics; Ctrl-C to stop`,
   );
   if (a.open === true) openBrowser(url);
   return -1;
-}
-
-/**
- * The card-reference secret: the configured one (config file or FRAUDSTREAM_CARD_REF_SECRET), else the data dir's
- * generated `card-ref.key` (created once, mode 0600), else none (the engine then keys references per run).
- */
-function cardRefSecretOf(configured: Resolved | undefined, dataDir: string | undefined): Buffer | undefined {
-  if (configured !== undefined) return Buffer.from(configured.value as string, 'hex');
-  if (dataDir !== undefined) return loadOrCreateSecret(dataDir);
-  return undefined;
 }
 
 /** Best effort: a headless machine has no browser, and that is fine (the URL is printed). */

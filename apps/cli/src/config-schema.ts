@@ -3,6 +3,7 @@
  * environment variables and its parser. The file, the environment and the flags all go through the same parser, so a
  * value means the same wherever it is set.
  */
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@fraudstream/system';
 
 /** Why a value was refused (the caller adds the key and where the value came from). */
 export class SettingValueError extends Error {
@@ -117,7 +118,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'engine.review', flag: 'review', env: ['FRAUDSTREAM_REVIEW'], help: 'score at or above which a transaction is REVIEWed', parse: real(0, 1) },
   { key: 'engine.decline', flag: 'decline', env: ['FRAUDSTREAM_DECLINE'], help: 'score at or above which it is DECLINEd (review <= decline)', parse: real(0, 1) },
   { key: 'data.dir', flag: 'data-dir', env: ['FRAUDSTREAM_DATA_DIR'], help: 'decision log, checkpoints and the card-reference secret (default $XDG_DATA_HOME/fraudstream or ~/.local/share/fraudstream)', parse: str(4096) },
-  { key: 'data.checkpoint_interval_s', flag: 'checkpoint-interval', env: ['FRAUDSTREAM_CHECKPOINT_INTERVAL'], default: 10, help: 'seconds between checkpoints', parse: real(0.05, 86_400) },
+  { key: 'data.checkpoint_interval_s', flag: 'checkpoint-interval', env: ['FRAUDSTREAM_CHECKPOINT_INTERVAL'], default: DEFAULT_CHECKPOINT_INTERVAL_MS / 1000, help: 'seconds between checkpoints', parse: real(0.05, 86_400) },
   { key: 'data.ephemeral', flag: 'ephemeral', flagAliases: ['no-data-dir'], switchValue: true, env: ['FRAUDSTREAM_EPHEMERAL'], default: false, help: 'keep nothing on disk (no decision log, checkpoints or recovery)', parse: bool },
   { key: 'security.card_ref_secret', env: ['FRAUDSTREAM_CARD_REF_SECRET'], help: 'card-reference key, 32 to 256 hex digits (default: generated into data.dir)', parse: str(256, /^(?:[0-9a-fA-F]{2}){16,128}$/, 'an even number of hex digits (32 to 256)') },
   { key: 'log.level', flag: 'log-level', env: ['FRAUDSTREAM_LOG_LEVEL'], default: 'info', help: 'fatal, error, warn, info, debug, trace or silent', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },

@@ -32,6 +32,10 @@ describe('config file (TOML), env and flags: one schema', () => {
     expect(settings.get('engine.review')).toEqual({ value: 0.4, origin: 'file', from: path });
     expect(settings.get('log.level')).toEqual({ value: 'info', origin: 'default', from: 'default' });
     expect(resolveSettings({ flags: { 'no-start': true }, env: {} }).get('source.autostart')?.value).toBe(false);
+    expect(resolveSettings({ flags: { ephemeral: true }, env: {} }).get('data.ephemeral')).toEqual({ value: true, origin: 'flag', from: '--ephemeral' });
+    expect(resolveSettings({ flags: { 'no-data-dir': true }, env: {} }).get('data.ephemeral')?.from).toBe('--no-data-dir');
+    expect(resolveSettings({ flags: {}, env: { FRAUDSTREAM_EPHEMERAL: 'true' } }).get('data.ephemeral')?.value).toBe(true);
+    expect(resolveSettings({ flags: {}, env: {} }).get('data.checkpoint_interval_s')?.value).toBe(10);
     // HOST and PORT stay accepted as aliases, below their FRAUDSTREAM_ names.
     expect(resolveSettings({ flags: {}, env: { PORT: '81', FRAUDSTREAM_PORT: '82' } }).get('server.port')?.value).toBe(82);
   });

@@ -510,7 +510,7 @@ impl Scorer {
         };
         *state = body.state;
         drop(state);
-        self.live().thresholds = restored.thresholds;
+        self.set_thresholds(restored.thresholds);
         Ok(restored)
     }
 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
-use crate::decide::{APPROVE, DECLINE, REVIEW, Thresholds};
+use crate::decide::{APPROVE, DECLINE, DEFAULT_DECLINE, DEFAULT_REVIEW, REVIEW, Thresholds};
 use crate::features::{N_FEATURES, NAMES};
 use crate::lists::{Kind, hash_key, pack_country};
 use crate::model::Model;
@@ -150,6 +150,8 @@ pub struct Bundle {
     pub model: Model,
     /// The thresholds.
     pub thresholds: Thresholds,
+    /// The thresholds as written (decimal), `(review, decline)`.
+    pub thresholds_given: (f64, f64),
     /// The rules and lists, ready to go live.
     pub rules: LiveRules,
 }
@@ -279,18 +281,19 @@ pub fn parse(text: &str) -> Result<Bundle, String> {
         None => Model::empty(),
         Some(m) => parse_model(m)?,
     };
-    let thresholds = match field(&doc, "thresholds") {
-        None => Thresholds::default(),
+    let thresholds_given = match field(&doc, "thresholds") {
+        None => (DEFAULT_REVIEW, DEFAULT_DECLINE),
         Some(t) => {
             let num = |k: &str| {
                 t.get(k)
                     .and_then(Value::as_f64)
                     .ok_or_else(|| format!("bundle.thresholds.{k}: missing or not a number"))
             };
-            Thresholds::new(num("review")?, num("decline")?)
-                .map_err(|e| format!("bundle.thresholds: {e}"))?
+            (num("review")?, num("decline")?)
         }
     };
+    let thresholds = Thresholds::new(thresholds_given.0, thresholds_given.1)
+        .map_err(|e| format!("bundle.thresholds: {e}"))?;
     let rules_text = match field(&doc, "rules") {
         None => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -312,6 +315,7 @@ pub fn parse(text: &str) -> Result<Bundle, String> {
         version,
         model,
         thresholds,
+        thresholds_given,
         rules: LiveRules::new(set, rules_text),
     })
 }

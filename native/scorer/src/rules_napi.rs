@@ -164,8 +164,8 @@ fn bundle_info(generation: u32, b: &bundle::Bundle) -> BundleInfo {
         hash: format!("sha256:{}", b.hash),
         feature_set: bundle::feature_set(),
         trees: b.model.info().trees,
-        review: f64::from(b.thresholds.review),
-        decline: f64::from(b.thresholds.decline),
+        review: b.thresholds_given.0,
+        decline: b.thresholds_given.1,
         rules: b.rules.set.rules.iter().map(|r| r.name.clone()).collect(),
     }
 }

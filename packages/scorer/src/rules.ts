@@ -50,6 +50,7 @@ export interface BundleInfo {
   featureSet: string;
   /** Trees of the bundle's model (0: none, every score 0). */
   trees: number;
+  /** The bundle's thresholds as written. */
   review: number;
   decline: number;
   /** Names of the bundle's rules in order (a result's rule byte indexes this). */

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
 import { CsvReplay, LiveGenerator, type SourceStats } from '@fraudstream/sources';
-import { modelVersionOf } from '@fraudstream/scorer';
+import { modelVersionOf, type BundleInfo, type RulesInfo } from '@fraudstream/scorer';
+import { RulesFileWatcher, readRulesFile } from './rules-file.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
 
@@ -40,8 +41,20 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     modelVersion: modelVersionOf(modelPath, modelJson),
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
+    ...(config.bundlePath === undefined ? {} : { bundle: await readFile(config.bundlePath, 'utf8') }),
     ...tuning,
   });
+  let rulesFile: RulesFileWatcher | undefined;
+  if (config.rulesPath !== undefined) {
+    const rulesPath = config.rulesPath;
+    try {
+      engine.setRules(readRulesFile(rulesPath));
+    } catch (err) {
+      await engine.close();
+      throw new Error(`config.rulesPath ${rulesPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    rulesFile = new RulesFileWatcher(rulesPath, (text) => engine.setRules(text));
+  }
 
   const createdMs = performance.now();
   const sourceConfig = config.source;
@@ -99,6 +112,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         source: sourceStats(),
         ...engineStats,
         laws: { ok: violations.length === 0, violations },
+        rules: { ...engine.ruleStats(), ...(rulesFile === undefined ? {} : { file: rulesFile.status() }) },
       };
     },
     async start(): Promise<void> {
@@ -127,9 +141,19 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents {
       return engine.drainEvents(maxFeed, maxAlerts);
     },
+    setRules(rules: string): RulesInfo {
+      return engine.setRules(rules);
+    },
+    swapBundle(bundle: string): BundleInfo {
+      return engine.swapBundle(bundle);
+    },
+    ruleStats(): RulesInfo {
+      return engine.ruleStats();
+    },
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();
+        rulesFile?.close();
         await engine.close();
       })();
       return closing;

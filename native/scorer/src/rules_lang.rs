@@ -496,6 +496,13 @@ impl Compiler {
                 "the expression must be a condition (true or false), not a value".into(),
             ));
         }
+        // Every push is counted, so this bounds the evaluation stack whatever form the expression took.
+        if p.max_depth > MAX_STACK {
+            return Err(p.error_at_col(
+                start_col,
+                format!("the expression nests deeper than {MAX_STACK} values"),
+            ));
+        }
         if p.ops.len() > MAX_OPS {
             return Err(p.error_at_col(
                 start_col,
@@ -1282,6 +1289,91 @@ mod tests {
                     .contains(&format!("line {line}, column {column}"))
             );
         }
+    }
+
+    #[test]
+    fn random_texts_compile_or_fail_cleanly_and_compiled_ones_evaluate() {
+        let words = [
+            "rule",
+            "R",
+            "flag",
+            "review",
+            "decline",
+            ":",
+            "amount",
+            "channel",
+            "country",
+            "card",
+            "terminal",
+            "mcc",
+            "in",
+            "not",
+            "and",
+            "or",
+            "(",
+            ")",
+            "[",
+            "]",
+            ",",
+            "==",
+            "!=",
+            "<",
+            ">=",
+            "+",
+            "-",
+            "*",
+            "/",
+            "1",
+            "2.5",
+            "\"ONLINE\"",
+            "\"FR\"",
+            "\"x\"",
+            "list",
+            "L",
+            "=",
+            "allow",
+            "block",
+            "#",
+            "\n",
+            "1e400",
+            "\"",
+        ];
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let mut compiled = 0;
+        for _ in 0..20_000 {
+            let n = 3 + (next() % 14) as usize;
+            let mut text = String::from("rule R review: ");
+            for _ in 0..n {
+                text.push_str(words[(next() % words.len() as u64) as usize]);
+                text.push(' ');
+            }
+            if let Ok(set) = RuleSet::compile(&text) {
+                compiled += 1;
+                let mut fired = vec![false; set.rules.len()];
+                let _ = set.evaluate(&row(), &rec(), &mut fired);
+            }
+        }
+        // Deep nesting of every kind of operand stays within the stack bound or is refused.
+        for operand in [
+            "amount > 1",
+            "channel == \"POS\"",
+            "country in [\"FR\"]",
+            "card == \"c\"",
+        ] {
+            let nested = (0..40).fold(operand.to_string(), |acc, _| {
+                format!("{operand} and ({acc})")
+            });
+            let e = error(&format!("rule D review: {nested}"));
+            assert!(e.message.contains("deeper than"), "{e}");
+        }
+        assert!(compiled > 0);
     }
 
     #[test]

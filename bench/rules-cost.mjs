@@ -3,17 +3,23 @@
 //   - no rules (the default: the scorer skips the rule set with one branch per transaction),
 //   - a typical set: 6 rules (comparisons, arithmetic, a list membership, country/channel by name) and 4 list kinds.
 // Run it once per addon to compare builds: FRAUDSTREAM_SCORER_NATIVE=path/to/scorer.node node bench/rules-cost.mjs
-// (an addon without setRules, i.e. before the rules work, measures the no-rules row only).
+// (an addon without setRules, i.e. before the rules work, measures the no-rules row only). The addon is called
+// directly (createScorer, loadModel, setRules, scoreBatch), so an older addon works with this package's code.
 // Usage: node bench/rules-cost.mjs [--time MS] [--json OUT.json]
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { Bench } from 'tinybench';
-import { Scorer, nativePath } from '@fraudstream/scorer';
 import { RESULT_SIZE } from '@fraudstream/schema';
 import { makeRecords } from './lib/records.mjs';
 
 const RECORDS = 1 << 17;
 const BATCH = 2048;
 const MODEL = readFileSync(new URL('../models/default.json', import.meta.url), 'utf8');
+const require = createRequire(new URL('../packages/scorer/package.json', import.meta.url));
+const override = process.env.FRAUDSTREAM_SCORER_NATIVE;
+const nativePath = override ? resolve(override) : require.resolve('@fraudstream/scorer-native');
+const native = require(nativePath);
 
 /** A rule set of the kind a fraud team writes (every rule is evaluated on every transaction). */
 export const TYPICAL_RULES = `
@@ -38,32 +44,32 @@ export async function run({ time = 1500 } = {}) {
     return (u.user + u.system) / 1000;
   };
   const bench = new Bench({ time, warmupTime: 200, iterations: 5, warmupIterations: 2, now: cpuNowMs });
-  const canRules = typeof Scorer.prototype.setRules === 'function';
+  const canRules = typeof native.setRules === 'function';
   const cases = [['no rules (default)', undefined], ...(canRules ? [['typical rules (6 rules, 4 list kinds)', TYPICAL_RULES]] : [])];
   for (const [name, rules] of cases) {
-    let s;
+    let h;
     bench.add(
       `scoreBatch x${BATCH}, ${name}`,
       () => {
-        for (let at = 0, t = 0; at < count; at += BATCH, t++) s.scoreBatch(records, results, at, Math.min(BATCH, count - at), t);
+        for (let at = 0, t = 0; at < count; at += BATCH, t++) native.scoreBatch(h, records, results, at, Math.min(BATCH, count - at), t);
       },
       {
         beforeEach() {
-          s = Scorer.open();
-          s.loadModel(MODEL);
-          if (rules !== undefined) s.setRules(rules);
+          h = native.createScorer();
+          native.loadModel(h, MODEL);
+          if (rules !== undefined) native.setRules(h, rules);
         },
         afterEach() {
-          s.close();
+          native.destroyScorer(h);
         },
       },
     );
   }
   await bench.run();
+  const perTx = (ms) => Math.round((ms * 1e6) / transactions);
   const rows = bench.tasks.map((t) => {
-    const r = t.result;
-    const mean = r.latency?.mean ?? r.mean;
-    return { name: t.name, nsPerTx: Math.round((mean * 1e6) / transactions), samples: r.latency?.samples?.length ?? r.samples?.length };
+    const l = t.result.latency;
+    return { name: t.name, nsPerTx: perTx(l.p50), meanNsPerTx: perTx(l.mean), minNsPerTx: perTx(l.min), samples: l.samplesCount };
   });
   return { addon: nativePath, records: count, transactions, rows };
 }
@@ -72,7 +78,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const time = args.includes('--time') ? Number(args[args.indexOf('--time') + 1]) : 1500;
   const out = await run({ time });
-  for (const r of out.rows) process.stdout.write(`${r.name}: ${r.nsPerTx} ns/tx (${r.samples} samples)\n`);
+  for (const r of out.rows) {
+    process.stdout.write(`${r.name}: median ${r.nsPerTx} ns/tx, mean ${r.meanNsPerTx}, min ${r.minNsPerTx} (${r.samples} samples, CPU time)\n`);
+  }
   process.stdout.write(`addon ${out.addon}, ${out.transactions} transactions of ${out.records} records\n`);
   if (args.includes('--json')) writeFileSync(args[args.indexOf('--json') + 1], `${JSON.stringify(out, null, 2)}\n`);
 }

@@ -56,6 +56,8 @@ export class Engine {
   private rejected = 0;
   private closed = false;
   private readonly versions: LiveVersions;
+  /** The rules' stats taken as the scorer closed. */
+  private finalRules: RulesInfo | undefined;
 
   private constructor(options: ResolvedOptions, scorer: Scorer) {
     this.options = options;
@@ -193,9 +195,12 @@ export class Engine {
     return info;
   }
 
-  /** The live rules with their hit counts (kept in Rust), the list sizes and hits, and the live generation. */
+  /**
+   * The live rules with their hit counts (kept in Rust), the list sizes and hits, and the live generation; after
+   * {@link close}, the last ones (stats stay readable on a closed engine).
+   */
   ruleStats(): RulesInfo {
-    return this.scorer.ruleStats();
+    return this.finalRules ?? this.scorer.ruleStats();
   }
 
   /**
@@ -293,6 +298,7 @@ export class Engine {
     this.closed = true;
     clearInterval(this.sampler);
     await this.dispatcher.close();
+    this.finalRules = this.scorer.ruleStats();
     this.scorer.close();
   }
 

@@ -115,6 +115,9 @@ describe('bundle swaps under load (real engine, two worker threads)', () => {
       expect(() => engine.swapBundle(DECLINE_ALL.replace('amount >= 0', 'amount >='))).toThrow(/bundle\.hash/);
       expect(() => engine.swapBundle('{"format":"fraudstream-bundle/1"}')).toThrow(/bundle\.featureSet/);
       expect(engine.ruleStats().generation).toBe(live.generation);
+      await engine.close();
+      // A closed engine still reports its last rules (stats are read after close).
+      expect(engine.ruleStats().version).toBe(live.version);
     });
   });
 

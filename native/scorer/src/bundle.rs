@@ -483,9 +483,9 @@ mod tests {
         assert_eq!(s.live_info().rules.hits(), [1, 2, 1, 1]);
         let _ = score(&s, &buf, 2);
         assert_eq!(s.live_info().rules.hits(), [2, 4, 2, 2]);
-        // A new set starts from zero and a new generation; thresholds set to the same values keep it.
+        // A new set starts from zero and a new generation; thresholds do not make one.
         s.set_rules(LiveRules::empty());
-        s.set_thresholds(Thresholds::default());
+        s.set_thresholds(Thresholds::new(0.1, 0.2).unwrap());
         assert_eq!(s.live_info().generation, 3);
         assert!(
             score(&s, &buf, 3)

@@ -118,7 +118,7 @@ pub const GROUPS: &[Group] = &[
             (
                 "generation",
                 RES_GENERATION as u32,
-                "u32: the scorer's live generation (bundle, rules, model, thresholds) that decided; 0 fallback",
+                "u32: the scorer's live generation (bundle, rules, model) that decided; 0 fallback",
             ),
         ],
     },

@@ -69,8 +69,8 @@ pub const RES_REASONS: usize = 8;
 /// Result offset of the deciding rule (u8): index of the live rule set's rule that floored the decision (with the
 /// `DYNAMIC_RULE` bit), 255 when none.
 pub const RES_RULE: usize = 11;
-/// Result offset of the generation (u32): which live configuration (bundle, rules, model, thresholds) decided the
-/// record; 0 for the fallback.
+/// Result offset of the generation (u32): which live configuration (bundle, rules, model) decided the record; 0 for
+/// the fallback.
 pub const RES_GENERATION: usize = 12;
 /// Number of reason slots in a result.
 pub const REASON_COUNT: usize = 3;

@@ -108,7 +108,7 @@ struct Live {
 
 /// What a scorer has live: its generation, version label and rule set.
 pub struct LiveInfo {
-    /// Changes with every swap (model, thresholds, rules, bundle); written into each result.
+    /// Changes with every swap (model, rules, bundle); written into each result.
     pub generation: u32,
     /// The bundle version (or the label given with the last swap).
     pub version: Arc<str>,
@@ -186,13 +186,10 @@ impl Scorer {
         live.generation += 1;
     }
 
-    /// Replaces the thresholds (a new generation when they change).
+    /// Replaces the thresholds. The generation stays: it names what labels a decision (version, rule names), which
+    /// thresholds do not change, and a restored scorer then writes the same bytes as the one that went on.
     pub fn set_thresholds(&self, t: Thresholds) {
-        let mut live = self.live();
-        if live.thresholds != t {
-            live.thresholds = t;
-            live.generation += 1;
-        }
+        self.live().thresholds = t;
     }
 
     /// Replaces the rules and lists (counters start at 0); batches already running keep the set they started

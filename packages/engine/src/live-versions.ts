@@ -1,7 +1,7 @@
 /**
  * What each scorer generation was: the version label its decisions carry and the names of its live rules. The
  * scorer writes the generation that decided into every result (bytes 12-15); the engine records here, on the main
- * thread, what each swap (bundle, rules, model, thresholds) made live, and the accountant reads it back per result.
+ * thread, what each swap (bundle, rules, model) made live, and the accountant reads it back per result.
  */
 export interface GenerationInfo {
   /** The version label decisions of this generation carry (a bundle's `name@hash`, or the model version). */

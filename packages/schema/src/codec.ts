@@ -348,7 +348,7 @@ export class ResultViews {
   rule(slot: number): number {
     return this.u8[slot * U8_PER_RESULT + S.rule] ?? 255;
   }
-  /** The scorer's live generation (bundle, rules, model, thresholds) that decided; 0 for the fallback. */
+  /** The scorer's live generation (bundle, rules, model) that decided; 0 for the fallback. */
   generation(slot: number): number {
     return this.u32[(slot * U8_PER_RESULT + S.generation) / U32] ?? 0;
   }

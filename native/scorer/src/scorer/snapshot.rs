@@ -510,7 +510,7 @@ impl Scorer {
         };
         *state = body.state;
         drop(state);
-        self.set_thresholds(restored.thresholds);
+        self.live().thresholds = restored.thresholds;
         Ok(restored)
     }
 }

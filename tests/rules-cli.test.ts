@@ -25,7 +25,7 @@ describe('fraudstream start --bundle FILE --rules FILE (the real process and ser
     writeFileSync(bundle, sealBundle(JSON.stringify({ format: 'fraudstream-bundle/1', name: 'cli-bundle', featureSet, thresholds: { review: 0.6, decline: 0.95 } })));
     writeFileSync(rules, 'rule EVERY flag: amount >= 0\n');
     const { child, match } = await cliServe(
-      ['start', '--port', '0', '--tps', '2000', '--workers', '1', '--bundle', bundle, '--rules', rules],
+      ['start', '--port', '0', '--tps', '2000', '--workers', '1', '--ephemeral', '--bundle', bundle, '--rules', rules],
       /listening on (http:\/\/127\.0\.0\.1:(\d+)\/)/,
     );
     try {

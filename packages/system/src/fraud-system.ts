@@ -6,6 +6,7 @@ import type { RulesFileStatus } from './rules-file.js';
  */
 import type { DrainedEvents, EngineStats, LawViolation } from '@fraudstream/engine';
 import type { SourceState } from '@fraudstream/sources';
+import type { DurabilityStats } from './durability.js';
 
 /** Where transactions come from, as reported in the stats. */
 export type SourceKind = 'generator' | 'replay' | 'kafka' | 'http';
@@ -25,6 +26,8 @@ export interface Stats extends EngineStats {
   laws: { ok: boolean; violations: LawViolation[] };
   /** The live rules and their hits (counted in Rust), and the rules file's watcher when one is configured. */
   rules: RulesInfo & { file?: RulesFileStatus };
+  /** With a data dir: the decision log, the checkpoints, what start-up recovered, and `ok: false` with a reason. */
+  durability?: DurabilityStats;
   /**
    * `targetTps` is 0 when a replay runs as fast as it can (`tps: 'max'`); `state` is the source's lifecycle
    * (idle, running, stopped, ended, failed) and `error` says why it failed.

@@ -115,6 +115,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'source.autostart', flag: 'no-start', switchValue: false, env: ['FRAUDSTREAM_AUTOSTART'], default: true, help: 'start the source at once (--no-start: wait for POST /api/system/start)', parse: bool },
   { key: 'engine.workers', flag: 'workers', env: ['FRAUDSTREAM_WORKERS'], help: 'scoring worker threads (default one per core)', parse: int(1, 64) },
   { key: 'engine.model', flag: 'model', env: ['FRAUDSTREAM_MODEL'], help: 'XGBoost JSON model (default models/default.json)', parse: str(4096) },
+  { key: 'engine.bundle', flag: 'bundle', env: ['FRAUDSTREAM_BUNDLE'], help: 'decision bundle (JSON: model, thresholds, rules, lists) made live over model/review/decline', parse: str(4096) },
+  { key: 'engine.rules', flag: 'rules', env: ['FRAUDSTREAM_RULES'], help: 'rules file made live at start and again each time it is saved', parse: str(4096) },
   { key: 'engine.review', flag: 'review', env: ['FRAUDSTREAM_REVIEW'], help: 'score at or above which a transaction is REVIEWed', parse: real(0, 1) },
   { key: 'engine.decline', flag: 'decline', env: ['FRAUDSTREAM_DECLINE'], help: 'score at or above which it is DECLINEd (review <= decline)', parse: real(0, 1) },
   { key: 'data.dir', flag: 'data-dir', env: ['FRAUDSTREAM_DATA_DIR'], help: 'decision log, checkpoints and the card-reference secret (default $XDG_DATA_HOME/fraudstream or ~/.local/share/fraudstream)', parse: str(4096) },

@@ -34,10 +34,18 @@ export interface EngineOptions {
    * stable only within one run.
    */
   cardRefSecret?: Buffer;
+  /**
+   * A decision bundle's JSON text (model, thresholds, rules, lists; see the scorer's `loadBundle`) made live at start,
+   * over `modelJson` and `thresholds`; its version is what decisions carry.
+   */
+  bundle?: string;
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<EngineOptions, 'rules'>> & { rules: EngineOptions['rules'] };
+export type ResolvedOptions = Required<Omit<EngineOptions, 'rules' | 'bundle'>> & {
+  rules: EngineOptions['rules'];
+  bundle: string | undefined;
+};
 
 function positiveInt(name: string, v: unknown, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
@@ -81,6 +89,9 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (!Buffer.isBuffer(cardRefSecret) || cardRefSecret.length < MIN_SECRET_BYTES) {
     throw new EngineOptionsError(`options.cardRefSecret must be a Buffer of at least ${MIN_SECRET_BYTES} bytes`);
   }
+  if (o.bundle !== undefined && (typeof o.bundle !== 'string' || o.bundle.length === 0)) {
+    throw new TypeError("options.bundle must be a bundle's JSON text");
+  }
   return {
     cardRefSecret,
     modelJson: o.modelJson,
@@ -93,5 +104,6 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     thresholds: { ...thresholds },
     labelDelayDays,
     rules: o.rules,
+    bundle: o.bundle,
   };
 }

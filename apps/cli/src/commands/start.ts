@@ -27,7 +27,9 @@ Options:
   --source SRC         generator (default) or replay:FILE.csv
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
   --workers N          scoring worker threads (default: one per core)
-  --model FILE         XGBoost JSON model (default: models/default.json)
+  --model FILE         XGBoost JSON or LightGBM text model (default: models/default.json)
+  --bundle FILE        decision bundle (JSON: model, thresholds, rules, lists) made live over --model/--review/--decline
+  --rules FILE         rules file (docs/rules.md) made live at start and again each time the file is saved
   --seed N             generator seed (default 0)
   --review X           score at or above which a transaction is REVIEWed (default ${scorerDefaults.thresholds.review})
   --decline X          score at or above which it is DECLINEd (default ${scorerDefaults.thresholds.decline}; review <= decline)
@@ -95,12 +97,16 @@ export async function run(argv: string[]): Promise<number> {
   const intervalS = get<number>('data.checkpoint_interval_s') ?? DEFAULT_CHECKPOINT_INTERVAL_MS / 1000;
   const workers = get<number>('engine.workers');
   const model = get<string>('engine.model');
+  const bundle = get<string>('engine.bundle');
+  const rules = get<string>('engine.rules');
   const system = await createSystem({
     ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000) } }),
     source,
     ...(workers === undefined ? {} : { workers }),
     thresholds,
     ...(model === undefined ? {} : { modelPath: model }),
+    ...(bundle === undefined ? {} : { bundlePath: bundle }),
+    ...(rules === undefined ? {} : { rulesPath: rules }),
     ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
     autoStart: get<boolean>('source.autostart') ?? true,
   });

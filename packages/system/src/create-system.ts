@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
 import { CsvReplay, LiveGenerator, type SourceStats } from '@fraudstream/sources';
 import { modelVersionOf } from '@fraudstream/scorer';
+import { wireCases } from './case-wiring.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
 
@@ -35,13 +36,24 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   validateSystemConfig(config);
   const modelPath = config.modelPath ?? defaultModelPath();
   const modelJson = await readFile(modelPath, 'utf8');
+  const modelVersion = modelVersionOf(modelPath, modelJson);
   const engine = await Engine.create({
     modelJson,
-    modelVersion: modelVersionOf(modelPath, modelJson),
+    modelVersion,
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
     ...tuning,
   });
+
+  let cases;
+  try {
+    cases = config.dataDir === undefined ? undefined : await wireCases(engine, { dataDir: config.dataDir, db: config.db, maxQueued: config.caseQueue, modelVersion: () => modelVersion });
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  // Sources write through the case wiring's gate when there is one: a full case queue holds them back.
+  const sink = cases?.sink ?? engine.sink;
 
   const createdMs = performance.now();
   const sourceConfig = config.source;
@@ -51,7 +63,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   let source: Source;
   if (sourceConfig.kind === 'generator') {
     generator = new LiveGenerator({
-      sink: engine.sink,
+      sink,
       tps: sourceConfig.tps,
       labels: true,
       ...(sourceConfig.seed === undefined ? {} : { seed: sourceConfig.seed }),
@@ -60,7 +72,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     });
     source = generator;
   } else {
-    source = new CsvReplay({ sink: engine.sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag });
+    source = new CsvReplay({ sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag });
   }
   engine.addWriter(() => {
     const s = source.stats();
@@ -99,6 +111,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         source: sourceStats(),
         ...engineStats,
         laws: { ok: violations.length === 0, violations },
+        ...(cases === undefined ? {} : { cases: cases.stats() }),
       };
     },
     async start(): Promise<void> {
@@ -109,6 +122,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     async stop(): Promise<void> {
       source.stop();
       await engine.drain();
+      // Stopped means every decision so far has its case too.
+      await cases?.writer.flush();
     },
     setGenerator(options: { tps: number }): void {
       if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -127,10 +142,13 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents {
       return engine.drainEvents(maxFeed, maxAlerts);
     },
+    cases: cases?.writer,
+    queryDecisions: cases === undefined ? undefined : (query) => cases.decisions.query(query),
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();
         await engine.close();
+        await cases?.close();
       })();
       return closing;
     },

@@ -22,6 +22,15 @@ export interface SystemConfig {
    * ms (default the sources package's, 5 s; Infinity for a benchmark that must offer every scheduled transaction).
    */
   maxScheduleLagMs?: number;
+  /**
+   * Durable data directory: with it, REVIEW and DECLINE decisions open cases (`DATA_DIR/cases.sqlite`, or PostgreSQL
+   * with `db`) and `GET /api/decisions` reads the decision log in it.
+   */
+  dataDir?: string;
+  /** `postgres://...`: the case store is in PostgreSQL (needs `dataDir`, which holds the card-reference secret). */
+  db?: string;
+  /** Alerts handed to the case writer and not yet committed at which the source is held back (default 65,536). */
+  caseQueue?: number;
 }
 
 /** Throws `TypeError`/`RangeError` naming the first bad option of a `SystemConfig`. */
@@ -55,6 +64,16 @@ export function validateSystemConfig(config: SystemConfig): void {
   if (config.thresholds !== undefined) checkThresholds(config.thresholds, 'config.thresholds');
   if (config.maxScheduleLagMs !== undefined && !(config.maxScheduleLagMs >= 0)) {
     throw new RangeError('config.maxScheduleLagMs must be a number >= 0');
+  }
+  if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir.length === 0)) {
+    throw new TypeError('config.dataDir must be a non-empty path');
+  }
+  if (config.db !== undefined) {
+    if (typeof config.db !== 'string' || !/^postgres(ql)?:\/\//.test(config.db)) throw new TypeError('config.db must be a postgres:// URL');
+    if (config.dataDir === undefined) throw new TypeError('config.db needs config.dataDir (the card-reference secret lives there)');
+  }
+  if (config.caseQueue !== undefined && (!Number.isInteger(config.caseQueue) || config.caseQueue < 1 || config.caseQueue > 1 << 24)) {
+    throw new RangeError('config.caseQueue must be an integer from 1 to 16777216');
   }
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') {
     throw new TypeError('config.autoStart must be a boolean');

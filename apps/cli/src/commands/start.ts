@@ -20,6 +20,8 @@ Options:
   --seed N             generator seed (default 0)
   --review X           score at or above which a transaction is REVIEWed (default \${scorerDefaults.thresholds.review})
   --decline X          score at or above which it is DECLINEd (default \${scorerDefaults.thresholds.decline}; review <= decline)
+  --data-dir DIR       durable data: alerts open cases in DIR/cases.sqlite, GET /api/decisions reads DIR's log
+  --db URL             postgres://USER:PASS@HOST:PORT/DB: keep the cases in PostgreSQL instead (needs --data-dir)
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
@@ -36,6 +38,8 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     review: { type: 'string' },
     decline: { type: 'string' },
+    'data-dir': { type: 'string' },
+    db: { type: 'string' },
     'no-start': { type: 'boolean' },
     open: { type: 'boolean' },
   });
@@ -60,8 +64,14 @@ export async function run(argv: string[]): Promise<number> {
   const d = scorerDefaults.thresholds;
   const thresholds = { review: num(a.review, 'review', 0, 1, d.review, false), decline: num(a.decline, 'decline', 0, 1, d.decline, false) };
   if (thresholds.review > thresholds.decline) throw new UsageError('--review must not be above --decline');
+  const dataDir = typeof a['data-dir'] === 'string' ? a['data-dir'] : undefined;
+  const db = typeof a.db === 'string' ? a.db : undefined;
+  if (db !== undefined && !/^postgres(ql)?:\/\//.test(db)) throw new UsageError('--db must be a postgres:// URL');
+  if (db !== undefined && dataDir === undefined) throw new UsageError('--db needs --data-dir (the card-reference secret is kept there)');
   const system = await createSystem({
     source,
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(db === undefined ? {} : { db }),
     ...(workers === undefined ? {} : { workers }),
     thresholds,
     ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),

@@ -43,7 +43,9 @@ export type ToWorker =
   | { t: 'batch'; alerts: Float64Array; ids: [number, string][]; modelVersion: string }
   | { t: 'call'; id: number; method: 'get' | 'list' | 'update' | 'history'; args: unknown[] }
   | { t: 'flush'; id: number; sync: boolean }
-  | { t: 'close'; id: number };
+  | { t: 'close'; id: number }
+  /** Stop retrying: close the store with what could not be committed (answered by the pending close). */
+  | { t: 'abort' };
 
 /** A store error carried across threads: name, message and the field for input errors. */
 export interface WireError {

@@ -25,6 +25,7 @@ let received = 0;
 let committed = 0;
 let committing = false;
 let closeId: number | undefined;
+let aborted = false;
 const waiters: { upTo: number; id: number; sync: boolean }[] = [];
 
 function wireError(err: unknown): WireError {
@@ -95,7 +96,7 @@ async function answerWaiters(store: CaseStore): Promise<void> {
 async function commitLoop(store: CaseStore): Promise<void> {
   committing = true;
   let retryMs = data.retryMs;
-  while (head < queue.length) {
+  while (head < queue.length && !aborted) {
     const batch = queue.slice(head, head + data.commitMax);
     try {
       const opened = await store.openCases(batch);
@@ -110,6 +111,7 @@ async function commitLoop(store: CaseStore): Promise<void> {
       await answerWaiters(store);
     } catch (err) {
       post({ t: 'commit-error', error: wireError(err), retryMs });
+      if (aborted) break;
       await sleep(retryMs);
       retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
     }
@@ -121,7 +123,9 @@ async function commitLoop(store: CaseStore): Promise<void> {
     closeId = undefined;
     try {
       await store.close();
-      post({ t: 'reply', id, ok: true, value: committed });
+      const left = queue.length - head;
+      if (left > 0) post({ t: 'reply', id, ok: false, error: { name: 'Error', message: `${left} alerts not committed` } });
+      else post({ t: 'reply', id, ok: true, value: committed });
     } catch (err) {
       post({ t: 'reply', id, ok: false, error: wireError(err) });
     }
@@ -173,6 +177,9 @@ async function main(): Promise<void> {
       case 'close':
         closeId = m.id;
         kick();
+        return;
+      case 'abort':
+        aborted = true;
         return;
     }
   });

@@ -241,12 +241,26 @@ export class CaseWriter {
     return this.call({ t: 'call', id: 0, method: 'history', args: [id] }) as Promise<CaseEvent[]>;
   }
 
-  /** Commits every queued alert, closes the store and stops the worker. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Commits every queued alert, closes the store and stops the worker. Idempotent. When the store still refuses the
+   * commits after `timeoutMs` (default 30 s: PostgreSQL down, a full disk), the worker is told to give up after its
+   * current attempt, and close rejects saying how many alerts have no case: their decisions come again from the last
+   * checkpoint at the next start. (The worker is never terminated inside a database call: better-sqlite3 aborts the
+   * process when a thread is torn down under it.)
+   */
+  close(timeoutMs = 30_000): Promise<void> {
     this.closing ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        if (!this.failed) await this.callNow({ t: 'close', id: 0 });
+        if (!this.failed) {
+          const done = this.callNow({ t: 'close', id: 0 });
+          timer = setTimeout(() => this.post({ t: 'abort' }), timeoutMs);
+          await done.catch((err: unknown) => {
+            throw new Error(`closing the case store: ${err instanceof Error ? err.message : String(err)} (${this.error ?? 'no error reported'})`);
+          });
+        }
       } finally {
+        clearTimeout(timer);
         await this.worker.terminate();
         for (const c of this.calls.values()) c.reject(new Error('the case writer is closed'));
         this.calls.clear();

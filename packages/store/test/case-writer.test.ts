@@ -183,6 +183,23 @@ describe('case writer back-pressure', () => {
   });
 });
 
+describe('closing a case writer', () => {
+  it('says how many alerts have no case when the store still refuses commits at the deadline', async () => {
+    const dataDir = tempDir();
+    const writer = await CaseWriter.open({ dataDir, secret: SECRET, names, retryMs: 10 });
+    const b = batch(50);
+    const blocker = new Database(join(dataDir, 'cases.sqlite'));
+    blocker.exec('BEGIN IMMEDIATE');
+    try {
+      writer.queueBatch(b.records, b.results, 0, 50, 'm', () => undefined);
+      await expect(writer.close(200)).rejects.toThrow(new RegExp(`${b.alerts.length} alerts not committed`));
+    } finally {
+      blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+  });
+});
+
 describe('opening a case writer', () => {
   it('names the bad option', async () => {
     const dataDir = tempDir();

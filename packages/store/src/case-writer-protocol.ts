@@ -36,6 +36,8 @@ export interface CaseWorkerData {
   commitMax: number;
   /** First retry delay after a failed commit, ms (doubles up to 5 s). */
   retryMs: number;
+  /** Least time between two commits while fewer than `commitMax` alerts wait and nobody waits for a flush, ms. */
+  lingerMs: number;
 }
 
 /** Engine thread -> worker. */

@@ -26,6 +26,7 @@ let committed = 0;
 let committing = false;
 let closeId: number | undefined;
 let aborted = false;
+let lastCommitMs = -Infinity;
 const waiters: { upTo: number; id: number; sync: boolean }[] = [];
 
 function wireError(err: unknown): WireError {
@@ -97,6 +98,14 @@ async function commitLoop(store: CaseStore): Promise<void> {
   committing = true;
   let retryMs = data.retryMs;
   while (head < queue.length && !aborted) {
+    // Group commit: one transaction per linger period rather than one per engine batch (~10 alerts), unless a
+    // full group is waiting or someone waits for a flush or the close.
+    const wait = lastCommitMs + data.lingerMs - performance.now();
+    if (wait > 0 && queue.length - head < data.commitMax && waiters.length === 0 && closeId === undefined) {
+      await sleep(wait);
+      continue;
+    }
+    lastCommitMs = performance.now();
     const batch = queue.slice(head, head + data.commitMax);
     try {
       const opened = await store.openCases(batch);

@@ -24,6 +24,8 @@ export interface CaseWriterOptions {
   commitMax?: number;
   /** First retry delay after a failed commit, ms (doubling up to 5 s): 1..5,000, default 100. */
   retryMs?: number;
+  /** Least time between commits while less than a full group waits, ms: 0..1,000, default 50 (cases appear within it). */
+  lingerMs?: number;
 }
 
 /** The case writer's counters, as the stats report them under `cases`. */
@@ -122,6 +124,7 @@ export class CaseWriter {
       names: { ruleNames: [...names.ruleNames], featureNames: [...names.featureNames] },
       commitMax: checkInt('options.commitMax', options.commitMax, 1, 100_000, 8192),
       retryMs: checkInt('options.retryMs', options.retryMs, 1, 5000, 100),
+      lingerMs: checkInt('options.lingerMs', options.lingerMs, 0, 1000, 50),
     };
     const worker = new Worker(new URL('../dist/case-writer-worker.js', import.meta.url), { workerData: data });
     const kind = await new Promise<'sqlite' | 'postgres'>((resolve, reject) => {

@@ -58,7 +58,8 @@ function pgSchema(): string {
 
 describe.each([
   { name: 'sqlite', db: (): { db?: string; schema?: string } => ({}) },
-  { name: 'postgres', db: (): { db?: string; schema?: string } => ({ db: TEST_PG, schema: pgSchema() }) },
+  // The schema given in the URL, as `start --db postgres://.../db?schema=NAME` does.
+  { name: 'postgres', db: (): { db?: string; schema?: string } => ({ db: `${TEST_PG}?schema=${pgSchema()}` }) },
 ])('case writer on $name', ({ db }) => {
   it('opens one case per alert of a batch, off the engine thread, named and referenced like the decision log', async () => {
     const dataDir = tempDir();
@@ -76,6 +77,15 @@ describe.each([
     expect(queued).toBe(expected.length);
     await writer.flush();
     expect(writer.stats()).toMatchObject({ backend: where.db === undefined ? 'sqlite' : 'postgres', opened: expected.length, existing: 0, queue: 0, full: false });
+    if (where.db !== undefined) {
+      // The cases are in the schema the URL named.
+      const schema = new URL(where.db).searchParams.get('schema');
+      const client = new pg.Client({ connectionString: TEST_PG });
+      await client.connect();
+      const n = Number((await client.query(`SELECT count(*) AS n FROM "${schema}".cases`)).rows[0].n);
+      await client.end();
+      expect(n).toBe(expected.length);
+    }
 
     // The same decisions through the decision log give the same ids, card references and reasons.
     const log = DecisionLog.open(join(dataDir, 'log'));

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSystem, type System } from '../src/index.js';
 
@@ -99,6 +101,35 @@ describe('cases in the running system', () => {
     expect(s.cases).toMatchObject({ opened: s.counts.review + s.counts.declined, queue: 0 });
     expect(s.source.heldBackMs).toBeGreaterThan(0);
     expect(s.laws.ok).toBe(true);
+  });
+
+  it('keeps the cases in PostgreSQL with db (the schema named in the URL), exactly once across a restart', async () => {
+    // The real server of scripts/setup-postgres.sh; unreachable is a failure, never a skip.
+    const TEST_PG = process.env.FRAUDSTREAM_TEST_PG ?? 'postgres://fraudstream:fraudstream@127.0.0.1:5432/fraudstream_test';
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    const dataDir = tempDir();
+    const { path, ids } = replayFile(dataDir, 500);
+    const run = async (): Promise<System> => {
+      const system = await createSystem({ source: { kind: 'replay', path, tps: 'max' }, workers: 1, thresholds: everyAlert, dataDir, db: `${TEST_PG}?schema=${schema}`, autoStart: true });
+      systems.push(system);
+      await until(() => system.stats().source.state === 'ended');
+      await system.stop();
+      return system;
+    };
+    try {
+      const first = await run();
+      expect(first.stats().cases).toMatchObject({ backend: 'postgres', opened: 500, existing: 0, queue: 0 });
+      expect([...(await allCaseIds(first))].sort()).toEqual([...ids].sort());
+      await first.close();
+      const second = await run();
+      expect(second.stats().cases).toMatchObject({ backend: 'postgres', opened: 0, existing: 500 });
+      await second.close();
+    } finally {
+      const client = new pg.Client({ connectionString: TEST_PG });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
   });
 
   it('refuses a bad case configuration naming the field', async () => {

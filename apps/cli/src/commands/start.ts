@@ -21,7 +21,8 @@ Options:
   --review X           score at or above which a transaction is REVIEWed (default \${scorerDefaults.thresholds.review})
   --decline X          score at or above which it is DECLINEd (default \${scorerDefaults.thresholds.decline}; review <= decline)
   --data-dir DIR       durable data: alerts open cases in DIR/cases.sqlite, GET /api/decisions reads DIR's log
-  --db URL             postgres://USER:PASS@HOST:PORT/DB: keep the cases in PostgreSQL instead (needs --data-dir)
+  --db URL             postgres://USER:PASS@HOST:PORT/DB[?schema=NAME]: keep the cases in PostgreSQL instead
+                       (needs --data-dir, which keeps the card-reference secret)
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;

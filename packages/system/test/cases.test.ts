@@ -50,6 +50,10 @@ async function allCaseIds(system: System): Promise<string[]> {
   }
 }
 
+// Real worker threads, SQLite busy waits and a real PostgreSQL on a shared machine: generous timeouts (no test
+// asserts a duration).
+const T = 60_000;
+
 describe('cases in the running system', () => {
   it('opens one case per alert of a replay, and none again when a restart replays the same file', async () => {
     const dataDir = tempDir();
@@ -73,7 +77,7 @@ describe('cases in the running system', () => {
     const second = await run();
     expect(second.stats().cases).toMatchObject({ opened: 0, existing: 3000, queue: 0 });
     expect(await allCaseIds(second)).toHaveLength(3000);
-  });
+  }, T);
 
   it('holds the source back while the case store cannot commit, and loses no alert', async () => {
     const dataDir = tempDir();
@@ -101,7 +105,7 @@ describe('cases in the running system', () => {
     expect(s.cases).toMatchObject({ opened: s.counts.review + s.counts.declined, queue: 0 });
     expect(s.source.heldBackMs).toBeGreaterThan(0);
     expect(s.laws.ok).toBe(true);
-  });
+  }, T);
 
   it('keeps the cases in PostgreSQL with db (the schema named in the URL), exactly once across a restart', async () => {
     // The real server of scripts/setup-postgres.sh; unreachable is a failure, never a skip.
@@ -130,7 +134,7 @@ describe('cases in the running system', () => {
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await client.end();
     }
-  });
+  }, T);
 
   it('refuses a bad case configuration naming the field', async () => {
     await expect(createSystem({ source: { kind: 'generator', tps: 10 }, db: 'postgres://x/y' })).rejects.toThrow(/config\.db needs config\.dataDir/);

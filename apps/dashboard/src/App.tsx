@@ -200,7 +200,9 @@ export function App() {
           <div class="scroll">
             <EventTable events={shownAlerts()} testId="alert-row" />
           </div>
-          <AlertHistory filter={filter} />
+          <Show when={s()?.cases !== undefined}>
+            <AlertHistory filter={filter} />
+          </Show>
         </section>
       </div>
 

@@ -33,6 +33,7 @@ async function fetchPage(filter: 'ALL' | 'REVIEW' | 'DECLINE', before: string | 
 /**
  * Pages back through every alert the decision log kept (the live list above holds only the recent ones): newest
  * first, `older` follows the page's cursor, `newest` starts over. Follows the alert list's REVIEW/DECLINE filter.
+ * Shown only when the system keeps a data dir (the stats carry `cases`); it fetches nothing until opened.
  */
 export function AlertHistory(props: { filter: Accessor<'ALL' | 'REVIEW' | 'DECLINE'> }) {
   const [page, setPage] = createSignal<DecisionPage | undefined>(undefined);
@@ -53,8 +54,16 @@ export function AlertHistory(props: { filter: Accessor<'ALL' | 'REVIEW' | 'DECLI
       setLoading(false);
     }
   };
-  // A new filter starts again from the newest page.
-  createEffect(on(props.filter, () => void load([undefined]), { defer: true }));
+  // A new filter starts again from the newest page, once the history has been opened.
+  createEffect(
+    on(
+      props.filter,
+      () => {
+        if (page() !== undefined) void load([undefined]);
+      },
+      { defer: true },
+    ),
+  );
 
   const older = (): void => {
     const next = page()?.next;

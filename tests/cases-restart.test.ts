@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Stats } from '@fraudstream/system';
-import { cliServe } from './utils/cli.js';
+import { cli, cliServe } from './utils/cli.js';
 import { until } from './utils/poll.js';
 
 // `fraudstream start --data-dir` as a real process, killed with SIGKILL while it opens cases and started again on
@@ -70,4 +70,15 @@ describe('cases across a SIGKILL', () => {
       await second.stop('SIGTERM');
     }
   }, 240_000);
+});
+
+describe('start --db', () => {
+  it('refuses a URL that is not postgres:// and --db without --data-dir, naming the flag (exit 2)', () => {
+    const bad = cli(['start', '--data-dir', join(dir, 'x'), '--db', 'mysql://u@h/db', '--port', '0']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--db must be a postgres:// URL');
+    const alone = cli(['start', '--db', 'postgres://u@127.0.0.1/db', '--port', '0']);
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toContain('--db needs --data-dir');
+  });
 });

@@ -7,8 +7,9 @@ import { cli, cliServe } from './utils/cli.js';
 import { until } from './utils/poll.js';
 
 // `fraudstream start --data-dir` as a real process, killed with SIGKILL while it opens cases and started again on
-// the same data dir and file: every alert ends with exactly one case. (Without checkpoints, not built here, the
-// restart replays the file from its start; cases are idempotent by decision id, so the replayed alerts open nothing.)
+// the same data dir and file: every alert ends with exactly one case. The restart resumes from the last checkpoint
+// (each one waits until the cases before it are durable) and decides the rest again; cases are idempotent by
+// decision id, so the alerts decided again open nothing twice.
 
 const dir = mkdtempSync(join(tmpdir(), 'fraudstream-cases-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,13 +51,13 @@ describe('cases across a SIGKILL', () => {
 
     const second = await start(file, 'max');
     try {
+      // The restart resumes from the data dir's last checkpoint (or the file's start) and runs to the end.
       const end = await until(async () => {
         const s = await stats(second.base);
-        return s.source.state === 'ended' && s.counts.decided === N && s.cases?.queue === 0 ? s : undefined;
+        return s.source.state === 'ended' && s.counts.inFlight === 0 && s.cases?.queue === 0 ? s : undefined;
       }, 120_000);
-      // The cases the killed process committed were found again, not opened twice.
-      expect(end.cases!.existing).toBeGreaterThan(2000);
-      expect(end.cases!.opened + end.cases!.existing).toBe(N);
+      // Part of the cases came from the killed process, and none was opened twice.
+      expect(end.cases!.opened).toBeLessThan(N);
       const ids: string[] = [];
       let next: string | null = null;
       do {
@@ -73,12 +74,12 @@ describe('cases across a SIGKILL', () => {
 });
 
 describe('start --db', () => {
-  it('refuses a URL that is not postgres:// and --db without --data-dir, naming the flag (exit 2)', () => {
+  it('refuses a URL that is not postgres:// and --db without cases, naming the flag (exit 2)', () => {
     const bad = cli(['start', '--data-dir', join(dir, 'x'), '--db', 'mysql://u@h/db', '--port', '0']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--db must be a postgres:// URL');
-    const alone = cli(['start', '--db', 'postgres://u@127.0.0.1/db', '--port', '0']);
+    const alone = cli(['start', '--ephemeral', '--db', 'postgres://u@127.0.0.1/db', '--port', '0']);
     expect(alone.status).toBe(2);
-    expect(alone.stderr).toContain('--db needs --data-dir');
+    expect(alone.stderr).toContain('--db needs cases');
   });
 });

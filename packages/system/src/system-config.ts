@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { checkThresholds } from '@fraudstream/scorer';
+import type { DurabilityConfig } from './durability.js';
 import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 
 /** Where the system's transactions come from. */
@@ -23,11 +25,17 @@ export interface SystemConfig {
    */
   maxScheduleLagMs?: number;
   /**
-   * Durable data directory: with it, REVIEW and DECLINE decisions open cases (`DATA_DIR/cases.sqlite`, or PostgreSQL
-   * with `db`) and `GET /api/decisions` reads the decision log in it.
+   * Durable mode: every decision in the decision log of `dataDir`, aligned checkpoints every
+   * `checkpointIntervalMs` (default 10 s), recovery from the newest checkpoint at start. Absent: nothing is kept.
+   */
+  durability?: DurabilityConfig;
+  /**
+   * Cases: with it, REVIEW and DECLINE decisions open cases (`DATA_DIR/cases.sqlite`, or PostgreSQL with `db`) and
+   * `GET /api/decisions` reads the decision log in it. With `durability` too it must be the same directory, and each
+   * checkpoint waits until the cases of the decisions before it are durable.
    */
   dataDir?: string;
-  /** `postgres://...`: the case store is in PostgreSQL (needs `dataDir`, which holds the card-reference secret). */
+  /** `postgres://...[?schema=NAME]`: the case store is in PostgreSQL (needs `dataDir`, which holds the card-reference secret). */
   db?: string;
   /** Alerts handed to the case writer and not yet committed at which the source is held back (default 65,536). */
   caseQueue?: number;
@@ -65,8 +73,21 @@ export function validateSystemConfig(config: SystemConfig): void {
   if (config.maxScheduleLagMs !== undefined && !(config.maxScheduleLagMs >= 0)) {
     throw new RangeError('config.maxScheduleLagMs must be a number >= 0');
   }
+  if (config.durability !== undefined) {
+    const d = config.durability as unknown;
+    if (typeof d !== 'object' || d === null) throw new TypeError('config.durability must be an object');
+    const { dataDir, checkpointIntervalMs } = d as Record<string, unknown>;
+    if (typeof dataDir !== 'string' || dataDir.length === 0) throw new TypeError('config.durability.dataDir must be a non-empty string');
+    if (checkpointIntervalMs !== undefined && !(typeof checkpointIntervalMs === 'number' && checkpointIntervalMs >= 50 && checkpointIntervalMs <= 86_400_000)) {
+      throw new RangeError('config.durability.checkpointIntervalMs must be a number from 50 to 86,400,000');
+    }
+  }
   if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir.length === 0)) {
     throw new TypeError('config.dataDir must be a non-empty path');
+  }
+  if (config.dataDir !== undefined && config.durability !== undefined && resolve(config.dataDir) !== resolve(config.durability.dataDir)) {
+    // One card-reference secret per data dir: cases and logged decisions must carry the same references.
+    throw new TypeError('config.dataDir must be the same directory as config.durability.dataDir');
   }
   if (config.db !== undefined) {
     if (typeof config.db !== 'string' || !/^postgres(ql)?:\/\//.test(config.db)) throw new TypeError('config.db must be a postgres:// URL');

@@ -136,7 +136,39 @@ describe('cases in the running system', () => {
     }
   }, T);
 
+  it('makes each checkpoint wait until the cases before it are durable', async () => {
+    const dataDir = tempDir();
+    const { path } = replayFile(dataDir, 2000);
+    const system = await createSystem({ source: { kind: 'replay', path, tps: 'max' }, workers: 1, thresholds: everyAlert, dataDir, durability: { dataDir, checkpointIntervalMs: 3_600_000 } });
+    systems.push(system);
+    await system.durability!.checkpoint();
+    const before = system.stats().durability!.lastCheckpoint?.id ?? 0;
+    const blocker = new Database(join(dataDir, 'cases.sqlite'));
+    blocker.pragma('busy_timeout = 0');
+    blocker.exec('BEGIN IMMEDIATE');
+    let done = false;
+    let checkpoint: Promise<void>;
+    try {
+      await system.start();
+      await until(() => system.stats().source.state === 'ended' && system.stats().counts.inFlight === 0);
+      checkpoint = system.durability!.checkpoint().then(() => {
+        done = true;
+      });
+      // The cases cannot commit: the checkpoint waits for them and writes no record.
+      await until(() => (system.stats().cases?.commitErrors ?? 0) > 0);
+      expect(done).toBe(false);
+      expect(system.stats().durability!.lastCheckpoint?.id ?? 0).toBe(before);
+    } finally {
+      blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+    await checkpoint;
+    expect(system.stats().cases).toMatchObject({ opened: 2000, queue: 0 });
+    expect(system.stats().durability!.lastCheckpoint?.id).toBe(before + 1);
+  }, T);
+
   it('refuses a bad case configuration naming the field', async () => {
+    await expect(createSystem({ source: { kind: 'generator', tps: 10 }, dataDir: tempDir(), durability: { dataDir: tempDir() } })).rejects.toThrow(/config\.dataDir must be the same directory/);
     await expect(createSystem({ source: { kind: 'generator', tps: 10 }, db: 'postgres://x/y' })).rejects.toThrow(/config\.db needs config\.dataDir/);
     await expect(createSystem({ source: { kind: 'generator', tps: 10 }, dataDir: tempDir(), db: 'mysql://x' })).rejects.toThrow(/config\.db/);
     await expect(createSystem({ source: { kind: 'generator', tps: 10 }, dataDir: tempDir(), caseQueue: 0 })).rejects.toThrow(/config\.caseQueue/);

@@ -62,7 +62,7 @@ export function decisionJson(d: StoredDecision): Record<string, unknown> {
 }
 
 function desk(system: FraudSystem): CaseDesk {
-  if (system.cases === undefined) throw new HttpError(409, 'conflict', 'the case store is off: start with --data-dir DIR');
+  if (system.cases === undefined) throw new HttpError(409, 'conflict', 'the case store is off: it lives in the data dir (start without --ephemeral and --no-cases)');
   return system.cases;
 }
 
@@ -170,7 +170,7 @@ export function caseRoutes(system: FraudSystem): [string, Route][] {
             if (!Number.isFinite(t)) throw new HttpError(400, 'invalid_type', `${name} must be epoch milliseconds or an ISO 8601 time`, { field: name });
             return t;
           };
-          if (system.queryDecisions === undefined) throw new HttpError(409, 'conflict', 'the decision log is off: start with --data-dir DIR');
+          if (system.queryDecisions === undefined) throw new HttpError(409, 'conflict', 'the decision log is off: it lives in the data dir (start without --ephemeral and --no-cases)');
           let page;
           try {
             page = system.queryDecisions({ decisions, limit, before, since: time('since'), until: time('until') });

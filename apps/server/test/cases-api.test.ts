@@ -188,7 +188,7 @@ describe('without a data dir', () => {
       for (const path of ['/api/cases', '/api/decisions']) {
         const r = await fetch(`http://127.0.0.1:${plain.port}${path}`);
         expect(r.status).toBe(409);
-        expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/--data-dir/);
+        expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/data dir/);
       }
     } finally {
       await plain.close();

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
 import { CsvReplay, LiveGenerator, type SourceCheckpoint, type SourceStats } from '@fraudstream/sources';
-import { modelVersionOf } from '@fraudstream/scorer';
+import { modelVersionOf, type BundleInfo, type RulesInfo } from '@fraudstream/scorer';
 import { wireCases } from './case-wiring.js';
+import { RulesFileWatcher, readRulesFile } from './rules-file.js';
 import { CheckpointError } from './checkpoint.js';
 import { Durability, type DurableSourceKind } from './durability.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
@@ -48,8 +49,20 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     modelVersion,
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
+    ...(config.bundlePath === undefined ? {} : { bundle: await readFile(config.bundlePath, 'utf8') }),
     ...tuning,
   });
+  // The rules file is loaded before anything else opens, so a bad one fails the start at once; it is watched once
+  // the system is assembled (below).
+  if (config.rulesPath !== undefined) {
+    const rulesPath = config.rulesPath;
+    try {
+      engine.setRules(readRulesFile(rulesPath));
+    } catch (err) {
+      await engine.close();
+      throw new Error(`config.rulesPath ${rulesPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
 
   let cases;
   try {
@@ -114,6 +127,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   // A checkpoint covers the cases of the decisions before it: they are durable before its record is written.
   const caseWiring = cases;
   if (durability !== undefined && caseWiring !== undefined) durability.barrierSync = () => caseWiring.writer.sync();
+  const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text));
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: s.generated, labels: s.labelsEmitted };
@@ -152,6 +166,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         source: sourceStats(),
         ...engineStats,
         laws: { ok: violations.length === 0, violations },
+        rules: { ...engine.ruleStats(), ...(rulesFile === undefined ? {} : { file: rulesFile.status() }) },
         ...(durability === undefined ? {} : { durability: durability.stats() }),
         ...(cases === undefined ? {} : { cases: cases.stats() }),
       };
@@ -188,9 +203,19 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     },
     cases: cases?.writer,
     queryDecisions: cases === undefined ? undefined : (query) => cases.decisions.query(query),
+    setRules(rules: string): RulesInfo {
+      return engine.setRules(rules);
+    },
+    swapBundle(bundle: string): BundleInfo {
+      return engine.swapBundle(bundle);
+    },
+    ruleStats(): RulesInfo {
+      return engine.ruleStats();
+    },
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();
+        rulesFile?.close();
         // Drain, then the final checkpoint covers every decision: a restart resumes exactly here.
         await engine.drain();
         await durability?.close();

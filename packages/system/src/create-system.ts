@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
 import { CsvReplay, LiveGenerator, type SourceCheckpoint, type SourceStats } from '@fraudstream/sources';
 import { modelVersionOf, type BundleInfo, type RulesInfo } from '@fraudstream/scorer';
+import { wireCases } from './case-wiring.js';
 import { RulesFileWatcher, readRulesFile } from './rules-file.js';
 import { loadOrCreateSecret } from '@fraudstream/store';
 import { CheckpointError } from './checkpoint.js';
@@ -44,8 +45,9 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   const modelPath = config.modelPath ?? defaultModelPath();
   const modelJson = await readFile(modelPath, 'utf8');
   const modelVersion = modelVersionOf(modelPath, modelJson);
-  // One card-reference secret for the live feed and the decision log: the configured one, else the data dir's.
-  const cardRefSecret = config.cardRefSecret ?? (config.durability === undefined ? undefined : loadOrCreateSecret(config.durability.dataDir));
+  // One card-reference secret for the live feed, the decision log and the cases: the configured one, else the data dir's.
+  const secretDir = config.durability?.dataDir ?? config.dataDir;
+  const cardRefSecret = config.cardRefSecret ?? (secretDir === undefined ? undefined : loadOrCreateSecret(secretDir));
   const engine = await Engine.create({
     modelJson,
     modelVersion,
@@ -67,6 +69,16 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     }
   }
 
+  let cases;
+  try {
+    cases = config.dataDir === undefined ? undefined : await wireCases(engine, { dataDir: config.dataDir, db: config.db, maxQueued: config.caseQueue, modelVersion: () => modelVersion, cardRefSecret });
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  // Sources write through the case wiring's gate when there is one: a full case queue holds them back.
+  const sink = cases?.sink ?? engine.sink;
+
   const createdMs = performance.now();
   const sourceConfig = config.source;
   let targetTps = sourceConfig.tps === 'max' ? 0 : sourceConfig.tps;
@@ -81,6 +93,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       durability = prepared.durability;
       if (prepared.resume !== undefined) resume = { resume: prepared.resume };
     } catch (err) {
+      await cases?.close();
       await engine.close();
       throw err;
     }
@@ -93,7 +106,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   try {
     if (sourceConfig.kind === 'generator') {
       generator = new LiveGenerator({
-        sink: engine.sink,
+        sink,
         tps: sourceConfig.tps,
         labels: true,
         ...(sourceConfig.seed === undefined ? {} : { seed: sourceConfig.seed }),
@@ -104,10 +117,11 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       });
       source = generator;
     } else {
-      source = new CsvReplay({ sink: engine.sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag, ...resume, ...onEnd });
+      source = new CsvReplay({ sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag, ...resume, ...onEnd });
     }
   } catch (err) {
     await durability?.close();
+    await cases?.close();
     await engine.close();
     // A position the source refuses (a generator with other options) is a mismatched checkpoint: name its file.
     const from = durability?.recoveredFrom;
@@ -115,6 +129,9 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     throw err;
   }
   durability?.attach(engine, source);
+  // A checkpoint covers the cases of the decisions before it: they are durable before its record is written.
+  const caseWiring = cases;
+  if (durability !== undefined && caseWiring !== undefined) durability.barrierSync = () => caseWiring.writer.sync();
   const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text));
   engine.addWriter(() => {
     const s = source.stats();
@@ -156,6 +173,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         laws: { ok: violations.length === 0, violations },
         rules: { ...engine.ruleStats(), ...(rulesFile === undefined ? {} : { file: rulesFile.status() }) },
         ...(durability === undefined ? {} : { durability: durability.stats() }),
+        ...(cases === undefined ? {} : { cases: cases.stats() }),
       };
     },
     async start(): Promise<void> {
@@ -168,6 +186,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     async stop(): Promise<void> {
       source.stop();
       await engine.drain();
+      // Stopped means every decision so far has its case too.
+      await cases?.writer.flush();
     },
     setGenerator(options: { tps: number }): void {
       if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -187,6 +207,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       return engine.drainEvents(maxFeed, maxAlerts);
     },
     telemetry: () => engine.telemetry(),
+    cases: cases?.writer,
+    queryDecisions: cases === undefined ? undefined : (query) => cases.decisions.query(query),
     setRules(rules: string): RulesInfo {
       return engine.setRules(rules);
     },
@@ -204,6 +226,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         await engine.drain();
         await durability?.close();
         await engine.close();
+        await cases?.close();
       })();
       return closing;
     },

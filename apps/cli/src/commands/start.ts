@@ -39,7 +39,10 @@ Options:
                        on an existing data dir resumes from its newest checkpoint (see 'fraudstream decisions'); it
                        also holds the card-reference secret (card-ref.key, mode 0600) unless one is configured
   --checkpoint-interval S   seconds between checkpoints (default ${DEFAULT_CHECKPOINT_INTERVAL_MS / 1000}; 0.05 to 86400)
-  --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery); alias --no-data-dir
+  --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery, no cases); alias --no-data-dir
+  --db URL             postgres://USER:PASS@HOST:PORT/DB[?schema=NAME]: keep the cases in PostgreSQL instead of
+                       DATA_DIR/cases.sqlite (the card-reference secret stays in the data dir)
+  --no-cases           open no cases for REVIEW and DECLINE decisions (they are opened by default in the data dir)
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --max-ws-clients N   most WebSocket clients at once (default 64)
   --webhook URL        POST alerts to URL as Slack-compatible JSON (see the --webhook-* keys in config --help)
@@ -99,9 +102,15 @@ export async function run(argv: string[]): Promise<number> {
   const model = get<string>('engine.model');
   const bundle = get<string>('engine.bundle');
   const rules = get<string>('engine.rules');
+  // Cases live in the data dir (or PostgreSQL with --db, the secret still in the data dir): none when ephemeral.
+  const cases = !ephemeral && get<boolean>('cases.enabled') !== false;
+  const db = get<string>('cases.db');
+  if (db !== undefined && !cases) throw new UsageError('--db needs cases: not with --ephemeral or --no-cases');
   const system = await createSystem({
     ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000) } }),
     source,
+    ...(cases ? { dataDir } : {}),
+    ...(db === undefined ? {} : { db }),
     ...(workers === undefined ? {} : { workers }),
     thresholds,
     ...(model === undefined ? {} : { modelPath: model }),

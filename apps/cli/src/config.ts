@@ -128,10 +128,11 @@ export function resolveSettings(sources: SettingSources): Map<string, Resolved> 
     if (typeof flag === 'string') {
       let value: unknown;
       try {
-        value = parseWith(setting, flag, true, `--${setting.flag}`);
+        value = setting.parse(flag, true);
       } catch (error) {
-        // A bad flag is a usage error (exit 2, with the command's help), like every other command's flags.
-        throw error instanceof ConfigError ? new UsageError(error.message) : error;
+        if (!(error instanceof SettingValueError)) throw error;
+        // A bad flag is a usage error (exit 2, with the command's help) naming the flag, like every command's flags.
+        throw new UsageError(`--${setting.flag} ${error.message} (config key ${setting.key})`);
       }
       out.set(setting.key, { value, origin: 'flag', from: `--${setting.flag}` });
       continue;

@@ -52,7 +52,7 @@ describe('config file (TOML), env and flags: one schema', () => {
     expect(() => loadConfigFile(file('u.toml', '[webhook]\nurl = "ftp://x"\n'))).toThrow(/webhook\.url must be an http or https URL/);
     expect(() => loadConfigFile(file('bad.toml', '[server\nport = 1\n'))).toThrow(/not valid TOML/);
     expect(() => resolveSettings({ flags: {}, env: { FRAUDSTREAM_PORT: 'http' } })).toThrow(/env FRAUDSTREAM_PORT: server\.port must be an integer/);
-    expect(() => resolveSettings({ flags: { port: '-1' }, env: {} })).toThrow(/--port: server\.port must be an integer/);
+    expect(() => resolveSettings({ flags: { port: '-1' }, env: {} })).toThrow(/--port must be an integer from 0 to 65535 \(config key server\.port\)/);
     expect(() => resolveSettings({ flags: { port: '-1' }, env: {} })).toThrow(UsageError);
     expect(() => resolveSettings({ flags: { review: '0.9', decline: '0.5' }, env: {} })).toThrow(/engine\.review .* must not be above engine\.decline/);
     expect(() => resolveSettings({ flags: { token: 'abc', 'token-file': '/x' }, env: {} })).toThrow(/both set/);

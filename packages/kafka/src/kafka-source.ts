@@ -1,4 +1,5 @@
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { Limits, parseTransactionJson, RejectionLog, validateLabel, type Validated, type ValidationError } from '@fraudstream/schema';
 import { assertRecordSink, type RecordSink, type SourceState } from '@fraudstream/sources';
 import { brokerList, integerOption, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
@@ -167,6 +168,8 @@ export class KafkaSource {
 
   /** Side tables by ring slot: the card id (the decision's key) and the message's partition and offset. */
   private readonly slotCard: (string | undefined)[];
+  /** Transaction ids that are not integers (an integer id lives in the record itself). */
+  private readonly slotTxId: (string | undefined)[];
   private readonly slotTp: Int32Array;
   private readonly slotOffset: Float64Array;
 
@@ -211,6 +214,7 @@ export class KafkaSource {
     this.onError = options.onError;
     const slots = this.sink.views.slots;
     this.slotCard = new Array<string | undefined>(slots);
+    this.slotTxId = new Array<string | undefined>(slots);
     this.slotTp = new Int32Array(slots);
     this.slotOffset = new Float64Array(slots);
   }
@@ -293,6 +297,14 @@ export class KafkaSource {
     return this.slotCard[slot];
   }
 
+  /**
+   * The transaction id of the record in ring `slot`: kept here too because the engine forgets a non-integer id
+   * once it has accounted the batch, before batch listeners (the decision output) run.
+   */
+  txIdAt(slot: number): string | undefined {
+    return this.slotTxId[slot];
+  }
+
   /** Where the record in ring `slot` came from. */
   positionAt(slot: number): { topic: string; partition: number; offset: number } | undefined {
     const s = this.tps[this.slotTp[slot]!];
@@ -361,6 +373,7 @@ export class KafkaSource {
       maxWaitTime: 500,
       highWaterMark: 1024,
       retries: 5,
+      partitionAssigner: coPartitionedAssigner,
     });
     this.consumer = consumer;
     const stream = await consumer.consume({
@@ -556,6 +569,7 @@ export class KafkaSource {
           // A broker-fed transaction has no pacing schedule: it is due when it is written.
           sink.dueMs[slot] = ingestMs;
           if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
+          this.slotTxId[slot] = tx.id;
           this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
           this.slotCard[slot] = tx.cardId;
           this.generated++;

@@ -19,6 +19,8 @@ export type { DecisionName } from '@fraudstream/schema';
  */
 export interface Stats extends EngineStats {
   running: boolean;
+  /** Kafka sources only: partitions with their lag, acknowledgements and commits (see kafka-system.ts). */
+  kafka?: import('./kafka-system.js').KafkaStats;
   uptimeS: number;
   laws: { ok: boolean; violations: LawViolation[] };
   /**

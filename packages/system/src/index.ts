@@ -4,3 +4,5 @@ export type { DecisionEvent, DecisionName, DrainedEvents, FraudSystem, ScenarioK
 export { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 export { checkLaws, checkQuiescent, describeViolations, type LawViolation } from '@fraudstream/engine';
 export { checkTps, validateSystemConfig, type SourceConfig, type SystemConfig } from './system-config.js';
+export { createKafkaSystem, type KafkaStats, type KafkaSystem } from './kafka-system.js';
+export { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';

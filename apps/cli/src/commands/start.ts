@@ -3,6 +3,7 @@ import { scorerDefaults } from '@fraudstream/scorer';
 import { installSignalHandlers, startServer } from '@fraudstream/server';
 import { createSystem } from '@fraudstream/system';
 import { num, parse, UsageError } from '../args.js';
+import * as startKafka from './start-kafka.js';
 
 export const help = `Usage: fraudstream start [options]
 
@@ -13,7 +14,7 @@ Options:
   --host HOST          address to bind (default 127.0.0.1, or env HOST); a non-loopback address needs --token
   --port N             port (default 8080, or env PORT; 0 picks a free port)
   --token TOKEN        bearer token required by mutating endpoints (or env FRAUDSTREAM_TOKEN)
-  --source SRC         generator (default) or replay:FILE.csv
+  --source SRC         generator (default), replay:FILE.csv, or kafka (see 'fraudstream start --source kafka --help')
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
   --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON model (default: models/default.json)
@@ -25,6 +26,8 @@ Options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
+  const i = argv.findIndex((x) => x === '--source' || x === '--source=kafka');
+  if (i >= 0 && (argv[i] === '--source=kafka' || argv[i + 1] === 'kafka')) return startKafka.run(argv);
   const a = parse(argv, {
     host: { type: 'string' },
     port: { type: 'string' },

@@ -83,7 +83,12 @@ export async function startInstance(args: string[], env: Record<string, string> 
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      out += `\n[exited: code ${code}, signal ${signal}]`;
+      resolve(code);
+    }),
+  );
   const t0 = Date.now();
   for (;;) {
     const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
@@ -101,10 +106,20 @@ export async function startInstance(args: string[], env: Record<string, string> 
 export async function stats(i: Instance): Promise<{
   counts: { decided: number; written: number; labels: { applied: number } };
   laws: { ok: boolean };
-  kafka: { produced: number; unknownLabels: number; deadLettered: number; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
+  kafka: { produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; deadLettered: number; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
 }> {
-  const r = await fetch(`http://127.0.0.1:${i.port}/api/stats`);
-  return (await r.json()) as never;
+  // A fresh connection each time: a pooled keep-alive socket the server has closed while the test was blocked
+  // (spawnSync of the broker script) fails with "other side closed".
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${i.port}/api/stats`, { headers: { connection: 'close' } });
+      return (await r.json()) as never;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new Error(`GET /api/stats failed (${String(last)}); the instance's output: ${i.output().slice(-3000)}`);
 }
 
 /** Stops an instance with SIGTERM and waits for it to exit. */

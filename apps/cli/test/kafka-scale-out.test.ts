@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { ensureLocalBroker, ensureTopics } from '@fraudstream/kafka';
+import { spawn, spawnSync } from 'node:child_process';
+import { ensureLocalBroker, ensureTopics, KAFKA_SCRIPT } from '@fraudstream/kafka';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   kcatProduce,
@@ -254,4 +254,56 @@ describe('fraudstream start --source kafka', () => {
     // Labels are keyed by card like their transactions, so they reach the instance that saw the transaction.
     expect(sb.laws.ok).toBe(true);
   }, 120_000);
+
+  it('stop and restart the broker mid-stream: both instances resume and nothing is lost', async () => {
+    // A broker of its own (another port, another data dir): restarting the shared one would disturb the other tests.
+    const port = Number(process.env['KAFKA_RESTART_TEST_PORT'] ?? 19192);
+    const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1), KAFKA_HEAP: '512m' };
+    const script = (cmd: string): void => {
+      const r = spawnSync(KAFKA_SCRIPT, [cmd], { env, encoding: 'utf8', timeout: 180_000 });
+      if (r.status !== 0) throw new Error(`scripts/kafka.sh ${cmd} failed (exit ${r.status}): ${r.stderr}`);
+    };
+    script('start');
+    const own = `127.0.0.1:${port}`;
+    try {
+      const tx = unique('rs-tx');
+      const out = unique('rs-out');
+      await ensureTopics(own, [
+        { name: tx, partitions: PARTITIONS },
+        { name: out, partitions: PARTITIONS },
+        { name: `${out}-alerts`, partitions: 1 },
+      ]);
+      const args = ['--brokers', own, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`, '--group', unique('g')];
+      const a = await startInstance(args);
+      running.push(a);
+      const b = await startInstance(args);
+      running.push(b);
+      const txs = transactions(6000, true);
+      const half = txs.slice(0, 3000);
+      const saved = brokers;
+      brokers = own;
+      try {
+        produceTransactions(tx, half);
+        await decidedAll([a, b], out, half.map((x) => x.id));
+        script('stop');
+        await new Promise((r) => setTimeout(r, 2000));
+        script('start');
+        produceTransactions(tx, txs.slice(3000));
+        const got = await decidedAll([a, b], out, txs.map((x) => x.id));
+        expect(got.size).toBe(6000);
+        expect(a.child.exitCode).toBe(null);
+        expect(b.child.exitCode).toBe(null);
+        const [sa, sb] = await Promise.all([stats(a), stats(b)]);
+        console.log(
+          `broker restart: 6000 transactions decided; source restarts ${sa.kafka.sourceRestarts}+${sb.kafka.sourceRestarts}, ` +
+            `send retries ${sa.kafka.sendRetries}+${sb.kafka.sendRetries}, ${readDecisions(own, out).length} decisions on the topic`,
+        );
+        expect(sa.counts.decided + sb.counts.decided).toBeGreaterThanOrEqual(6000);
+      } finally {
+        brokers = saved;
+      }
+    } finally {
+      script('clean');
+    }
+  }, 180_000);
 });

@@ -134,7 +134,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     }
     if (outputPaused && unacked <= cfg.maxUnacknowledged / 2) {
       outputPaused = false;
-      if (userRunning) void source.start();
+      // A failed source rejects here; its replacement is already on the way (onSourceError).
+      if (userRunning) source.start().catch(() => undefined);
     }
   };
 

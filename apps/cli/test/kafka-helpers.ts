@@ -93,7 +93,7 @@ export async function startInstance(args: string[], env: Record<string, string> 
   for (;;) {
     const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
     if (m !== null) return { child, port: Number(m[1]), output: () => out, exited };
-    if (child.exitCode !== null) throw new Error(`the instance exited (${child.exitCode}): ${out}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the instance exited (${child.exitCode ?? child.signalCode}): ${out}`);
     if (Date.now() - t0 > 60_000) {
       child.kill('SIGKILL');
       throw new Error(`the instance did not start: ${out}`);
@@ -122,9 +122,14 @@ export async function stats(i: Instance): Promise<{
   throw new Error(`GET /api/stats failed (${String(last)}); the instance's output: ${i.output().slice(-3000)}`);
 }
 
+/** True while the process runs (a process killed by a signal has a `signalCode` and no `exitCode`). */
+export function alive(i: Instance): boolean {
+  return i.child.exitCode === null && i.child.signalCode === null;
+}
+
 /** Stops an instance with SIGTERM and waits for it to exit. */
 export async function stopInstance(i: Instance): Promise<void> {
-  if (i.child.exitCode !== null) return;
+  if (!alive(i)) return;
   i.child.kill('SIGTERM');
   await i.exited;
 }

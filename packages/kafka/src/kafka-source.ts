@@ -145,6 +145,8 @@ export class KafkaSource {
   private readonly onError: ((error: Error) => void) | undefined;
   private readonly index: LabelIndex;
   private readonly positions = new PositionLog();
+  /** Per partition index: the offset released for commit and not yet committed (retried by the next commit). */
+  private readonly owed = new Map<number, number>();
   private readonly rejections = new RejectionLog();
 
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
@@ -336,11 +338,18 @@ export class KafkaSource {
    * `releasedSeq` (the caller's "everything before this is decided and durable"). Resolves with what it committed.
    */
   async commitReleased(releasedSeq: number): Promise<{ topic: string; partition: number; offset: number }[]> {
-    const offsets = [...this.positions.advance(releasedSeq)].map(([tp, offset]) => {
+    for (const [tp, offset] of this.positions.advance(releasedSeq)) {
+      if ((this.owed.get(tp) ?? -1) < offset) this.owed.set(tp, offset);
+    }
+    // Offsets owed by an earlier call whose commit failed (a rebalance, a broker restart) go again: the position log
+    // has already handed them out and would not return them a second time.
+    const owed = [...this.owed];
+    const offsets = owed.map(([tp, offset]) => {
       const s = this.tps[tp]!;
       return { topic: s.topic, partition: s.partition, offset };
     });
     await this.commitOffsets(offsets);
+    for (const [tp, offset] of owed) if (this.owed.get(tp) === offset) this.owed.delete(tp);
     return offsets;
   }
 

@@ -38,6 +38,12 @@ export interface KafkaSourceOptions {
   lagIntervalMs?: number;
   /** Called when the source fails (it also shows in `stats().error`). */
   onError?: (error: Error) => void;
+  /**
+   * Messages this process has already applied, per partition (the `applied()` of the source this one replaces):
+   * a message below its partition's offset here is skipped when delivered again (its decision was already
+   * produced), so per-card and per-terminal state never counts one transaction twice.
+   */
+  skipBelow?: readonly { topic: string; partition: number; offset: number }[];
 }
 
 /** One assigned partition in {@link KafkaSourceStats}. */
@@ -82,6 +88,8 @@ export interface KafkaSourceStats {
   backpressureWaits: number;
   /** Commits made (calls that committed at least one partition). */
   commits: number;
+  /** Messages delivered again below what this process had already applied (after a rebalance or a restart), skipped. */
+  redeliveredSkipped: number;
   /** Assigned partitions with their position, end offset, lag and last commit. */
   partitions: PartitionStats[];
   /** Sum of `lag` over the partitions. */
@@ -109,6 +117,8 @@ interface PartitionState {
   start: number;
   endOffset: number;
   committed: number;
+  /** Offset below which every message was applied (written, dead-lettered or dropped) by this process. */
+  applied: number;
 }
 
 /**
@@ -184,6 +194,7 @@ export class KafkaSource {
   private resumes = 0;
   private backpressureWaits = 0;
   private commits = 0;
+  private redeliveredSkipped = 0;
 
   constructor(options: KafkaSourceOptions) {
     if (typeof options !== 'object' || options === null) throw new KafkaOptionsTypeError('options must be an object');
@@ -214,6 +225,12 @@ export class KafkaSource {
       throw new KafkaOptionsTypeError('options.onError must be a function');
     }
     this.onError = options.onError;
+    for (const [i, b] of (options.skipBelow ?? []).entries()) {
+      if (typeof b !== 'object' || b === null || !Number.isSafeInteger(b.offset) || b.offset < 0) {
+        throw new KafkaOptionsTypeError(`options.skipBelow[${i}] must be {topic, partition, offset} with a non-negative offset`);
+      }
+      this.tps[this.tpOf(b.topic, b.partition)]!.applied = b.offset;
+    }
     const slots = this.sink.views.slots;
     this.slotCard = new Array<string | undefined>(slots);
     this.slotTxId = new Array<string | undefined>(slots);
@@ -288,10 +305,16 @@ export class KafkaSource {
       resumes: this.resumes,
       backpressureWaits: this.backpressureWaits,
       commits: this.commits,
+      redeliveredSkipped: this.redeliveredSkipped,
       partitions,
       lag,
       error: this.failure,
     };
+  }
+
+  /** Per partition, the offset below which every message has been applied by this source (for a replacement's `skipBelow`). */
+  applied(): { topic: string; partition: number; offset: number }[] {
+    return this.tps.filter((s) => s.applied > 0).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.applied }));
   }
 
   /** The card id of the transaction in ring `slot` (the key its decision is produced with). */
@@ -468,7 +491,7 @@ export class KafkaSource {
     let i = this.tpIndex.get(key);
     if (i === undefined) {
       i = this.tps.length;
-      this.tps.push({ topic, partition, position: -1, start: 0, endOffset: -1, committed: -1 });
+      this.tps.push({ topic, partition, position: -1, start: 0, endOffset: -1, committed: -1, applied: 0 });
       this.tpIndex.set(key, i);
     }
     return i;
@@ -565,7 +588,15 @@ export class KafkaSource {
         }
         runNext = offset + 1;
         runLength++;
-        this.tps[tp]!.position = offset + 1;
+        const state = this.tps[tp]!;
+        state.position = offset + 1;
+        // Delivered again after a rebalance or a broker restart: this process already applied it (and produced its
+        // decision); applying it twice would count it twice in the card's and terminal's windows.
+        if (offset < state.applied) {
+          this.redeliveredSkipped++;
+          continue;
+        }
+        state.applied = offset + 1;
         const slot = slot0 + filled;
         if (m.topic === this.topic) {
           const r = parseValue(m.value, parseTransactionJson);

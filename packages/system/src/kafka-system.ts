@@ -31,6 +31,8 @@ export interface KafkaStats {
   sendRetries: number;
   commitFailures: number;
   sourceRestarts: number;
+  /** Messages delivered again that this process had already applied, skipped (after a rebalance or a restart). */
+  redeliveredSkipped: number;
   /** Messages rejected (sent to the dead-letter topic) and acknowledged there. */
   rejected: number;
   deadLettered: number;
@@ -93,10 +95,11 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let userRunning = false;
   let outputPaused = false;
   /** Counts of sources replaced after a failure, so `written` stays the sum over every source of this system. */
-  const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0 };
+  const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0, redeliveredSkipped: 0 };
 
-  const newSource = (): KafkaSource =>
+  const newSource = (skipBelow: { topic: string; partition: number; offset: number }[] = []): KafkaSource =>
     new KafkaSource({
+      skipBelow,
       sink: engine.sink,
       brokers: cfg.brokers,
       group: cfg.group,
@@ -251,12 +254,16 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       retired.rejected += s.rejected;
       retired.deadLettered += s.deadLettered;
       retired.unknownLabels += s.unknownLabels;
+      retired.redeliveredSkipped += s.redeliveredSkipped;
       await old.close().catch(() => undefined);
       // Sequence numbers go on in the ring; the new source's position log starts empty, so nothing below is owed.
       committedSeq = ackedSeq;
       let delay = 500;
+      // What this process has applied: the replacement skips it when the group delivers it again (it was decided
+      // and acknowledged above), so no transaction or label updates the state twice.
+      const applied = old.applied();
       while (!closed) {
-        source = newSource();
+        source = newSource(applied);
         sourceRestarts++;
         try {
           if (userRunning && !outputPaused) await source.start();
@@ -294,6 +301,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       sendRetries,
       commitFailures,
       sourceRestarts,
+      redeliveredSkipped: retired.redeliveredSkipped + s.redeliveredSkipped,
       rejected: retired.rejected + s.rejected,
       deadLettered: retired.deadLettered + s.deadLettered,
       unknownLabels: retired.unknownLabels + s.unknownLabels,

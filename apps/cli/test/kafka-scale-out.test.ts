@@ -251,10 +251,15 @@ describe('fraudstream start --source kafka', () => {
     expect(ids).toHaveLength(12000);
     const got = await decidedAll([a, b], out, ids);
     const all = readDecisions(brokers, out);
-    console.log(`SIGKILL: ${ids.length} transactions, ${all.length} decisions (${all.length - got.size} redelivered duplicates, same ids)`);
+    console.log(
+      `SIGKILL: ${ids.length} transactions, ${all.length} decisions (${all.length - got.size} redelivered duplicates, same ids); ` +
+        `survivor: ${(await stats(b)).kafka.rebalances} rebalances`,
+    );
     expect(got.size).toBe(12000);
     const sb = await stats(b);
     expect(sb.kafka.partitions.filter((p) => p.topic === t.tx)).toHaveLength(PARTITIONS);
+    // The take-over was a rebalance the survivor saw (and committed what was acknowledged at that moment).
+    expect(sb.kafka.rebalances).toBeGreaterThan(0);
     // Labels are keyed by card like their transactions, so they reach the instance that saw the transaction.
     expect(sb.laws.ok).toBe(true);
   }, 120_000);

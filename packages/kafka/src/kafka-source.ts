@@ -39,6 +39,11 @@ export interface KafkaSourceOptions {
   /** Called when the source fails (it also shows in `stats().error`). */
   onError?: (error: Error) => void;
   /**
+   * Called when the group starts a rebalance (the broker answered a heartbeat or commit with REBALANCE_IN_PROGRESS):
+   * the moment to commit what is already durable, before the partitions move.
+   */
+  onRebalance?: () => void;
+  /**
    * Messages this process has already applied, per partition (the `applied()` of the source this one replaces):
    * a message below its partition's offset here is skipped when delivered again (its decision was already
    * produced), so per-card and per-terminal state never counts one transaction twice.
@@ -153,6 +158,7 @@ export class KafkaSource {
   private readonly heartbeatIntervalMs: number;
   private readonly lagIntervalMs: number;
   private readonly onError: ((error: Error) => void) | undefined;
+  private readonly onRebalance: (() => void) | undefined;
   private readonly index: LabelIndex;
   private readonly positions = new PositionLog();
   /** Per partition index: the offset released for commit and not yet committed (retried by the next commit). */
@@ -225,6 +231,10 @@ export class KafkaSource {
       throw new KafkaOptionsTypeError('options.onError must be a function');
     }
     this.onError = options.onError;
+    if (options.onRebalance !== undefined && typeof options.onRebalance !== 'function') {
+      throw new KafkaOptionsTypeError('options.onRebalance must be a function');
+    }
+    this.onRebalance = options.onRebalance;
     for (const [i, b] of (options.skipBelow ?? []).entries()) {
       if (typeof b !== 'object' || b === null || !Number.isSafeInteger(b.offset) || b.offset < 0) {
         throw new KafkaOptionsTypeError(`options.skipBelow[${i}] must be {topic, partition, offset} with a non-negative offset`);
@@ -408,6 +418,7 @@ export class KafkaSource {
       partitionAssigner: coPartitionedAssigner,
     });
     this.consumer = consumer;
+    consumer.on('consumer:group:rebalance', () => this.onRebalance?.());
     const stream = await consumer.consume({
       topics,
       mode: 'committed',

@@ -31,6 +31,8 @@ export interface KafkaStats {
   sendRetries: number;
   commitFailures: number;
   sourceRestarts: number;
+  /** Group rebalances this instance took part in (each triggers a commit of what is acknowledged). */
+  rebalances: number;
   /** Messages delivered again that this process had already applied, skipped (after a rebalance or a restart). */
   redeliveredSkipped: number;
   /** Messages rejected (sent to the dead-letter topic) and acknowledged there. */
@@ -90,6 +92,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let sendRetries = 0;
   let commitFailures = 0;
   let sourceRestarts = 0;
+  let rebalances = 0;
   let commits = 0;
   let closed = false;
   let userRunning = false;
@@ -109,6 +112,13 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
       ...(cfg.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: cfg.sessionTimeoutMs }),
       onError: (err) => onSourceError(err),
+      // Best effort: commit what is acknowledged before the partitions move (fewer redeliveries to the new owner).
+      // The client rejoins at once, so batches still in flight are not waited for; their messages are decided again
+      // by the new owner, with the same decision ids.
+      onRebalance: () => {
+        rebalances++;
+        void commit();
+      },
     });
   let source = newSource();
   engine.addWriter(() => {
@@ -301,6 +311,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       sendRetries,
       commitFailures,
       sourceRestarts,
+      rebalances,
       redeliveredSkipped: retired.redeliveredSkipped + s.redeliveredSkipped,
       rejected: retired.rejected + s.rejected,
       deadLettered: retired.deadLettered + s.deadLettered,

@@ -185,7 +185,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         score: results.score(slot),
         reasons: decodeReasons(results.u8, slot),
         latencyUs: Math.round((now() - records.ingestMs(slot)) * 1000),
-        modelVersion,
+        // The version of the scorer generation that made this decision (a bundle or rules swap makes a new one).
+        modelVersion: engine.generationInfo(results.generation(slot)).version,
       });
     }
     pendingEnds.push(b.seq + b.count);
@@ -346,6 +347,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         },
         ...engineStats,
         laws: { ok: violations.length === 0, violations },
+        rules: engine.ruleStats(),
         kafka: kafkaStats(),
       };
     },
@@ -364,6 +366,9 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     setThresholds(thresholds: { review: number; decline: number }): void {
       engine.setThresholds({ review: thresholds.review, decline: thresholds.decline });
     },
+    setRules: (rules: string) => engine.setRules(rules),
+    swapBundle: (bundle: string) => engine.swapBundle(bundle),
+    ruleStats: () => engine.ruleStats(),
     drainEvents(maxFeed: number, maxAlerts: number) {
       return engine.drainEvents(maxFeed, maxAlerts);
     },

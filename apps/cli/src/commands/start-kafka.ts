@@ -1,6 +1,6 @@
 import { scorerDefaults } from '@fraudstream/scorer';
 import { installSignalHandlers, startServer } from '@fraudstream/server';
-import { loadOrCreateSecret } from '@fraudstream/store';
+import { defaultDataDir, loadOrCreateSecret } from '@fraudstream/store';
 import { createKafkaSystem } from '@fraudstream/system';
 import { num, parse, required, UsageError } from '../args.js';
 
@@ -24,9 +24,12 @@ Options:
   --decisions-topic T      default fraud-decisions
   --alerts-topic T         default fraud-alerts
   --dlq-topic T            dead-letter topic (default transactions-dlq)
-  --data-dir DIR           where the card-reference secret lives (DIR/card-ref.key, created on first use; default
-                           data); env FRAUDSTREAM_CARD_REF_SECRET (hex, >= 32 digits) overrides it. Every instance of
-                           a deployment must use the same secret, or one card's decisions get different keys.
+  --data-dir DIR           where the card-reference secret lives (DIR/card-ref.key, created on first use; default as
+                           for 'start': \$XDG_DATA_HOME/fraudstream or ~/.local/share/fraudstream); env
+                           FRAUDSTREAM_CARD_REF_SECRET (hex, >= 32 digits) overrides it. Every instance of a
+                           deployment must use the same secret, or one card's decisions get different keys. The
+                           decision log and checkpoints of 'start' are not wired for the Kafka source yet: the
+                           decisions topic is the record, and offsets move once the broker acknowledged it.
   --session-timeout-ms N   how soon the group moves a dead instance's partitions (default 10000)
   --host HOST, --port N, --token TOKEN, --workers N, --model FILE, --review X, --decline X, --no-start
                            as for 'fraudstream start'
@@ -94,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   const sessionTimeoutMs = a['session-timeout-ms'] === undefined ? undefined : num(a['session-timeout-ms'], 'session-timeout-ms', 1000, 3_600_000, 10_000);
   const system = await createKafkaSystem({
     brokers,
-    cardRefSecret: cardRefSecret(str('data-dir') ?? 'data'),
+    cardRefSecret: cardRefSecret(str('data-dir') ?? defaultDataDir()),
     thresholds,
     autoStart: false,
     ...(group === undefined ? {} : { group }),

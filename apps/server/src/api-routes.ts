@@ -1,3 +1,4 @@
+import { caseRoutes } from './case-routes.js';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
 import { parseScenarioRequest, parseThresholdsRequest } from './control-requests.js';
@@ -11,7 +12,7 @@ export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<vo
 /** Handlers of one path by lower-case method. */
 export type Route = Readonly<Partial<Record<'get' | 'post', RouteHandler>>>;
 
-/** The REST control API and the health check, by exact path. */
+/** The REST control API, the case and decision-log API and the health check, by path. */
 export function apiRoutes(system: FraudSystem): ReadonlyMap<string, Route> {
   const replyStats = (context: RequestContext): void => replyJson(context, 200, system.stats());
   return new Map<string, Route>([
@@ -86,5 +87,6 @@ export function apiRoutes(system: FraudSystem): ReadonlyMap<string, Route> {
         },
       },
     ],
+    ...caseRoutes(system),
   ]);
 }

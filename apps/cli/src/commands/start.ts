@@ -6,6 +6,7 @@ import { createSystem, DEFAULT_CHECKPOINT_INTERVAL_MS } from '@fraudstream/syste
 import { parse, UsageError } from '../args.js';
 import { loadConfigFile, readTokenFile, resolveSettings } from '../config.js';
 import { SETTINGS } from '../config-schema.js';
+import * as startKafka from './start-kafka.js';
 
 export const help = `Usage: fraudstream start [--config FILE] [options]
 
@@ -24,7 +25,8 @@ Options:
   --token TOKEN        bearer token for POST routes, /metrics and /ws (prefer env FRAUDSTREAM_TOKEN or --token-file:
                        argv is visible to every user of the machine)
   --token-file FILE    read the token from the first line of FILE (env FRAUDSTREAM_TOKEN_FILE)
-  --source SRC         generator (default) or replay:FILE.csv
+  --source SRC         generator (default), replay:FILE.csv, or kafka (see 'fraudstream start --source kafka --help';
+                       that mode takes its own flags and does not read --config yet)
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
   --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON or LightGBM text model (default: models/default.json)
@@ -63,6 +65,8 @@ function flagOptions(): Record<string, { type: 'string' | 'boolean' }> {
 
 /** Runs `start`. */
 export async function run(argv: string[]): Promise<number> {
+  const i = argv.findIndex((x) => x === '--source' || x === '--source=kafka');
+  if (i >= 0 && (argv[i] === '--source=kafka' || argv[i + 1] === 'kafka')) return startKafka.run(argv);
   const a = parse(argv, flagOptions());
   if (a.help === true) {
     process.stdout.write(help);

@@ -28,8 +28,13 @@ export function readRulesFile(path: string): string {
 export class RulesFileWatcher {
   readonly #status: RulesFileStatus;
   readonly #apply: (text: string) => void;
-  readonly #listener = (now: FileStats, before: FileStats): void => {
-    if (now.mtimeMs === before.mtimeMs && now.size === before.size) return;
+  /** Size and modification time of the version last loaded, taken synchronously at start. */
+  #last: { mtimeMs: number; size: number };
+  readonly #listener = (now: FileStats): void => {
+    // Compared with the version loaded, not with watchFile's own first poll: that poll runs on the thread pool after
+    // the constructor returns, so a save right after start would otherwise become its baseline and be missed.
+    if (now.mtimeMs === this.#last.mtimeMs && now.size === this.#last.size) return;
+    this.#last = { mtimeMs: now.mtimeMs, size: now.size };
     this.reload();
   };
 
@@ -37,6 +42,8 @@ export class RulesFileWatcher {
   constructor(path: string, apply: (text: string) => void, intervalMs = 200) {
     this.#status = { path, loads: 1 };
     this.#apply = apply;
+    const st = statSync(path);
+    this.#last = { mtimeMs: st.mtimeMs, size: st.size };
     watchFile(path, { interval: intervalMs, persistent: false }, this.#listener);
   }
 

@@ -5,6 +5,7 @@
 // point with the best mean validation AP is then trained on the real window and scored on the protocol's test week.
 // Every evaluation is `backtest` itself (a real scorer, known-compromised cards removed), with `modelJson` for XGBoost.
 // Usage: node bench/model-quality/validate-trainers.mjs OUT.json DATA.csv [DATA.csv ...]
+// Env: VT_GRID=0,1,2 (indices into GRID, default all), VT_FOLDS=1,2 (default both): a smaller run on a loaded machine.
 // Needs `.venv` (scripts/setup-python.sh) and `pnpm build`. CPU heavy: run it with `nice`.
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,12 +20,17 @@ const TEST = 7;
 const WINDOW = 28;
 const TRAIN_START = Date.parse('2018-07-25T00:00:00Z');
 /** The points both trainers are validated on: the earlier choice, a shallower one, a more regularised one. */
-const GRID = [
+const FULL_GRID = [
   { trees: 300, maxDepth: 6, learningRate: 0.05, minChildWeight: 5, bins: 1024 },
   { trees: 300, maxDepth: 4, learningRate: 0.05, minChildWeight: 5, bins: 1024 },
   { trees: 500, maxDepth: 6, learningRate: 0.03, minChildWeight: 20, bins: 1024 },
 ];
-const FOLDS = [1, 2];
+const GRID = (process.env.VT_GRID ?? '0,1,2').split(',').map((i) => FULL_GRID[Number(i)]);
+const FOLDS = (process.env.VT_FOLDS ?? '1,2').split(',').map(Number);
+if (GRID.some((g) => g === undefined) || FOLDS.some((k) => !Number.isInteger(k) || k < 1)) {
+  process.stderr.write('VT_GRID must list indices of the grid (0-2), VT_FOLDS fold numbers from 1\n');
+  process.exit(2);
+}
 
 const [out, ...files] = process.argv.slice(2);
 if (out === undefined || files.length === 0) {

@@ -1,6 +1,6 @@
 /**
  * The piscina worker: each task claims published micro-batches in ticket order and scores each with one call into
- * the Rust scorer, until none is left (see batch-control.ts). Records, results and batch descriptors stay in shared
+ * the Rust scorer, sleeping on the board between publishes, until none came for IDLE_MS (see batch-control.ts). Records, results and batch descriptors stay in shared
  * memory; a task message carries only its id (and, for a retry, the ticket to take over).
  */
 import { workerData } from 'piscina';
@@ -15,8 +15,9 @@ import {
   RUNNING,
   SCORED,
   START,
+  IDLE_MS,
   STATE,
-  claimNext,
+  claimOrWait,
   descriptorAt,
 } from './batch-control.js';
 import type { Faults } from './faults.js';
@@ -90,9 +91,13 @@ export default function score(task: ScoreTask): TaskResult {
   // The start-up probe only proves this worker has loaded the addon.
   if (task.id < 0) return done;
   if (task.retry !== undefined) runBatch(task.retry, done, true);
-  for (let ticket = claimNext(counters, descriptors, init.descriptorMask, task.id); ticket >= 0; ) {
+  if (done.failures.length > 0) return done;
+  // Claims batch after batch; with nothing published it sleeps until the next publish, and ends after IDLE_MS idle.
+  // A failed batch ends the task at once, so its error reaches the engine (and the log) now, not at the next idle end.
+  for (let ticket = claimOrWait(counters, descriptors, init.descriptorMask, task.id, IDLE_MS); ticket >= 0; ) {
     runBatch(ticket, done);
-    ticket = claimNext(counters, descriptors, init.descriptorMask, task.id);
+    if (done.failures.length > 0) break;
+    ticket = claimOrWait(counters, descriptors, init.descriptorMask, task.id, IDLE_MS);
   }
   return done;
 }

@@ -51,6 +51,8 @@ export class Dispatcher {
   private pumpScheduled = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private draining = 0;
+  /** Records published before this sequence number are cut without waiting for the linger (see {@link flush}). */
+  private flushSeq = 0;
   private drainWaiters: (() => void)[] = [];
   private closed = false;
 
@@ -108,6 +110,15 @@ export class Dispatcher {
     setImmediate(this.pump);
   };
 
+  /**
+   * Cuts every record published so far at the next pump without waiting for `lingerMs`: for a writer that has
+   * gathered its own micro-batch (the server's scoring API) and must not wait a second linger.
+   */
+  flush(): void {
+    this.flushSeq = this.consumer.published();
+    this.schedulePump();
+  }
+
   /** Resolves once every record published so far is decided (linger is skipped while draining). */
   drain(): Promise<void> {
     if (this.caughtUp()) return Promise.resolve();
@@ -143,7 +154,7 @@ export class Dispatcher {
     while (this.cutSeq < published && this.inFlight.length < maxInFlightBatches) {
       const slot = this.consumer.slotOf(this.cutSeq);
       const available = published - this.cutSeq;
-      if (available < maxBatch && this.draining === 0) {
+      if (available < maxBatch && this.draining === 0 && this.cutSeq >= this.flushSeq) {
         // Wait for a fuller batch, but never let the oldest record wait longer than lingerMs.
         const age = now() - this.records.ingestMs(slot);
         if (age < lingerMs) {

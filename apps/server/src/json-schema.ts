@@ -73,20 +73,6 @@ function describeTypes(types: readonly JsonType[]): string {
  */
 export function checkSchema(schema: JsonSchema, value: unknown, path = ''): SchemaViolation | undefined {
   const label = path === '' ? 'the body' : path;
-  if (schema.anyOf !== undefined) {
-    let first: SchemaViolation | undefined;
-    for (const branch of schema.anyOf) {
-      const v = checkSchema(branch, value, path);
-      if (v === undefined) {
-        first = undefined;
-        break;
-      }
-      first ??= v;
-    }
-    if (first !== undefined) {
-      return schema.description === undefined ? first : { ...first, message: `${first.message} (${schema.description})` };
-    }
-  }
   if (schema.type !== undefined) {
     const types: readonly JsonType[] = typeof schema.type === 'string' ? [schema.type] : schema.type;
     if (!types.some((t) => matchesType(value, t))) {
@@ -152,6 +138,21 @@ export function checkSchema(schema: JsonSchema, value: unknown, path = ''): Sche
       if (!Object.hasOwn(record, name) || record[name] === undefined) continue;
       const v = checkSchema(sub, record[name], join(path, name));
       if (v !== undefined) return v;
+    }
+  }
+  // Alternatives last, so that a wrong type or a missing common field is reported as such first.
+  if (schema.anyOf !== undefined) {
+    let first: SchemaViolation | undefined;
+    for (const branch of schema.anyOf) {
+      const v = checkSchema(branch, value, path);
+      if (v === undefined) {
+        first = undefined;
+        break;
+      }
+      first ??= v;
+    }
+    if (first !== undefined) {
+      return schema.description === undefined ? first : { ...first, message: `${first.message} (${schema.description})` };
     }
   }
   return undefined;

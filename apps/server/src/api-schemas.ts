@@ -222,7 +222,7 @@ export const ApiStatsSchema: JsonSchema = {
         pending: { type: 'integer', description: 'requests waiting for their decision' },
       },
     },
-    bulk: { type: 'object', required: ['requests', 'accepted', 'rejected'] },
+    bulk: { type: 'object', required: ['requests', 'accepted', 'rejected', 'pauses'], description: 'pauses: uploads paused while the ring was full' },
     labels: { type: 'object', required: ['accepted', 'unknown'] },
   },
 };

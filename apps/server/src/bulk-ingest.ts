@@ -107,6 +107,7 @@ export function ingestNdjson(context: RequestContext, engine: ScoringEngine, api
     };
 
     const waitForSpace = async (): Promise<void> => {
+      api.counters.bulk.pauses++;
       context.res.pause();
       while (engine.sink.free() === 0 && !context.aborted) await engine.sink.waitForSpace(50);
       if (!context.aborted) context.res.resume();

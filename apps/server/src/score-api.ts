@@ -26,7 +26,8 @@ export interface ScoreResponse {
 /** The scoring API's counters (`stats().api`). */
 export interface ApiStats {
   score: { requests: number; answered: number; deadlineMisses: number; lateDecisions: number; batches: number; largestBatch: number; pending: number };
-  bulk: { requests: number; accepted: number; rejected: number };
+  /** `pauses`: times a bulk upload was paused because the ring was full (backpressure). */
+  bulk: { requests: number; accepted: number; rejected: number; pauses: number };
   labels: { accepted: number; unknown: number };
 }
 
@@ -119,7 +120,7 @@ export class ScoreApi {
     this.labelIndex = new LabelIndex(options.labelIndexSize);
     this.counters = {
       score: { requests: 0, answered: 0, deadlineMisses: 0, lateDecisions: 0, batches: 0, largestBatch: 0, pending: 0 },
-      bulk: { requests: 0, accepted: 0, rejected: 0 },
+      bulk: { requests: 0, accepted: 0, rejected: 0, pauses: 0 },
       labels: { accepted: 0, unknown: 0 },
     };
     this.unsubscribe = engine.onBatch(this.onBatch);

@@ -87,7 +87,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 function emptyApiStats(): ApiStats {
   return {
     score: { requests: 0, answered: 0, deadlineMisses: 0, lateDecisions: 0, batches: 0, largestBatch: 0, pending: 0 },
-    bulk: { requests: 0, accepted: 0, rejected: 0 },
+    bulk: { requests: 0, accepted: 0, rejected: 0, pauses: 0 },
     labels: { accepted: 0, unknown: 0 },
   };
 }

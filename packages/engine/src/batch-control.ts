@@ -120,6 +120,8 @@ export class BatchBoard {
     Atomics.store(d, at + OWNER, unclaimedMark(ticket));
     Atomics.store(d, at + STATE, CUT);
     Atomics.store(this.counters, PUBLISHED, BigInt(ticket + 1));
+    // Wakes a worker task waiting for work (worker.ts, idleWaitMs), if any.
+    Atomics.notify(this.counters, PUBLISHED, 1);
   }
 
   /** Tickets published and not yet claimed. */

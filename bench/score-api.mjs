@@ -7,7 +7,7 @@
 // Prints a markdown table and writes bench/results/score-api.json. wrk measures latency from each request's send
 // time on a connection that waits for the previous answer (closed loop): see RESULTS.md on coordinated omission.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,6 +50,13 @@ async function ready(port) {
     await sleep(100);
   }
   throw new Error(`nothing answered on port ${port}`);
+}
+
+/** CPU seconds (user + system, all threads) the process has used so far, from /proc (Linux; 10 ms ticks). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function wrk(port, connections, seconds) {
@@ -101,8 +108,12 @@ for (const t of TARGETS) {
     const before = t.stats ? await engineStats(t.port) : undefined;
     const runs = [];
     for (const c of CONCURRENCY) {
+      const cpu0 = cpuSeconds(child.pid);
       const r = wrk(t.port, c, duration);
-      console.error(`${t.name} c=${c}: ${r.reqPerS} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms (errors ${r.socketErrors}, non-2xx ${r.non2xx})`);
+      // The server's own CPU per answered request: comparable across peers even on a busy machine (wall rates are not).
+      r.serverCpuS = Math.round((cpuSeconds(child.pid) - cpu0) * 100) / 100;
+      r.cpuUsPerReq = Math.round((r.serverCpuS / Math.max(1, r.requests)) * 1e7) / 10;
+      console.error(`${t.name} c=${c}: ${r.reqPerS} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms, server CPU ${r.cpuUsPerReq} us/req (errors ${r.socketErrors}, non-2xx ${r.non2xx})`);
       runs.push(r);
     }
     const entry = { name: t.name, runs };
@@ -124,7 +135,9 @@ for (const t of TARGETS) {
   }
 }
 
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const report = {
+  loadAverageAtEnd: load,
   suite: 'score-api',
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -134,10 +147,10 @@ const report = {
 };
 mkdirSync(here('./results'), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log('| peer | connections | req/s | p50 ms | p99 ms | p99.9 ms | errors |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log('| peer | connections | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | errors |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  if (r.unavailable !== undefined) console.log(`| ${r.name} | - | unavailable (${r.unavailable}) | | | | |`);
-  else for (const x of r.runs) console.log(`| ${r.name} | ${x.connections} | ${x.reqPerS} | ${x.p50Ms} | ${x.p99Ms} | ${x.p999Ms} | ${x.socketErrors + x.non2xx} |`);
+  if (r.unavailable !== undefined) console.log(`| ${r.name} | - | unavailable (${r.unavailable}) | | | | | |`);
+  else for (const x of r.runs) console.log(`| ${r.name} | ${x.connections} | ${x.reqPerS} | ${x.p50Ms} | ${x.p99Ms} | ${x.p999Ms} | ${x.cpuUsPerReq} | ${x.socketErrors + x.non2xx} |`);
 }
 for (const r of results) if (r.engine !== undefined) console.log(`\n${r.name} engine: ${JSON.stringify(r.engine)}`);

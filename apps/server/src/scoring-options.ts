@@ -36,7 +36,7 @@ export function resolveScoringOptions(options: ScoringOptions | undefined): Reso
   if (typeof o !== 'object' || o === null) throw new TypeError('options.scoring must be an object');
   return {
     maxBatch: integer('maxBatch', o.maxBatch ?? 256, 1, 8192),
-    lingerUs: integer('lingerUs', o.lingerUs ?? 0, 0, 1_000_000),
+    lingerUs: integer('lingerUs', o.lingerUs ?? 0, 0, 10_000_000),
     deadlineMs: integer('deadlineMs', o.deadlineMs ?? 50, 0, 60_000),
     maxBulkBytes: integer('maxBulkBytes', o.maxBulkBytes ?? 64 * 1024 * 1024, 1024, 2 ** 31),
     maxBulkLines: integer('maxBulkLines', o.maxBulkLines ?? 1_000_000, 1, 100_000_000),

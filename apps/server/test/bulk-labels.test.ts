@@ -19,7 +19,8 @@ async function serve(scoring: ScoringOptions = {}, capacity?: number, token?: st
     { source: { kind: 'generator', tps: 1000, seed: 3 }, workers: 2 },
     capacity === undefined ? {} : { capacity, maxBatch: 8 },
   );
-  const server = await startServer({ system, port: 0, pushIntervalMs: 1000, scoring, ...(token === undefined ? {} : { token }) });
+  // A generous deadline unless a test sets one: an answer must never depend on how busy the machine is.
+  const server = await startServer({ system, port: 0, pushIntervalMs: 1000, scoring: { deadlineMs: 30_000, ...scoring }, ...(token === undefined ? {} : { token }) });
   open.push(server);
   return { system, base: `http://127.0.0.1:${server.port}` };
 }

@@ -123,7 +123,8 @@ export class Dispatcher {
    */
   flush(): void {
     this.flushSeq = this.consumer.published();
-    this.schedulePump();
+    // Cut now rather than on the next turn of the event loop: the caller has a request waiting on each record.
+    if (!this.closed) this.pump();
   }
 
   /** Resolves once every record published so far is decided (linger is skipped while draining). */

@@ -3,7 +3,7 @@
 //   fraudstream  the real server (engine, worker threads, Rust scorer, micro-batches)      peers/fraudstream-server.mjs
 //   node-http    the same scorer addon behind a plain node:http server, one process          peers/node-http-scorer.mjs
 //   fastapi      FastAPI + uvicorn, features in Python, XGBoost's predictor (needs .venv)   peers/fastapi_xgb.py
-// Usage: node bench/score-api.mjs [--duration S] [--warmup S] [--only name,name] [--json OUT]
+// Usage: node bench/score-api.mjs [--duration S] [--warmup S] [--only name,name] [--rates R,R] [--json OUT]
 // Prints a markdown table and writes bench/results/score-api.json. wrk measures latency from each request's send
 // time on a connection that waits for the previous answer (closed loop): see RESULTS.md on coordinated omission.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -22,6 +22,8 @@ const duration = Number(flag('duration', '10'));
 const warmup = Number(flag('warmup', '3'));
 const only = flag('only', 'fraudstream,node-http,fastapi').split(',');
 const out = flag('json', here('./results/score-api.json'));
+// Optional open-loop runs (peers/open-loop.mjs, wrk2-style fixed rates), e.g. --rates 25000,50000.
+const rates = flag('rates', '').split(',').filter((r) => r !== '').map(Number);
 const CONCURRENCY = [1, 64, 256];
 const python = here('../.venv/bin/python');
 
@@ -117,6 +119,13 @@ for (const t of TARGETS) {
       runs.push(r);
     }
     const entry = { name: t.name, runs };
+    for (const rate of rates) {
+      const text = execFileSync(process.execPath, [here('./peers/open-loop.mjs'), `http://127.0.0.1:${t.port}/v1/score`, String(rate), String(duration), '256'], { encoding: 'utf8' });
+      const line = text.split('\n').find((l) => l.startsWith('RESULT '));
+      const r = JSON.parse(line.slice(7));
+      console.error(`${t.name} open loop ${rate}/s: achieved ${r.achievedPerS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms (client behind its schedule by up to ${r.sendLagMs} ms)`);
+      (entry.openLoop ??= []).push(r);
+    }
     if (before !== undefined) {
       const after = await engineStats(t.port);
       entry.engine = {
@@ -154,3 +163,4 @@ for (const r of results) {
   else for (const x of r.runs) console.log(`| ${r.name} | ${x.connections} | ${x.reqPerS} | ${x.p50Ms} | ${x.p99Ms} | ${x.p999Ms} | ${x.cpuUsPerReq} | ${x.socketErrors + x.non2xx} |`);
 }
 for (const r of results) if (r.engine !== undefined) console.log(`\n${r.name} engine: ${JSON.stringify(r.engine)}`);
+for (const r of results) for (const o of r.openLoop ?? []) console.log(`${r.name} open loop ${o.rate}/s: ${JSON.stringify(o)}`);

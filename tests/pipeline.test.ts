@@ -43,7 +43,8 @@ describe('generator -> ring -> engine -> worker pool -> Rust scorer, all real', 
 
     expect(snapshots.flatMap((s) => checkLaws(s))).toEqual([]);
     expect(checkQuiescent(final, scorerTotals)).toEqual([]);
-    expect(snapshots.length).toBeGreaterThan(50);
+    // Sampled every 20 ms while it ran (fewer when the machine is loaded: a count of timer ticks, not a time).
+    expect(snapshots.length).toBeGreaterThan(10);
     // Something was in flight at some point, so the invariant was tested with work under way, not only at rest.
     expect(snapshots.some((s) => s.counts.inFlight > 0)).toBe(true);
 

@@ -16,12 +16,14 @@ import { join } from 'node:path';
 const HOOKS = fileURLToPath(new URL('../native/scorer/test-hooks/scorer.node', import.meta.url));
 
 let engineModule: typeof import('@fraudstream/engine');
+let feed: typeof import('@fraudstream/engine/testing').feed;
 let stream: { views: import('@fraudstream/schema').RecordViews; count: number };
 
 beforeAll(async () => {
   if (!existsSync(HOOKS)) throw new Error(`${HOOKS} is missing: run pnpm --filter @fraudstream/scorer-native build:test-hooks`);
   process.env.FRAUDSTREAM_SCORER_NATIVE = HOOKS;
   engineModule = await import('@fraudstream/engine');
+  ({ feed } = await import('@fraudstream/engine/testing'));
   const dir = mkdtempSync(join(tmpdir(), 'fs-hooks-'));
   const file = join(dir, 'tx.csv');
   await generateCsv({ customers: 200, terminals: 400, days: 8, start: '2018-04-01', seed: 3 }, file);
@@ -40,27 +42,7 @@ async function run(arm: (engine: Engine) => void): Promise<{ end: ReturnType<Eng
   process.on('warning', onWarning);
   try {
     arm(engine);
-    const written = { transactions: 0, labels: 0 };
-    engine.addWriter(() => written);
-    const sink = engine.sink;
-    for (let i = 0; i < stream.count; ) {
-      const n = sink.claim(Math.min(200, stream.count - i));
-      if (n === 0) {
-        await new Promise((r) => setTimeout(r, 1));
-        continue;
-      }
-      const t = performance.timeOrigin + performance.now();
-      for (let k = 0; k < n; k++) {
-        const slot = sink.claimedSlot + k;
-        sink.views.copyFrom(stream.views, i + k, slot);
-        sink.views.setIngestMs(slot, t);
-        sink.dueMs[slot] = t;
-        if (stream.views.isLabel(i + k)) written.labels++;
-        else written.transactions++;
-      }
-      sink.publish(n);
-      i += n;
-    }
+    await feed(engine, stream.views, stream.count, 200);
     await engine.drain();
     return { end: engine.stats(), scorer: engine.scorer.counts(), warnings };
   } finally {

@@ -31,9 +31,11 @@ pub mod xgb_json;
 mod tests;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Env, Error, Result, Status, Unknown};
+use napi::Task;
+use napi::bindgen_prelude::{AsyncTask, Buffer, Env, Error, Result, Status, Unknown};
 use napi_derive::napi;
 
 use crate::config::{LABEL_DELAY_DAYS_MAX, Options, ScorerConfig};
@@ -43,6 +45,7 @@ use crate::js_buffers::{Kind, TypedArray};
 use crate::model::Model;
 use crate::record::{RECORD_SIZE, RESULT_SIZE};
 use crate::scorer::Scorer;
+use crate::scorer::snapshot::SnapshotMeta;
 use crate::train::TrainParams;
 
 /// Score thresholds: `0 <= review <= decline <= 1`.
@@ -533,4 +536,119 @@ pub fn arm_panic(handle: u32, ticket: i64) -> Result<()> {
 pub fn arm_miscount(handle: u32, ticket: i64) -> Result<()> {
     scorer(handle)?.arm_miscount(ticket_of(ticket)?);
     Ok(())
+}
+
+/// What a snapshot stores beside the state; the scorer does not interpret it.
+#[napi(object)]
+pub struct SnapshotMetaJs {
+    /// The model's version or hash (at most 4096 bytes).
+    pub model_version: String,
+    /// The thresholds' version or hash (at most 4096 bytes).
+    pub thresholds_version: String,
+    /// Anything else, e.g. a checkpoint's source position (at most 1 MiB).
+    pub extra: Option<Buffer>,
+}
+
+/// What a written (or restored) snapshot holds.
+#[napi(object)]
+pub struct SnapshotInfoJs {
+    /// File size in bytes.
+    pub bytes: f64,
+    /// Cards in it.
+    pub cards: u32,
+    /// Terminals in it.
+    pub terminals: u32,
+    /// When it was taken, Unix milliseconds.
+    pub created_unix_ms: f64,
+}
+
+/// What a restore read; the thresholds in it are now in force.
+#[napi(object)]
+pub struct RestoredJs {
+    pub meta: SnapshotMetaJs,
+    pub thresholds: ThresholdValues,
+    pub label_delay_days: u32,
+    pub info: SnapshotInfoJs,
+}
+
+fn info_js(i: scorer::snapshot::SnapshotInfo) -> SnapshotInfoJs {
+    SnapshotInfoJs {
+        bytes: i.bytes as f64,
+        cards: u32::try_from(i.cards).unwrap_or(u32::MAX),
+        terminals: u32::try_from(i.terminals).unwrap_or(u32::MAX),
+        created_unix_ms: i.created_unix_ms as f64,
+    }
+}
+
+/// A snapshot written on the libuv thread pool: with a ticket it waits for its turn in the batch order.
+pub struct SnapshotTask {
+    scorer: Arc<Scorer>,
+    path: PathBuf,
+    meta: SnapshotMeta,
+    ticket: Option<u64>,
+}
+
+impl Task for SnapshotTask {
+    type Output = scorer::snapshot::SnapshotInfo;
+    type JsValue = SnapshotInfoJs;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let r = match self.ticket {
+            Some(t) => self.scorer.snapshot_at(&self.path, &self.meta, t),
+            None => self.scorer.snapshot_to(&self.path, &self.meta),
+        };
+        r.map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(info_js(output))
+    }
+}
+
+/// Writes the scorer's whole state and `meta` to `path` atomically (temp file, fsync, rename) off the main thread.
+/// With `ticket`, the snapshot is a barrier in the batch order: it holds exactly the batches with smaller tickets
+/// (the ticket is consumed whatever happens). The promise rejects with an error naming the file.
+#[napi(catch_unwind, ts_return_type = "Promise<SnapshotInfoJs>")]
+pub fn snapshot_state(
+    handle: u32,
+    path: String,
+    meta: SnapshotMetaJs,
+    ticket: Option<i64>,
+) -> Result<AsyncTask<SnapshotTask>> {
+    let s = scorer(handle)?;
+    let ticket = ticket.map(ticket_of).transpose()?;
+    Ok(AsyncTask::new(SnapshotTask {
+        scorer: s,
+        path: PathBuf::from(path),
+        meta: SnapshotMeta {
+            model_version: meta.model_version,
+            thresholds_version: meta.thresholds_version,
+            extra: meta.extra.map(|b| b.to_vec()).unwrap_or_default(),
+        },
+        ticket,
+    }))
+}
+
+/// Replaces the scorer's state and thresholds with the snapshot at `path`, checked whole first (on any error the
+/// scorer is unchanged and the error names the file). Restore before the first batch.
+#[napi(catch_unwind)]
+pub fn restore_state(handle: u32, path: String) -> Result<RestoredJs> {
+    let s = scorer(handle)?;
+    let r = s
+        .restore_from(Path::new(&path))
+        .map_err(|e| invalid(e.to_string()))?;
+    Ok(RestoredJs {
+        meta: SnapshotMetaJs {
+            model_version: r.meta.model_version,
+            thresholds_version: r.meta.thresholds_version,
+            extra: Some(r.meta.extra.into()),
+        },
+        thresholds: ThresholdValues {
+            // The f32 thresholds as the decimals they were set from (6 places is below f32's resolution).
+            review: (f64::from(r.thresholds.review) * 1e6).round() / 1e6,
+            decline: (f64::from(r.thresholds.decline) * 1e6).round() / 1e6,
+        },
+        label_delay_days: r.label_delay_days,
+        info: info_js(r.info),
+    })
 }

@@ -4,15 +4,18 @@
  * The engine cuts a batch, writes its descriptor at its ticket's place in a ring of descriptors and publishes it by
  * raising `PUBLISHED`. A worker claims the next ticket (see {@link claimNext}), scores the batch, writes what the
  * scorer counted into the descriptor, marks it done (or failed), raises `COMPLETED` and notifies it, then claims the
- * next ticket, until none is published. Claims follow ticket order, so a worker never holds a later ticket while an
+ * next ticket; when none is published it sleeps on `PUBLISHED` (`Atomics.wait`, woken by the engine's publish) for up
+ * to {@link IDLE_MS} before its task ends, so at a steady load a task never returns to piscina and no batch costs a
+ * task message. Claims follow ticket order, so a worker never holds a later ticket while an
  * earlier one waits unclaimed: the addon's ordering gate can always advance, whatever order piscina runs tasks in.
  * The engine watches `COMPLETED` with `Atomics.waitAsync` and accounts finished batches in ticket order.
  *
  * ```
- *  counters (BigInt64Array, 3 x 8 bytes)
- *  +----------+-----------+-----------+
- *  | CLAIMED  | PUBLISHED | COMPLETED |     CLAIMED: next ticket to claim; PUBLISHED: tickets published;
- *  +----------+-----------+-----------+     COMPLETED: batches finished (the value waited on)
+ *  counters (BigInt64Array, 4 x 8 bytes)
+ *  +----------+-----------+-----------+---------+
+ *  | CLAIMED  | PUBLISHED | COMPLETED | STOPPED |  CLAIMED: next ticket to claim; PUBLISHED: tickets published (idle
+ *  +----------+-----------+-----------+---------+  workers wait on it); COMPLETED: batches finished (the engine waits
+ *                                                  on it); STOPPED: 1 once the engine closes
  *
  *  descriptors (Int32Array, DESCRIPTOR = 8 x 4 bytes per ticket, at (ticket & mask) * DESCRIPTOR)
  *  +-------+-------+-------+-------+--------+--------+---------+-----+
@@ -34,7 +37,11 @@
 export const CLAIMED = 0;
 export const PUBLISHED = 1;
 export const COMPLETED = 2;
-export const COUNTERS = 3;
+export const STOPPED = 3;
+export const COUNTERS = 4;
+
+/** How long a worker task with nothing to claim waits for the next publish before it ends, ms. */
+export const IDLE_MS = 50;
 
 /** Descriptor fields (Int32Array, `DESCRIPTOR` per ticket at `(ticket & mask) * DESCRIPTOR`). */
 export const START = 0;
@@ -89,6 +96,21 @@ export function claimNext(counters: BigInt64Array, descriptors: Int32Array, mask
   }
 }
 
+/**
+ * Claims the next published ticket like {@link claimNext}, sleeping on `PUBLISHED` for up to `idleMs` while none is;
+ * -1 when none came in that time or the engine has stopped. For worker threads only (it blocks).
+ */
+export function claimOrWait(counters: BigInt64Array, descriptors: Int32Array, mask: number, taskId: number, idleMs: number): number {
+  for (;;) {
+    // Read PUBLISHED before trying to claim: a publish after this read changes it, so the wait below returns at once.
+    const seen = Atomics.load(counters, PUBLISHED);
+    const ticket = claimNext(counters, descriptors, mask, taskId);
+    if (ticket >= 0) return ticket;
+    if (Atomics.load(counters, STOPPED) !== 0n) return -1;
+    if (Atomics.wait(counters, PUBLISHED, seen, idleMs) === 'timed-out') return claimNext(counters, descriptors, mask, taskId);
+  }
+}
+
 /** What the scorer counted in a finished batch, as its worker wrote it into the descriptor. */
 export interface BatchReport {
   scored: number;
@@ -120,7 +142,7 @@ export class BatchBoard {
     Atomics.store(d, at + OWNER, unclaimedMark(ticket));
     Atomics.store(d, at + STATE, CUT);
     Atomics.store(this.counters, PUBLISHED, BigInt(ticket + 1));
-    // Wakes a worker task waiting for work (worker.ts, idleWaitMs), if any.
+    // Wakes one idle worker task, if any is waiting (see waitForPublish).
     Atomics.notify(this.counters, PUBLISHED, 1);
   }
 
@@ -169,8 +191,10 @@ export class BatchBoard {
     loop();
   }
 
-  /** Wakes a pending watch (on close). */
-  wake(): void {
+  /** Wakes a pending watch and every idle worker task, which then end (on close). */
+  stop(): void {
+    Atomics.store(this.counters, STOPPED, 1n);
+    Atomics.notify(this.counters, PUBLISHED);
     Atomics.notify(this.counters, COMPLETED);
   }
 }

@@ -23,12 +23,6 @@ interface InFlight {
 const now = (): number => performance.timeOrigin + performance.now();
 
 /**
- * How long a worker task with nothing to claim waits for the next batch before it ends, ms. Note: at low load, small
- * batches (the scoring API's) otherwise cost a piscina task each, the main thread's largest item in a profile.
- */
-const IDLE_WAIT_MS = 2;
-
-/**
  * Cuts micro-batches from the ring (by size, or when the oldest record has waited `lingerMs`), publishes them for
  * the worker tasks to claim (batch-control.ts), runs enough tasks, collects finished batches in ticket order,
  * decides failed ones by the fallback, retries a batch whose worker died before scoring it, and hands each finished
@@ -81,7 +75,6 @@ export class Dispatcher {
       descriptors: this.board.descriptors.buffer as SharedArrayBuffer,
       descriptorMask: this.board.mask,
       faults,
-      idleWaitMs: IDLE_WAIT_MS,
     };
     this.pool = new Piscina<ScoreTask, TaskResult>({
       // '../dist/worker.js' resolves to the built worker both from dist/ and from src/ (tests run the sources).
@@ -110,7 +103,24 @@ export class Dispatcher {
     return this.consumer.published() - this.cutSeq;
   }
 
-  /** Asks for a pump on the next turn of the event loop (called when a source publishes). */
+  /**
+   * Called each time a source publishes: accounts batches already finished and cuts full batches at once (a source
+   * writes up to 16k records per turn of the event loop; without this, workers that finish their batches during
+   * that turn would wait for its end), then asks for a pump on the next turn for the rest (partial batches, linger).
+   */
+  readonly onPublish = (): void => {
+    if (this.closed) return;
+    this.finish();
+    const published = this.consumer.published();
+    const { maxBatch, maxInFlightBatches, capacity } = this.options;
+    while (published - this.cutSeq >= maxBatch && this.inFlight.length < maxInFlightBatches) {
+      const slot = this.consumer.slotOf(this.cutSeq);
+      this.cut(slot, Math.min(maxBatch, capacity - slot));
+    }
+    this.schedulePump();
+  };
+
+  /** Asks for a pump on the next turn of the event loop. */
   readonly schedulePump = (): void => {
     if (this.closed || this.pumpScheduled) return;
     this.pumpScheduled = true;
@@ -144,8 +154,8 @@ export class Dispatcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Ends the pending Atomics.waitAsync on COMPLETED.
-    this.board.wake();
+    // Ends the pending Atomics.waitAsync on COMPLETED and wakes idle worker tasks, which then end.
+    this.board.stop();
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     await this.pool.destroy();
   }
@@ -211,8 +221,8 @@ export class Dispatcher {
 
   /**
    * Runs a worker task while published batches are unclaimed and fewer than `workers` tasks run. A task keeps
-   * claiming until nothing is published, so at a steady load each worker goes from batch to batch without waiting
-   * for this thread; a task that found nothing ends, and the next batch starts a new one.
+   * claiming, and sleeps on the board between publishes, so at a steady load each worker goes from batch to batch
+   * without a task message; a task idle for IDLE_MS ends, and a later batch starts a new one.
    */
   private startTasks(): void {
     while (this.tasks < this.options.workers && this.board.unclaimed(this.nextTicket) > 0) {
@@ -265,8 +275,14 @@ export class Dispatcher {
     }
   }
 
-  /** Finishes batches in ticket order, then releases their slots to the source. */
+  /** Finishes batches in ticket order, releases their slots to the source, then asks for a pump. */
   private complete(): void {
+    this.finish();
+    if (!this.closed) this.schedulePump();
+  }
+
+  /** Finishes the batches that are done or failed, in ticket order, and releases their slots to the source. */
+  private finish(): void {
     while (this.inFlight.length > 0) {
       const batch = this.inFlight[0] as InFlight;
       const state = this.board.state(batch.ticket);
@@ -297,7 +313,6 @@ export class Dispatcher {
       });
       this.consumer.release(batch.count);
     }
-    if (!this.closed) this.schedulePump();
   }
 
   private wakeDrainers(): void {

@@ -262,7 +262,7 @@ export class Engine {
 
   private readonly onPublish = (): void => {
     if (this.closed) throw new EngineClosedError();
-    this.dispatcher.schedulePump();
+    this.dispatcher.onPublish();
   };
 
   private readonly finished = (batch: FinishedBatch): void => {

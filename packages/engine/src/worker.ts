@@ -1,24 +1,23 @@
 /**
  * The piscina worker: each task claims published micro-batches in ticket order and scores each with one call into
- * the Rust scorer, until none is left (see batch-control.ts). Records, results and batch descriptors stay in shared
+ * the Rust scorer, sleeping on the board between publishes, until none came for IDLE_MS (see batch-control.ts). Records, results and batch descriptors stay in shared
  * memory; a task message carries only its id (and, for a retry, the ticket to take over).
  */
 import { workerData } from 'piscina';
 import { Scorer } from '@fraudstream/scorer';
 import {
-  CLAIMED,
   COMPLETED,
   COUNT,
   DONE,
   FAILED,
   INVALID,
   LABELS,
-  PUBLISHED,
   RUNNING,
   SCORED,
   START,
+  IDLE_MS,
   STATE,
-  claimNext,
+  claimOrWait,
   descriptorAt,
 } from './batch-control.js';
 import type { Faults } from './faults.js';
@@ -34,11 +33,6 @@ export interface WorkerInit {
   descriptorMask: number;
   /** Test-only faults (faults.ts); undefined normally. */
   faults: Faults | undefined;
-  /**
-   * How long a task that found nothing to claim waits (blocked in `Atomics.wait` on PUBLISHED, no CPU) for another
-   * batch before it returns, in ms. Saves a piscina task (a message each way) per batch when batches are small.
-   */
-  idleWaitMs: number;
 }
 
 /**
@@ -97,16 +91,14 @@ export default function score(task: ScoreTask): TaskResult {
   // The start-up probe only proves this worker has loaded the addon.
   if (task.id < 0) return done;
   if (task.retry !== undefined) runBatch(task.retry, done, true);
-  for (;;) {
-    for (let ticket = claimNext(counters, descriptors, init.descriptorMask, task.id); ticket >= 0; ) {
-      runBatch(ticket, done);
-      ticket = claimNext(counters, descriptors, init.descriptorMask, task.id);
-    }
-    // Nothing published: wait a little for the next batch (the engine notifies PUBLISHED) instead of returning, so a
-    // stream of small batches does not cost a task round trip each. A wait that times out ends the task.
-    const published = Atomics.load(counters, PUBLISHED);
-    if (Atomics.load(counters, CLAIMED) < published) continue;
-    if (init.idleWaitMs <= 0 || Atomics.wait(counters, PUBLISHED, published, init.idleWaitMs) === 'timed-out') return done;
+  if (done.failures.length > 0) return done;
+  // Claims batch after batch; with nothing published it sleeps until the next publish, and ends after IDLE_MS idle.
+  // A failed batch ends the task at once, so its error reaches the engine (and the log) now, not at the next idle end.
+  for (let ticket = claimOrWait(counters, descriptors, init.descriptorMask, task.id, IDLE_MS); ticket >= 0; ) {
+    runBatch(ticket, done);
+    if (done.failures.length > 0) break;
+    ticket = claimOrWait(counters, descriptors, init.descriptorMask, task.id, IDLE_MS);
   }
+  return done;
 }
 

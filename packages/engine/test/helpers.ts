@@ -17,37 +17,7 @@ export async function simulatedStream(days: number, customers = 300, terminals =
   return { views: data.views, count: data.count };
 }
 
-/**
- * Feeds packed records through the engine's sink, waiting (never dropping) when the ring is full. Like a source, it
- * counts what it writes itself and registers that count with the engine (the stats' `written`).
- */
-export async function feed(engine: Engine, src: RecordViews, count: number, chunk = 512): Promise<number> {
-  let fullWaits = 0;
-  let i = 0;
-  const sink = engine.sink;
-  const written = { transactions: 0, labels: 0 };
-  engine.addWriter(() => written);
-  while (i < count) {
-    const n = sink.claim(Math.min(chunk, count - i));
-    if (n === 0) {
-      fullWaits++;
-      await new Promise((r) => setTimeout(r, 1));
-      continue;
-    }
-    const ingest = performance.timeOrigin + performance.now();
-    for (let k = 0; k < n; k++) {
-      const slot = sink.claimedSlot + k;
-      sink.views.copyFrom(src, i + k, slot);
-      sink.views.setIngestMs(slot, ingest);
-      sink.dueMs[slot] = ingest;
-      if (src.isLabel(i + k)) written.labels++;
-      else written.transactions++;
-    }
-    sink.publish(n);
-    i += n;
-  }
-  return fullWaits;
-}
+export { feed } from '../src/testing.js';
 
 /** Per transaction, in ingest order: score bits, decision, status, rules and reasons, from the engine's results. */
 export function collect(engine: Engine): { rows: string[]; stop: () => void } {

@@ -5,7 +5,17 @@
 import { native } from './native.js';
 import { withOptions, type ScorerOptions } from './options.js';
 
-export { Scorer, hasTestHooks, type BatchCounts, type ModelSummary, type ScorerCounts, type StateSize } from './scorer.js';
+export {
+  Scorer,
+  hasTestHooks,
+  type BatchCounts,
+  type ModelSummary,
+  type Restored,
+  type ScorerCounts,
+  type SnapshotInfo,
+  type SnapshotMeta,
+  type StateSize,
+} from './scorer.js';
 export {
   checkThresholds,
   modelVersionOf,

@@ -32,6 +32,29 @@ export interface StateSize {
   terminalBytes: number;
 }
 
+/** What a snapshot stores beside the state; the scorer keeps it opaque. `extra` holds e.g. a source position. */
+export interface SnapshotMeta {
+  modelVersion: string;
+  thresholdsVersion: string;
+  extra?: Uint8Array;
+}
+
+/** A written or restored snapshot: file size, cards, terminals, creation time (Unix ms). */
+export interface SnapshotInfo {
+  bytes: number;
+  cards: number;
+  terminals: number;
+  createdUnixMs: number;
+}
+
+/** What a restore read; its thresholds are now in force (the model is not in a snapshot: load it as usual). */
+export interface Restored {
+  meta: Required<SnapshotMeta>;
+  thresholds: Thresholds;
+  labelDelayDays: number;
+  info: SnapshotInfo;
+}
+
 const checkTicket = (ticket: number): void => {
   if (!Number.isSafeInteger(ticket) || ticket < 0) throw new RangeError(`ticket must be an integer >= 0, got ${ticket}`);
 };
@@ -68,6 +91,33 @@ export class Scorer {
 
   #open(): void {
     if (this.#closed) throw new Error(`scorer ${this.handle} is closed`);
+  }
+
+  /**
+   * Writes the whole state (cards, terminals, pending label buckets, thresholds) and `meta` to `path` atomically
+   * (temp file, fsync, rename) on the libuv pool. With `ticket` it is a barrier in the batch order: the file holds
+   * exactly the batches with smaller tickets, and the ticket is consumed whatever happens. Rejects naming the file.
+   */
+  async snapshot(path: string, meta: SnapshotMeta, ticket?: number): Promise<SnapshotInfo> {
+    this.#open();
+    if (ticket !== undefined) checkTicket(ticket);
+    const extra = meta.extra === undefined ? undefined : Buffer.from(meta.extra.buffer, meta.extra.byteOffset, meta.extra.byteLength);
+    return native.snapshotState(this.handle, path, { ...meta, extra }, ticket);
+  }
+
+  /**
+   * Replaces the state and thresholds with the snapshot at `path`, checked whole first: a corrupt, truncated or
+   * mismatched file throws an error naming it and leaves the scorer unchanged. Call before the first batch.
+   */
+  restore(path: string): Restored {
+    this.#open();
+    const r = native.restoreState(this.handle, path);
+    return {
+      meta: { modelVersion: r.meta.modelVersion, thresholdsVersion: r.meta.thresholdsVersion, extra: new Uint8Array(r.meta.extra ?? []) },
+      thresholds: r.thresholds,
+      labelDelayDays: r.labelDelayDays,
+      info: r.info,
+    };
   }
 
   /** Loads an XGBoost JSON model, replacing the current one atomically; throws naming the problem. */

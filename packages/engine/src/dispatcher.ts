@@ -128,8 +128,8 @@ export class Dispatcher {
   };
 
   /**
-   * Cuts every record published so far at the next pump without waiting for `lingerMs`: for a writer that has
-   * gathered its own micro-batch (the server's scoring API) and must not wait a second linger.
+   * Cuts every record published so far now, without waiting for `lingerMs` (records published later linger as usual):
+   * for a writer that has gathered its own micro-batch (the server's scoring API) and must not wait a second linger.
    */
   flush(): void {
     this.flushSeq = this.consumer.published();

@@ -1,3 +1,4 @@
+import { Limits } from '@fraudstream/schema';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
 import { parseScenarioRequest, parseThresholdsRequest } from './control-requests.js';
@@ -12,7 +13,11 @@ export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<vo
  * Handlers of one path by lower-case method. A `post` marked `streamed` reads its own body (it is authorized before
  * the first byte is read) and gets an empty buffer.
  */
-export type Route = Readonly<Partial<Record<'get' | 'post', RouteHandler>>> & { readonly streamed?: boolean };
+export type Route = Readonly<Partial<Record<'get' | 'post', RouteHandler>>> & {
+  readonly streamed?: boolean;
+  /** Largest POST body in bytes (default `MAX_BODY_BYTES`, 16 KiB). */
+  readonly maxBody?: number;
+};
 
 /** The `/v1` handlers (absent when the system exposes no engine: the routes then answer 503). */
 export interface V1Handlers {
@@ -28,7 +33,8 @@ export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openA
     throw new HttpError(503, 'service_unavailable', 'this system exposes no engine for the /v1 routes');
   };
   return new Map<string, Route>([
-    ['/v1/score', { post: v1?.score ?? unavailable }],
+    // One transaction document: the schema package's bound (4 KiB), as on every other input path.
+    ['/v1/score', { post: v1?.score ?? unavailable, maxBody: Limits.maxJsonBytes }],
     ['/v1/transactions', { post: v1?.transactions ?? unavailable, streamed: true }],
     ['/v1/labels', { post: v1?.labels ?? unavailable }],
     [

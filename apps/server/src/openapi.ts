@@ -2,6 +2,7 @@
  * The OpenAPI 3.1 document of the HTTP API, generated from the same JSON Schema objects the request validator uses
  * (api-schemas.ts). `docs/openapi.json` is this document as committed; a test regenerates it and compares.
  */
+import { Limits } from '@fraudstream/schema';
 import { COMPONENT_SCHEMAS } from './api-schemas.js';
 import { MAX_BODY_BYTES } from './read-body.js';
 
@@ -50,7 +51,8 @@ export function openApiDocument(version = '0.1.0'): Json {
         'Real-time card-fraud decisions. Every 4xx and 5xx answer has the body {"error":{"code","message","field?"}}. ' +
         'Mutating routes (POST) need Authorization: Bearer <token> when the server has a token (always off loopback); ' +
         'a POST carrying an Origin must be same-origin, and without a token the Host must be a loopback name. ' +
-        `JSON bodies are at most ${MAX_BODY_BYTES} bytes; /v1/transactions is bounded by its own byte and line limits.`,
+        `JSON bodies are at most ${MAX_BODY_BYTES} bytes (a /v1/score transaction ${Limits.maxJsonBytes}); /v1/transactions ` +
+        'is bounded by its own byte and line limits.',
     },
     servers: [{ url: 'http://127.0.0.1:8080' }],
     paths: {

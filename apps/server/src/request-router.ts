@@ -59,7 +59,7 @@ export class RequestRouter {
       const key = method === 'head' ? 'get' : method;
       // Only own, known keys: a method named e.g. "constructor" must not reach Object.prototype.
       const handler = key === 'get' || key === 'post' ? route[key] : undefined;
-      if (handler === undefined) throw methodNotAllowed(Object.keys(route).filter((k) => k !== 'streamed'));
+      if (handler === undefined) throw methodNotAllowed(Object.keys(route).filter((k) => k === 'get' || k === 'post'));
       if (method === 'post' && route.streamed === true) {
         // A streamed body is read by its handler, so the request is authorized before the first byte is read.
         try {
@@ -71,7 +71,7 @@ export class RequestRouter {
         }
         await handler(context, Buffer.alloc(0));
       } else if (method === 'post') {
-        const body = await readBody(context);
+        const body = await readBody(context, route.maxBody);
         authorizeMutation(context, this.#token);
         await handler(context, body);
       } else {

@@ -80,7 +80,7 @@ describe('the fraudstream command', () => {
 
   it('start serves the live system on loopback; scored rises with every law held; SIGTERM drains and exits 0', async () => {
     const { child, match } = await cliServe(
-      ['start', '--port', '0', '--tps', '5000', '--workers', '1'],
+      ['start', '--port', '0', '--tps', '5000', '--workers', '1', '--ephemeral'],
       /listening on (http:\/\/127\.0\.0\.1:(\d+)\/)/,
     );
     try {
@@ -113,7 +113,7 @@ describe('the fraudstream command', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const port = (blocker.address() as AddressInfo).port;
-      const r = cli(['start', '--port', String(port), '--workers', '1'], 30_000);
+      const r = cli(['start', '--port', String(port), '--workers', '1', '--ephemeral'], 30_000);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
     } finally {

@@ -103,7 +103,18 @@ describe('fraudstream decisions', () => {
   });
 
   it('turns bad flags into usage errors naming the flag', async () => {
-    await expect(cli('--format', 'csv')).rejects.toThrow(/--data-dir is required/);
+    // Without --data-dir: start's default, $XDG_DATA_HOME/fraudstream (here an empty temporary one).
+    const xdg = mkdtempSync(join(tmpdir(), 'fraudstream-cli-xdg-'));
+    const saved = process.env.XDG_DATA_HOME;
+    process.env.XDG_DATA_HOME = xdg;
+    try {
+      await expect(cli('--format', 'csv')).rejects.toThrow(`no decision log in ${join(xdg, 'fraudstream')}`);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_DATA_HOME;
+      else process.env.XDG_DATA_HOME = saved;
+      rmSync(xdg, { recursive: true, force: true });
+    }
+    await expect(cli('--data-dir', '', '--format', 'csv')).rejects.toThrow(/--data-dir is required/);
     await expect(cli('--data-dir', dataDir, '--format', 'xml')).rejects.toThrow(/--format must be table, csv or json/);
     await expect(cli('--data-dir', dataDir, '--decision', 'MAYBE')).rejects.toThrow(/--decision must be/);
     await expect(cli('--data-dir', dataDir, '--since', 'yesterday')).rejects.toThrow(/--since must be/);
@@ -135,7 +146,7 @@ describe('fraudstream decisions', () => {
     const main = new URL('../dist/main.js', import.meta.url).pathname;
     const help = spawnSync(process.execPath, [main, 'decisions', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: fraudstream decisions --data-dir DIR/);
+    expect(help.stdout).toMatch(/^Usage: fraudstream decisions \[--data-dir DIR\]/);
     const top = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8' });
     expect(top.stdout).toMatch(/decisions +query the durable decision log/);
     const csv = spawnSync(process.execPath, [main, 'decisions', '--data-dir', dataDir, '--format', 'csv', '--decision', 'REVIEW'], { encoding: 'utf8' });

@@ -54,6 +54,8 @@ export class Dispatcher {
   /** Records published before this sequence number are cut without waiting for the linger (see {@link flush}). */
   private flushSeq = 0;
   private drainWaiters: (() => void)[] = [];
+  /** Checkpoint barriers waiting for the cut to reach their sequence number, oldest first. */
+  private barriers: { seq: number; take: (ticket: number) => void }[] = [];
   private closed = false;
 
   constructor(
@@ -113,9 +115,14 @@ export class Dispatcher {
     this.finish();
     const published = this.consumer.published();
     const { maxBatch, maxInFlightBatches, capacity } = this.options;
-    while (published - this.cutSeq >= maxBatch && this.inFlight.length < maxInFlightBatches) {
+    this.takeBarriers();
+    // Full batches only, never across a pending checkpoint barrier, with the same ticket bound as the pump.
+    while (this.ticketSpan() < maxInFlightBatches) {
+      const barrier = this.barriers[0];
+      if ((barrier === undefined ? published : barrier.seq) - this.cutSeq < maxBatch) break;
       const slot = this.consumer.slotOf(this.cutSeq);
       this.cut(slot, Math.min(maxBatch, capacity - slot));
+      this.takeBarriers();
     }
     this.schedulePump();
   };
@@ -150,6 +157,21 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * Places a checkpoint barrier after every record published so far (sequence number `seq`, returned): no batch is
+   * cut across it (linger is skipped until it is placed), and once the cut reaches it `take(ticket)` is called on
+   * this thread with a ticket of its own between the batches before and after it, for the scorer's snapshot
+   * (`Scorer.snapshot(path, meta, ticket)`), which then holds exactly the records before `seq`.
+   */
+  barrier(take: (ticket: number) => void): number {
+    if (this.closed) throw new Error('the dispatcher is closed');
+    const seq = this.consumer.published();
+    this.barriers.push({ seq, take });
+    this.takeBarriers();
+    this.schedulePump();
+    return seq;
+  }
+
   /** Stops the workers (after a drain by the caller). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -169,10 +191,15 @@ export class Dispatcher {
     if (this.closed) return;
     const published = this.consumer.published();
     const { maxBatch, lingerMs, maxInFlightBatches, capacity } = this.options;
-    while (this.cutSeq < published && this.inFlight.length < maxInFlightBatches) {
+    this.takeBarriers();
+    // Tickets from the oldest batch in flight on stay within maxInFlightBatches (barriers take tickets too), so a
+    // new batch never reuses the descriptor of one still in flight.
+    while (this.cutSeq < published && this.ticketSpan() < maxInFlightBatches) {
       const slot = this.consumer.slotOf(this.cutSeq);
-      const available = published - this.cutSeq;
-      if (available < maxBatch && this.draining === 0 && this.cutSeq >= this.flushSeq) {
+      const barrier = this.barriers[0];
+      // A batch never crosses a barrier, and records before one do not linger; nor do flushed ones (see flush).
+      const available = (barrier === undefined ? published : barrier.seq) - this.cutSeq;
+      if (available < maxBatch && this.draining === 0 && barrier === undefined && this.cutSeq >= this.flushSeq) {
         // Wait for a fuller batch, but never let the oldest record wait longer than lingerMs.
         const age = now() - this.records.ingestMs(slot);
         if (age < lingerMs) {
@@ -181,9 +208,24 @@ export class Dispatcher {
         }
       }
       this.cut(slot, Math.min(available, maxBatch, capacity - slot));
+      this.takeBarriers();
     }
     if (this.drainWaiters.length > 0 && this.caughtUp()) this.wakeDrainers();
   };
+
+  /** Tickets taken since the oldest batch still in flight (batches and barriers); 0 when none is in flight. */
+  private ticketSpan(): number {
+    const oldest = this.inFlight[0];
+    return oldest === undefined ? 0 : this.nextTicket - oldest.ticket;
+  }
+
+  /** Gives a ticket to each barrier the cut has reached. */
+  private takeBarriers(): void {
+    while (this.barriers.length > 0 && (this.barriers[0] as { seq: number }).seq === this.cutSeq) {
+      const b = this.barriers.shift() as { take: (ticket: number) => void };
+      b.take(this.nextTicket++);
+    }
+  }
 
   private armLinger(ms: number): void {
     if (this.lingerTimer !== undefined) return;

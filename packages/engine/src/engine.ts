@@ -170,10 +170,26 @@ export class Engine {
     this.modelVersion = modelVersion;
   }
 
+  /**
+   * Places a checkpoint barrier after every record written to the ring so far and returns its sequence number
+   * (the count of records before it): `take(ticket)` is called on this thread once every batch before it is cut, with
+   * the ticket to pass to `scorer.snapshot`; no batch spans it. Decided batches before it reach `onBatch` listeners
+   * before any batch after it. Call it between source writes (on the source's thread, not inside a write).
+   */
+  barrier(take: (ticket: number) => void): number {
+    if (this.closed) throw new EngineClosedError();
+    return this.dispatcher.barrier(take);
+  }
+
   /** Calls `listener` with every decided batch, in ingest order, before its slots are reused. Returns an unsubscribe. */
   onBatch(listener: (batch: DecidedBatch) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The string id of the transaction in `slot` when its record's txNum is NaN (ids that are not integers). */
+  stringId(slot: number): string | undefined {
+    return this.ids[slot];
   }
 
   /** Takes the sampled feed and the alerts gathered since the last call. */

@@ -18,3 +18,4 @@ export * from './line-reader.js';
 export * from './replay.js';
 export * from './record-buffer.js';
 export * from './read-csv-records.js';
+export * from './source-position.js';

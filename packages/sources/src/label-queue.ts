@@ -4,6 +4,8 @@ import type { RecordSink } from './sink.js';
 /** Default bound on pending labels (about 138 MB of typed arrays when full). */
 export const DEFAULT_MAX_PENDING_LABELS = 4 * 1024 * 1024;
 const INITIAL_CAPACITY = 4096;
+/** Bytes per label in {@link LabelQueue.toBytes}. */
+const LABEL_ENTRY_BYTES = 33;
 
 /**
  * Labels waiting for their delay to pass, oldest first, as a growable ring of typed arrays (no object per label).
@@ -83,6 +85,53 @@ export class LabelQueue {
     );
     this.head = h + 1 === this.capacity ? 0 : h + 1;
     this.size--;
+  }
+
+  /**
+   * The waiting labels as bytes, oldest first, for a checkpoint: per entry seq (f64), event time (f64), the four key
+   * words (u32) and the fraud flag (u8), 33 bytes, after a u32 count. `seqBase` is subtracted from each seq (the
+   * ring sequence number of the checkpoint's barrier), so the seqs stay meaningful relative to a resumed stream.
+   */
+  toBytes(seqBase = 0): Uint8Array {
+    const out = new Uint8Array(4 + this.size * LABEL_ENTRY_BYTES);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, this.size, true);
+    for (let i = 0; i < this.size; i++) {
+      let at = this.head + i;
+      if (at >= this.capacity) at -= this.capacity;
+      const o = 4 + i * LABEL_ENTRY_BYTES;
+      dv.setFloat64(o, this.seq[at]! - seqBase, true);
+      dv.setFloat64(o + 8, this.ts[at]!, true);
+      for (let k = 0; k < 4; k++) dv.setUint32(o + 16 + k * 4, this.keys[at * 4 + k]!, true);
+      out[o + 32] = this.fraud[at]!;
+    }
+    return out;
+  }
+
+  /**
+   * Appends the labels of {@link toBytes} (a resumed source's queue); returns the bytes read. Throws a RangeError
+   * naming `name` when the bytes are short or hold more labels than `maxSize`.
+   */
+  loadBytes(bytes: Uint8Array, name: string): number {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.byteLength < 4) throw new RangeError(`${name}: the label queue is truncated`);
+    const n = dv.getUint32(0, true);
+    const len = 4 + n * LABEL_ENTRY_BYTES;
+    if (bytes.byteLength < len) throw new RangeError(`${name}: the label queue is truncated (${n} labels need ${len} bytes)`);
+    if (this.size + n > this.maxSize) throw new RangeError(`${name}: ${n} pending labels exceed the queue's bound ${this.maxSize}`);
+    for (let i = 0; i < n; i++) {
+      const o = 4 + i * LABEL_ENTRY_BYTES;
+      this.push(
+        dv.getFloat64(o, true),
+        dv.getFloat64(o + 8, true),
+        dv.getUint32(o + 16, true),
+        dv.getUint32(o + 20, true),
+        dv.getUint32(o + 24, true),
+        dv.getUint32(o + 28, true),
+        bytes[o + 32]!,
+      );
+    }
+    return len;
   }
 
   private grow(): void {

@@ -13,18 +13,23 @@ export class LineReader {
   onReadable: () => void = () => {};
   /** Set when reading failed (then `next()` returns undefined). */
   error: Error | undefined;
-  /** 1-based number of the last line returned. */
+  /** 1-based number of the last line returned (counting from the line at `start`). */
   lineNumber = 0;
+  /** Byte offset in the file just past the last line returned (or skipped), its line end included. */
+  byteOffset: number;
   private readonly stream: ReadStream;
   private readonly maxLineLength: number;
   private buf = '';
   private pos = 0;
   private ended = false;
   private skipping = false;
+  private addedNewline = false;
 
-  constructor(path: string, maxLineLength: number) {
+  /** Reads `path` from byte `start` (a line start: 0, or an offset this reader's `byteOffset` gave). */
+  constructor(path: string, maxLineLength: number, start = 0) {
     this.maxLineLength = maxLineLength;
-    this.stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+    this.byteOffset = start;
+    this.stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024, start });
     this.stream.on('readable', () => this.onReadable());
     this.stream.on('end', () => {
       this.ended = true;
@@ -47,6 +52,8 @@ export class LineReader {
         const line = this.buf.slice(this.pos, end);
         this.pos = nl + 1;
         this.lineNumber++;
+        // The newline this reader added after a last line without one is not in the file.
+        this.byteOffset += Buffer.byteLength(line) + (nl - end) + (this.addedNewline && this.pos >= this.buf.length ? 0 : 1);
         if (this.skipping) {
           this.skipping = false;
           return LINE_TOO_LONG;
@@ -57,6 +64,7 @@ export class LineReader {
       if (this.buf.length - this.pos > this.maxLineLength + 1) {
         // Keep memory bounded: drop the oversized line as it streams by and report it at its end.
         this.skipping = true;
+        this.byteOffset += Buffer.byteLength(this.buf.slice(this.pos));
         this.buf = '';
         this.pos = 0;
       }
@@ -67,6 +75,7 @@ export class LineReader {
         // The last line has no newline: append one and go round again.
         this.buf = `${this.buf.slice(this.pos)}\n`;
         this.pos = 0;
+        this.addedNewline = true;
         continue;
       }
       this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + String(chunk) : String(chunk);

@@ -6,6 +6,7 @@ import { Halt, PacedSource, type LabelledSourceOptions, type SourceStats } from 
 import type { DayBatch } from './simulator/day-batch.js';
 import type { SimulatorOptions } from './simulator/options.js';
 import { Simulator } from './simulator/simulator.js';
+import type { GeneratorPosition, ResumableSource, SourceCheckpoint } from './source-position.js';
 
 /** Lowest generator rate, transactions per second. */
 export const MIN_TPS = 1;
@@ -21,6 +22,12 @@ export const MAX_PENDING_INJECTED = 10_000;
 export interface LiveGeneratorOptions extends SimulatorOptions, LabelledSourceOptions {
   /** Transactions per second of wall time, 1 .. 5,000,000, or 'max': unpaced, as fast as the sink takes them. */
   tps: number | 'max';
+  /**
+   * Resume from a checkpoint of a generator with the same seed and population ({@link LiveGenerator.checkpoint}):
+   * the simulator is fast-forwarded to its day and index (it is deterministic per seed) and the pending labels
+   * restored. A position from other simulator options is a RangeError naming the option.
+   */
+  resume?: SourceCheckpoint;
 }
 
 /**
@@ -30,7 +37,7 @@ export interface LiveGeneratorOptions extends SimulatorOptions, LabelledSourceOp
  * Note: the emission loop copies numbers from the simulator's typed arrays into the sink's views; it allocates
  * nothing and hashes nothing per transaction.
  */
-export class LiveGenerator extends PacedSource {
+export class LiveGenerator extends PacedSource implements ResumableSource {
   /** The simulator feeding this generator (its population, options, start date). */
   readonly simulator: Simulator;
   private batch: DayBatch | undefined;
@@ -40,6 +47,7 @@ export class LiveGenerator extends PacedSource {
   private injectQueue: AttackTransaction[] = [];
   private injectHead = 0;
   private injected = 0;
+  private readonly baseTransactions: number;
 
   constructor(options: LiveGeneratorOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -47,6 +55,51 @@ export class LiveGenerator extends PacedSource {
     super(tps, options);
     this.simulator = new Simulator(options, Infinity);
     this.simulatedTimeMs = this.simulator.startMs;
+    this.baseTransactions = 0;
+    if (options.resume !== undefined) {
+      const p = options.resume.position;
+      if (p.kind !== 'generator') throw new TypeError(`options.resume is a ${p.kind} position, not a generator's`);
+      const o = this.simulator.options;
+      for (const k of ['seed', 'customers', 'terminals', 'scenarios', 'startMs'] as const) {
+        if (p[k] !== o[k]) throw new RangeError(`options.resume: the checkpoint's generator has ${k} ${String(p[k])}, this one ${String(o[k])}`);
+      }
+      // The simulator is deterministic per seed: generating the same days again reaches the same state.
+      for (let d = 0; d < p.day; d++) this.batch = this.simulator.nextDay();
+      this.index = p.index;
+      // The simulator had run out of days (only labels were left to write).
+      if (p.exhausted === true) {
+        this.batch = undefined;
+        this.exhausted = true;
+      }
+      this.injected = p.injected;
+      this.simulatedTimeMs = p.simulatedTimeMs;
+      this.baseTransactions = p.transactions;
+      this.queue.loadBytes(options.resume.labels, 'options.resume.labels');
+    }
+  }
+
+  /**
+   * The position covering exactly the transactions written so far (simulator day and index, attack ids used) and
+   * the labels still waiting; `seqBase` (the ring sequence number of the barrier) is subtracted from the labels'
+   * sequence numbers. Attacks queued by {@link inject} and not yet written are not part of it. Call between writes.
+   */
+  checkpoint(seqBase: number): SourceCheckpoint {
+    const o = this.simulator.options;
+    const position: GeneratorPosition = {
+      kind: 'generator',
+      seed: o.seed,
+      customers: o.customers,
+      terminals: o.terminals,
+      scenarios: o.scenarios,
+      startMs: o.startMs,
+      day: this.simulator.day,
+      index: this.index,
+      exhausted: this.exhausted,
+      transactions: this.baseTransactions + this.generated,
+      injected: this.injected,
+      simulatedTimeMs: this.simulatedTimeMs,
+    };
+    return { position, labels: this.queue.toBytes(seqBase) };
   }
 
   /** Changes the rate (1 .. 5,000,000 transactions per second), effective at once. */

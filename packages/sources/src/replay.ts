@@ -6,11 +6,13 @@ import {
   type CsvRow,
   type ValidationError,
 } from '@fraudstream/schema';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { CsvHeaderError, nonEmptyString, numberInRange } from './errors.js';
 import { writeAllLabels } from './label-queue.js';
 import { LINE_TOO_LONG, LineReader } from './line-reader.js';
 import { MAX_TPS, MIN_TPS } from './live-generator.js';
 import { Halt, PacedSource, type LabelledSourceOptions, type SourceStats } from './paced-source.js';
+import { headerFingerprint, type ReplayPosition, type ResumableSource, type SourceCheckpoint } from './source-position.js';
 
 const CHUNK = 8192;
 /** Parsed rows held ahead of the sink (bounded memory). */
@@ -29,6 +31,8 @@ export interface CsvReplayOptions extends LabelledSourceOptions {
   path: string;
   /** Rows per second of wall time (1 .. 5,000,000), or 'max' (default): as fast as the sink takes them. */
   tps?: number | 'max';
+  /** Resume from a checkpoint of this file ({@link CsvReplay.checkpoint}): its byte offset and pending labels. */
+  resume?: SourceCheckpoint;
 }
 
 /** Counters of a replay. */
@@ -46,8 +50,16 @@ export interface ReplayStats extends SourceStats {
  * 'failed', `stats().error` holds the error and `onEnd(error)` is called. Rows are written in file order; labels
  * (from TX_FRAUD) follow `labelDelayDays` of event time later, and the remaining ones are written at the end.
  */
-export class CsvReplay extends PacedSource {
+export class CsvReplay extends PacedSource implements ResumableSource {
   private readonly path: string;
+  private readonly resume: ReplayPosition | undefined;
+  /** Byte offset and line just past the last row written, and the transactions written before this run. */
+  private posOffset = 0;
+  private posLine = 0;
+  private readonly baseTransactions: number;
+  private headerFp = '';
+  private readonly stagedEnd = new Float64Array(STAGE);
+  private readonly stagedLine = new Float64Array(STAGE);
   private reader: LineReader | undefined;
   private header: CsvHeader | undefined;
   private readonly staged: (CsvRow | undefined)[] = new Array<CsvRow | undefined>(STAGE);
@@ -61,6 +73,28 @@ export class CsvReplay extends PacedSource {
     const tps = options.tps === undefined || options.tps === 'max' ? Infinity : checkTps(options.tps, 'options.tps');
     super(tps, options);
     this.path = nonEmptyString(options.path, 'options.path');
+    const resume = options.resume;
+    if (resume !== undefined) {
+      if (resume.position.kind !== 'replay') throw new TypeError(`options.resume is a ${resume.position.kind} position, not a replay's`);
+      this.resume = resume.position;
+      this.posOffset = resume.position.offset;
+      this.posLine = resume.position.line;
+      this.headerFp = resume.position.header;
+      this.queue.loadBytes(resume.labels, 'options.resume.labels');
+    }
+    this.baseTransactions = this.resume?.transactions ?? 0;
+  }
+
+  /**
+   * The position covering exactly the rows written so far (byte offset and line past the last one) and the labels
+   * still waiting; `seqBase` (the ring sequence number of the barrier) is subtracted from the labels' sequence
+   * numbers. Call between writes.
+   */
+  checkpoint(seqBase: number): SourceCheckpoint {
+    return {
+      position: { kind: 'replay', offset: this.posOffset, line: this.posLine, transactions: this.baseTransactions + this.generated, header: this.headerFp },
+      labels: this.queue.toBytes(seqBase),
+    };
   }
 
   /** Changes the rate (1 .. 5,000,000 rows per second, or 'max'), effective at once. */
@@ -82,7 +116,22 @@ export class CsvReplay extends PacedSource {
 
   override start(): void {
     if (this.reader === undefined && this.state === 'idle') {
-      this.reader = new LineReader(this.path, Limits.maxCsvLineLength);
+      const resume = this.resume;
+      if (resume !== undefined && resume.offset > 0) {
+        // Resuming mid-file: the header is the file's first line, read on its own; rows continue at the offset.
+        try {
+          this.header = this.readHeaderAt0();
+        } catch (err) {
+          this.failure = err instanceof Error ? err : new Error(String(err));
+          this.state = 'failed';
+          this.finished();
+          return;
+        }
+        this.reader = new LineReader(this.path, Limits.maxCsvLineLength, resume.offset);
+        this.reader.lineNumber = resume.line;
+      } else {
+        this.reader = new LineReader(this.path, Limits.maxCsvLineLength);
+      }
       this.reader.onReadable = () => this.wake();
     }
     super.start();
@@ -91,6 +140,33 @@ export class CsvReplay extends PacedSource {
   protected override finished(): void {
     this.reader?.close();
     super.finished();
+  }
+
+  /** The header of a file being resumed, checked against the checkpoint's fingerprint. */
+  private readHeaderAt0(): CsvHeader {
+    const fd = openSync(this.path, 'r');
+    let text: string;
+    try {
+      const buf = Buffer.alloc(Limits.maxCsvLineLength + 2);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      text = buf.toString('utf8', 0, n);
+    } finally {
+      closeSync(fd);
+    }
+    const nl = text.indexOf('\n');
+    const line = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
+    this.checkHeader(line);
+    const h = parseCsvHeader(line);
+    if (!h.ok) throw new CsvHeaderError(this.path, h.error);
+    return h.value;
+  }
+
+  private checkHeader(line: string): void {
+    const fp = headerFingerprint(line);
+    if (this.resume !== undefined && this.resume.header !== '' && this.resume.header !== fp) {
+      throw new Error(`${this.path} is not the file of the checkpoint: its header line differs`);
+    }
+    this.headerFp = fp;
   }
 
   private fail(error: Error): number {
@@ -127,6 +203,8 @@ export class CsvReplay extends PacedSource {
       let at = this.stagedHead + this.stagedCount;
       if (at >= STAGE) at -= STAGE;
       this.staged[at] = r.value;
+      this.stagedEnd[at] = reader.byteOffset;
+      this.stagedLine[at] = reader.lineNumber;
       this.stagedCount++;
     }
   }
@@ -140,9 +218,17 @@ export class CsvReplay extends PacedSource {
         return 0;
       }
       if (line === undefined && reader.error !== undefined) return this.fail(reader.error);
-      const h = parseCsvHeader(typeof line === 'string' ? line : '');
+      const text = typeof line === 'string' ? line : '';
+      try {
+        this.checkHeader(text);
+      } catch (err) {
+        return this.fail(err as Error);
+      }
+      const h = parseCsvHeader(text);
       if (!h.ok) return this.fail(new CsvHeaderError(this.path, h.error));
       this.header = h.value;
+      this.posOffset = reader.byteOffset;
+      this.posLine = reader.lineNumber;
     }
     const sink = this.sink;
     const views = sink.views;
@@ -190,6 +276,8 @@ export class CsvReplay extends PacedSource {
           );
         }
         this.simulatedTimeMs = ts;
+        this.posOffset = this.stagedEnd[this.stagedHead]!;
+        this.posLine = this.stagedLine[this.stagedHead]!;
         this.staged[this.stagedHead] = undefined;
         this.stagedHead = this.stagedHead + 1 === STAGE ? 0 : this.stagedHead + 1;
         this.stagedCount--;

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
-import { CsvReplay, LiveGenerator, type SourceStats } from '@fraudstream/sources';
+import { CsvReplay, LiveGenerator, type SourceCheckpoint, type SourceStats } from '@fraudstream/sources';
 import { modelVersionOf } from '@fraudstream/scorer';
+import { CheckpointError } from './checkpoint.js';
+import { Durability, type DurableSourceKind } from './durability.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
 
@@ -12,6 +14,8 @@ interface Source {
   /** True between start() and stop() or the end of the input. */
   readonly running: boolean;
   stats(): SourceStats;
+  /** The position covering exactly the records written so far, for an aligned checkpoint (see durability.ts). */
+  checkpoint(seqBase: number): SourceCheckpoint;
 }
 
 /** A composed system: the {@link FraudSystem} API, and its engine and source for tools that measure them (bench). */
@@ -21,6 +25,8 @@ export interface System extends FraudSystem {
   readonly generator: LiveGenerator | undefined;
   /** The source's own counters. */
   sourceStats(): SourceStats;
+  /** The durable mode (decision log, checkpoints, recovery) when `config.durability` is given. */
+  readonly durability: Durability | undefined;
 }
 
 /** Engine tuning a tool may pass through (the bench's flags); the server uses the engine's defaults. */
@@ -35,9 +41,10 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   validateSystemConfig(config);
   const modelPath = config.modelPath ?? defaultModelPath();
   const modelJson = await readFile(modelPath, 'utf8');
+  const modelVersion = modelVersionOf(modelPath, modelJson);
   const engine = await Engine.create({
     modelJson,
-    modelVersion: modelVersionOf(modelPath, modelJson),
+    modelVersion,
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
     ...tuning,
@@ -47,21 +54,50 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   const sourceConfig = config.source;
   let targetTps = sourceConfig.tps === 'max' ? 0 : sourceConfig.tps;
   const maxLag = config.maxScheduleLagMs === undefined ? {} : { maxLagMs: config.maxScheduleLagMs };
+  // Durable mode: recover the scorer from the newest checkpoint before the first batch, and the source's position.
+  let durability: Durability | undefined;
+  let resume = {};
+  if (config.durability !== undefined) {
+    const kind: DurableSourceKind = sourceConfig.kind === 'replay' ? { kind: 'replay', path: sourceConfig.path } : { kind: 'generator' };
+    try {
+      const prepared = Durability.prepare(config.durability, engine, kind, modelVersion);
+      durability = prepared.durability;
+      if (prepared.resume !== undefined) resume = { resume: prepared.resume };
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+  }
+  // At the end of a replay: drain, then a checkpoint that records the end (a restart then has nothing to redo).
+  const durable = durability;
+  const onEnd = durable === undefined ? {} : { onEnd: () => void engine.drain().then(() => durable.checkpoint()) };
   let generator: LiveGenerator | undefined;
   let source: Source;
-  if (sourceConfig.kind === 'generator') {
-    generator = new LiveGenerator({
-      sink: engine.sink,
-      tps: sourceConfig.tps,
-      labels: true,
-      ...(sourceConfig.seed === undefined ? {} : { seed: sourceConfig.seed }),
-      ...(sourceConfig.customers === undefined ? {} : { customers: sourceConfig.customers }),
-      ...maxLag,
-    });
-    source = generator;
-  } else {
-    source = new CsvReplay({ sink: engine.sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag });
+  try {
+    if (sourceConfig.kind === 'generator') {
+      generator = new LiveGenerator({
+        sink: engine.sink,
+        tps: sourceConfig.tps,
+        labels: true,
+        ...(sourceConfig.seed === undefined ? {} : { seed: sourceConfig.seed }),
+        ...(sourceConfig.customers === undefined ? {} : { customers: sourceConfig.customers }),
+        ...maxLag,
+        ...resume,
+        ...onEnd,
+      });
+      source = generator;
+    } else {
+      source = new CsvReplay({ sink: engine.sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag, ...resume, ...onEnd });
+    }
+  } catch (err) {
+    await durability?.close();
+    await engine.close();
+    // A position the source refuses (a generator with other options) is a mismatched checkpoint: name its file.
+    const from = durability?.recoveredFrom;
+    if (from !== undefined && err instanceof Error) throw new CheckpointError(from, `${err.message}: use another --data-dir`);
+    throw err;
   }
+  durability?.attach(engine, source);
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: s.generated, labels: s.labelsEmitted };
@@ -89,6 +125,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   const system: System = {
     engine,
     generator,
+    durability,
     sourceStats: () => source.stats(),
     stats(): Stats {
       const engineStats = engine.stats();
@@ -99,10 +136,13 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         source: sourceStats(),
         ...engineStats,
         laws: { ok: violations.length === 0, violations },
+        ...(durability === undefined ? {} : { durability: durability.stats() }),
       };
     },
     async start(): Promise<void> {
       if (closing !== undefined) throw new Error('the system is closed');
+      // After a failure of the data dir nothing may be consumed that could not be logged.
+      if (durability?.failed === true) throw new Error(`durability failed: ${durability.stats().reason ?? ''}`);
       // A no-op when already running, or when a replay has reached the end of its file.
       source.start();
     },
@@ -130,6 +170,9 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();
+        // Drain, then the final checkpoint covers every decision: a restart resumes exactly here.
+        await engine.drain();
+        await durability?.close();
         await engine.close();
       })();
       return closing;

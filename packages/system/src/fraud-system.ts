@@ -4,6 +4,7 @@
  */
 import type { DrainedEvents, EngineStats, LawViolation } from '@fraudstream/engine';
 import type { SourceState } from '@fraudstream/sources';
+import type { DurabilityStats } from './durability.js';
 
 /** Where transactions come from, as reported in the stats. */
 export type SourceKind = 'generator' | 'replay' | 'kafka' | 'http';
@@ -21,6 +22,8 @@ export interface Stats extends EngineStats {
   running: boolean;
   uptimeS: number;
   laws: { ok: boolean; violations: LawViolation[] };
+  /** With a data dir: the decision log, the checkpoints, what start-up recovered, and `ok: false` with a reason. */
+  durability?: DurabilityStats;
   /**
    * `targetTps` is 0 when a replay runs as fast as it can (`tps: 'max'`); `state` is the source's lifecycle
    * (idle, running, stopped, ended, failed) and `error` says why it failed.

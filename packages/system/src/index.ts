@@ -4,3 +4,5 @@ export type { DecisionEvent, DecisionName, DrainedEvents, FraudSystem, ScenarioK
 export { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 export { checkLaws, checkQuiescent, describeViolations, type LawViolation } from '@fraudstream/engine';
 export { checkTps, validateSystemConfig, type SourceConfig, type SystemConfig } from './system-config.js';
+export { Durability, DEFAULT_CHECKPOINT_INTERVAL_MS, CHECKPOINTS_KEPT, type DurabilityConfig, type DurabilityStats } from './durability.js';
+export { CheckpointError, CHECKPOINTS_DIR, checkpointsDir, listCheckpoints, readCheckpointRecord, type CheckpointRecord } from './checkpoint.js';

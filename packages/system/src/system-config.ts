@@ -1,4 +1,5 @@
 import { checkThresholds } from '@fraudstream/scorer';
+import type { DurabilityConfig } from './durability.js';
 import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 
 /** Where the system's transactions come from. */
@@ -22,6 +23,11 @@ export interface SystemConfig {
    * ms (default the sources package's, 5 s; Infinity for a benchmark that must offer every scheduled transaction).
    */
   maxScheduleLagMs?: number;
+  /**
+   * Durable mode: every decision in the decision log of `dataDir`, aligned checkpoints every
+   * `checkpointIntervalMs` (default 10 s), recovery from the newest checkpoint at start. Absent: nothing is kept.
+   */
+  durability?: DurabilityConfig;
 }
 
 /** Throws `TypeError`/`RangeError` naming the first bad option of a `SystemConfig`. */
@@ -55,6 +61,15 @@ export function validateSystemConfig(config: SystemConfig): void {
   if (config.thresholds !== undefined) checkThresholds(config.thresholds, 'config.thresholds');
   if (config.maxScheduleLagMs !== undefined && !(config.maxScheduleLagMs >= 0)) {
     throw new RangeError('config.maxScheduleLagMs must be a number >= 0');
+  }
+  if (config.durability !== undefined) {
+    const d = config.durability as unknown;
+    if (typeof d !== 'object' || d === null) throw new TypeError('config.durability must be an object');
+    const { dataDir, checkpointIntervalMs } = d as Record<string, unknown>;
+    if (typeof dataDir !== 'string' || dataDir.length === 0) throw new TypeError('config.durability.dataDir must be a non-empty string');
+    if (checkpointIntervalMs !== undefined && !(typeof checkpointIntervalMs === 'number' && checkpointIntervalMs >= 50 && checkpointIntervalMs <= 86_400_000)) {
+      throw new RangeError('config.durability.checkpointIntervalMs must be a number from 50 to 86,400,000');
+    }
   }
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') {
     throw new TypeError('config.autoStart must be a boolean');

@@ -41,6 +41,9 @@ Options:
   --capacity N         ring slots, a power of two (default: the engine's)
   --seed N             generator seed (default 0)
   --allow-fallback     exit 0 even when some transactions were decided by the fallback
+  --data-dir DIR       durable mode, as 'start --data-dir': every decision to the decision log in DIR, aligned
+                       checkpoints; DIR must not hold an earlier run (the bench would resume it): use a new one
+  --checkpoint-interval S   seconds between checkpoints with --data-dir (default 10)
 `;
 
 /** The JSON result (stable field names; see bench/RESULTS.md). */
@@ -76,6 +79,8 @@ export interface BenchResult {
   engine: { maxBatch: number; lingerMs: number; maxInFlightBatches: number; capacity: number };
   date: string;
   machine: { cores: number; cpu: string; node: string };
+  /** With --data-dir: the decision log and checkpoints at the end of the window (see the system's stats). */
+  durability?: Stats['durability'];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -101,6 +106,8 @@ export async function run(argv: string[]): Promise<number> {
     capacity: { type: 'string' },
     seed: { type: 'string' },
     'allow-fallback': { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    'checkpoint-interval': { type: 'string' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -121,6 +128,10 @@ export async function run(argv: string[]): Promise<number> {
   if (capacity !== undefined && (capacity & (capacity - 1)) !== 0) throw new UsageError('--capacity must be a power of two');
   const customers = num(a.customers, 'customers', 1, 10_000_000, 5000);
   const seed = num(a.seed, 'seed', 0, 2 ** 32 - 1, 0);
+  if (a['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
+  if (a['checkpoint-interval'] !== undefined && a['data-dir'] === undefined) throw new UsageError('--checkpoint-interval needs --data-dir');
+  const intervalS = num(a['checkpoint-interval'], 'checkpoint-interval', 0.05, 86_400, 10, false);
+  const durability = typeof a['data-dir'] === 'string' ? { durability: { dataDir: a['data-dir'], checkpointIntervalMs: Math.round(intervalS * 1000) } } : {};
 
   const system = await createSystem(
     {
@@ -129,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
       // A benchmark offers every scheduled transaction, however far behind the schedule it falls.
       maxScheduleLagMs: Infinity,
+      ...durability,
     },
     {
       ...(maxBatch === undefined ? {} : { maxBatch }),
@@ -202,7 +214,7 @@ export async function run(argv: string[]): Promise<number> {
         shed: g1.schedule.shed,
       },
       laws: { snapshots, violations, scorerTotals: { scored: scorerTotals.scored, labels: scorerTotals.labels, invalid: scorerTotals.invalid } },
-      ok: violations.length === 0 && fallbackOk,
+      ok: violations.length === 0 && fallbackOk && end.durability?.ok !== false,
       cpuPercent: Math.round((cpuS / wallS) * 1000) / 10,
       scoredPerCpuSecond: Math.round(scoredInWindow / cpuS),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -216,6 +228,7 @@ export async function run(argv: string[]): Promise<number> {
       },
       date: new Date().toISOString(),
       machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      ...(end.durability === undefined ? {} : { durability: end.durability }),
     };
   } finally {
     clearInterval(drainer);
@@ -235,6 +248,10 @@ export async function run(argv: string[]): Promise<number> {
       (result.laws.violations.length === 0
         ? `laws held in ${result.laws.snapshots} snapshots and after the drain\n`
         : `LAWS BROKEN: ${describeViolations(result.laws.violations)}\n`) +
+      (result.durability === undefined
+        ? ''
+        : `durability: ${result.durability.ok ? 'ok' : `FAILED (${result.durability.reason ?? ''})`}, ${result.durability.logRecords.toLocaleString('en')} decisions logged, ` +
+          `last checkpoint ${result.durability.lastCheckpoint?.id ?? 'none'} (snapshot ${result.durability.lastCheckpoint?.snapshotBytes ?? 0} bytes, took ${result.durability.lastCheckpoint?.tookMs ?? 0} ms)\n`) +
       (c.fallback > 0 ? `${c.fallback} transactions were decided by the FALLBACK${a['allow-fallback'] === true ? ' (allowed)' : ''}\n` : ''),
   );
   return result.ok ? 0 : 1;

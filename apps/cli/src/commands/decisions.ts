@@ -6,6 +6,7 @@ import {
   CardRefHasher,
   DecisionLog,
   decisionLogDir,
+  defaultDataDir,
   loadOrCreateSecret,
   SECRET_FILE,
   type DecisionQuery,
@@ -13,13 +14,14 @@ import {
 } from '@fraudstream/store';
 import { num, parse, required, UsageError } from '../args.js';
 
-export const help = `Usage: fraudstream decisions --data-dir DIR [options]
+export const help = `Usage: fraudstream decisions [--data-dir DIR] [options]
 
 Prints decisions from the durable decision log in DIR/decisions, newest first. Reads only: it can run while
 'fraudstream start' writes the same data dir. Times are event times: --since T includes T, --until T excludes it.
 
 Options:
-  --data-dir DIR       the data dir given to 'fraudstream start' (required)
+  --data-dir DIR       the data dir given to 'fraudstream start' (default, like start's: \$XDG_DATA_HOME/fraudstream
+                       or ~/.local/share/fraudstream)
   --since T            first event time: YYYY-MM-DD, an ISO 8601 date-time (UTC unless it has an offset) or epoch ms
   --until T            end of the range (exclusive), same forms
   --decision D         APPROVE, REVIEW, DECLINE or ALERT (= REVIEW,DECLINE); a comma-separated list is allowed
@@ -55,7 +57,7 @@ export async function run(argv: string[], out: Writable = process.stdout, err: W
     out.write(help);
     return 0;
   }
-  const dataDir = required(a['data-dir'], 'data-dir');
+  const dataDir = a['data-dir'] === undefined ? defaultDataDir() : required(a['data-dir'], 'data-dir');
   const format = formatOf(a.format);
   if (a['no-header'] === true && format !== 'csv') throw new UsageError('--no-header applies to --format csv only');
   const since = timeOf(a.since, 'since');

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { scorerDefaults } from '@fraudstream/scorer';
 import { installSignalHandlers, startServer } from '@fraudstream/server';
-import { createSystem } from '@fraudstream/system';
+import { defaultDataDir } from '@fraudstream/store';
+import { createSystem, DEFAULT_CHECKPOINT_INTERVAL_MS } from '@fraudstream/system';
 import { num, parse, UsageError } from '../args.js';
 
 export const help = `Usage: fraudstream start [options]
@@ -20,6 +21,12 @@ Options:
   --seed N             generator seed (default 0)
   --review X           score at or above which a transaction is REVIEWed (default \${scorerDefaults.thresholds.review})
   --decline X          score at or above which it is DECLINEd (default \${scorerDefaults.thresholds.decline}; review <= decline)
+  --data-dir DIR       where decisions and checkpoints are kept (default \$XDG_DATA_HOME/fraudstream or
+                       ~/.local/share/fraudstream): every decision goes to the decision log, an aligned checkpoint
+                       (scorer state, source position, log position) is taken every --checkpoint-interval, and a start
+                       on an existing data dir resumes from its newest checkpoint (see 'fraudstream decisions')
+  --checkpoint-interval S   seconds between checkpoints (default ${DEFAULT_CHECKPOINT_INTERVAL_MS / 1000}; 0.05 to 86400)
+  --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery); alias --no-data-dir
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
@@ -37,6 +44,10 @@ export async function run(argv: string[]): Promise<number> {
     review: { type: 'string' },
     decline: { type: 'string' },
     'no-start': { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    'checkpoint-interval': { type: 'string' },
+    ephemeral: { type: 'boolean' },
+    'no-data-dir': { type: 'boolean' },
     open: { type: 'boolean' },
   });
   if (a.help === true) {
@@ -60,7 +71,15 @@ export async function run(argv: string[]): Promise<number> {
   const d = scorerDefaults.thresholds;
   const thresholds = { review: num(a.review, 'review', 0, 1, d.review, false), decline: num(a.decline, 'decline', 0, 1, d.decline, false) };
   if (thresholds.review > thresholds.decline) throw new UsageError('--review must not be above --decline');
+  const ephemeral = a.ephemeral === true || a['no-data-dir'] === true;
+  if (ephemeral && (a['data-dir'] !== undefined || a['checkpoint-interval'] !== undefined)) {
+    throw new UsageError('--ephemeral (--no-data-dir) cannot be combined with --data-dir or --checkpoint-interval');
+  }
+  if (a['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
+  const dataDir = typeof a['data-dir'] === 'string' ? a['data-dir'] : defaultDataDir();
+  const intervalS = num(a['checkpoint-interval'], 'checkpoint-interval', 0.05, 86_400, DEFAULT_CHECKPOINT_INTERVAL_MS / 1000, false);
   const system = await createSystem({
+    ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000) } }),
     source,
     ...(workers === undefined ? {} : { workers }),
     thresholds,
@@ -76,6 +95,20 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   installSignalHandlers(server);
+  const durability = system.durability;
+  if (durability !== undefined) {
+    const d = durability.stats();
+    const r = d.recovered;
+    process.stdout.write(
+      r === undefined || r.checkpoint === 0
+        ? `fraudstream data dir ${d.dataDir}: ${r === undefined ? 'new' : `no checkpoint yet, ${r.droppedDecisions} decisions of an earlier run dropped and made again`}\n`
+        : `fraudstream data dir ${d.dataDir}: recovered from checkpoint ${r.checkpoint} (${r.transactions} transactions, ${r.logRecords} decisions kept, ${r.droppedDecisions} after it dropped and made again)\n`,
+    );
+    // After a disk failure the source is stopped; once space is back, exit so a restart recovers from the checkpoint.
+    durability.onSpaceBack = () => {
+      void server.close().finally(() => process.exit(75));
+    };
+  }
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
   process.stdout.write(`fraudstream listening on ${url} (dashboard), stats at ${url}api/stats; Ctrl-C to stop\n`);
   if (a.open === true) openBrowser(url);

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Cost of durability end to end (issue 10, item 7): `fraudstream bench --tps max` (live generator -> ring -> engine
+// -> workers -> Rust scorer), as separate processes, without a data dir and with `--data-dir` (every decision appended
+// to the decision log, flushed every 100 ms and fdatasynced every second, plus an aligned checkpoint every
+// --checkpoint-interval: a barrier ticket, a scorer snapshot on the libuv pool, the generator's position and labels,
+// a log sync and an atomic checkpoint record), alternating in interleaved rounds so both modes share the machine's
+// conditions. Each durable round gets a new data dir (an existing one would be resumed).
+// Usage: pnpm build && node bench/durability-cost.mjs [seconds per run = 10] [rounds = 3] [checkpoint interval s = 2]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+
+const seconds = Number(process.argv[2] ?? 10);
+const rounds = Number(process.argv[3] ?? 3);
+const interval = Number(process.argv[4] ?? 2);
+const cli = new URL('../apps/cli/dist/main.js', import.meta.url).pathname;
+const root = new URL('../data/durability-cost/', import.meta.url).pathname;
+rmSync(root, { recursive: true, force: true });
+mkdirSync(root, { recursive: true });
+
+function bench(mode, round) {
+  const json = `${root}${mode}-${round}.json`;
+  const args = [cli, 'bench', '--tps', 'max', '--duration', String(seconds), '--json', json];
+  if (mode === 'durable') args.push('--data-dir', `${root}data-${round}`, '--checkpoint-interval', String(interval));
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench ${mode} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  const out = JSON.parse(readFileSync(json, 'utf8'));
+  rmSync(`${root}data-${round}`, { recursive: true, force: true });
+  return out;
+}
+
+const load = loadavg()[0];
+const rows = [];
+for (let round = 0; round < rounds; round++) {
+  // Alternate which mode goes first, so a drift in the machine's load does not favour one.
+  const order = round % 2 === 0 ? ['ephemeral', 'durable'] : ['durable', 'ephemeral'];
+  for (const mode of order) {
+    const r = bench(mode, round);
+    rows.push({
+      round,
+      mode,
+      sustainedTps: r.sustainedTps,
+      scoredPerCpuSecond: r.scoredPerCpuSecond,
+      cpuPercent: r.cpuPercent,
+      p99Ms: r.latencyMs.p99,
+      checkpoints: r.durability?.lastCheckpoint?.id ?? 0,
+      snapshotBytes: r.durability?.lastCheckpoint?.snapshotBytes ?? 0,
+      checkpointMs: r.durability?.lastCheckpoint?.tookMs ?? 0,
+      logged: r.durability?.logRecords ?? 0,
+    });
+    console.log(JSON.stringify(rows[rows.length - 1]));
+  }
+}
+const mean = (mode, k) => {
+  const xs = rows.filter((r) => r.mode === mode).map((r) => r[k]);
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+};
+const summary = {
+  date: new Date().toISOString(),
+  machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+  loadAverage1m: load,
+  command: `node bench/durability-cost.mjs ${seconds} ${rounds} ${interval}`,
+  ephemeral: { sustainedTps: Math.round(mean('ephemeral', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('ephemeral', 'scoredPerCpuSecond')) },
+  durable: { sustainedTps: Math.round(mean('durable', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('durable', 'scoredPerCpuSecond')) },
+  rows,
+};
+summary.costPercent = {
+  sustainedTps: Math.round((1 - summary.durable.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10,
+  scoredPerCpuSecond: Math.round((1 - summary.durable.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10,
+};
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/durability-cost.json', import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
+console.table(rows);
+console.log(`durable vs ephemeral: ${summary.costPercent.sustainedTps}% fewer decisions/s, ${summary.costPercent.scoredPerCpuSecond}% fewer per CPU-second (load ${load.toFixed(1)} on ${cpus().length} cores)`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs each cargo-fuzz (libFuzzer) target of native/scorer for a bounded time: records, model_json, snapshot.
+# Runs each cargo-fuzz (libFuzzer) target of native/scorer for a bounded time: records, model_json, snapshot, rules,
+# lightgbm.
 #   scripts/fuzz.sh [seconds per target, default 60] [target ...]
 # Installs cargo-fuzz from crates.io when it is missing. cargo-fuzz passes nightly-only flags (-Zsanitizer=address,
 # sancov); the stable toolchain accepts them with RUSTC_BOOTSTRAP=1, and ships the AddressSanitizer runtime for
@@ -18,7 +19,7 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ]; then
   exit 2
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(records model_json snapshot)
+[ ${#targets[@]} -gt 0 ] || targets=(records model_json snapshot rules lightgbm)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "installing cargo-fuzz 0.13.2 from crates.io"

@@ -12,6 +12,8 @@ export async function makeRecords(count, { customers = 5000, seed = 0, labels = 
   const done = new Promise((resolve) => (full = resolve));
   const sink = {
     views,
+    // When each slot's transaction was due (the sources' RecordSink contract); unused here.
+    dueMs: new Float64Array(count),
     claimedSlot: 0,
     claimedSeq: 0,
     claim(max) {

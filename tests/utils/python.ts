@@ -12,7 +12,7 @@ export const SCRIPTS = fileURLToPath(new URL('../../scripts/python/', import.met
  */
 export function python(script: string, args: string[]): string {
   if (!existsSync(PYTHON)) {
-    throw new Error(`Python env missing: ${PYTHON} does not exist. Run scripts/setup-python.sh (creates .venv with pinned xgboost-cpu, numpy, scikit-learn).`);
+    throw new Error(`Python env missing: ${PYTHON} does not exist. Run scripts/setup-python.sh (creates .venv with pinned xgboost-cpu, numpy, scikit-learn, lightgbm).`);
   }
   const r = spawnSync(PYTHON, [SCRIPTS + script, ...args], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`${script} failed (status ${r.status}): ${r.stderr}`);

@@ -8,13 +8,14 @@ import * as generate from './commands/generate.js';
 import * as produce from './commands/produce.js';
 import * as start from './commands/start.js';
 import * as train from './commands/train.js';
+import * as exportFeatures from './commands/export-features.js';
 
 interface Command {
   help: string;
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, generate, train, backtest, bench, decisions, produce };
+const commands: Record<string, Command> = { start, generate, train, backtest, bench, decisions, produce, 'export-features': exportFeatures };
 
 const usage = `Usage: fraudstream <command> [options]
 
@@ -25,6 +26,7 @@ Commands:
   backtest   train and evaluate with the handbook's time protocol (AUC ROC, average precision, card precision@100)
   bench      drive the whole pipeline in process at an offered rate; report decided tx/s, latency, CPU, memory
   decisions  query the durable decision log in a data dir (time range, decision, card), as a table, CSV or JSON
+  export-features  write the scorer's own features of a labelled CSV (with labels and days) for training elsewhere
   produce    send simulated or replayed JSON transactions (and their labels) to a Kafka topic at a paced rate
 
 Run 'fraudstream <command> --help' for a command's options.

@@ -264,13 +264,15 @@ export class ScoreApi {
       const slot = batch.slot + i;
       const status = results.status(slot);
       const score = results.score(slot);
+      // The version and rule names of the configuration that decided (a bundle or rules swap may have happened since).
+      const generation = this.engine.generationInfo(results.generation(slot));
       const response: ScoreResponse = {
         id: p.id,
         decisionId: decisionIdOf(p.id),
         score: Number.isNaN(score) ? null : score,
         decision: results.decision(slot),
-        reasons: decodeReasons(results.u8, slot),
-        modelVersion: this.engine.currentModelVersion,
+        reasons: decodeReasons(results.u8, slot, generation.rules),
+        modelVersion: generation.version,
         latencyUs: Math.round((now() - p.startMs) * 1000),
         outcome: status === ResultStatus.Scored ? 'scored' : status === ResultStatus.Invalid ? 'invalid' : 'fallback',
       };

@@ -4,7 +4,17 @@ import type { FraudSystem } from '@fraudstream/system';
 /** What the `/v1` routes use of the engine: the same ring, submit path and batch listeners as every other source. */
 export type ScoringEngine = Pick<
   Engine,
-  'submit' | 'flush' | 'onBatch' | 'sink' | 'records' | 'results' | 'addWriter' | 'reject' | 'currentModelVersion' | 'options'
+  | 'submit'
+  | 'flush'
+  | 'onBatch'
+  | 'sink'
+  | 'records'
+  | 'results'
+  | 'addWriter'
+  | 'reject'
+  | 'currentModelVersion'
+  | 'generationInfo'
+  | 'options'
 >;
 
 /** The engine of a system composed by `createSystem` (which exposes it), or undefined for another `FraudSystem`. */

@@ -102,6 +102,9 @@ function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
     setThresholds: (thresholds) => system.setThresholds(thresholds),
     injectScenario: (kind) => system.injectScenario(kind),
     drainEvents: (maxFeed, maxAlerts) => system.drainEvents(maxFeed, maxAlerts),
+    setRules: (rules) => system.setRules(rules),
+    swapBundle: (bundle) => system.swapBundle(bundle),
+    ruleStats: () => system.ruleStats(),
     close: () => system.close(),
   };
 }

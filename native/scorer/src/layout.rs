@@ -11,8 +11,9 @@ use crate::record::{
     CHANNEL_ATM, CHANNEL_ONLINE, CHANNEL_POS, CHANNEL_UNKNOWN, FLAG_CARD_PRESENT,
     FLAG_CARD_PRESENT_KNOWN, FLAG_FRAUD, FLAG_LABEL, NO_REASON, OFF_AMOUNT, OFF_CARD, OFF_CHANNEL,
     OFF_COUNTRY, OFF_CURRENCY, OFF_FLAGS, OFF_INGEST, OFF_LAT, OFF_LON, OFF_MCC, OFF_TERM, OFF_TS,
-    OFF_TX_NUM, REASON_COUNT, RECORD_SIZE, RES_DECISION, RES_REASONS, RES_RULES, RES_SCORE,
-    RES_STATUS, RESULT_SIZE, STATUS_FALLBACK, STATUS_INVALID, STATUS_LABEL, STATUS_SCORED,
+    OFF_TX_NUM, REASON_COUNT, RECORD_SIZE, RES_DECISION, RES_GENERATION, RES_REASONS, RES_RULE,
+    RES_RULES, RES_SCORE, RES_STATUS, RESULT_SIZE, STATUS_FALLBACK, STATUS_INVALID, STATUS_LABEL,
+    STATUS_SCORED,
 };
 
 /// One named constant: name (as TypeScript spells it), value, and what it is.
@@ -109,6 +110,16 @@ pub const GROUPS: &[Group] = &[
                 "u8 x reasonCount: feature indices of the top contributions",
             ),
             ("reasonCount", REASON_COUNT as u32, "number of reason slots"),
+            (
+                "rule",
+                RES_RULE as u32,
+                "u8: index of the live rule set's rule that decided (with the DYNAMIC_RULE bit), 255 none",
+            ),
+            (
+                "generation",
+                RES_GENERATION as u32,
+                "u32: the scorer's live generation (bundle, rules, model) that decided; 0 fallback",
+            ),
         ],
     },
     Group {
@@ -194,6 +205,9 @@ const _: () = assert!(
     RES_REASONS + REASON_COUNT <= RESULT_SIZE
         && RES_SCORE.is_multiple_of(4)
         && RES_RULES.is_multiple_of(2)
+        && RES_GENERATION.is_multiple_of(4)
+        && RES_GENERATION + 4 <= RESULT_SIZE
+        && RES_RULE == RES_REASONS + REASON_COUNT
 );
 
 /// Path of the generated TypeScript file, relative to this crate's directory.

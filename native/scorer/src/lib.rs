@@ -10,16 +10,22 @@
     reason = "napi-rs hands JS strings and objects over by value"
 )]
 
+pub mod bundle;
 pub mod config;
 pub mod decide;
 pub mod features;
 pub mod js_buffers;
 pub mod layout;
+pub mod lightgbm;
+pub mod lists;
 pub mod model;
 pub mod record;
 pub mod registry;
 pub mod rules;
+pub mod rules_lang;
+pub mod rules_napi;
 pub mod scorer;
+pub mod sha256;
 pub mod simd;
 pub mod state;
 pub mod ticket;
@@ -238,11 +244,11 @@ pub fn create_scorer(options: Option<ScorerOptions>) -> Result<u32> {
     Ok(registry::create(to_config(options)?))
 }
 
-/// Loads an `XGBoost` JSON model, replacing the current one atomically; state is kept.
+/// Loads an `XGBoost` JSON or `LightGBM` text model, replacing the current one atomically; state is kept.
 #[napi(catch_unwind)]
 pub fn load_model(handle: u32, xgboost_json: String) -> Result<ModelSummary> {
     let s = scorer(handle)?;
-    let model = Model::from_xgboost_json(&xgboost_json).map_err(|e| invalid(e.to_string()))?;
+    let model = Model::from_text(&xgboost_json).map_err(|e| invalid(e.to_string()))?;
     let info = model.info();
     s.set_model(model);
     Ok(ModelSummary {
@@ -505,7 +511,7 @@ pub fn train_gbdt(
     Ok(trained.json)
 }
 
-/// Scores feature rows with a model (the same evaluator as `scoreBatch`): one probability per row into `out`.
+/// Scores feature rows with a model, `XGBoost` JSON or `LightGBM` text (the same evaluator as `scoreBatch`): one probability per row into `out`.
 #[napi(catch_unwind)]
 pub fn predict_features(
     xgboost_json: String,
@@ -513,7 +519,7 @@ pub fn predict_features(
     rows: u32,
     #[napi(ts_arg_type = "Float32Array")] out: Unknown<'_>,
 ) -> Result<()> {
-    let model = Model::from_xgboost_json(&xgboost_json).map_err(|e| invalid(e.to_string()))?;
+    let model = Model::from_text(&xgboost_json).map_err(|e| invalid(e.to_string()))?;
     let (f, o) = feature_arrays(&features, rows, &out)?;
     let rows = rows as usize;
     // SAFETY: as in `score_features`.

@@ -9,11 +9,11 @@
 //!       +---------+---------+---------+---------+---------+---------+----+--+--+----+----+---------+---------+
 //!
 //!  result (16 B, same slot index in the results region)
-//!  byte 0         4    5    6         8    9    10   11        16
-//!       +---------+----+----+---------+----+----+----+---------+
-//!       | score   |dec |stat| rules   | r0 | r1 | r2 | zero    |
-//!       | f32     | u8 | u8 | u16     | u8 | u8 | u8 |         |
-//!       +---------+----+----+---------+----+----+----+---------+
+//!  byte 0         4    5    6         8    9    10   11   12        16
+//!       +---------+----+----+---------+----+----+----+----+---------+
+//!       | score   |dec |stat| rules   | r0 | r1 | r2 |rule| gen     |
+//!       | f32     | u8 | u8 | u16     | u8 | u8 | u8 | u8 | u32     |
+//!       +---------+----+----+---------+----+----+----+----+---------+
 //! ```
 //!
 //! Records are read field by field with `from_le_bytes` straight from the shared region (no copy of the batch).
@@ -66,6 +66,12 @@ pub const RES_STATUS: usize = 5;
 pub const RES_RULES: usize = 6;
 /// Result offset of the reason slots (`REASON_COUNT` x u8 feature indices, `NO_REASON` when empty).
 pub const RES_REASONS: usize = 8;
+/// Result offset of the deciding rule (u8): index of the live rule set's rule that floored the decision (with the
+/// `DYNAMIC_RULE` bit), 255 when none.
+pub const RES_RULE: usize = 11;
+/// Result offset of the generation (u32): which live configuration (bundle, rules, model) decided the record; 0 for
+/// the fallback.
+pub const RES_GENERATION: usize = 12;
 /// Number of reason slots in a result.
 pub const REASON_COUNT: usize = 3;
 
@@ -251,6 +257,12 @@ impl Outcome {
         slot[RES_RULES..RES_RULES + 2].copy_from_slice(&self.rules.to_le_bytes());
         slot[RES_REASONS..RES_REASONS + REASON_COUNT].copy_from_slice(&self.reasons);
         slot[RES_REASONS + REASON_COUNT..RESULT_SIZE].fill(0);
+    }
+
+    /// Writes which rule of the live set decided (`NO_RULE` none) and the live generation into a written slot.
+    pub fn write_decided_by(slot: &mut [u8], rule: u8, generation: u32) {
+        slot[RES_RULE] = rule;
+        slot[RES_GENERATION..RES_GENERATION + 4].copy_from_slice(&generation.to_le_bytes());
     }
 
     /// Decodes an outcome from a result slot (tests).

@@ -3,11 +3,14 @@
 use crate::features::{AMOUNT, CARD_TX_COUNT_1D, N_FEATURES};
 
 /// Rule names by bit.
-pub const NAMES: [&str; 4] = [
+pub const NAMES: [&str; 7] = [
     "HIGH_AMOUNT",
     "VELOCITY_1D",
     "INVALID_RECORD",
     "SCORER_ERROR",
+    "ALLOW_LIST",
+    "BLOCK_LIST",
+    "DYNAMIC_RULE",
 ];
 
 /// Bit of `HIGH_AMOUNT`: amount above `RuleConfig::high_amount`.
@@ -18,6 +21,13 @@ pub const VELOCITY_1D: u16 = 1 << 1;
 pub const INVALID_RECORD: u16 = 1 << 2;
 /// Bit of `SCORER_ERROR`: the scorer failed on the batch and the fallback decided the transaction.
 pub const SCORER_ERROR: u16 = 1 << 3;
+
+/// Bit of `ALLOW_LIST`: the card, terminal, mcc or country is on the live allow list (decision APPROVE).
+pub const ALLOW_LIST: u16 = 1 << 4;
+/// Bit of `BLOCK_LIST`: the card, terminal, mcc or country is on the live block list (decision DECLINE).
+pub const BLOCK_LIST: u16 = 1 << 5;
+/// Bit of `DYNAMIC_RULE`: a review or decline rule of the live rule set fired; the result's rule byte names it.
+pub const DYNAMIC_RULE: u16 = 1 << 6;
 
 /// Rule parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]

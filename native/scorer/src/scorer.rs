@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::bundle::{Bundle, LiveRules, NO_RULE};
 use crate::decide::{REVIEW, Thresholds};
 use crate::features::{self, N_FEATURES};
 use crate::model::{Model, sigmoid, top3};
@@ -86,16 +87,33 @@ struct Scratch {
     rows: Vec<[f32; N_FEATURES]>,
     kinds: Vec<Kind>,
     margins: Vec<f64>,
+    /// Which live rules fired on the current transaction, and the batch's hits per rule (then allow, block).
+    fired: Vec<bool>,
+    hits: Vec<u32>,
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// The model and thresholds a batch uses, swapped as a whole.
+/// The model, thresholds and rules a batch uses, swapped as a whole; `generation` names the combination in every
+/// result it decides, `version` is the bundle's (or the caller's label).
 struct Live {
     model: Arc<Model>,
     thresholds: Thresholds,
+    rules: Arc<LiveRules>,
+    generation: u32,
+    version: Arc<str>,
+}
+
+/// What a scorer has live: its generation, version label and rule set.
+pub struct LiveInfo {
+    /// Changes with every swap (model, rules, bundle); written into each result.
+    pub generation: u32,
+    /// The bundle version (or the label given with the last swap).
+    pub version: Arc<str>,
+    /// The live rules and their hit counters.
+    pub rules: Arc<LiveRules>,
 }
 
 /// One scorer instance.
@@ -120,6 +138,9 @@ impl Scorer {
             live: Mutex::new(Live {
                 model: Arc::new(Model::empty()),
                 thresholds: cfg.thresholds,
+                rules: Arc::new(LiveRules::empty()),
+                generation: 1,
+                version: Arc::from(""),
             }),
             counters: Counters::default(),
             #[cfg(feature = "test-hooks")]
@@ -160,12 +181,46 @@ impl Scorer {
 
     /// Replaces the model; batches already running keep the one they started with.
     pub fn set_model(&self, model: Model) {
-        self.live().model = Arc::new(model);
+        let mut live = self.live();
+        live.model = Arc::new(model);
+        live.generation += 1;
     }
 
-    /// Replaces the thresholds.
+    /// Replaces the thresholds. The generation stays: it names what labels a decision (version, rule names), which
+    /// thresholds do not change, and a restored scorer then writes the same bytes as the one that went on.
     pub fn set_thresholds(&self, t: Thresholds) {
         self.live().thresholds = t;
+    }
+
+    /// Replaces the rules and lists (counters start at 0); batches already running keep the set they started
+    /// with. Returns the new generation.
+    pub fn set_rules(&self, rules: LiveRules) -> u32 {
+        let mut live = self.live();
+        live.rules = Arc::new(rules);
+        live.generation += 1;
+        live.generation
+    }
+
+    /// Replaces model, thresholds and rules together (one lock: a batch sees all of the old bundle or all of the
+    /// new one). Returns the new generation.
+    pub fn swap_bundle(&self, b: Bundle) -> u32 {
+        let mut live = self.live();
+        live.model = Arc::new(b.model);
+        live.thresholds = b.thresholds;
+        live.rules = Arc::new(b.rules);
+        live.version = Arc::from(b.version.as_str());
+        live.generation += 1;
+        live.generation
+    }
+
+    /// The live generation, version and rules.
+    pub fn live_info(&self) -> LiveInfo {
+        let live = self.live();
+        LiveInfo {
+            generation: live.generation,
+            version: Arc::clone(&live.version),
+            rules: Arc::clone(&live.rules),
+        }
     }
 
     /// Scores feature rows with the live model (no state, no gate): the model half of a batch, for benchmarks.
@@ -204,6 +259,10 @@ impl Scorer {
     ///
     /// # Panics
     /// When `results` is not `RESULT_SIZE` bytes per record (and, with `test-hooks`, on an armed ticket).
+    #[allow(
+        clippy::too_many_lines,
+        reason = "both phases share one borrow of the thread's scratch; split, they would pass it piecewise"
+    )]
     pub fn score_batch(
         &self,
         records: &[u8],
@@ -221,10 +280,20 @@ impl Scorer {
         SCRATCH.with_borrow_mut(|s| {
             s.rows.resize(count, [0.0; N_FEATURES]);
             s.kinds.resize(count, Kind::Invalid);
-            let (model, thresholds) = {
+            let (model, thresholds, live_rules, generation) = {
                 let live = self.live();
-                (Arc::clone(&live.model), live.thresholds)
+                (
+                    Arc::clone(&live.model),
+                    live.thresholds,
+                    Arc::clone(&live.rules),
+                    live.generation,
+                )
             };
+            // An empty rule set (the default) costs one branch per transaction.
+            let dynamic = !live_rules.set.is_empty();
+            s.fired.resize(live_rules.set.rules.len(), false);
+            s.hits.clear();
+            s.hits.resize(live_rules.counters(), 0);
             let mut transactions = 0;
             {
                 let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -254,13 +323,26 @@ impl Scorer {
             let mut counts = BatchCounts::default();
             let mut contrib = [0f32; N_FEATURES];
             for (i, slot) in results.chunks_exact_mut(RESULT_SIZE).enumerate() {
+                let mut rule = NO_RULE;
                 let out = match s.kinds[i] {
                     Kind::Transaction => {
                         let row = &s.rows[scored];
                         let score = sigmoid(s.margins[scored]);
                         scored += 1;
-                        let rules = rules::evaluate(&self.rules, row);
-                        let decision = thresholds.decide(score, rules);
+                        let mut rules = rules::evaluate(&self.rules, row);
+                        let mut decision = thresholds.decide(score, rules);
+                        if dynamic {
+                            let rec =
+                                Record::read(&records[i * RECORD_SIZE..(i + 1) * RECORD_SIZE]);
+                            (decision, rules, rule) = live_rules.apply(
+                                row,
+                                &rec,
+                                decision,
+                                rules,
+                                &mut s.fired,
+                                &mut s.hits,
+                            );
+                        }
                         // Reasons cost a second tree walk, so only alerts get them.
                         let reasons = if decision >= REVIEW {
                             model.contributions(row, &mut contrib);
@@ -287,6 +369,10 @@ impl Scorer {
                     }
                 };
                 out.write(slot);
+                Outcome::write_decided_by(slot, rule, generation);
+            }
+            if dynamic {
+                live_rules.add_hits(&s.hits);
             }
             #[cfg(feature = "test-hooks")]
             if self.hooks.miscount.load(Ordering::Relaxed) == ticket {

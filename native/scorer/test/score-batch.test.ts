@@ -27,7 +27,7 @@ describe('scoreBatch', () => {
     expect(featureNames()).toHaveLength(26);
     expect(featureNames()[0]).toBe('amount');
     expect(featureNames()[18]).toBe('terminal_risk_30d');
-    expect(ruleNames()).toEqual(['HIGH_AMOUNT', 'VELOCITY_1D', 'INVALID_RECORD', 'SCORER_ERROR']);
+    expect(ruleNames()).toEqual(['HIGH_AMOUNT', 'VELOCITY_1D', 'INVALID_RECORD', 'SCORER_ERROR', 'ALLOW_LIST', 'BLOCK_LIST', 'DYNAMIC_RULE']);
   });
 
   it('writes sane results for hand-made records', () => {

@@ -1,5 +1,6 @@
 import { DECISION_NAMES, DecisionCode, type RecordViews, type ResultViews } from '@fraudstream/schema';
 import { decodeReasons } from '@fraudstream/scorer';
+import type { LiveVersions } from './live-versions.js';
 import type { Histogram } from 'hdr-histogram-js';
 import { EventCollector, type DecisionEvent, type DrainedEvents } from './decision-event.js';
 import type { FinishedBatch } from './batches.js';
@@ -55,7 +56,8 @@ export class Accountant {
     private readonly dueMs: Float64Array,
     /** String transaction ids by slot, for records whose numeric id is NaN; cleared once accounted. */
     private readonly ids: (string | undefined)[],
-    private readonly modelVersion: () => string,
+    /** What each scorer generation was (version label, live rule names). */
+    private readonly versions: LiveVersions,
     private readonly faults: Faults | undefined,
   ) {}
 
@@ -143,6 +145,7 @@ export class Accountant {
 
   private event(slot: number, seq: number, latencyUs: number): DecisionEvent {
     const txNum = this.records.txNum(slot);
+    const generation = this.versions.of(this.results.generation(slot));
     const hex = (v: number): string => `…${(v & 0xffffff).toString(16).padStart(6, '0')}`;
     return {
       id: Number.isNaN(txNum) ? (this.ids[slot] ?? `seq:${seq}`) : String(txNum),
@@ -152,9 +155,9 @@ export class Accountant {
       timestampMs: this.records.timestampMs(slot),
       score: this.results.score(slot),
       decision: DECISION_NAMES[this.results.decisionCode(slot)] ?? 'REVIEW',
-      reasons: decodeReasons(this.results.u8, slot),
+      reasons: decodeReasons(this.results.u8, slot, generation.rules),
       latencyUs: Math.round(latencyUs),
-      modelVersion: this.modelVersion(),
+      modelVersion: generation.version,
     };
   }
 }

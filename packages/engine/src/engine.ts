@@ -10,7 +10,8 @@ import {
   validateTransaction,
 } from '@fraudstream/schema';
 import { SharedRing, type RingConsumer } from '@fraudstream/queue';
-import { Scorer, checkThresholds, type Thresholds } from '@fraudstream/scorer';
+import { createHash } from 'node:crypto';
+import { Scorer, checkThresholds, type BundleInfo, type RulesInfo, type Thresholds } from '@fraudstream/scorer';
 import type { Histogram } from 'hdr-histogram-js';
 import { Accountant } from './accountant.js';
 import type { DrainedEvents } from './decision-event.js';
@@ -22,6 +23,7 @@ import { faultsFromEnv, type Faults } from './faults.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
 import { RateMeter } from './rate-meter.js';
 import { RingSink } from './ring-sink.js';
+import { LiveVersions, type GenerationInfo } from './live-versions.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -53,12 +55,18 @@ export class Engine {
   private readonly submitted: WriterCounts = { transactions: 0, labels: 0 };
   private rejected = 0;
   private closed = false;
-  private modelVersion: string;
+  private readonly versions: LiveVersions;
+  /** The rules' stats taken as the scorer closed. */
+  private finalRules: RulesInfo | undefined;
 
   private constructor(options: ResolvedOptions, scorer: Scorer) {
     this.options = options;
     this.scorer = scorer;
-    this.modelVersion = options.modelVersion;
+    const live = scorer.ruleStats();
+    this.versions = new LiveVersions(live.generation, {
+      version: live.version === '' ? options.modelVersion : live.version,
+      rules: live.rules.map((r) => r.name),
+    });
     this.faults = faultsFromEnv();
     this.ring = SharedRing.create({ capacity: options.capacity, recordSize: RECORD_SIZE });
     this.consumer = this.ring.consumer();
@@ -66,7 +74,7 @@ export class Engine {
     this.results = new ResultViews(new SharedArrayBuffer(options.capacity * RESULT_SIZE), 0, options.capacity);
     this.ids = new Array<string | undefined>(options.capacity);
     this.sink = new RingSink(this.ring, this.ids, this.onPublish, (e) => this.reject(e));
-    this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, () => this.modelVersion, this.faults);
+    this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, this.versions, this.faults);
     this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished);
     this.writers.add(() => this.submitted);
     this.sampler = setInterval(() => {
@@ -87,6 +95,10 @@ export class Engine {
     let engine: Engine | undefined;
     try {
       scorer.loadModel(resolved.modelJson);
+      if (resolved.bundle !== undefined) {
+        const b = scorer.loadBundle(resolved.bundle);
+        resolved.thresholds = { review: b.review, decline: b.decline };
+      }
       engine = new Engine(resolved, scorer);
       await engine.dispatcher.warmUp();
       return engine;
@@ -152,9 +164,9 @@ export class Engine {
     this.dispatcher.flush();
   }
 
-  /** The version of the model serving new batches (changes with {@link loadModel}). */
+  /** The version label new batches' decisions carry (changes with {@link loadModel}, rules and bundle swaps). */
   get currentModelVersion(): string {
-    return this.modelVersion;
+    return this.versions.live.version;
   }
 
   /** Changes the decision thresholds for batches scored from now on. */
@@ -162,12 +174,60 @@ export class Engine {
     checkThresholds(thresholds, 'thresholds');
     this.scorer.setThresholds(thresholds);
     this.options.thresholds = { ...thresholds };
+    this.recordGeneration({});
   }
 
   /** Replaces the model atomically; batches already running finish with the old one. */
   loadModel(modelJson: string, modelVersion: string): void {
     this.scorer.loadModel(modelJson);
-    this.modelVersion = modelVersion;
+    this.recordGeneration({ version: modelVersion });
+  }
+
+  /**
+   * Replaces the live rules and allow/block lists between batches, without stopping the stream: batches already cut
+   * finish with the old set. Decisions of the new set carry the live version + `+rules@` + 8 hex of the text's
+   * SHA-256. Throws naming the rule, line and column of the first problem, leaving the live set in force.
+   */
+  setRules(rules: string): RulesInfo {
+    const info = this.scorer.setRules(rules);
+    const base = this.versions.live.version.split('+rules@')[0] ?? '';
+    const hash = createHash('sha256').update(rules).digest('hex').slice(0, 8);
+    this.versions.set(info.generation, { version: `${base}+rules@${hash}`, rules: info.rules.map((r) => r.name) });
+    return info;
+  }
+
+  /**
+   * Swaps the decision bundle (model, thresholds, rules, lists: JSON text) in one step between batches, without
+   * stopping the stream; every decision carries the version of the bundle that made it. Throws naming the field of
+   * the first problem, leaving the live bundle in force.
+   */
+  swapBundle(bundle: string): BundleInfo {
+    const info = this.scorer.loadBundle(bundle);
+    this.options.thresholds = { review: info.review, decline: info.decline };
+    this.versions.set(info.generation, { version: info.version, rules: info.rules });
+    return info;
+  }
+
+  /**
+   * The live rules with their hit counts (kept in Rust), the list sizes and hits, and the live generation; after
+   * {@link close}, the last ones (stats stay readable on a closed engine).
+   */
+  ruleStats(): RulesInfo {
+    return this.finalRules ?? this.scorer.ruleStats();
+  }
+
+  /**
+   * What scorer generation `generation` (a result's `generation(slot)`) was: its version label and live rule names.
+   * The live one for the fallback (0) and for generations too old to be remembered (see {@link LiveVersions}).
+   */
+  generationInfo(generation: number): GenerationInfo {
+    return this.versions.of(generation);
+  }
+
+  /** Records the generation the scorer now has, with `info` over the live one's. */
+  private recordGeneration(info: Partial<GenerationInfo>): void {
+    const live = this.scorer.ruleStats();
+    this.versions.set(live.generation, { ...this.versions.live, ...info });
   }
 
   /**
@@ -267,6 +327,7 @@ export class Engine {
     this.closed = true;
     clearInterval(this.sampler);
     await this.dispatcher.close();
+    this.finalRules = this.scorer.ruleStats();
     this.scorer.close();
   }
 

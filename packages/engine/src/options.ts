@@ -26,10 +26,18 @@ export interface EngineOptions {
   labelDelayDays?: number;
   /** Rule parameters of the scorer. */
   rules?: { highAmount?: number; velocity1d?: number };
+  /**
+   * A decision bundle's JSON text (model, thresholds, rules, lists; see the scorer's `loadBundle`) made live at start,
+   * over `modelJson` and `thresholds`; its version is what decisions carry.
+   */
+  bundle?: string;
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<EngineOptions, 'rules'>> & { rules: EngineOptions['rules'] };
+export type ResolvedOptions = Required<Omit<EngineOptions, 'rules' | 'bundle'>> & {
+  rules: EngineOptions['rules'];
+  bundle: string | undefined;
+};
 
 function positiveInt(name: string, v: unknown, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
@@ -69,6 +77,9 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (typeof labelDelayDays !== 'number' || !Number.isInteger(labelDelayDays) || labelDelayDays < 0 || labelDelayDays > maxDelay) {
     throw new EngineOptionsError(`options.labelDelayDays must be an integer from 0 to ${maxDelay}`);
   }
+  if (o.bundle !== undefined && (typeof o.bundle !== 'string' || o.bundle.length === 0)) {
+    throw new TypeError("options.bundle must be a bundle's JSON text");
+  }
   return {
     modelJson: o.modelJson,
     modelVersion: o.modelVersion,
@@ -80,5 +91,6 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     thresholds: { ...thresholds },
     labelDelayDays,
     rules: o.rules,
+    bundle: o.bundle,
   };
 }

@@ -300,6 +300,7 @@ export interface DecodedResult {
 export class ResultViews {
   readonly f32: Float32Array;
   readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
   readonly u8: Uint8Array;
   /** Number of result slots in the region. */
   readonly slots: number;
@@ -309,6 +310,7 @@ export class ResultViews {
     this.slots = slots;
     this.f32 = new Float32Array(buffer, byteOffset, (slots * RESULT_SIZE) / F32);
     this.u16 = new Uint16Array(buffer, byteOffset, (slots * RESULT_SIZE) / U16);
+    this.u32 = new Uint32Array(buffer, byteOffset, (slots * RESULT_SIZE) / U32);
     this.u8 = new Uint8Array(buffer, byteOffset, slots * RESULT_SIZE);
   }
 
@@ -341,6 +343,14 @@ export class ResultViews {
   /** The bitmask of the rules that fired. */
   rules(slot: number): number {
     return this.u16[slot * U16_PER_RESULT + U16_RULES] ?? 0;
+  }
+  /** Index of the live rule set's rule that decided (meaningful with the DYNAMIC_RULE bit), 255 none. */
+  rule(slot: number): number {
+    return this.u8[slot * U8_PER_RESULT + S.rule] ?? 255;
+  }
+  /** The scorer's live generation (bundle, rules, model) that decided; 0 for the fallback. */
+  generation(slot: number): number {
+    return this.u32[(slot * U8_PER_RESULT + S.generation) / U32] ?? 0;
   }
   /** The feature index in reason slot `i` (0..REASON_COUNT-1), or NO_REASON. */
   reason(slot: number, i: number): number {
@@ -375,4 +385,15 @@ export function resultRules(results: Uint8Array, slot: number): number {
 /** The feature index in reason slot `i` of result `slot` in a results byte array, or NO_REASON. */
 export function resultReason(results: Uint8Array, slot: number, i: number): number {
   return results[slot * U8_PER_RESULT + S.reasons + i] ?? NO_REASON;
+}
+
+/** The deciding live rule's index of result `slot` in a results byte array (with the DYNAMIC_RULE bit), 255 none. */
+export function resultRule(results: Uint8Array, slot: number): number {
+  return results[slot * U8_PER_RESULT + S.rule] ?? 255;
+}
+
+/** The live generation that decided result `slot` in a results byte array (0: the fallback). */
+export function resultGeneration(results: Uint8Array, slot: number): number {
+  const at = slot * U8_PER_RESULT + S.generation;
+  return ((results[at] ?? 0) | ((results[at + 1] ?? 0) << 8) | ((results[at + 2] ?? 0) << 16) | ((results[at + 3] ?? 0) << 24)) >>> 0;
 }

@@ -25,6 +25,17 @@ export {
   type Thresholds,
 } from './options.js';
 export { decodeReasons, featureNames, ruleNames } from './names.js';
+export {
+  checkBundle,
+  checkRules,
+  featureSet,
+  lightgbmToXgboost,
+  sealBundle,
+  type BundleInfo,
+  type ListSizes,
+  type RuleInfo,
+  type RulesInfo,
+} from './rules.js';
 export { nativePath, NATIVE_ENV } from './native.js';
 export { layout, type Layout } from '@fraudstream/schema';
 
@@ -67,7 +78,7 @@ export function trainGbdt(features: Float32Array, labels: Uint8Array, rows: numb
   return native.trainGbdt(features, labels, rows, params);
 }
 
-/** Scores feature rows with an XGBoost JSON model (the same evaluator as scoring): one probability per row. */
+/** Scores feature rows with an XGBoost JSON or LightGBM text model (the scoring evaluator): one probability per row. */
 export function predictFeatures(xgboostJson: string, features: Float32Array, rows: number, out: Float32Array): void {
   native.predictFeatures(xgboostJson, features, rows, out);
 }

@@ -1,5 +1,6 @@
 import { native, nativePath } from './native.js';
 import { checkThresholds, withOptions, type ScorerOptions, type Thresholds } from './options.js';
+import type { BundleInfo, RulesInfo } from './rules.js';
 
 /** What one batch wrote, counted in Rust while it wrote the outcomes. */
 export interface BatchCounts {
@@ -120,11 +121,48 @@ export class Scorer {
     };
   }
 
-  /** Loads an XGBoost JSON model, replacing the current one atomically; throws naming the problem. */
-  loadModel(xgboostJson: string): ModelSummary {
+  /**
+   * Loads a model, XGBoost JSON or LightGBM text (told apart by the first line), replacing the current one
+   * atomically (a new generation); throws naming the problem.
+   */
+  loadModel(model: string): ModelSummary {
     this.#open();
-    if (typeof xgboostJson !== 'string') throw new TypeError('xgboostJson must be a string');
-    return native.loadModel(this.handle, xgboostJson);
+    if (typeof model !== 'string') throw new TypeError('model must be a string');
+    return native.loadModel(this.handle, model);
+  }
+
+  /**
+   * Replaces the live rules and allow/block lists (see docs/rules.md) between batches: batches already running keep
+   * the set they started with, later ones use the new one; hit counters start at 0. Throws an Error naming the rule,
+   * line and column of the first problem and leaves the live set in force.
+   */
+  setRules(rules: string): RulesInfo {
+    this.#open();
+    if (typeof rules !== 'string') throw new TypeError('rules must be a string');
+    return native.setRules(this.handle, rules) as RulesInfo;
+  }
+
+  /** The live rules with their hit counts (kept in Rust), the list sizes and hits, the generation and version. */
+  ruleStats(): RulesInfo {
+    this.#open();
+    return native.ruleStats(this.handle) as RulesInfo;
+  }
+
+  /** The live rules text. */
+  rulesText(): string {
+    this.#open();
+    return native.rulesText(this.handle);
+  }
+
+  /**
+   * Swaps model, thresholds, rules and lists for a bundle's (JSON text, see docs/architecture.md "Bundles and
+   * rules") in one step between batches: every batch uses all of one bundle. Throws naming the field of the first
+   * problem and leaves the live bundle in force.
+   */
+  loadBundle(bundle: string): BundleInfo {
+    this.#open();
+    if (typeof bundle !== 'string') throw new TypeError('bundle must be a string');
+    return native.loadBundle(this.handle, bundle);
   }
 
   /** New thresholds for batches from now on; RangeError unless `0 <= review <= decline <= 1`. */

@@ -42,7 +42,7 @@ describe('names', () => {
   it('lists the features and rules in the order of their indices and bits', () => {
     expect(featureNames.length).toBe(26);
     expect(featureNames[0]).toBe('amount');
-    expect(ruleNames).toEqual(['HIGH_AMOUNT', 'VELOCITY_1D', 'INVALID_RECORD', 'SCORER_ERROR']);
+    expect(ruleNames).toEqual(['HIGH_AMOUNT', 'VELOCITY_1D', 'INVALID_RECORD', 'SCORER_ERROR', 'ALLOW_LIST', 'BLOCK_LIST', 'DYNAMIC_RULE']);
     expect(Object.isFrozen(featureNames) && Object.isFrozen(ruleNames)).toBe(true);
   });
 

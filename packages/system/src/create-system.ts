@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
 import { CsvReplay, LiveGenerator, type SourceCheckpoint, type SourceStats } from '@fraudstream/sources';
-import { modelVersionOf } from '@fraudstream/scorer';
+import { modelVersionOf, type BundleInfo, type RulesInfo } from '@fraudstream/scorer';
+import { RulesFileWatcher, readRulesFile } from './rules-file.js';
 import { CheckpointError } from './checkpoint.js';
 import { Durability, type DurableSourceKind } from './durability.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
@@ -47,8 +48,20 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     modelVersion,
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
+    ...(config.bundlePath === undefined ? {} : { bundle: await readFile(config.bundlePath, 'utf8') }),
     ...tuning,
   });
+  // The rules file is loaded before anything else opens, so a bad one fails the start at once; it is watched once
+  // the system is assembled (below).
+  if (config.rulesPath !== undefined) {
+    const rulesPath = config.rulesPath;
+    try {
+      engine.setRules(readRulesFile(rulesPath));
+    } catch (err) {
+      await engine.close();
+      throw new Error(`config.rulesPath ${rulesPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
 
   const createdMs = performance.now();
   const sourceConfig = config.source;
@@ -98,6 +111,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     throw err;
   }
   durability?.attach(engine, source);
+  const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text));
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: s.generated, labels: s.labelsEmitted };
@@ -136,6 +150,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         source: sourceStats(),
         ...engineStats,
         laws: { ok: violations.length === 0, violations },
+        rules: { ...engine.ruleStats(), ...(rulesFile === undefined ? {} : { file: rulesFile.status() }) },
         ...(durability === undefined ? {} : { durability: durability.stats() }),
       };
     },
@@ -167,9 +182,19 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents {
       return engine.drainEvents(maxFeed, maxAlerts);
     },
+    setRules(rules: string): RulesInfo {
+      return engine.setRules(rules);
+    },
+    swapBundle(bundle: string): BundleInfo {
+      return engine.swapBundle(bundle);
+    },
+    ruleStats(): RulesInfo {
+      return engine.ruleStats();
+    },
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();
+        rulesFile?.close();
         // Drain, then the final checkpoint covers every decision: a restart resumes exactly here.
         await engine.drain();
         await durability?.close();

@@ -1,3 +1,5 @@
+import type { BundleInfo, RulesInfo } from '@fraudstream/scorer';
+import type { RulesFileStatus } from './rules-file.js';
 /**
  * A running fraud-detection pipeline as its users (the server, the CLI, the benchmark) drive it; `createSystem`
  * (create-system.ts) is the composition that implements it.
@@ -22,6 +24,8 @@ export interface Stats extends EngineStats {
   running: boolean;
   uptimeS: number;
   laws: { ok: boolean; violations: LawViolation[] };
+  /** The live rules and their hits (counted in Rust), and the rules file's watcher when one is configured. */
+  rules: RulesInfo & { file?: RulesFileStatus };
   /** With a data dir: the decision log, the checkpoints, what start-up recovered, and `ok: false` with a reason. */
   durability?: DurabilityStats;
   /**
@@ -64,6 +68,18 @@ export interface FraudSystem {
   injectScenario(kind: ScenarioKind): number;
   /** Takes the decisions gathered since the last call: a uniform sample for the live feed and the alerts, each list bounded. */
   drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents;
+  /**
+   * Replaces the live rules and allow/block lists (the rule language) between batches without stopping the stream;
+   * throws naming the rule, line and column of the first problem, leaving the live rules in force.
+   */
+  setRules(rules: string): RulesInfo;
+  /**
+   * Swaps the decision bundle (JSON text: model, thresholds, rules, lists) in one step between batches; every
+   * decision carries the version of the bundle that made it. Throws naming the field of the first problem.
+   */
+  swapBundle(bundle: string): BundleInfo;
+  /** The live rules with their hit counts, the list sizes and hits, the live generation and version. */
+  ruleStats(): RulesInfo;
   /** Stops everything: source, drain in-flight batches, worker pool. */
   close(): Promise<void>;
 }

@@ -16,6 +16,10 @@ export interface SystemConfig {
   modelPath?: string;
   /** Score thresholds: REVIEW at or above `review`, DECLINE at or above `decline`. */
   thresholds?: { review: number; decline: number };
+  /** A decision bundle file (JSON: model, thresholds, rules, lists) made live at start over `modelPath`/`thresholds`. */
+  bundlePath?: string;
+  /** A rules file (the rule language) made live at start and again each time it is saved. */
+  rulesPath?: string;
   /** Start the source right away (default false: the system waits for `start()`). */
   autoStart?: boolean;
   /**
@@ -59,6 +63,10 @@ export function validateSystemConfig(config: SystemConfig): void {
     throw new TypeError('config.modelPath must be a non-empty string');
   }
   if (config.thresholds !== undefined) checkThresholds(config.thresholds, 'config.thresholds');
+  for (const key of ['bundlePath', 'rulesPath'] as const) {
+    const v = config[key];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new TypeError(`config.${key} must be a non-empty string`);
+  }
   if (config.maxScheduleLagMs !== undefined && !(config.maxScheduleLagMs >= 0)) {
     throw new RangeError('config.maxScheduleLagMs must be a number >= 0');
   }

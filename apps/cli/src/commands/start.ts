@@ -17,7 +17,9 @@ Options:
   --source SRC         generator (default) or replay:FILE.csv
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
   --workers N          scoring worker threads (default: one per core)
-  --model FILE         XGBoost JSON model (default: models/default.json)
+  --model FILE         XGBoost JSON or LightGBM text model (default: models/default.json)
+  --bundle FILE        decision bundle (JSON: model, thresholds, rules, lists) made live over --model/--review/--decline
+  --rules FILE         rules file (docs/rules.md) made live at start and again each time the file is saved
   --seed N             generator seed (default 0)
   --review X           score at or above which a transaction is REVIEWed (default \${scorerDefaults.thresholds.review})
   --decline X          score at or above which it is DECLINEd (default \${scorerDefaults.thresholds.decline}; review <= decline)
@@ -40,6 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     tps: { type: 'string' },
     workers: { type: 'string' },
     model: { type: 'string' },
+    bundle: { type: 'string' },
+    rules: { type: 'string' },
     seed: { type: 'string' },
     review: { type: 'string' },
     decline: { type: 'string' },
@@ -84,6 +88,8 @@ export async function run(argv: string[]): Promise<number> {
     ...(workers === undefined ? {} : { workers }),
     thresholds,
     ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
+    ...(typeof a.bundle === 'string' ? { bundlePath: a.bundle } : {}),
+    ...(typeof a.rules === 'string' ? { rulesPath: a.rules } : {}),
     autoStart: a['no-start'] !== true,
   });
   let server;

@@ -52,6 +52,10 @@ export const layout = {
     reasons: 8,
     /** number of reason slots */
     reasonCount: 3,
+    /** u8: index of the live rule set's rule that decided (with the DYNAMIC_RULE bit), 255 none */
+    rule: 11,
+    /** u32: the scorer's live generation (bundle, rules, model) that decided; 0 fallback */
+    generation: 12,
   },
   /** Bits of the record's flags byte. */
   flag: {

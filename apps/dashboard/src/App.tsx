@@ -1,4 +1,5 @@
 import { createMemo, createSignal, For, onCleanup, Show } from 'solid-js';
+import { AlertHistory } from './alert-history';
 import { compact, TimeChart } from './chart';
 import { connect } from './connection';
 import { Controls } from './controls';
@@ -199,6 +200,9 @@ export function App() {
           <div class="scroll">
             <EventTable events={shownAlerts()} testId="alert-row" />
           </div>
+          <Show when={s()?.cases !== undefined}>
+            <AlertHistory filter={filter} />
+          </Show>
         </section>
       </div>
 

@@ -1,4 +1,5 @@
 import { Limits } from '@fraudstream/schema';
+import { caseRoutes } from './case-routes.js';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
 import { parseScenarioRequest, parseThresholdsRequest } from './control-requests.js';
@@ -26,7 +27,7 @@ export interface V1Handlers {
   labels: RouteHandler;
 }
 
-/** The REST control API, the scoring API, the OpenAPI document and the health check, by exact path. */
+/** The REST control API, the scoring API, the case and decision-log API, the OpenAPI document and the health check, by path. */
 export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openApiJson: string): ReadonlyMap<string, Route> {
   const replyStats = (context: RequestContext): void => replyJson(context, 200, system.stats());
   const unavailable = (): never => {
@@ -117,5 +118,6 @@ export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openA
         },
       },
     ],
+    ...caseRoutes(system),
   ]);
 }

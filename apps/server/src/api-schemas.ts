@@ -241,6 +241,22 @@ export const ScenarioResponseSchema: JsonSchema = {
   properties: { kind: { type: 'string' }, queued: { type: 'integer' }, stats: { $ref: '#/components/schemas/Stats' } },
 };
 
+/**
+ * `POST /api/cases/:id` as documented. Note: that route is still checked by its own parser (case-routes.ts,
+ * `parseCaseUpdate`, with the store's rules), not by this schema.
+ */
+export const CaseUpdateRequestSchema: JsonSchema = {
+  type: 'object',
+  required: ['status', 'analyst'],
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', enum: ['open', 'confirmed_fraud', 'legitimate'] },
+    analyst: { type: 'string', minLength: 1, maxLength: 64, description: "letters, digits, spaces or . _ @ ' -" },
+    note: { type: 'string', maxLength: 2000 },
+    expectedVersion: { type: 'integer', minimum: 1, description: 'the case version the verdict is based on (409 when stale)' },
+  },
+};
+
 /** Every named schema, as `#/components/schemas/<name>` of the OpenAPI document. */
 export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Transaction: TransactionSchema,
@@ -256,4 +272,5 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Stats: StatsSchema,
   ApiStats: ApiStatsSchema,
   Health: HealthSchema,
+  CaseUpdateRequest: CaseUpdateRequestSchema,
 };

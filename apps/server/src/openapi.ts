@@ -104,6 +104,62 @@ export function openApiDocument(version = '0.1.0'): Json {
         '202': ok('Queued', 'ScenarioResponse'),
         '409': err('Conflict'),
       }),
+      '/api/cases': {
+        get: {
+          summary: 'A page of cases (one per REVIEW/DECLINE decision), newest opened first',
+          parameters: [
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'confirmed_fraud', 'legitimate'] } },
+            { name: 'cardRef', in: 'query', schema: { type: 'string', pattern: '^[0-9a-f]{16}$' } },
+            { name: 'before', in: 'query', schema: { type: 'string' }, description: 'the `next` cursor of the previous page' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          ],
+          responses: {
+            '200': { description: '{cases, next}', content: json({ type: 'object', required: ['cases', 'next'] }) },
+            '400': err('BadRequest'),
+            '409': err('Conflict'),
+          },
+        },
+      },
+      '/api/cases/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{32}$' }, description: 'the decision id' }],
+        get: {
+          summary: 'One case and its audit trail',
+          responses: {
+            '200': { description: '{case, history}', content: json({ type: 'object', required: ['case', 'history'] }) },
+            '404': err('NotFound'),
+            '409': err('Conflict'),
+          },
+        },
+        post: {
+          summary: "An analyst's verdict, appended to the case's audit trail",
+          security: [{}, { bearer: [] }],
+          requestBody: { required: true, content: json(ref('CaseUpdateRequest')) },
+          responses: {
+            '200': { description: 'The updated case', content: json({ type: 'object' }) },
+            '400': err('BadRequest'),
+            '404': err('NotFound'),
+            '409': err('Conflict'),
+            ...MUTATION_ERRORS,
+          },
+        },
+      },
+      '/api/decisions': {
+        get: {
+          summary: 'Pages back through the decision log, newest first',
+          parameters: [
+            { name: 'decision', in: 'query', schema: { type: 'string' }, description: 'comma-separated APPROVE, REVIEW, DECLINE' },
+            { name: 'since', in: 'query', schema: { type: 'string' } },
+            { name: 'until', in: 'query', schema: { type: 'string' } },
+            { name: 'before', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          ],
+          responses: {
+            '200': { description: '{decisions, next}', content: json({ type: 'object', required: ['decisions', 'next'] }) },
+            '400': err('BadRequest'),
+            '409': err('Conflict'),
+          },
+        },
+      },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
       '/ws': {
         get: {

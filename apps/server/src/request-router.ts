@@ -17,7 +17,7 @@ export interface RouterOptions {
   openApiJson: string;
 }
 
-/** Dispatches every plain HTTP request: API routes by exact path, then static files with an SPA fallback. */
+/** Dispatches every plain HTTP request: API routes by exact path (or `PREFIX/:id`), then static files with an SPA fallback. */
 export class RequestRouter {
   readonly #routes: ReadonlyMap<string, Route>;
   readonly #files: StaticFiles;
@@ -54,7 +54,8 @@ export class RequestRouter {
     if (context.headers.upgrade !== '') {
       throw new HttpError(404, 'not_found', 'WebSocket connections are served at /ws only');
     }
-    const route = this.#routes.get(url);
+    // Exact paths first, then a route with an id as its last segment (`/api/cases/:id`).
+    const route = this.#routes.get(url) ?? (url.startsWith('/api/') ? this.#routes.get(url.replace(/\/[^/]+$/, '/:id')) : undefined);
     if (route !== undefined) {
       const key = method === 'head' ? 'get' : method;
       // Only own, known keys: a method named e.g. "constructor" must not reach Object.prototype.

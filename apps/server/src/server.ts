@@ -105,6 +105,10 @@ function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
     setRules: (rules) => system.setRules(rules),
     swapBundle: (bundle) => system.swapBundle(bundle),
     ruleStats: () => system.ruleStats(),
+    get cases() {
+      return system.cases;
+    },
+    queryDecisions: system.queryDecisions === undefined ? undefined : (query) => system.queryDecisions!(query),
     close: () => system.close(),
   };
 }

@@ -344,15 +344,19 @@ export class Engine {
 
   private readonly finished = (batch: FinishedBatch): void => {
     this.accountant.account(batch);
-    if (this.listeners.size === 0) return;
-    const decided: DecidedBatch = {
-      records: this.records,
-      results: this.results,
-      slot: batch.slot,
-      seq: batch.seq,
-      count: batch.handed,
-      fallback: batch.fallback,
-    };
-    for (const listener of this.listeners) listener(decided);
+    if (this.listeners.size > 0) {
+      const decided: DecidedBatch = {
+        records: this.records,
+        results: this.results,
+        slot: batch.slot,
+        seq: batch.seq,
+        count: batch.handed,
+        fallback: batch.fallback,
+      };
+      for (const listener of this.listeners) listener(decided);
+    }
+    // String ids are released only now: listeners (the decision log, the case writer) read them by slot.
+    const ids = this.ids;
+    for (let s = batch.slot; s < batch.slot + batch.handed; s++) if (ids[s] !== undefined) ids[s] = undefined;
   };
 }

@@ -17,7 +17,11 @@ export interface AppendedBatch {
 
 /** Reason of a decision made by the fallback after a scorer failure (the engine's `SCORER_ERROR`). */
 export const FALLBACK_REASON = 'SCORER_ERROR';
+/** Reason of a decision the scorer made for a record that failed its own checks (result status Invalid). */
+export const INVALID_REASON = 'INVALID_RECORD';
 const EMPTY: readonly string[] = [];
+const FALLBACK_REASONS: readonly string[] = [FALLBACK_REASON];
+const INVALID_REASONS: readonly string[] = [INVALID_REASON];
 const ref = new Uint32Array(2);
 
 /**
@@ -25,7 +29,8 @@ const ref = new Uint32Array(2);
  * (slots `slot` .. `slot + count - 1`, in ingest order), allocating nothing for an APPROVE. Label records are
  * skipped. Integer transaction ids go in as numbers; others come from `stringId(slot)` (the engine keeps them beside
  * the ring). Card references come from each record's 64-bit card key. A decision made by the fallback (result
- * status Invalid: the scorer failed on the batch) is stored with score NaN and the reason `SCORER_ERROR`; others are
+ * status Fallback: the scorer failed on the batch) is stored with score NaN and the reason `SCORER_ERROR`, one for a
+ * record the scorer found invalid (status Invalid) with score NaN and `INVALID_RECORD`; others are
  * named like the engine's alert events: the rules that fired, then up to 3 top features.
  * `onAlert(slot, refHi, refLo, reasons, score)` is called for each REVIEW or DECLINE, to queue its case (opened off
  * the hot path, in batches).
@@ -50,8 +55,11 @@ export function appendDecidedBatch(
     const status = results.status(s);
     let reasons = EMPTY;
     let score = results.score(s);
-    if (status === ResultStatus.Invalid) {
-      reasons = [FALLBACK_REASON];
+    if (status === ResultStatus.Fallback) {
+      reasons = FALLBACK_REASONS;
+      score = Number.NaN;
+    } else if (status === ResultStatus.Invalid) {
+      reasons = INVALID_REASONS;
       score = Number.NaN;
     } else if (code !== 0) {
       const names: string[] = [];

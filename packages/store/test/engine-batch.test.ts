@@ -29,7 +29,7 @@ describe('appending an engine batch', () => {
     records.writeLabel(4, 3, T0 + 3000, 0, 0, 0, 0, true, 0);
     decide(results, 4, 0, 0, ResultStatus.Label, 0, []);
     tx(5, '1004', 'card-c', 4);
-    decide(results, 5, Number.NaN, DecisionCode.Review, ResultStatus.Invalid, 0, []);
+    decide(results, 5, Number.NaN, DecisionCode.Review, ResultStatus.Fallback, 0, []);
     tx(6, '1005', 'card-b', 5);
     decide(results, 6, 0.97, DecisionCode.Decline, ResultStatus.Scored, 0b01, [1, 7, NO_REASON]);
     tx(7, '1006', 'card-x', 6);

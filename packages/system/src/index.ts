@@ -1,6 +1,8 @@
 /** @fraudstream/system: the composition root, a source and the engine wired into one running system. */
 export { createSystem, type EngineTuning, type System } from './create-system.js';
-export type { DecisionEvent, DecisionName, DrainedEvents, FraudSystem, ScenarioKind, SourceKind, Stats } from './fraud-system.js';
+export { wireCases, type CaseStats, type CaseWiring, type CaseWiringOptions } from './case-wiring.js';
+export { GatedSink } from './gated-sink.js';
+export type { CaseDesk, DecisionEvent, DecisionName, DrainedEvents, FraudSystem, ScenarioKind, SourceKind, Stats } from './fraud-system.js';
 export { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 export { checkLaws, checkQuiescent, describeViolations, type LawViolation } from '@fraudstream/engine';
 export { RulesFileWatcher, readRulesFile, type RulesFileStatus } from './rules-file.js';

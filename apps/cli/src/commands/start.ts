@@ -28,7 +28,10 @@ Options:
                        (scorer state, source position, log position) is taken every --checkpoint-interval, and a start
                        on an existing data dir resumes from its newest checkpoint (see 'fraudstream decisions')
   --checkpoint-interval S   seconds between checkpoints (default ${DEFAULT_CHECKPOINT_INTERVAL_MS / 1000}; 0.05 to 86400)
-  --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery); alias --no-data-dir
+  --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery, no cases); alias --no-data-dir
+  --db URL             postgres://USER:PASS@HOST:PORT/DB[?schema=NAME]: keep the cases in PostgreSQL instead of
+                       DATA_DIR/cases.sqlite (the card-reference secret stays in the data dir)
+  --no-cases           open no cases for REVIEW and DECLINE decisions (they are opened by default in the data dir)
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
@@ -47,6 +50,8 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     review: { type: 'string' },
     decline: { type: 'string' },
+    db: { type: 'string' },
+    'no-cases': { type: 'boolean' },
     'no-start': { type: 'boolean' },
     'data-dir': { type: 'string' },
     'checkpoint-interval': { type: 'string' },
@@ -82,9 +87,16 @@ export async function run(argv: string[]): Promise<number> {
   if (a['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
   const dataDir = typeof a['data-dir'] === 'string' ? a['data-dir'] : defaultDataDir();
   const intervalS = num(a['checkpoint-interval'], 'checkpoint-interval', 0.05, 86_400, DEFAULT_CHECKPOINT_INTERVAL_MS / 1000, false);
+  // Cases live in the data dir (or PostgreSQL with --db, the secret still in the data dir): none when ephemeral.
+  const cases = !ephemeral && a['no-cases'] !== true;
+  const db = typeof a.db === 'string' ? a.db : undefined;
+  if (db !== undefined && !/^postgres(ql)?:\/\//.test(db)) throw new UsageError('--db must be a postgres:// URL');
+  if (db !== undefined && !cases) throw new UsageError('--db needs cases: not with --ephemeral or --no-cases');
   const system = await createSystem({
     ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000) } }),
     source,
+    ...(cases ? { dataDir } : {}),
+    ...(db === undefined ? {} : { db }),
     ...(workers === undefined ? {} : { workers }),
     thresholds,
     ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),

@@ -7,6 +7,12 @@ export interface BatchNaming {
   ruleNames: readonly string[];
   featureNames: readonly string[];
   modelVersion: string;
+  /**
+   * The version and live rule names of the scorer generation that made a decision (the engine's `generationInfo`
+   * of a result's `generation`). With it each decision carries the version of the model or bundle that made it and a
+   * live rule is named; without it every decision carries `modelVersion` and a live rule is `DYNAMIC_RULE`.
+   */
+  generation?: (generation: number) => { version: string; rules: readonly string[] };
 }
 
 /** What {@link appendDecidedBatch} reports: decisions appended and, of them, alerts (REVIEW or DECLINE). */
@@ -46,11 +52,25 @@ export function appendDecidedBatch(
   stringId: (slot: number) => string | undefined,
   onAlert?: (slot: number, refHi: number, refLo: number, reasons: readonly string[], score: number) => void,
 ): AppendedBatch {
-  const { ruleNames, featureNames, modelVersion } = naming;
+  const { ruleNames, featureNames } = naming;
+  const dynamicBit = ruleNames.indexOf('DYNAMIC_RULE');
   let appended = 0;
   let alerts = 0;
+  // The generation's names, looked up once per change of generation (a batch has one, but for a swap between batches).
+  let lastGeneration = -1;
+  let modelVersion = naming.modelVersion;
+  let liveRules: readonly string[] = EMPTY;
   for (let s = slot; s < slot + count; s++) {
     if (records.isLabel(s)) continue;
+    if (naming.generation !== undefined) {
+      const g = results.generation(s);
+      if (g !== lastGeneration) {
+        const info = naming.generation(g);
+        lastGeneration = g;
+        modelVersion = info.version;
+        liveRules = info.rules;
+      }
+    }
     const code = results.decisionCode(s);
     const status = results.status(s);
     let reasons = EMPTY;
@@ -64,7 +84,11 @@ export function appendDecidedBatch(
     } else if (code !== 0) {
       const names: string[] = [];
       const fired = results.rules(s);
-      for (let bit = 0; bit < ruleNames.length; bit++) if ((fired & (1 << bit)) !== 0) names.push(ruleNames[bit] as string);
+      for (let bit = 0; bit < ruleNames.length; bit++) {
+        if ((fired & (1 << bit)) === 0) continue;
+        const live = bit === dynamicBit ? liveRules[results.rule(s)] : undefined;
+        names.push(live ?? (ruleNames[bit] as string));
+      }
       for (let k = 0; k < 3; k++) {
         const f = results.reason(s, k);
         if (f !== NO_REASON && f < featureNames.length) names.push(featureNames[f] as string);

@@ -83,10 +83,21 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   let resume = {};
   if (config.durability !== undefined) {
     const kind: DurableSourceKind = sourceConfig.kind === 'replay' ? { kind: 'replay', path: sourceConfig.path } : { kind: 'generator' };
+    // The thresholds this start was configured with (flags, config, a bundle) win over a checkpoint's: a restore
+    // brings back the state, not settings changed at runtime through the API (documented in the README).
+    const configured = { ...engine.options.thresholds };
     try {
       const prepared = Durability.prepare(config.durability, engine, kind, modelVersion);
       durability = prepared.durability;
       if (prepared.resume !== undefined) resume = { resume: prepared.resume };
+      const restored = engine.options.thresholds;
+      if (restored.review !== configured.review || restored.decline !== configured.decline) {
+        process.emitWarning(
+          `fraudstream: the checkpoint had thresholds review ${restored.review}, decline ${restored.decline}; ` +
+            `continuing with the configured review ${configured.review}, decline ${configured.decline}`,
+        );
+        engine.setThresholds(configured);
+      }
     } catch (err) {
       await cases?.close();
       await engine.close();

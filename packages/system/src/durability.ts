@@ -239,7 +239,7 @@ export class Durability {
   attach(engine: Engine, source: DurableSource): void {
     this.engine = engine;
     this.source = source;
-    this.naming = { ruleNames, featureNames, modelVersion: this.modelVersion };
+    this.naming = { ruleNames, featureNames, modelVersion: this.modelVersion, generation: (g) => engine.generationInfo(g) };
     engine.onBatch(this.onBatch);
     const every = (ms: number, f: () => void): void => {
       const t = setInterval(f, ms);

@@ -137,6 +137,20 @@ export function App() {
             <div>rate <b>{compact(s()?.throughput.ingestTps ?? 0)}</b>/s</div>
             <div>target {compact(s()?.source.targetTps ?? 0)}/s</div>
             <div class="muted">{s()?.source.state ?? '–'} · {int(s()?.source.injected ?? 0)} injected</div>
+            <Show when={s()?.kafka}>
+              {(k) => (
+                <div class="kafka-lag" data-testid="kafka-lag">
+                  <div>lag <b>{int(k().lag)}</b> · {int(k().unacknowledged)} unacked</div>
+                  <For each={k().partitions}>
+                    {(p) => (
+                      <div class="muted" data-testid="kafka-partition">
+                        {p.topic}[{p.partition}] lag {int(p.lag)}
+                      </div>
+                    )}
+                  </For>
+                </div>
+              )}
+            </Show>
           </div>
           <div class="arrow">→</div>
           <div class="stage">

@@ -24,6 +24,8 @@ export type { DecisionName } from '@fraudstream/schema';
  */
 export interface Stats extends EngineStats {
   running: boolean;
+  /** Kafka sources only: partitions with their lag, acknowledgements and commits (see kafka-system.ts). */
+  kafka?: import('./kafka-system.js').KafkaStats;
   uptimeS: number;
   laws: { ok: boolean; violations: LawViolation[] };
   /** The live rules and their hits (counted in Rust), and the rules file's watcher when one is configured. */

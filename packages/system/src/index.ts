@@ -9,3 +9,5 @@ export { RulesFileWatcher, readRulesFile, type RulesFileStatus } from './rules-f
 export { checkTps, validateSystemConfig, type SourceConfig, type SystemConfig } from './system-config.js';
 export { Durability, DEFAULT_CHECKPOINT_INTERVAL_MS, CHECKPOINTS_KEPT, type DurabilityConfig, type DurabilityStats } from './durability.js';
 export { CheckpointError, CHECKPOINTS_DIR, checkpointsDir, listCheckpoints, readCheckpointRecord, type CheckpointRecord } from './checkpoint.js';
+export { createKafkaSystem, type KafkaStats, type KafkaSystem } from './kafka-system.js';
+export { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';

@@ -4,6 +4,7 @@ import { installSignalHandlers, startServer } from '@fraudstream/server';
 import { defaultDataDir } from '@fraudstream/store';
 import { createSystem, DEFAULT_CHECKPOINT_INTERVAL_MS } from '@fraudstream/system';
 import { num, parse, UsageError } from '../args.js';
+import * as startKafka from './start-kafka.js';
 
 export const help = `Usage: fraudstream start [options]
 
@@ -14,7 +15,7 @@ Options:
   --host HOST          address to bind (default 127.0.0.1, or env HOST); a non-loopback address needs --token
   --port N             port (default 8080, or env PORT; 0 picks a free port)
   --token TOKEN        bearer token required by mutating endpoints (or env FRAUDSTREAM_TOKEN)
-  --source SRC         generator (default) or replay:FILE.csv
+  --source SRC         generator (default), replay:FILE.csv, or kafka (see 'fraudstream start --source kafka --help')
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
   --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON or LightGBM text model (default: models/default.json)
@@ -37,6 +38,8 @@ Options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
+  const i = argv.findIndex((x) => x === '--source' || x === '--source=kafka');
+  if (i >= 0 && (argv[i] === '--source=kafka' || argv[i + 1] === 'kafka')) return startKafka.run(argv);
   const a = parse(argv, {
     host: { type: 'string' },
     port: { type: 'string' },

@@ -1,16 +1,24 @@
-// Cost of durability in the real pipeline (issue 10, item 7, the decision-log part): the in-process equivalent of
-// `fraudstream bench --tps max` (live generator -> ring -> engine -> 2 workers -> Rust scorer), run in one process
-// without the decision log, with it, and with it plus the case store, alternating, so the figures share the
-// machine's conditions. The log is fed from `engine.onBatch` by `appendDecidedBatch`, as the engine wiring will do
-// it: every decided transaction appended in ingest order (card reference from the record's card key, reasons named
-// like the alert events), `flush()` every 100 ms, `sync()` (fdatasync on the thread pool) every second. Cases: alerts are opened in
-// the SQLite case store every 200 ms. Checkpoints (scorer snapshots) are not part of this: they are not built yet.
+// Cost of durability in the real pipeline (issue 10, item 7): the in-process equivalent of `fraudstream bench --tps max`
+// (live generator -> ring -> engine -> 2 workers -> Rust scorer), run in one process in several modes, interleaved
+// round by round so the figures share the machine's conditions:
+//   none            nothing durable
+//   log             the decision log: every decided transaction appended by `appendDecidedBatch` from `engine.onBatch`
+//                   in ingest order, `flush()` every 100 ms, `sync()` (fdatasync on the thread pool) every second
+//   log+cases       the log, and a case for every alert opened OFF the main thread, exactly as `createSystem` wires it
+//                   with a data dir (`wireCases`: a CaseWriter worker fed one message per batch with alerts; the
+//                   generator writes through the gate that holds it back while the case queue is full)
+//   log+cases-main  (reference, MODES=... to include it) the log, and alerts opened in the SQLite case store every
+//                   200 ms ON the main thread, the way measured before the case writer existed
+// Checkpoints (scorer snapshots) are not part of this: they are another helper's work.
 // Usage: pnpm build && node bench/decision-log-cost.mjs [seconds per run = 10] [rounds = 2]
+//        MODES=none,log,log+cases,log+cases-main node bench/decision-log-cost.mjs 10 3
 import { readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Engine, defaultModelPath } from '@fraudstream/engine';
 import { LiveGenerator, MAX_TPS } from '@fraudstream/sources';
+import { featureNames, ruleNames } from '@fraudstream/scorer';
 import { appendDecidedBatch, CardRefHasher, DecisionLog, decisionIdOf, openCaseStore, decisionLogDir } from '@fraudstream/store';
+import { wireCases } from '@fraudstream/system';
 
 const seconds = Number(process.argv[2] ?? 10);
 const rounds = Number(process.argv[3] ?? 2);
@@ -29,14 +37,15 @@ async function runOnce(mode) {
   const timers = [];
   let log;
   let cases;
+  let wired;
   let pendingAlerts = [];
   let alertsOpened = 0;
   if (mode !== 'none') {
     log = DecisionLog.open(decisionLogDir(dataDir));
     const hasher = new CardRefHasher(Buffer.alloc(32, 3));
-    const naming = { ruleNames: engine.ruleNames, featureNames: engine.featureNames, modelVersion };
-    const withCases = mode === 'log+cases';
-    if (withCases) cases = await openCaseStore({ dataDir });
+    const naming = { ruleNames, featureNames, modelVersion };
+    const onMain = mode === 'log+cases-main';
+    if (onMain) cases = await openCaseStore({ dataDir });
     const onAlert = (b) => (s, hi, lo, reasons, score) => {
       const txId = String(b.records.txNum(s));
       const code = b.results.decisionCode(s);
@@ -44,11 +53,11 @@ async function runOnce(mode) {
     };
     // The wiring the engine will use: appendDecidedBatch (integer ids as numbers, string ids from a side table).
     engine.onBatch((b) => {
-      appendDecidedBatch(log, hasher, b.records, b.results, b.slot, b.count, naming, () => undefined, withCases ? onAlert(b) : undefined);
+      appendDecidedBatch(log, hasher, b.records, b.results, b.slot, b.count, naming, () => undefined, onMain ? onAlert(b) : undefined);
     });
     timers.push(setInterval(() => log.flush(), 100));
     timers.push(setInterval(() => void log.sync(), 1000));
-    if (withCases) {
+    if (onMain) {
       timers.push(
         setInterval(() => {
           const batch = pendingAlerts;
@@ -57,8 +66,9 @@ async function runOnce(mode) {
         }, 200),
       );
     }
+    if (mode === 'log+cases') wired = await wireCases(engine, { dataDir, modelVersion: () => modelVersion });
   }
-  const generator = new LiveGenerator({ sink: engine.sink, tps: MAX_TPS, customers: 5000, seed: 0 });
+  const generator = new LiveGenerator({ sink: wired?.sink ?? engine.sink, tps: MAX_TPS, customers: 5000, seed: 0 });
   const drainer = setInterval(() => engine.drainEvents(20, 200), 100);
   try {
     generator.start();
@@ -83,6 +93,13 @@ async function runOnce(mode) {
       if (pendingAlerts.length > 0) alertsOpened += await cases.openCases(pendingAlerts);
       await cases.close();
     }
+    let caseStats;
+    if (wired !== undefined) {
+      await wired.writer.flush();
+      caseStats = wired.stats();
+      alertsOpened = caseStats.opened;
+      await wired.close();
+    }
     const decided = s1.counts.decided - s0.counts.decided;
     return {
       mode,
@@ -93,7 +110,12 @@ async function runOnce(mode) {
       // Every decided transaction must be in the log: the figure is for a log that keeps everything.
       loggedTotal: logged,
       logBytesPerDecision: log === undefined ? undefined : Math.round((log.position() / logged) * 10) / 10,
-      alertsOpened: cases === undefined ? undefined : alertsOpened,
+      alertsOpened: cases === undefined && wired === undefined ? undefined : alertsOpened,
+      // Every alert must have its case: the figure is for a case store that misses none.
+      alertsDecided: mode.includes('cases') ? end.counts.review + end.counts.declined : undefined,
+      caseQueuePeak: caseStats?.queuePeak,
+      heldBackMs: Math.round(generator.stats().heldBackMs),
+      sourceHeldBackClaims: caseStats?.refusedClaims,
       loadAverage1m: loadavg()[0],
     };
   } finally {

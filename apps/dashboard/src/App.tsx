@@ -1,4 +1,5 @@
 import { createMemo, createSignal, For, onCleanup, Show } from 'solid-js';
+import { AlertHistory } from './alert-history';
 import { compact, TimeChart } from './chart';
 import { connect } from './connection';
 import { Controls } from './controls';
@@ -136,6 +137,20 @@ export function App() {
             <div>rate <b>{compact(s()?.throughput.ingestTps ?? 0)}</b>/s</div>
             <div>target {compact(s()?.source.targetTps ?? 0)}/s</div>
             <div class="muted">{s()?.source.state ?? '–'} · {int(s()?.source.injected ?? 0)} injected</div>
+            <Show when={s()?.kafka}>
+              {(k) => (
+                <div class="kafka-lag" data-testid="kafka-lag">
+                  <div>lag <b>{int(k().lag)}</b> · {int(k().unacknowledged)} unacked</div>
+                  <For each={k().partitions}>
+                    {(p) => (
+                      <div class="muted" data-testid="kafka-partition">
+                        {p.topic}[{p.partition}] lag {int(p.lag)}
+                      </div>
+                    )}
+                  </For>
+                </div>
+              )}
+            </Show>
           </div>
           <div class="arrow">→</div>
           <div class="stage">
@@ -199,6 +214,9 @@ export function App() {
           <div class="scroll">
             <EventTable events={shownAlerts()} testId="alert-row" />
           </div>
+          <Show when={s()?.cases !== undefined}>
+            <AlertHistory filter={filter} />
+          </Show>
         </section>
       </div>
 

@@ -10,6 +10,8 @@ export interface RequestContext {
   method: string;
   /** The raw path as sent, without the query string; not percent-decoded. */
   url: string;
+  /** The raw query string without `?` (empty when none); not percent-decoded. */
+  query: string;
   headers: {
     host: string;
     origin: string;
@@ -29,6 +31,7 @@ export function createRequestContext(res: HttpResponse, req: HttpRequest): Reque
     res,
     method: req.getMethod(),
     url: req.getUrl(),
+    query: req.getQuery() ?? '',
     headers: {
       host: req.getHeader('host'),
       origin: req.getHeader('origin'),

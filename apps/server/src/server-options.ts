@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FraudSystem } from '@fraudstream/system';
 import { isLoopbackHost } from './net-address.js';
+import { resolveScoringOptions, type ResolvedScoringOptions, type ScoringOptions } from './scoring-options.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -18,6 +19,8 @@ export interface ServerOptions {
   pushIntervalMs?: number;
   /** Where the server writes its few log lines (internal errors); default `console.error`. Never given card ids. */
   log?: (line: string) => void;
+  /** The `/v1` routes: micro-batch size and linger, per-request deadline, bulk bounds (scoring-options.ts). */
+  scoring?: ScoringOptions;
 }
 
 /** `ServerOptions` after validation, with defaults filled in. */
@@ -29,6 +32,7 @@ export interface ResolvedServerOptions {
   token: string | undefined;
   pushIntervalMs: number;
   log: (line: string) => void;
+  scoring: ResolvedScoringOptions;
 }
 
 /** The dashboard build, when `apps/dashboard` has been built. */
@@ -79,5 +83,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const log = options.log ?? ((line: string) => console.error(line));
   if (typeof log !== 'function') throw new TypeError('options.log must be a function');
 
-  return { system, host, port, staticDir, token, pushIntervalMs, log };
+  const scoring = resolveScoringOptions(options.scoring);
+
+  return { system, host, port, staticDir, token, pushIntervalMs, log, scoring };
 }

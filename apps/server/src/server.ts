@@ -2,6 +2,13 @@ import { PushHub, type PushMetrics } from './push-hub.js';
 import { createRequestContext } from './request-context.js';
 import { RequestRouter } from './request-router.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import type { FraudSystem, Stats } from '@fraudstream/system';
+import type { V1Handlers } from './api-routes.js';
+import { ingestNdjson } from './bulk-ingest.js';
+import { LabelApi } from './label-api.js';
+import { openApiText } from './openapi.js';
+import { ScoreApi, type ApiStats } from './score-api.js';
+import { engineOf } from './scoring-engine.js';
 import { createApp, LISTEN_EXCLUSIVE_PORT, uws, type us_listen_socket } from './uws.js';
 
 /** A listening server. */
@@ -22,12 +29,25 @@ export interface RunningServer {
 /** Starts the HTTP + WebSocket server on uWebSockets.js; resolves once it listens. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const resolved = resolveServerOptions(options);
-  const { system, host, log } = resolved;
+  const { host, log } = resolved;
   const token = resolved.token;
+
+  const engine = engineOf(resolved.system);
+  const scoreApi = engine === undefined ? undefined : new ScoreApi(engine, resolved.scoring);
+  let v1: V1Handlers | undefined;
+  if (engine !== undefined && scoreApi !== undefined) {
+    const labelApi = new LabelApi(engine, scoreApi);
+    v1 = {
+      score: (context, body) => scoreApi.score(context, body),
+      transactions: (context) => ingestNdjson(context, engine, scoreApi, resolved.scoring),
+      labels: (context, body) => labelApi.label(context, body),
+    };
+  }
+  const system = withApiStats(resolved.system, () => scoreApi?.stats() ?? emptyApiStats());
 
   const app = createApp();
   const hub = new PushHub(system, resolved.pushIntervalMs, log);
-  const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log });
+  const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log, v1, openApiJson: openApiText() });
 
   app.ws('/ws', hub.behavior());
   app.any('/*', (res, req) => {
@@ -51,6 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = (): Promise<void> => {
     closing ??= (async () => {
       hub.close();
+      scoreApi?.close();
       uws.us_listen_socket_close(listenSocket);
       // Also drop idle keep-alive connections, which would otherwise keep the event loop alive.
       app.close();
@@ -60,4 +81,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   return { host, port, metrics: () => hub.metrics(), close };
+}
+
+/** The stats a system without an engine reports for the scoring API. */
+function emptyApiStats(): ApiStats {
+  return {
+    score: { requests: 0, answered: 0, deadlineMisses: 0, lateDecisions: 0, batches: 0, largestBatch: 0, pending: 0 },
+    bulk: { requests: 0, accepted: 0, rejected: 0, pauses: 0 },
+    labels: { accepted: 0, unknown: 0 },
+  };
+}
+
+/** The system as the routes and the push see it: its stats gain the scoring API's counters (`api`). */
+function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
+  return {
+    stats: (): Stats & { api: ApiStats } => ({ ...system.stats(), api: api() }),
+    start: () => system.start(),
+    stop: () => system.stop(),
+    setGenerator: (options) => system.setGenerator(options),
+    setThresholds: (thresholds) => system.setThresholds(thresholds),
+    injectScenario: (kind) => system.injectScenario(kind),
+    drainEvents: (maxFeed, maxAlerts) => system.drainEvents(maxFeed, maxAlerts),
+    setRules: (rules) => system.setRules(rules),
+    swapBundle: (bundle) => system.swapBundle(bundle),
+    ruleStats: () => system.ruleStats(),
+    get cases() {
+      return system.cases;
+    },
+    queryDecisions: system.queryDecisions === undefined ? undefined : (query) => system.queryDecisions!(query),
+    close: () => system.close(),
+  };
 }

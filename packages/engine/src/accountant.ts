@@ -137,7 +137,6 @@ export class Accountant {
       }
       const feedSlot = this.events.feedSlot();
       if (feedSlot >= 0) this.events.putFeed(feedSlot, this.event(slot, seq, (doneMs - ingestMs) * 1000));
-      if (this.ids[slot] !== undefined) this.ids[slot] = undefined;
     }
     if (runCount > 0) this.latency.recordCount((doneMs - runIngest) * 1000, runCount);
     if (dueCount > 0) this.scheduleLatency.recordCount((doneMs - runDue) * 1000, dueCount);

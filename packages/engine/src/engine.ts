@@ -156,6 +156,19 @@ export class Engine {
     return { state: 'accepted', seq };
   }
 
+  /**
+   * Asks the engine to cut every record published so far without waiting for its linger: for a writer that gathered
+   * its own micro-batch (the server's scoring API) and has a caller waiting for each decision.
+   */
+  flush(): void {
+    this.dispatcher.flush();
+  }
+
+  /** The version label new batches' decisions carry (changes with {@link loadModel}, rules and bundle swaps). */
+  get currentModelVersion(): string {
+    return this.versions.live.version;
+  }
+
   /** Changes the decision thresholds for batches scored from now on. */
   setThresholds(thresholds: Thresholds): void {
     checkThresholds(thresholds, 'thresholds');
@@ -331,15 +344,19 @@ export class Engine {
 
   private readonly finished = (batch: FinishedBatch): void => {
     this.accountant.account(batch);
-    if (this.listeners.size === 0) return;
-    const decided: DecidedBatch = {
-      records: this.records,
-      results: this.results,
-      slot: batch.slot,
-      seq: batch.seq,
-      count: batch.handed,
-      fallback: batch.fallback,
-    };
-    for (const listener of this.listeners) listener(decided);
+    if (this.listeners.size > 0) {
+      const decided: DecidedBatch = {
+        records: this.records,
+        results: this.results,
+        slot: batch.slot,
+        seq: batch.seq,
+        count: batch.handed,
+        fallback: batch.fallback,
+      };
+      for (const listener of this.listeners) listener(decided);
+    }
+    // String ids are released only now: listeners (the decision log, the case writer) read them by slot.
+    const ids = this.ids;
+    for (let s = batch.slot; s < batch.slot + batch.handed; s++) if (ids[s] !== undefined) ids[s] = undefined;
   };
 }

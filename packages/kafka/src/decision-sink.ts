@@ -9,8 +9,16 @@ export interface DecidedRecord {
   txId: string;
   /** Decision id, the same whenever the same input message is decided again (see `KafkaSource.decisionIdAt`). */
   decisionId: string;
-  /** Card id: the message key (so a card's decisions stay in one partition); never written into the value. */
-  cardId: string;
+  /**
+   * Card id: the message key when `cardRef` is absent (so a card's decisions stay in one partition); never written
+   * into the value.
+   */
+  cardId?: string;
+  /**
+   * A keyed reference of the card (e.g. `CardRefHasher` of `@fraudstream/store`): when present it is the message key
+   * instead of the card id, so the raw card id leaves the process nowhere.
+   */
+  cardRef?: string;
   decision: DecisionName;
   /** Score, 0..1. */
   score: number;
@@ -88,7 +96,7 @@ export class KafkaDecisionSink {
     let alerts = 0;
     decisions.forEach((d, i) => {
       const value = Buffer.from(decisionJson(d, i));
-      const key = Buffer.from(d.cardId);
+      const key = Buffer.from((d.cardRef ?? d.cardId)!);
       messages.push({ topic: this.decisionsTopic, key, value });
       if (d.decision !== 'APPROVE') {
         messages.push({ topic: this.alertsTopic, key, value });
@@ -125,11 +133,14 @@ export class KafkaDecisionSink {
 function decisionJson(d: DecidedRecord, i: number): string {
   const at = `decisions[${i}]`;
   if (typeof d !== 'object' || d === null) throw new KafkaOptionsTypeError(`${at} must be an object`);
-  for (const f of ['txId', 'decisionId', 'cardId'] as const) {
-    if (typeof d[f] !== 'string' || d[f].length === 0 || d[f].length > 256) {
+  for (const f of ['txId', 'decisionId', 'cardId', 'cardRef'] as const) {
+    const v = d[f];
+    if ((f === 'cardId' || f === 'cardRef') && v === undefined) continue;
+    if (typeof v !== 'string' || v.length === 0 || v.length > 256) {
       throw new KafkaOptionsTypeError(`${at}.${f} must be a non-empty string of at most 256 characters`);
     }
   }
+  if (d.cardId === undefined && d.cardRef === undefined) throw new KafkaOptionsTypeError(`${at}.cardRef or ${at}.cardId is required (the key)`);
   if (!DECISION_NAMES.includes(d.decision)) throw new KafkaOptionsTypeError(`${at}.decision must be one of ${DECISION_NAMES.join(', ')}`);
   if (typeof d.score !== 'number' || !(d.score >= 0 && d.score <= 1)) throw new KafkaOptionsRangeError(`${at}.score must be a number from 0 to 1`);
   if (!Array.isArray(d.reasons) || !d.reasons.every((r) => typeof r === 'string')) {

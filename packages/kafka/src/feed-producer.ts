@@ -46,7 +46,7 @@ export interface ProduceFeedStats {
 }
 
 /**
- * Sends a feed's transactions (key = card id) to `topic` at `tps`, and their labels (key = transaction id) to
+ * Sends a feed's transactions (key = card id) to `topic` at `tps`, and their labels (key = the card id, so a label lands in its transaction's partition number) to
  * `labelsTopic` once their delay has passed in event time; at the end (the count reached, the feed ended or the
  * signal aborted) every label still waiting is sent. Idempotent producer (acks from all in-sync replicas), one
  * request in flight carrying everything queued meanwhile. Resolves when the broker has acknowledged everything.

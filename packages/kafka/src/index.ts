@@ -11,3 +11,4 @@ export * from './admin.js';
 export * from './feed-producer.js';
 export * from './local-broker.js';
 export * from './serial-producer.js';
+export * from './co-partitioned-assigner.js';

@@ -1,4 +1,5 @@
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { Limits, parseTransactionJson, RejectionLog, validateLabel, type Validated, type ValidationError } from '@fraudstream/schema';
 import { assertRecordSink, type RecordSink, type SourceState } from '@fraudstream/sources';
 import { brokerList, integerOption, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
@@ -37,6 +38,17 @@ export interface KafkaSourceOptions {
   lagIntervalMs?: number;
   /** Called when the source fails (it also shows in `stats().error`). */
   onError?: (error: Error) => void;
+  /**
+   * Called when the group starts a rebalance (the broker answered a heartbeat or commit with REBALANCE_IN_PROGRESS):
+   * the moment to commit what is already durable, before the partitions move.
+   */
+  onRebalance?: () => void;
+  /**
+   * Messages this process has already applied, per partition (the `applied()` of the source this one replaces):
+   * a message below its partition's offset here is skipped when delivered again (its decision was already
+   * produced), so per-card and per-terminal state never counts one transaction twice.
+   */
+  skipBelow?: readonly { topic: string; partition: number; offset: number }[];
 }
 
 /** One assigned partition in {@link KafkaSourceStats}. */
@@ -81,6 +93,8 @@ export interface KafkaSourceStats {
   backpressureWaits: number;
   /** Commits made (calls that committed at least one partition). */
   commits: number;
+  /** Messages delivered again below what this process had already applied (after a rebalance or a restart), skipped. */
+  redeliveredSkipped: number;
   /** Assigned partitions with their position, end offset, lag and last commit. */
   partitions: PartitionStats[];
   /** Sum of `lag` over the partitions. */
@@ -108,6 +122,8 @@ interface PartitionState {
   start: number;
   endOffset: number;
   committed: number;
+  /** Offset below which every message was applied (written, dead-lettered or dropped) by this process. */
+  applied: number;
 }
 
 /**
@@ -142,8 +158,11 @@ export class KafkaSource {
   private readonly heartbeatIntervalMs: number;
   private readonly lagIntervalMs: number;
   private readonly onError: ((error: Error) => void) | undefined;
+  private readonly onRebalance: (() => void) | undefined;
   private readonly index: LabelIndex;
   private readonly positions = new PositionLog();
+  /** Per partition index: the offset released for commit and not yet committed (retried by the next commit). */
+  private readonly owed = new Map<number, number>();
   private readonly rejections = new RejectionLog();
 
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
@@ -167,6 +186,8 @@ export class KafkaSource {
 
   /** Side tables by ring slot: the card id (the decision's key) and the message's partition and offset. */
   private readonly slotCard: (string | undefined)[];
+  /** Transaction ids that are not integers (an integer id lives in the record itself). */
+  private readonly slotTxId: (string | undefined)[];
   private readonly slotTp: Int32Array;
   private readonly slotOffset: Float64Array;
 
@@ -179,6 +200,7 @@ export class KafkaSource {
   private resumes = 0;
   private backpressureWaits = 0;
   private commits = 0;
+  private redeliveredSkipped = 0;
 
   constructor(options: KafkaSourceOptions) {
     if (typeof options !== 'object' || options === null) throw new KafkaOptionsTypeError('options must be an object');
@@ -209,8 +231,19 @@ export class KafkaSource {
       throw new KafkaOptionsTypeError('options.onError must be a function');
     }
     this.onError = options.onError;
+    if (options.onRebalance !== undefined && typeof options.onRebalance !== 'function') {
+      throw new KafkaOptionsTypeError('options.onRebalance must be a function');
+    }
+    this.onRebalance = options.onRebalance;
+    for (const [i, b] of (options.skipBelow ?? []).entries()) {
+      if (typeof b !== 'object' || b === null || !Number.isSafeInteger(b.offset) || b.offset < 0) {
+        throw new KafkaOptionsTypeError(`options.skipBelow[${i}] must be {topic, partition, offset} with a non-negative offset`);
+      }
+      this.tps[this.tpOf(b.topic, b.partition)]!.applied = b.offset;
+    }
     const slots = this.sink.views.slots;
     this.slotCard = new Array<string | undefined>(slots);
+    this.slotTxId = new Array<string | undefined>(slots);
     this.slotTp = new Int32Array(slots);
     this.slotOffset = new Float64Array(slots);
   }
@@ -282,15 +315,29 @@ export class KafkaSource {
       resumes: this.resumes,
       backpressureWaits: this.backpressureWaits,
       commits: this.commits,
+      redeliveredSkipped: this.redeliveredSkipped,
       partitions,
       lag,
       error: this.failure,
     };
   }
 
+  /** Per partition, the offset below which every message has been applied by this source (for a replacement's `skipBelow`). */
+  applied(): { topic: string; partition: number; offset: number }[] {
+    return this.tps.filter((s) => s.applied > 0).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.applied }));
+  }
+
   /** The card id of the transaction in ring `slot` (the key its decision is produced with). */
   cardIdAt(slot: number): string | undefined {
     return this.slotCard[slot];
+  }
+
+  /**
+   * The transaction id of the record in ring `slot`: kept here too because the engine forgets a non-integer id
+   * once it has accounted the batch, before batch listeners (the decision output) run.
+   */
+  txIdAt(slot: number): string | undefined {
+    return this.slotTxId[slot];
   }
 
   /** Where the record in ring `slot` came from. */
@@ -324,11 +371,18 @@ export class KafkaSource {
    * `releasedSeq` (the caller's "everything before this is decided and durable"). Resolves with what it committed.
    */
   async commitReleased(releasedSeq: number): Promise<{ topic: string; partition: number; offset: number }[]> {
-    const offsets = [...this.positions.advance(releasedSeq)].map(([tp, offset]) => {
+    for (const [tp, offset] of this.positions.advance(releasedSeq)) {
+      if ((this.owed.get(tp) ?? -1) < offset) this.owed.set(tp, offset);
+    }
+    // Offsets owed by an earlier call whose commit failed (a rebalance, a broker restart) go again: the position log
+    // has already handed them out and would not return them a second time.
+    const owed = [...this.owed];
+    const offsets = owed.map(([tp, offset]) => {
       const s = this.tps[tp]!;
       return { topic: s.topic, partition: s.partition, offset };
     });
     await this.commitOffsets(offsets);
+    for (const [tp, offset] of owed) if (this.owed.get(tp) === offset) this.owed.delete(tp);
     return offsets;
   }
 
@@ -361,8 +415,10 @@ export class KafkaSource {
       maxWaitTime: 500,
       highWaterMark: 1024,
       retries: 5,
+      partitionAssigner: coPartitionedAssigner,
     });
     this.consumer = consumer;
+    consumer.on('consumer:group:rebalance', () => this.onRebalance?.());
     const stream = await consumer.consume({
       topics,
       mode: 'committed',
@@ -446,7 +502,7 @@ export class KafkaSource {
     let i = this.tpIndex.get(key);
     if (i === undefined) {
       i = this.tps.length;
-      this.tps.push({ topic, partition, position: -1, start: 0, endOffset: -1, committed: -1 });
+      this.tps.push({ topic, partition, position: -1, start: 0, endOffset: -1, committed: -1, applied: 0 });
       this.tpIndex.set(key, i);
     }
     return i;
@@ -543,7 +599,15 @@ export class KafkaSource {
         }
         runNext = offset + 1;
         runLength++;
-        this.tps[tp]!.position = offset + 1;
+        const state = this.tps[tp]!;
+        state.position = offset + 1;
+        // Delivered again after a rebalance or a broker restart: this process already applied it (and produced its
+        // decision); applying it twice would count it twice in the card's and terminal's windows.
+        if (offset < state.applied) {
+          this.redeliveredSkipped++;
+          continue;
+        }
+        state.applied = offset + 1;
         const slot = slot0 + filled;
         if (m.topic === this.topic) {
           const r = parseValue(m.value, parseTransactionJson);
@@ -556,6 +620,7 @@ export class KafkaSource {
           // A broker-fed transaction has no pacing schedule: it is due when it is written.
           sink.dueMs[slot] = ingestMs;
           if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
+          this.slotTxId[slot] = tx.id;
           this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
           this.slotCard[slot] = tx.cardId;
           this.generated++;

@@ -2,7 +2,7 @@
 export const DEFAULT_TOPICS = {
   /** JSON transactions, key = card id. */
   transactions: 'transactions',
-  /** Late labels `{id, fraud}`, key = transaction id. */
+  /** Late labels `{id, fraud}`, key = the card id of the labelled transaction (co-partitioned with `transactions`). */
   labels: 'fraud-labels',
   /** Every decision, key = card id. */
   decisions: 'fraud-decisions',

@@ -8,7 +8,7 @@ const MS_PER_DAY = 86_400_000;
 /** Default bound on labels waiting for their delay. */
 export const DEFAULT_MAX_PENDING_LABELS = 4 * 1024 * 1024;
 
-/** A source of JSON transaction messages (key = card id) and, after their delay, their labels (key = transaction id). */
+/** A source of JSON transaction messages (key = card id) and, after their delay, their labels (key = the card id, like the transaction). */
 export interface TransactionFeed {
   /**
    * Appends up to `max` transactions to `out` and every label whose delay has passed (in event time) to `labels`;
@@ -51,17 +51,22 @@ abstract class LabelScheduler {
   }
 
   /** Queues the label of a transaction at `tsMs`, after sending those due by then (or the oldest when full). */
-  protected schedule(id: string, tsMs: number, fraud: boolean, labels: JsonMessage[]): void {
+  /**
+   * Queues the label of a transaction at `tsMs` (key = its card id, so the label lands in the partition number of
+   * its transaction when both topics have the same partition count), after sending those due by then (or the
+   * oldest when full).
+   */
+  protected schedule(id: string, tsMs: number, fraud: boolean, labels: JsonMessage[], cardId: string): void {
     const fifo = this.fifo;
-    const emit = (lid: string, f: boolean): void => {
-      labels.push({ key: lid, value: labelJson(lid, f) });
+    const emit = (lid: string, f: boolean, key: string): void => {
+      labels.push({ key, value: labelJson(lid, f) });
     };
     while (fifo.size > 0 && (fifo.headTs() + this.delayMs <= tsMs || fifo.full)) fifo.pop(emit);
-    if (this.labels) fifo.push(id, tsMs, fraud);
+    if (this.labels) fifo.push(id, tsMs, fraud, cardId);
   }
 
   flushLabels(labels: JsonMessage[]): void {
-    while (this.fifo.size > 0) this.fifo.pop((id, f) => labels.push({ key: id, value: labelJson(id, f) }));
+    while (this.fifo.size > 0) this.fifo.pop((id, f, key) => labels.push({ key, value: labelJson(id, f) }));
   }
 }
 
@@ -113,7 +118,7 @@ export class SimulatedFeed extends LabelScheduler implements TransactionFeed {
           `{"id":"${id}","cardId":"${card}","terminalId":"${term}","amount":${b.amount[i]},"currency":"EUR",` +
           `"timestamp":"${new Date(ts).toISOString()}"${this.suffix[term]}`,
       });
-      this.schedule(id, ts, b.fraud[i] === 1, labels);
+      this.schedule(id, ts, b.fraud[i] === 1, labels, card);
       n++;
     }
     return Promise.resolve(n);
@@ -170,7 +175,7 @@ export class CsvFeed extends LabelScheduler implements TransactionFeed {
       }
       const tx = r.value.tx;
       out.push({ key: tx.cardId, value: transactionJson(tx) });
-      if (r.value.fraud !== undefined) this.schedule(tx.id, tx.timestampMs, r.value.fraud, labels);
+      if (r.value.fraud !== undefined) this.schedule(tx.id, tx.timestampMs, r.value.fraud, labels, tx.cardId);
       n++;
     }
     return n;

@@ -244,6 +244,34 @@ describe('KafkaSource against a real broker', () => {
     expect(c.stats().lag).toBe(0);
   });
 
+  it('skipBelow: a replacement source skips what its predecessor applied, and still commits past it', async () => {
+    const [topic, dlq] = await freshTopics(brokers, 2, 'tx', 'dlq');
+    const { messages } = await simulated(800, 21);
+    await produceRaw(topic!, messages);
+    const group = `g-${topic}`;
+    const sinkA = new TestRingSink(2048);
+    const a = source({ sink: sinkA, brokers, topic, labelsTopic: null, deadLetterTopic: dlq, group });
+    await a.start();
+    const first: RingRecord[] = [];
+    await waitFor(() => (first.push(...sinkA.drain()), first.length >= 800), 'the first read');
+    const applied = a.applied();
+    expect(applied.reduce((n, x) => n + x.offset, 0)).toBe(800);
+    // Nothing committed: the group delivers all 800 again to the next member.
+    await a.close();
+
+    const sinkB = new TestRingSink(2048);
+    const b = source({ sink: sinkB, brokers, topic, labelsTopic: null, deadLetterTopic: dlq, group, skipBelow: applied });
+    await b.start();
+    await waitFor(() => b.stats().redeliveredSkipped === 800, () => `the redelivery skipped (${b.stats().redeliveredSkipped})`);
+    expect(sinkB.drain()).toHaveLength(0);
+    expect(b.stats().generated).toBe(0);
+    // The skipped messages are covered by the position log: committing what is released commits past them.
+    const committed = await b.commitReleased(sinkB.released);
+    expect(committed.reduce((n, c) => n + c.offset, 0)).toBe(800);
+    await b.close();
+    expect(() => source({ sink: sinkB, brokers, topic, skipBelow: [{ topic: topic!, partition: 0, offset: -1 }] })).toThrow(/options\.skipBelow\[0\]/);
+  });
+
   it('stop() pauses (nothing more enters the ring) and start() resumes where it stopped', async () => {
     const [topic, dlq] = await freshTopics(brokers, 2, 'tx', 'dlq');
     const { messages } = await simulated(800, 15);

@@ -184,6 +184,54 @@ export class DecisionLog {
     return recovery;
   }
 
+  /**
+   * Read-only: takes in what the writer flushed since this log was opened or last refreshed (whole blocks appended to
+   * the last segment, and new segments), so a long-lived reader (the server's `GET /api/decisions`) follows a live
+   * log without re-reading it. A block still being written is left for the next refresh. Returns false when the log
+   * changed in a way only a new open can follow (a segment shrank or vanished: the writer truncated to a
+   * checkpoint); the caller then closes this log and opens it again. A writer's log returns true and does nothing.
+   */
+  refresh(): boolean {
+    if (!this.readOnly) return true;
+    if (this.closed) throw new StoreInputError('log', 'the log is closed');
+    const names = readdirSync(this.dir).filter((n) => SEGMENT_RE.test(n)).sort();
+    if (names.length < this.segments.length) return false;
+    for (let s = 0; s < this.segments.length; s++) {
+      if (join(this.dir, names[s] as string) !== (this.segments[s] as Segment).file) return false;
+    }
+    for (let s = Math.max(0, this.segments.length - 1); s < names.length; s++) {
+      let seg = this.segments[s];
+      if (seg === undefined) {
+        const base = Number(SEGMENT_RE.exec(names[s] as string)?.[1]);
+        // A new segment begins where the last one ended; until the last one's tail is read, wait.
+        if (base !== this.end) return true;
+        seg = { base, file: join(this.dir, names[s] as string), size: 0 };
+        this.segments.push(seg);
+      }
+      const fd = this.readFd(seg.file);
+      const size = fstatSync(fd).size;
+      if (size < seg.size) return false;
+      const head = Buffer.alloc(HEADER_SIZE);
+      let pos = seg.size;
+      while (pos + HEADER_SIZE <= size) {
+        readSync(fd, head, 0, HEADER_SIZE, pos);
+        const header = parseHeader(head);
+        // A whole header that does not parse was not being written (one write() per block): the log was rewritten.
+        if (typeof header === 'string') return false;
+        if (pos + HEADER_SIZE + header.bodyLength > size) break;
+        if (header.firstRecord !== this.nextRecord) return false;
+        this.index.push(seg.base + pos, header.count, header.firstRecord, header.minTs, header.maxTs, header.alerts, HEADER_SIZE + header.bodyLength);
+        this.nextRecord += header.count;
+        pos += HEADER_SIZE + header.bodyLength;
+      }
+      seg.size = pos;
+      this.end = seg.base + pos;
+      this.durable = this.end;
+      if (pos < size) return true;
+    }
+    return true;
+  }
+
   private openForWrite(): void {
     if (this.segments.length === 0) this.newSegment();
     const seg = this.segments[this.segments.length - 1] as Segment;

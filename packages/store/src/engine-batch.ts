@@ -7,6 +7,12 @@ export interface BatchNaming {
   ruleNames: readonly string[];
   featureNames: readonly string[];
   modelVersion: string;
+  /**
+   * The version and live rule names of the scorer generation that made a decision (the engine's `generationInfo`
+   * of a result's `generation`). With it each decision carries the version of the model or bundle that made it and a
+   * live rule is named; without it every decision carries `modelVersion` and a live rule is `DYNAMIC_RULE`.
+   */
+  generation?: (generation: number) => { version: string; rules: readonly string[] };
 }
 
 /** What {@link appendDecidedBatch} reports: decisions appended and, of them, alerts (REVIEW or DECLINE). */
@@ -17,7 +23,11 @@ export interface AppendedBatch {
 
 /** Reason of a decision made by the fallback after a scorer failure (the engine's `SCORER_ERROR`). */
 export const FALLBACK_REASON = 'SCORER_ERROR';
+/** Reason of a decision the scorer made for a record that failed its own checks (result status Invalid). */
+export const INVALID_REASON = 'INVALID_RECORD';
 const EMPTY: readonly string[] = [];
+const FALLBACK_REASONS: readonly string[] = [FALLBACK_REASON];
+const INVALID_REASONS: readonly string[] = [INVALID_REASON];
 const ref = new Uint32Array(2);
 
 /**
@@ -25,7 +35,8 @@ const ref = new Uint32Array(2);
  * (slots `slot` .. `slot + count - 1`, in ingest order), allocating nothing for an APPROVE. Label records are
  * skipped. Integer transaction ids go in as numbers; others come from `stringId(slot)` (the engine keeps them beside
  * the ring). Card references come from each record's 64-bit card key. A decision made by the fallback (result
- * status Invalid: the scorer failed on the batch) is stored with score NaN and the reason `SCORER_ERROR`; others are
+ * status Fallback: the scorer failed on the batch) is stored with score NaN and the reason `SCORER_ERROR`, one for a
+ * record the scorer found invalid (status Invalid) with score NaN and `INVALID_RECORD`; others are
  * named like the engine's alert events: the rules that fired, then up to 3 top features.
  * `onAlert(slot, refHi, refLo, reasons, score)` is called for each REVIEW or DECLINE, to queue its case (opened off
  * the hot path, in batches).
@@ -41,22 +52,43 @@ export function appendDecidedBatch(
   stringId: (slot: number) => string | undefined,
   onAlert?: (slot: number, refHi: number, refLo: number, reasons: readonly string[], score: number) => void,
 ): AppendedBatch {
-  const { ruleNames, featureNames, modelVersion } = naming;
+  const { ruleNames, featureNames } = naming;
+  const dynamicBit = ruleNames.indexOf('DYNAMIC_RULE');
   let appended = 0;
   let alerts = 0;
+  // The generation's names, looked up once per change of generation (a batch has one, but for a swap between batches).
+  let lastGeneration = -1;
+  let modelVersion = naming.modelVersion;
+  let liveRules: readonly string[] = EMPTY;
   for (let s = slot; s < slot + count; s++) {
     if (records.isLabel(s)) continue;
+    if (naming.generation !== undefined) {
+      const g = results.generation(s);
+      if (g !== lastGeneration) {
+        const info = naming.generation(g);
+        lastGeneration = g;
+        modelVersion = info.version;
+        liveRules = info.rules;
+      }
+    }
     const code = results.decisionCode(s);
     const status = results.status(s);
     let reasons = EMPTY;
     let score = results.score(s);
-    if (status === ResultStatus.Invalid) {
-      reasons = [FALLBACK_REASON];
+    if (status === ResultStatus.Fallback) {
+      reasons = FALLBACK_REASONS;
+      score = Number.NaN;
+    } else if (status === ResultStatus.Invalid) {
+      reasons = INVALID_REASONS;
       score = Number.NaN;
     } else if (code !== 0) {
       const names: string[] = [];
       const fired = results.rules(s);
-      for (let bit = 0; bit < ruleNames.length; bit++) if ((fired & (1 << bit)) !== 0) names.push(ruleNames[bit] as string);
+      for (let bit = 0; bit < ruleNames.length; bit++) {
+        if ((fired & (1 << bit)) === 0) continue;
+        const live = bit === dynamicBit ? liveRules[results.rule(s)] : undefined;
+        names.push(live ?? (ruleNames[bit] as string));
+      }
       for (let k = 0; k < 3; k++) {
         const f = results.reason(s, k);
         if (f !== NO_REASON && f < featureNames.length) names.push(featureNames[f] as string);

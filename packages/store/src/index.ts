@@ -10,3 +10,5 @@ export { SqliteCaseStore, CASES_FILE } from './sqlite-case-store.js';
 export { PgCaseStore, redactUrl, type PgCaseStoreOptions } from './pg-case-store.js';
 export * from './data-dir.js';
 export * from './engine-batch.js';
+export * from './case-writer.js';
+export * from './decision-log-reader.js';

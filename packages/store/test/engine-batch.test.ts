@@ -1,4 +1,4 @@
-import { DecisionCode, NO_REASON, RECORD_SIZE, RecordViews, RESULT_SIZE, ResultStatus, ResultViews } from '@fraudstream/schema';
+import { DecisionCode, layout, NO_REASON, RECORD_SIZE, RecordViews, RESULT_SIZE, ResultStatus, ResultViews } from '@fraudstream/schema';
 import { describe, expect, it } from 'vitest';
 import { appendDecidedBatch, DecisionLog, decisionIdOf, FALLBACK_REASON } from '../src/index.js';
 import { hasher, tempDir } from './helpers.js';
@@ -15,6 +15,33 @@ function decide(results: ResultViews, slot: number, score: number, code: number,
 }
 
 describe('appending an engine batch', () => {
+  it("names a live rule and carries the version of the generation that decided (a bundle swap between batches)", () => {
+    const { records, results } = regions(3);
+    const naming = {
+      ruleNames: ['AMOUNT_HIGH', 'DYNAMIC_RULE'],
+      featureNames: ['amount'],
+      modelVersion: 'at-start',
+      generation: (g: number) => (g === 7 ? { version: 'bundle-a@0123', rules: ['night_online', 'big_atm'] } : { version: 'bundle-b@4567', rules: [] }),
+    };
+    for (let s = 0; s < 3; s++) {
+      records.writeTransaction(s, { id: String(s + 1), cardId: 'c', terminalId: 'T1', amount: 10, currency: 'EUR', timestampMs: T0 + s }, 0);
+      decide(results, s, 0.9, DecisionCode.Decline, ResultStatus.Scored, s < 2 ? 0b10 : 0b01, []);
+      // The rule byte and the generation, through the generated layout (ResultViews.write leaves them 0).
+      results.u8[s * RESULT_SIZE + layout.result.rule] = 1;
+      new DataView(results.u8.buffer).setUint32(s * RESULT_SIZE + layout.result.generation, s < 2 ? 7 : 8, true);
+    }
+    const log = DecisionLog.open(tempDir());
+    appendDecidedBatch(log, hasher, records, results, 0, 3, naming, () => undefined);
+    log.flush();
+    const rows = log.query().rows.reverse();
+    expect(rows.map((d) => [d.transactionId, d.reasons, d.modelVersion])).toEqual([
+      ['1', ['big_atm'], 'bundle-a@0123'],
+      ['2', ['big_atm'], 'bundle-a@0123'],
+      ['3', ['AMOUNT_HIGH'], 'bundle-b@4567'],
+    ]);
+    log.close();
+  });
+
   it('appends each transaction of the batch in slot order, named like the alert events, skipping labels', () => {
     const { records, results } = regions(8);
     const tx = (slot: number, id: string, card: string, k: number) =>
@@ -29,7 +56,7 @@ describe('appending an engine batch', () => {
     records.writeLabel(4, 3, T0 + 3000, 0, 0, 0, 0, true, 0);
     decide(results, 4, 0, 0, ResultStatus.Label, 0, []);
     tx(5, '1004', 'card-c', 4);
-    decide(results, 5, Number.NaN, DecisionCode.Review, ResultStatus.Invalid, 0, []);
+    decide(results, 5, Number.NaN, DecisionCode.Review, ResultStatus.Fallback, 0, []);
     tx(6, '1005', 'card-b', 5);
     decide(results, 6, 0.97, DecisionCode.Decline, ResultStatus.Scored, 0b01, [1, 7, NO_REASON]);
     tx(7, '1006', 'card-x', 6);

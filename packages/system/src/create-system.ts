@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DrainedEvents, type EngineOptions } from '@fraudstream/engine';
 import { CsvReplay, LiveGenerator, type SourceCheckpoint, type SourceStats } from '@fraudstream/sources';
 import { modelVersionOf, type BundleInfo, type RulesInfo } from '@fraudstream/scorer';
+import { wireCases } from './case-wiring.js';
 import { RulesFileWatcher, readRulesFile } from './rules-file.js';
 import { CheckpointError } from './checkpoint.js';
 import { Durability, type DurableSourceKind } from './durability.js';
@@ -63,6 +64,16 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     }
   }
 
+  let cases;
+  try {
+    cases = config.dataDir === undefined ? undefined : await wireCases(engine, { dataDir: config.dataDir, db: config.db, maxQueued: config.caseQueue, modelVersion: () => modelVersion });
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  // Sources write through the case wiring's gate when there is one: a full case queue holds them back.
+  const sink = cases?.sink ?? engine.sink;
+
   const createdMs = performance.now();
   const sourceConfig = config.source;
   let targetTps = sourceConfig.tps === 'max' ? 0 : sourceConfig.tps;
@@ -72,11 +83,23 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   let resume = {};
   if (config.durability !== undefined) {
     const kind: DurableSourceKind = sourceConfig.kind === 'replay' ? { kind: 'replay', path: sourceConfig.path } : { kind: 'generator' };
+    // The thresholds this start was configured with (flags, config, a bundle) win over a checkpoint's: a restore
+    // brings back the state, not settings changed at runtime through the API (documented in the README).
+    const configured = { ...engine.options.thresholds };
     try {
       const prepared = Durability.prepare(config.durability, engine, kind, modelVersion);
       durability = prepared.durability;
       if (prepared.resume !== undefined) resume = { resume: prepared.resume };
+      const restored = engine.options.thresholds;
+      if (restored.review !== configured.review || restored.decline !== configured.decline) {
+        process.emitWarning(
+          `fraudstream: the checkpoint had thresholds review ${restored.review}, decline ${restored.decline}; ` +
+            `continuing with the configured review ${configured.review}, decline ${configured.decline}`,
+        );
+        engine.setThresholds(configured);
+      }
     } catch (err) {
+      await cases?.close();
       await engine.close();
       throw err;
     }
@@ -89,7 +112,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   try {
     if (sourceConfig.kind === 'generator') {
       generator = new LiveGenerator({
-        sink: engine.sink,
+        sink,
         tps: sourceConfig.tps,
         labels: true,
         ...(sourceConfig.seed === undefined ? {} : { seed: sourceConfig.seed }),
@@ -100,10 +123,11 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       });
       source = generator;
     } else {
-      source = new CsvReplay({ sink: engine.sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag, ...resume, ...onEnd });
+      source = new CsvReplay({ sink, path: sourceConfig.path, tps: sourceConfig.tps, labels: true, ...maxLag, ...resume, ...onEnd });
     }
   } catch (err) {
     await durability?.close();
+    await cases?.close();
     await engine.close();
     // A position the source refuses (a generator with other options) is a mismatched checkpoint: name its file.
     const from = durability?.recoveredFrom;
@@ -111,6 +135,9 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     throw err;
   }
   durability?.attach(engine, source);
+  // A checkpoint covers the cases of the decisions before it: they are durable before its record is written.
+  const caseWiring = cases;
+  if (durability !== undefined && caseWiring !== undefined) durability.barrierSync = () => caseWiring.writer.sync();
   const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text));
   engine.addWriter(() => {
     const s = source.stats();
@@ -152,6 +179,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         laws: { ok: violations.length === 0, violations },
         rules: { ...engine.ruleStats(), ...(rulesFile === undefined ? {} : { file: rulesFile.status() }) },
         ...(durability === undefined ? {} : { durability: durability.stats() }),
+        ...(cases === undefined ? {} : { cases: cases.stats() }),
       };
     },
     async start(): Promise<void> {
@@ -164,6 +192,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     async stop(): Promise<void> {
       source.stop();
       await engine.drain();
+      // Stopped means every decision so far has its case too.
+      await cases?.writer.flush();
     },
     setGenerator(options: { tps: number }): void {
       if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -182,6 +212,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     drainEvents(maxFeed: number, maxAlerts: number): DrainedEvents {
       return engine.drainEvents(maxFeed, maxAlerts);
     },
+    cases: cases?.writer,
+    queryDecisions: cases === undefined ? undefined : (query) => cases.decisions.query(query),
     setRules(rules: string): RulesInfo {
       return engine.setRules(rules);
     },
@@ -199,6 +231,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         await engine.drain();
         await durability?.close();
         await engine.close();
+        await cases?.close();
       })();
       return closing;
     },

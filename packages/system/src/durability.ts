@@ -104,6 +104,12 @@ export class Durability {
   recoveredFrom: string | undefined;
   /** Called once after a failure when the data dir has space again. */
   onSpaceBack: (() => void) | undefined;
+  /**
+   * Awaited by each checkpoint after the log is synced and before its record is written, once every batch before the
+   * barrier has reached the engine's listeners: the case writer's `sync()`, so that every alert before a checkpoint
+   * has its case durably (the ones after it are decided again after a crash, and open nothing twice).
+   */
+  barrierSync: (() => Promise<void>) | undefined;
 
   private constructor(config: DurabilityConfig, sourceKind: DurableSourceKind) {
     this.dataDir = resolve(config.dataDir);
@@ -233,7 +239,7 @@ export class Durability {
   attach(engine: Engine, source: DurableSource): void {
     this.engine = engine;
     this.source = source;
-    this.naming = { ruleNames, featureNames, modelVersion: this.modelVersion };
+    this.naming = { ruleNames, featureNames, modelVersion: this.modelVersion, generation: (g) => engine.generationInfo(g) };
     engine.onBatch(this.onBatch);
     const every = (ms: number, f: () => void): void => {
       const t = setInterval(f, ms);
@@ -393,6 +399,8 @@ export class Durability {
       if (this.failure !== undefined) return;
       const durable = await this.log.sync();
       if (durable < at.position) throw new Error(`the log synced to ${durable}, short of ${at.position}`);
+      if (this.barrierSync !== undefined) await this.barrierSync();
+      if (this.failure !== undefined) return;
       const p = position.position;
       const ended = source.stats().state === 'ended' && engine.stats().counts.inFlight === 0;
       const record: CheckpointRecord = {

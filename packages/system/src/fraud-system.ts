@@ -6,6 +6,8 @@ import type { RulesFileStatus } from './rules-file.js';
  */
 import type { DrainedEvents, EngineStats, LawViolation } from '@fraudstream/engine';
 import type { SourceState } from '@fraudstream/sources';
+import type { Case, CaseEvent, CasePage, CaseQuery, CaseUpdate, DecisionPage, DecisionQuery } from '@fraudstream/store';
+import type { CaseStats } from './case-wiring.js';
 import type { DurabilityStats } from './durability.js';
 
 /** Where transactions come from, as reported in the stats. */
@@ -22,6 +24,8 @@ export type { DecisionName } from '@fraudstream/schema';
  */
 export interface Stats extends EngineStats {
   running: boolean;
+  /** Kafka sources only: partitions with their lag, acknowledgements and commits (see kafka-system.ts). */
+  kafka?: import('./kafka-system.js').KafkaStats;
   uptimeS: number;
   laws: { ok: boolean; violations: LawViolation[] };
   /** The live rules and their hits (counted in Rust), and the rules file's watcher when one is configured. */
@@ -44,6 +48,18 @@ export interface Stats extends EngineStats {
     heldBackMs: number;
     schedule: { lagMs: number; maxLagMs: number; shed: number };
   };
+  /** With a data dir: the case writer (cases opened, queue, back-pressure, the last store error). */
+  cases?: CaseStats;
+}
+
+/** The case store as the server serves it (`GET /api/cases`, `POST /api/cases/:id`). */
+export interface CaseDesk {
+  /** `sqlite` or `postgres`. */
+  readonly backend: string;
+  list(query: CaseQuery): Promise<CasePage>;
+  get(id: string): Promise<Case | undefined>;
+  update(id: string, update: CaseUpdate): Promise<Case>;
+  history(id: string): Promise<CaseEvent[]>;
 }
 
 /** Attacks `injectScenario` accepts. */
@@ -82,6 +98,10 @@ export interface FraudSystem {
   ruleStats(): RulesInfo;
   /** Stops everything: source, drain in-flight batches, worker pool. */
   close(): Promise<void>;
+  /** The case store, when the system has a data dir (undefined otherwise). */
+  readonly cases?: CaseDesk | undefined;
+  /** A page of the decision log, newest first (flushed decisions), when the system has a data dir. */
+  queryDecisions?: ((query: DecisionQuery) => DecisionPage) | undefined;
 }
 
 /** Lowest generator rate `setGenerator` accepts, in transactions per second. */

@@ -1,9 +1,13 @@
 /** @fraudstream/system: the composition root, a source and the engine wired into one running system. */
 export { createSystem, type EngineTuning, type System } from './create-system.js';
-export type { DecisionEvent, DecisionName, DrainedEvents, FraudSystem, ScenarioKind, SourceKind, Stats } from './fraud-system.js';
+export { wireCases, type CaseStats, type CaseWiring, type CaseWiringOptions } from './case-wiring.js';
+export { GatedSink } from './gated-sink.js';
+export type { CaseDesk, DecisionEvent, DecisionName, DrainedEvents, FraudSystem, ScenarioKind, SourceKind, Stats } from './fraud-system.js';
 export { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 export { checkLaws, checkQuiescent, describeViolations, type LawViolation } from '@fraudstream/engine';
 export { RulesFileWatcher, readRulesFile, type RulesFileStatus } from './rules-file.js';
 export { checkTps, validateSystemConfig, type SourceConfig, type SystemConfig } from './system-config.js';
 export { Durability, DEFAULT_CHECKPOINT_INTERVAL_MS, CHECKPOINTS_KEPT, type DurabilityConfig, type DurabilityStats } from './durability.js';
 export { CheckpointError, CHECKPOINTS_DIR, checkpointsDir, listCheckpoints, readCheckpointRecord, type CheckpointRecord } from './checkpoint.js';
+export { createKafkaSystem, type KafkaStats, type KafkaSystem } from './kafka-system.js';
+export { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';

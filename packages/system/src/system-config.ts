@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { checkThresholds } from '@fraudstream/scorer';
 import type { DurabilityConfig } from './durability.js';
 import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
@@ -32,6 +33,16 @@ export interface SystemConfig {
    * `checkpointIntervalMs` (default 10 s), recovery from the newest checkpoint at start. Absent: nothing is kept.
    */
   durability?: DurabilityConfig;
+  /**
+   * Cases: with it, REVIEW and DECLINE decisions open cases (`DATA_DIR/cases.sqlite`, or PostgreSQL with `db`) and
+   * `GET /api/decisions` reads the decision log in it. With `durability` too it must be the same directory, and each
+   * checkpoint waits until the cases of the decisions before it are durable.
+   */
+  dataDir?: string;
+  /** `postgres://...[?schema=NAME]`: the case store is in PostgreSQL (needs `dataDir`, which holds the card-reference secret). */
+  db?: string;
+  /** Alerts handed to the case writer and not yet committed at which the source is held back (default 65,536). */
+  caseQueue?: number;
 }
 
 /** Throws `TypeError`/`RangeError` naming the first bad option of a `SystemConfig`. */
@@ -78,6 +89,20 @@ export function validateSystemConfig(config: SystemConfig): void {
     if (checkpointIntervalMs !== undefined && !(typeof checkpointIntervalMs === 'number' && checkpointIntervalMs >= 50 && checkpointIntervalMs <= 86_400_000)) {
       throw new RangeError('config.durability.checkpointIntervalMs must be a number from 50 to 86,400,000');
     }
+  }
+  if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir.length === 0)) {
+    throw new TypeError('config.dataDir must be a non-empty path');
+  }
+  if (config.dataDir !== undefined && config.durability !== undefined && resolve(config.dataDir) !== resolve(config.durability.dataDir)) {
+    // One card-reference secret per data dir: cases and logged decisions must carry the same references.
+    throw new TypeError('config.dataDir must be the same directory as config.durability.dataDir');
+  }
+  if (config.db !== undefined) {
+    if (typeof config.db !== 'string' || !/^postgres(ql)?:\/\//.test(config.db)) throw new TypeError('config.db must be a postgres:// URL');
+    if (config.dataDir === undefined) throw new TypeError('config.db needs config.dataDir (the card-reference secret lives there)');
+  }
+  if (config.caseQueue !== undefined && (!Number.isInteger(config.caseQueue) || config.caseQueue < 1 || config.caseQueue > 1 << 24)) {
+    throw new RangeError('config.caseQueue must be an integer from 1 to 16777216');
   }
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') {
     throw new TypeError('config.autoStart must be a boolean');

@@ -73,6 +73,31 @@ describe('durable mode (in process, the generator)', () => {
     await expect(replay).rejects.toThrow(/ckpt-\d{20}\.json: the checkpoint is of a generator source, this start has a replay/);
   }, 60_000);
 
+  it("a restart keeps the configured thresholds over the checkpoint's (runtime changes are not settings), and says so", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-durable-t-'));
+    const s = await generator(dir);
+    s.setThresholds({ review: 0.2, decline: 0.6 });
+    await until(() => (s.stats().durability?.logRecords ?? 0) > 500);
+    await s.close();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const again = await createSystem({
+        source: { kind: 'generator', tps: 4000, seed: 5, customers: 300 },
+        workers: 2,
+        thresholds: { review: 0.4, decline: 0.8 },
+        durability: { dataDir: dir },
+      });
+      expect(again.stats().durability?.recovered?.checkpoint).toBeGreaterThan(0);
+      expect(again.stats().thresholds).toEqual({ review: 0.4, decline: 0.8 });
+      await again.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.some((w) => /checkpoint had thresholds review 0\.2, decline 0\.6; continuing with the configured review 0\.4, decline 0\.8/.test(w))).toBe(true);
+  }, 60_000);
+
   it('refuses a bad durability configuration naming the field', async () => {
     await expect(createSystem({ source: { kind: 'generator', tps: 10 }, durability: { dataDir: '' } })).rejects.toThrow(/config\.durability\.dataDir/);
     await expect(createSystem({ source: { kind: 'generator', tps: 10 }, durability: { dataDir: 'x', checkpointIntervalMs: 1 } })).rejects.toThrow(

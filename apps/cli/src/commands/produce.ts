@@ -4,7 +4,7 @@ import { num, parse, required, UsageError } from '../args.js';
 export const help = `Usage: fraudstream produce --brokers HOST:PORT --topic T [options]
 
 The load generator for Kafka: sends JSON transactions (the schema the server and the Kafka source validate;
-key = card id) to a topic at a paced rate, and each transaction's label ({"id", "fraud"}; key = transaction id)
+key = card id) to a topic at a paced rate, and each transaction's label ({"id", "fraud"}; key = the card id)
 to the labels topic once its delay has passed in event time. When it stops (--count reached, the file ended, or
 SIGINT/SIGTERM) the labels still waiting are sent too. Every message is acknowledged by the broker (idempotent
 producer, acks from all in-sync replicas) before the command exits 0; it prints what it sent, and the rate at which

@@ -4,6 +4,7 @@ import { installSignalHandlers, startServer } from '@fraudstream/server';
 import { defaultDataDir } from '@fraudstream/store';
 import { createSystem, DEFAULT_CHECKPOINT_INTERVAL_MS } from '@fraudstream/system';
 import { num, parse, UsageError } from '../args.js';
+import * as startKafka from './start-kafka.js';
 
 export const help = `Usage: fraudstream start [options]
 
@@ -14,7 +15,7 @@ Options:
   --host HOST          address to bind (default 127.0.0.1, or env HOST); a non-loopback address needs --token
   --port N             port (default 8080, or env PORT; 0 picks a free port)
   --token TOKEN        bearer token required by mutating endpoints (or env FRAUDSTREAM_TOKEN)
-  --source SRC         generator (default) or replay:FILE.csv
+  --source SRC         generator (default), replay:FILE.csv, or kafka (see 'fraudstream start --source kafka --help')
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
   --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON or LightGBM text model (default: models/default.json)
@@ -28,12 +29,17 @@ Options:
                        (scorer state, source position, log position) is taken every --checkpoint-interval, and a start
                        on an existing data dir resumes from its newest checkpoint (see 'fraudstream decisions')
   --checkpoint-interval S   seconds between checkpoints (default ${DEFAULT_CHECKPOINT_INTERVAL_MS / 1000}; 0.05 to 86400)
-  --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery); alias --no-data-dir
+  --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery, no cases); alias --no-data-dir
+  --db URL             postgres://USER:PASS@HOST:PORT/DB[?schema=NAME]: keep the cases in PostgreSQL instead of
+                       DATA_DIR/cases.sqlite (the card-reference secret stays in the data dir)
+  --no-cases           open no cases for REVIEW and DECLINE decisions (they are opened by default in the data dir)
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
 
 export async function run(argv: string[]): Promise<number> {
+  const i = argv.findIndex((x) => x === '--source' || x === '--source=kafka');
+  if (i >= 0 && (argv[i] === '--source=kafka' || argv[i + 1] === 'kafka')) return startKafka.run(argv);
   const a = parse(argv, {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -47,6 +53,8 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     review: { type: 'string' },
     decline: { type: 'string' },
+    db: { type: 'string' },
+    'no-cases': { type: 'boolean' },
     'no-start': { type: 'boolean' },
     'data-dir': { type: 'string' },
     'checkpoint-interval': { type: 'string' },
@@ -82,9 +90,16 @@ export async function run(argv: string[]): Promise<number> {
   if (a['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
   const dataDir = typeof a['data-dir'] === 'string' ? a['data-dir'] : defaultDataDir();
   const intervalS = num(a['checkpoint-interval'], 'checkpoint-interval', 0.05, 86_400, DEFAULT_CHECKPOINT_INTERVAL_MS / 1000, false);
+  // Cases live in the data dir (or PostgreSQL with --db, the secret still in the data dir): none when ephemeral.
+  const cases = !ephemeral && a['no-cases'] !== true;
+  const db = typeof a.db === 'string' ? a.db : undefined;
+  if (db !== undefined && !/^postgres(ql)?:\/\//.test(db)) throw new UsageError('--db must be a postgres:// URL');
+  if (db !== undefined && !cases) throw new UsageError('--db needs cases: not with --ephemeral or --no-cases');
   const system = await createSystem({
     ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000) } }),
     source,
+    ...(cases ? { dataDir } : {}),
+    ...(db === undefined ? {} : { db }),
     ...(workers === undefined ? {} : { workers }),
     thresholds,
     ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),

@@ -1,0 +1,144 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI. */
+export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** A fixed card-reference secret shared by the instances of a test (as a deployment shares one). */
+export const SECRET = 'a1'.repeat(16);
+
+/** A name no other test run uses. */
+export function unique(prefix: string): string {
+  return `test-${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** One message read back by kcat. */
+export interface KcatMessage {
+  partition: number;
+  offset: number;
+  key: string;
+  value: string;
+}
+
+/** Reads every message of `topic` with Debian's kcat (librdkafka: an independent client), to the current end. */
+export function kcatRead(brokers: string, topic: string): KcatMessage[] {
+  const r = spawnSync('kcat', ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p\x1f%o\x1f%k\x1f%s\x1e'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  if (r.error !== undefined) throw new Error(`kcat could not run (apt-get install kcat): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`kcat failed (exit ${r.status}): ${r.stderr}`);
+  return r.stdout
+    .split('\x1e')
+    .filter((s) => s.length > 0)
+    .map((rec) => {
+      const [p, o, k, v] = rec.split('\x1f');
+      return { partition: Number(p), offset: Number(o), key: k ?? '', value: v ?? '' };
+    });
+}
+
+/** Produces `lines` (`key\tvalue`) to one partition of `topic` with kcat. */
+export function kcatProduce(brokers: string, topic: string, partition: number, lines: string[]): void {
+  const r = spawnSync('kcat', ['-P', '-b', brokers, '-t', topic, '-p', String(partition), '-K', '\t'], {
+    input: `${lines.join('\n')}\n`,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.status !== 0) throw new Error(`kcat -P failed (exit ${r.status}): ${r.stderr}`);
+}
+
+/** A decision as read back from the decisions topic. */
+export interface ReadDecision {
+  key: string;
+  partition: number;
+  id: string;
+  decisionId: string;
+  decision: string;
+  score: number;
+}
+
+/** The decisions topic, read back by kcat. */
+export function readDecisions(brokers: string, topic: string): ReadDecision[] {
+  return kcatRead(brokers, topic).map((m) => {
+    const v = JSON.parse(m.value) as { id: string; decisionId: string; decision: string; score: number };
+    return { key: m.key, partition: m.partition, id: v.id, decisionId: v.decisionId, decision: v.decision, score: v.score };
+  });
+}
+
+/** A running `fraudstream start --source kafka` process. */
+export interface Instance {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `fraudstream start --source kafka` with `args` on a free port; resolves once it serves. */
+export async function startInstance(args: string[], env: Record<string, string> = {}): Promise<Instance> {
+  const child = spawn(process.execPath, [MAIN, 'start', '--source', 'kafka', '--port', '0', '--workers', '1', ...args], {
+    env: { ...process.env, FRAUDSTREAM_CARD_REF_SECRET: SECRET, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      out += `\n[exited: code ${code}, signal ${signal}]`;
+      resolve(code);
+    }),
+  );
+  const t0 = Date.now();
+  for (;;) {
+    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+    if (m !== null) return { child, port: Number(m[1]), output: () => out, exited };
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the instance exited (${child.exitCode ?? child.signalCode}): ${out}`);
+    if (Date.now() - t0 > 60_000) {
+      child.kill('SIGKILL');
+      throw new Error(`the instance did not start: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The instance's `GET /api/stats` (only the fields these tests read). */
+export async function stats(i: Instance): Promise<{
+  counts: { decided: number; written: number; labels: { applied: number } };
+  laws: { ok: boolean };
+  kafka: { produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; deadLettered: number; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
+}> {
+  // A fresh connection each time: a pooled keep-alive socket the server has closed while the test was blocked
+  // (spawnSync of the broker script) fails with "other side closed".
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${i.port}/api/stats`, { headers: { connection: 'close' } });
+      return (await r.json()) as never;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new Error(`GET /api/stats failed (${String(last)}); the instance's output: ${i.output().slice(-3000)}`);
+}
+
+/** True while the process runs (a process killed by a signal has a `signalCode` and no `exitCode`). */
+export function alive(i: Instance): boolean {
+  return i.child.exitCode === null && i.child.signalCode === null;
+}
+
+/** Stops an instance with SIGTERM and waits for it to exit. */
+export async function stopInstance(i: Instance): Promise<void> {
+  if (!alive(i)) return;
+  i.child.kill('SIGTERM');
+  await i.exited;
+}
+
+/** Polls `check` every 100 ms until it resolves true; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(check: () => Promise<boolean> | boolean, what: () => string, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

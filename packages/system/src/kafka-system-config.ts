@@ -1,0 +1,100 @@
+import { checkThresholds } from '@fraudstream/scorer';
+
+/** Options of `createKafkaSystem`. */
+export interface KafkaSystemConfig {
+  /** Bootstrap brokers: `HOST:PORT` or a comma-separated list. */
+  brokers: string;
+  /** Consumer group (default `fraudstream`): every instance of one deployment uses the same. */
+  group?: string;
+  /** Transactions topic (default `transactions`, key = card id). */
+  topic?: string;
+  /** Labels topic (default `fraud-labels`); null reads no labels. */
+  labelsTopic?: string | null;
+  /** Output topics (defaults `fraud-decisions`, `fraud-alerts`) and the dead-letter topic (`transactions-dlq`). */
+  decisionsTopic?: string;
+  alertsTopic?: string;
+  deadLetterTopic?: string;
+  /** Kafka client id prefix (default `fraudstream`). */
+  clientId?: string;
+  /** The deployment secret of the card references that key the decisions (at least 16 bytes; the same on every instance). */
+  cardRefSecret: Buffer;
+  /** Scoring worker threads, model file and thresholds, as for `createSystem`. */
+  workers?: number;
+  modelPath?: string;
+  thresholds?: { review: number; decline: number };
+  /** Join the group right away (default false). */
+  autoStart?: boolean;
+  /** How often acknowledged offsets are committed, ms (default 200). */
+  commitIntervalMs?: number;
+  /** Decisions waiting for the broker's acknowledgement beyond which consumption pauses (default 100,000). */
+  maxUnacknowledged?: number;
+  /** Group session timeout, ms (default 10,000): how soon a dead instance's partitions move. */
+  sessionTimeoutMs?: number;
+  /**
+   * The durability seam: the ring sequence below which a checkpoint covers every record. Offsets are committed only
+   * below min(acknowledged, durableSeq()). Absent: acknowledgement alone (decisions on the broker are the record).
+   */
+  durableSeq?: () => number;
+}
+
+/** A validated {@link KafkaSystemConfig} with its defaults filled in. */
+export type ResolvedKafkaSystemConfig = Omit<KafkaSystemConfig, 'brokers'> & {
+  brokers: string[];
+  group: string;
+  topic: string;
+  labelsTopic: string | null;
+  clientId: string;
+  autoStart: boolean;
+  commitIntervalMs: number;
+  maxUnacknowledged: number;
+};
+
+/** Throws `TypeError`/`RangeError` naming the first bad option; returns the options with defaults. */
+export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKafkaSystemConfig {
+  if (typeof config !== 'object' || config === null) throw new TypeError('config must be an object');
+  if (typeof config.brokers !== 'string' || config.brokers.length === 0) {
+    throw new TypeError('config.brokers must be HOST:PORT or a comma-separated list of them');
+  }
+  const brokers = config.brokers.split(',').map((b) => b.trim());
+  for (const b of brokers) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b)) throw new RangeError(`config.brokers must be HOST:PORT entries (got '${b.slice(0, 80)}')`);
+  }
+  for (const f of ['group', 'topic', 'decisionsTopic', 'alertsTopic', 'deadLetterTopic', 'clientId'] as const) {
+    const v = config[f];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0 || v.length > 249)) {
+      throw new TypeError(`config.${f} must be a non-empty string of at most 249 characters`);
+    }
+  }
+  if (config.labelsTopic !== undefined && config.labelsTopic !== null && (typeof config.labelsTopic !== 'string' || config.labelsTopic.length === 0)) {
+    throw new TypeError('config.labelsTopic must be a non-empty string or null');
+  }
+  if (!Buffer.isBuffer(config.cardRefSecret) || config.cardRefSecret.length < 16) {
+    throw new TypeError('config.cardRefSecret must be a Buffer of at least 16 bytes');
+  }
+  if (config.workers !== undefined && (!Number.isInteger(config.workers) || config.workers < 1 || config.workers > 64)) {
+    throw new RangeError('config.workers must be an integer from 1 to 64');
+  }
+  if (config.modelPath !== undefined && (typeof config.modelPath !== 'string' || config.modelPath.length === 0)) {
+    throw new TypeError('config.modelPath must be a non-empty string');
+  }
+  if (config.thresholds !== undefined) checkThresholds(config.thresholds, 'config.thresholds');
+  const int = (v: number | undefined, name: string, min: number, max: number, d: number): number => {
+    if (v === undefined) return d;
+    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`config.${name} must be an integer from ${min} to ${max}`);
+    return v;
+  };
+  if (config.durableSeq !== undefined && typeof config.durableSeq !== 'function') throw new TypeError('config.durableSeq must be a function');
+  if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') throw new TypeError('config.autoStart must be a boolean');
+  return {
+    ...config,
+    brokers,
+    group: config.group ?? 'fraudstream',
+    topic: config.topic ?? 'transactions',
+    labelsTopic: config.labelsTopic === undefined ? 'fraud-labels' : config.labelsTopic,
+    clientId: config.clientId ?? 'fraudstream',
+    autoStart: config.autoStart ?? false,
+    commitIntervalMs: int(config.commitIntervalMs, 'commitIntervalMs', 10, 60_000, 200),
+    maxUnacknowledged: int(config.maxUnacknowledged, 'maxUnacknowledged', 1000, 10_000_000, 100_000),
+    ...(config.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: int(config.sessionTimeoutMs, 'sessionTimeoutMs', 1000, 3_600_000, 10_000) }),
+  };
+}

@@ -1,0 +1,398 @@
+import { readFile } from 'node:fs/promises';
+import { Engine, checkLaws, defaultModelPath, type DecidedBatch } from '@fraudstream/engine';
+import { KafkaDecisionSink, KafkaSource, type DecidedRecord, type KafkaSourceStats, type PartitionStats } from '@fraudstream/kafka';
+import { decodeReasons, modelVersionOf } from '@fraudstream/scorer';
+import { DECISION_NAMES } from '@fraudstream/schema';
+import { CardRefHasher, refToHex } from '@fraudstream/store';
+import type { EngineTuning } from './create-system.js';
+import type { FraudSystem, Stats } from './fraud-system.js';
+import { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';
+
+/** The Kafka part of the stats: the source's partitions and lag, the output's acknowledgements and the commits. */
+export interface KafkaStats {
+  brokers: string[];
+  group: string;
+  topic: string;
+  /** Assigned partitions with position, end offset, lag and last commit. */
+  partitions: PartitionStats[];
+  /** Sum of the partitions' lag. */
+  lag: number;
+  /** Decisions the broker acknowledged on the decisions topic, alerts on the alerts topic. */
+  produced: number;
+  alerts: number;
+  /** Decisions handed to the producer and not yet acknowledged. */
+  unacknowledged: number;
+  /** Ring sequence below which every record is decided and its decision acknowledged. */
+  ackedSeq: number;
+  /** Ring sequence below which the input offsets are committed. */
+  committedSeq: number;
+  commits: number;
+  /** Failed produce or commit attempts (each retried), and source restarts after a broker failure. */
+  sendRetries: number;
+  commitFailures: number;
+  sourceRestarts: number;
+  /** Group rebalances this instance took part in (each triggers a commit of what is acknowledged). */
+  rebalances: number;
+  /** Messages delivered again that this process had already applied, skipped (after a rebalance or a restart). */
+  redeliveredSkipped: number;
+  /** Messages rejected (sent to the dead-letter topic) and acknowledged there. */
+  rejected: number;
+  deadLettered: number;
+  unknownLabels: number;
+  /** Consumption held back because too many decisions wait for acknowledgement. */
+  outputPaused: boolean;
+  lastError?: string;
+}
+
+/** A system fed by Kafka: the {@link FraudSystem} API plus its engine and Kafka counters. */
+export interface KafkaSystem extends FraudSystem {
+  readonly engine: Engine;
+  /** Kafka counters (also in `stats().kafka`). */
+  kafkaStats(): KafkaStats;
+  /** The current source's own counters. */
+  sourceStats(): KafkaSourceStats;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Composes a Kafka-fed system: a {@link KafkaSource} (consumer group) writing into the engine's ring, and every
+ * decided batch produced by a {@link KafkaDecisionSink} (decisions topic, alerts topic, key = the card's keyed
+ * reference, never its id). Input offsets are committed only below the ring sequence whose decisions the broker has
+ * acknowledged, and, when `config.durableSeq` is given, that a checkpoint covers (the durability seam): a crash
+ * redelivers what was not committed, and the same input message yields the same decision id
+ * (`topic-partition-offset`).
+ *
+ * A decision send that fails (a broker restart) is retried with the same messages until acknowledged; a source that
+ * fails (its consumer lost the broker) is replaced by a new member of the group once everything it wrote is decided.
+ */
+export async function createKafkaSystem(config: KafkaSystemConfig, tuning: EngineTuning = {}): Promise<KafkaSystem> {
+  const cfg = validateKafkaSystemConfig(config);
+  const modelPath = cfg.modelPath ?? defaultModelPath();
+  const modelJson = await readFile(modelPath, 'utf8');
+  const modelVersion = modelVersionOf(modelPath, modelJson);
+  const engine = await Engine.create({
+    modelJson,
+    modelVersion,
+    ...(cfg.workers === undefined ? {} : { workers: cfg.workers }),
+    ...(cfg.thresholds === undefined ? {} : { thresholds: cfg.thresholds }),
+    ...tuning,
+  });
+  const refs = new CardRefHasher(cfg.cardRefSecret);
+  const refWords = new Uint32Array(2);
+  const output = new KafkaDecisionSink({
+    brokers: cfg.brokers,
+    clientId: `${cfg.clientId}-decisions`,
+    ...(cfg.decisionsTopic === undefined ? {} : { decisionsTopic: cfg.decisionsTopic }),
+    ...(cfg.alertsTopic === undefined ? {} : { alertsTopic: cfg.alertsTopic }),
+  });
+
+  const createdMs = performance.now();
+  let lastError: string | undefined;
+  let sendRetries = 0;
+  let commitFailures = 0;
+  let sourceRestarts = 0;
+  let rebalances = 0;
+  let commits = 0;
+  let closed = false;
+  let userRunning = false;
+  let outputPaused = false;
+  /** Counts of sources replaced after a failure, so `written` stays the sum over every source of this system. */
+  const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0, redeliveredSkipped: 0 };
+
+  const newSource = (skipBelow: { topic: string; partition: number; offset: number }[] = []): KafkaSource =>
+    new KafkaSource({
+      skipBelow,
+      sink: engine.sink,
+      brokers: cfg.brokers,
+      group: cfg.group,
+      topic: cfg.topic,
+      labelsTopic: cfg.labelsTopic,
+      clientId: cfg.clientId,
+      ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
+      ...(cfg.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: cfg.sessionTimeoutMs }),
+      onError: (err) => onSourceError(err),
+      // Best effort: commit what is acknowledged before the partitions move (fewer redeliveries to the new owner).
+      // The client rejoins at once, so batches still in flight are not waited for; their messages are decided again
+      // by the new owner, with the same decision ids.
+      onRebalance: () => {
+        rebalances++;
+        void commit();
+      },
+    });
+  let source = newSource();
+  engine.addWriter(() => {
+    const s = source.stats();
+    return { transactions: retired.transactions + s.generated, labels: retired.labels + s.labelsEmitted };
+  });
+
+  // Decided batches in ingest order, waiting for the broker's acknowledgement of their decisions.
+  const pendingEnds: number[] = [];
+  const pendingDone: boolean[] = [];
+  let pendingHead = 0;
+  let ackedSeq = 0;
+  let committedSeq = 0;
+  let unacked = 0;
+
+  const lastEnd = (): number => pendingEnds[pendingEnds.length - 1] ?? ackedSeq;
+  const advance = (): void => {
+    while (pendingHead < pendingEnds.length && pendingDone[pendingHead] === true) {
+      ackedSeq = pendingEnds[pendingHead]!;
+      pendingHead++;
+    }
+    if (pendingHead > 4096 && pendingHead * 2 > pendingEnds.length) {
+      pendingEnds.splice(0, pendingHead);
+      pendingDone.splice(0, pendingHead);
+      pendingHead = 0;
+    }
+    if (outputPaused && unacked <= cfg.maxUnacknowledged / 2) {
+      outputPaused = false;
+      // A failed source rejects here; its replacement is already on the way (onSourceError).
+      if (userRunning) source.start().catch(() => undefined);
+    }
+  };
+
+  const sendWithRetry = async (decisions: DecidedRecord[]): Promise<void> => {
+    let delay = 100;
+    for (;;) {
+      try {
+        await output.send(decisions);
+        return;
+      } catch (err) {
+        if (closed) throw err;
+        sendRetries++;
+        lastError = `decision send: ${err instanceof Error ? err.message : String(err)}`;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  };
+
+  engine.onBatch((b: DecidedBatch) => {
+    const { records, results } = b;
+    const decisions: DecidedRecord[] = [];
+    const src = source;
+    for (let i = 0; i < b.count; i++) {
+      const slot = b.slot + i;
+      if (records.isLabel(slot)) continue;
+      const txNum = records.txNum(slot);
+      refs.refOfKeyInto(records.cardKeyLo(slot), records.cardKeyHi(slot), refWords, 0);
+      decisions.push({
+        txId: src.txIdAt(slot) ?? (Number.isNaN(txNum) ? `seq:${b.seq + i}` : String(txNum)),
+        decisionId: src.decisionIdAt(slot),
+        cardRef: refToHex(refWords[0]!, refWords[1]!),
+        decision: DECISION_NAMES[results.decisionCode(slot)] ?? 'REVIEW',
+        score: results.score(slot),
+        reasons: decodeReasons(results.u8, slot),
+        latencyUs: Math.round((now() - records.ingestMs(slot)) * 1000),
+        // The version of the scorer generation that made this decision (a bundle or rules swap makes a new one).
+        modelVersion: engine.generationInfo(results.generation(slot)).version,
+      });
+    }
+    pendingEnds.push(b.seq + b.count);
+    pendingDone.push(decisions.length === 0);
+    if (decisions.length === 0) {
+      advance();
+      return;
+    }
+    unacked += decisions.length;
+    if (!outputPaused && unacked > cfg.maxUnacknowledged) {
+      // The broker acknowledges slower than the engine decides: hold consumption back rather than queue without bound.
+      outputPaused = true;
+      source.stop();
+    }
+    void sendWithRetry(decisions).then(
+      () => {
+        unacked -= decisions.length;
+        markDone(b.seq + b.count);
+      },
+      () => undefined,
+    );
+  });
+
+  // Marks the pending batch ending at `end` done; indices shift when the arrays are compacted, so it is found by its
+  // end (ends increase strictly: a binary search).
+  const markDone = (end: number): void => {
+    let lo = pendingHead;
+    let hi = pendingEnds.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = pendingEnds[mid]!;
+      if (e === end) {
+        pendingDone[mid] = true;
+        break;
+      }
+      if (e < end) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    advance();
+  };
+
+  let committing = false;
+  const commit = async (): Promise<void> => {
+    if (committing) return;
+    // The durability seam: offsets move only below what is both acknowledged and covered by a checkpoint.
+    const covered = cfg.durableSeq === undefined ? ackedSeq : Math.min(ackedSeq, cfg.durableSeq());
+    if (covered <= committedSeq) return;
+    committing = true;
+    try {
+      const done = await source.commitReleased(covered);
+      committedSeq = covered;
+      if (done.length > 0) commits++;
+    } catch (err) {
+      commitFailures++;
+      lastError = `commit: ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      committing = false;
+    }
+  };
+  const commitTimer = setInterval(() => void commit(), cfg.commitIntervalMs);
+  commitTimer.unref();
+
+  let restarting: Promise<void> | undefined;
+  function onSourceError(err: Error): void {
+    lastError = `source: ${err.message}`;
+    if (closed || restarting !== undefined) return;
+    restarting = (async () => {
+      const old = source;
+      // Everything the failed source wrote must be decided (its decision ids come from its tables) before it goes.
+      await engine.drain();
+      while (ackedSeq < lastEnd() && !closed) await new Promise((r) => setTimeout(r, 50));
+      await commit();
+      const s = old.stats();
+      retired.transactions += s.generated;
+      retired.labels += s.labelsEmitted;
+      retired.rejected += s.rejected;
+      retired.deadLettered += s.deadLettered;
+      retired.unknownLabels += s.unknownLabels;
+      retired.redeliveredSkipped += s.redeliveredSkipped;
+      await old.close().catch(() => undefined);
+      // Sequence numbers go on in the ring; the new source's position log starts empty, so nothing below is owed.
+      committedSeq = ackedSeq;
+      let delay = 500;
+      // What this process has applied: the replacement skips it when the group delivers it again (it was decided
+      // and acknowledged above), so no transaction or label updates the state twice.
+      const applied = old.applied();
+      while (!closed) {
+        source = newSource(applied);
+        sourceRestarts++;
+        try {
+          if (userRunning && !outputPaused) await source.start();
+          break;
+        } catch (e) {
+          lastError = `source restart: ${e instanceof Error ? e.message : String(e)}`;
+          const s2 = source.stats();
+          retired.transactions += s2.generated;
+          retired.labels += s2.labelsEmitted;
+          await source.close().catch(() => undefined);
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 4000);
+        }
+      }
+    })().finally(() => {
+      restarting = undefined;
+    });
+  }
+
+  const kafkaStats = (): KafkaStats => {
+    const s = source.stats();
+    const o = output.stats();
+    return {
+      brokers: cfg.brokers,
+      group: cfg.group,
+      topic: cfg.topic,
+      partitions: s.partitions,
+      lag: s.lag,
+      produced: o.produced,
+      alerts: o.alerts,
+      unacknowledged: unacked,
+      ackedSeq,
+      committedSeq,
+      commits,
+      sendRetries,
+      commitFailures,
+      sourceRestarts,
+      rebalances,
+      redeliveredSkipped: retired.redeliveredSkipped + s.redeliveredSkipped,
+      rejected: retired.rejected + s.rejected,
+      deadLettered: retired.deadLettered + s.deadLettered,
+      unknownLabels: retired.unknownLabels + s.unknownLabels,
+      outputPaused,
+      ...(lastError === undefined ? {} : { lastError }),
+    };
+  };
+
+  let closing: Promise<void> | undefined;
+  const notGenerator = (): never => {
+    throw new TypeError('the source is kafka, not the generator');
+  };
+  const system: KafkaSystem = {
+    engine,
+    kafkaStats,
+    sourceStats: () => source.stats(),
+    stats(): Stats {
+      const engineStats = engine.stats();
+      const violations = checkLaws(engineStats);
+      const s = source.stats();
+      return {
+        running: s.state === 'running',
+        uptimeS: Math.round((performance.now() - createdMs) / 100) / 10,
+        source: {
+          kind: 'kafka',
+          targetTps: 0,
+          state: s.state,
+          ...(s.error === undefined ? {} : { error: s.error.message }),
+          heldBackMs: 0,
+          schedule: { lagMs: 0, maxLagMs: 0, shed: 0 },
+        },
+        ...engineStats,
+        laws: { ok: violations.length === 0, violations },
+        rules: engine.ruleStats(),
+        kafka: kafkaStats(),
+      };
+    },
+    async start(): Promise<void> {
+      if (closing !== undefined) throw new Error('the system is closed');
+      userRunning = true;
+      if (!outputPaused && restarting === undefined) await source.start();
+    },
+    async stop(): Promise<void> {
+      userRunning = false;
+      source.stop();
+      await engine.drain();
+    },
+    setGenerator: notGenerator,
+    injectScenario: notGenerator,
+    setThresholds(thresholds: { review: number; decline: number }): void {
+      engine.setThresholds({ review: thresholds.review, decline: thresholds.decline });
+    },
+    setRules: (rules: string) => engine.setRules(rules),
+    swapBundle: (bundle: string) => engine.swapBundle(bundle),
+    ruleStats: () => engine.ruleStats(),
+    drainEvents(maxFeed: number, maxAlerts: number) {
+      return engine.drainEvents(maxFeed, maxAlerts);
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        userRunning = false;
+        source.stop();
+        await restarting?.catch(() => undefined);
+        await engine.drain();
+        // Wait (bounded) for the last acknowledgements so their offsets are committed before leaving the group.
+        const deadline = Date.now() + 10_000;
+        while (ackedSeq < lastEnd() && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await commit();
+        closed = true;
+        clearInterval(commitTimer);
+        await source.close();
+        await output.close().catch(() => undefined);
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+  if (cfg.autoStart) await system.start();
+  return system;
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { validateKafkaSystemConfig, type KafkaSystemConfig } from '../src/index.js';
+
+const ok: KafkaSystemConfig = { brokers: '127.0.0.1:9092', cardRefSecret: Buffer.alloc(16, 1) };
+
+describe('validateKafkaSystemConfig', () => {
+  it('fills the defaults', () => {
+    const r = validateKafkaSystemConfig(ok);
+    expect(r).toMatchObject({ brokers: ['127.0.0.1:9092'], group: 'fraudstream', topic: 'transactions', labelsTopic: 'fraud-labels', commitIntervalMs: 200, maxUnacknowledged: 100_000 });
+    expect(validateKafkaSystemConfig({ ...ok, labelsTopic: null }).labelsTopic).toBe(null);
+  });
+
+  it('names the bad option', () => {
+    const bad: [Partial<KafkaSystemConfig>, RegExp][] = [
+      [{ brokers: '' }, /config\.brokers/],
+      [{ brokers: 'nohost' }, /config\.brokers/],
+      [{ cardRefSecret: Buffer.alloc(8) }, /config\.cardRefSecret/],
+      [{ group: '' }, /config\.group/],
+      [{ workers: 0 }, /config\.workers/],
+      [{ commitIntervalMs: 1 }, /config\.commitIntervalMs/],
+      [{ maxUnacknowledged: 10 }, /config\.maxUnacknowledged/],
+      [{ durableSeq: 5 as unknown as () => number }, /config\.durableSeq/],
+      [{ thresholds: { review: 0.9, decline: 0.5 } }, /config\.thresholds/],
+    ];
+    for (const [patch, re] of bad) expect(() => validateKafkaSystemConfig({ ...ok, ...patch } as KafkaSystemConfig)).toThrow(re);
+  });
+});

@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { ensureLocalBroker, ensureTopics } from '@fraudstream/kafka';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createKafkaSystem } from '../src/index.js';
+
+// createKafkaSystem in process against the real broker of scripts/kafka.sh (started when nothing listens).
+let brokers = '';
+let started: Promise<string> | undefined;
+beforeEach(async () => {
+  started ??= ensureLocalBroker();
+  brokers = await started;
+}, 300_000);
+
+const unique = (p: string): string => `test-${p}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+function produce(topic: string, n: number): void {
+  const lines = Array.from({ length: n }, (_, i) => {
+    const card = `card-${i % 50}`;
+    const tx = { id: `d-${i}`, cardId: card, terminalId: `t${i % 9}`, amount: 10 + (i % 40), timestamp: new Date(Date.UTC(2018, 3, 1) + i * 60_000).toISOString() };
+    return `${card}\t${JSON.stringify(tx)}`;
+  });
+  const r = spawnSync('kcat', ['-P', '-b', brokers, '-t', topic, '-K', '\t'], { input: `${lines.join('\n')}\n`, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`kcat -P failed: ${r.stderr}`);
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > 60_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('createKafkaSystem', () => {
+  it('commits offsets only below what a checkpoint covers (the durableSeq seam), then past it', async () => {
+    const [tx, out] = [unique('seam-tx'), unique('seam-out')];
+    await ensureTopics(brokers, [
+      { name: tx, partitions: 2 },
+      { name: out, partitions: 2 },
+      { name: `${out}-alerts`, partitions: 1 },
+    ]);
+    produce(tx, 500);
+    let durable = 0;
+    const system = await createKafkaSystem({
+      brokers,
+      cardRefSecret: Buffer.alloc(16, 7),
+      group: unique('g'),
+      topic: tx,
+      labelsTopic: null,
+      decisionsTopic: out,
+      alertsTopic: `${out}-alerts`,
+      workers: 1,
+      commitIntervalMs: 20,
+      durableSeq: () => durable,
+      autoStart: true,
+    });
+    try {
+      await until(() => system.kafkaStats().produced === 500, 'every decision acknowledged');
+      await new Promise((r) => setTimeout(r, 200));
+      // Acknowledged, but no checkpoint covers anything: nothing may be committed.
+      expect(system.kafkaStats().ackedSeq).toBe(500);
+      expect(system.kafkaStats().committedSeq).toBe(0);
+      expect(system.kafkaStats().partitions.every((p) => p.committed === -1)).toBe(true);
+      durable = 200;
+      await until(() => system.kafkaStats().committedSeq === 200, 'the commit up to the checkpoint');
+      durable = Number.MAX_SAFE_INTEGER;
+      await until(() => system.kafkaStats().committedSeq === 500, 'the commit of everything');
+      const committed = system.kafkaStats().partitions.reduce((n, p) => n + p.committed, 0);
+      expect(committed).toBe(500);
+      expect(system.stats().source.kind).toBe('kafka');
+      expect(system.stats().laws.ok).toBe(true);
+      expect(() => system.setGenerator({ tps: 10 })).toThrow(TypeError);
+    } finally {
+      await system.close();
+    }
+  }, 120_000);
+});

@@ -2,6 +2,7 @@ import { Scorer, decodeReasons, extractFeatures, featureNames, predictFeatures, 
 import { DECISION_NAMES, RESULT_SIZE, ResultViews } from '@fraudstream/schema';
 import { readCsvRecords, type CsvRecords } from '@fraudstream/sources';
 import { aucRoc, cardPrecisionAtK, precisionRecall, thinCurve, type PrPoint } from './metrics.js';
+import { moneyReport, type MoneyReport } from './metrics-money.js';
 
 const DAY_MS = 86_400_000;
 
@@ -38,6 +39,14 @@ export interface BacktestOptions {
   modelJson?: string;
   /** Fixed hyper-parameters (no grid search). */
   params?: GbdtParams;
+  /**
+   * Lengths (days) of the model's training window, which ends where the protocol's training window ends; more than
+   * one: chosen by the same prequential validation as the hyper-parameters. Default `[trainDays]`. The evaluation
+   * (known-compromised cards) always uses the protocol's training window.
+   */
+  trainWindows?: number[];
+  /** A prepared file (see {@link prepare}) to reuse instead of reading `data` again (rolling backtests). */
+  prepared?: Prepared;
   /** Prequential validation folds for the grid search (default 2). */
   folds?: number;
   /** Cards per day for card precision@k (default 100). */
@@ -81,8 +90,8 @@ export interface BacktestResult {
     labelDelayDays: number;
     topK: number;
   };
-  model: { source: 'trained' | 'file'; params?: GbdtParams; trainRows?: number; trainFrauds?: number };
-  validation: { params: GbdtParams; folds: { testStart: string; averagePrecision: number; aucRoc: number }[]; meanAp: number }[];
+  model: { source: 'trained' | 'file'; params?: GbdtParams; trainDays?: number; trainRows?: number; trainFrauds?: number };
+  validation: { params: GbdtParams; trainDays: number; folds: { testStart: string; averagePrecision: number; aucRoc: number }[]; meanAp: number }[];
   metrics: Metrics;
   cardPrecisionPerDay: { day: string; value: number }[];
   scenarios: ScenarioMetrics[];
@@ -91,6 +100,8 @@ export interface BacktestResult {
   /** Alerts (REVIEW/DECLINE) among the evaluated transactions. */
   alerts: number;
   prCurve: PrPoint[];
+  /** Fraud amounts caught and missed, false alerts, and the cost curve. */
+  money: MoneyReport;
   rejectedRows: number;
 }
 
@@ -105,7 +116,7 @@ export interface ScoredRow {
 const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** Everything derived once from the file: records, feature rows, per-transaction day and card. */
-interface Prepared {
+export interface Prepared {
   data: CsvRecords;
   features: Float32Array;
   width: number;
@@ -113,7 +124,8 @@ interface Prepared {
   card: Float64Array;
 }
 
-async function prepare(path: string, delayDays: number): Promise<Prepared> {
+/** Reads a labelled file and computes every transaction's features with labels delayed by `delayDays`. */
+export async function prepare(path: string, delayDays: number): Promise<Prepared> {
   const data = await readCsvRecords(path, { labelDelayDays: delayDays });
   if (data.txCount === 0) throw new Error(`${path}: no valid transactions`);
   if (!data.labelled) throw new Error(`${path}: the file has no TX_FRAUD column; a backtest needs labels`);
@@ -259,34 +271,36 @@ function selectParams(
   p: Prepared,
   o: BacktestOptions,
   seed: number,
-): { best: GbdtParams; table: BacktestResult['validation'] } {
+): { best: GbdtParams; bestDays: number; table: BacktestResult['validation'] } {
   const folds = o.folds ?? 2;
   const table: BacktestResult['validation'] = [];
   let best: GbdtParams = GRID[0]!;
+  let bestDays = o.trainDays;
   let bestAp = -1;
-  for (const params of GRID) {
-    const row: BacktestResult['validation'][number] = { params, folds: [], meanAp: 0 };
+  for (const days of o.trainWindows ?? [o.trainDays]) for (const params of o.params === undefined ? GRID : [o.params]) {
+    const row: BacktestResult['validation'][number] = { params, trainDays: days, folds: [], meanAp: 0 };
     for (let k = 1; k <= folds; k++) {
       const shift = (o.delayDays + k * o.testDays) * DAY_MS;
       const fTrain = o.trainStartMs - shift;
       const fTest = fTrain + (o.trainDays + o.delayDays) * DAY_MS;
-      const m = train(p, fTrain, o.trainDays, params, seed);
+      const m = train(p, fTrain + (o.trainDays - days) * DAY_MS, days, params, seed);
       const s = scoreRows(p, m.json, fTest, o.testDays);
       const ev = evaluate(p, s, Math.floor(fTrain / DAY_MS), Math.floor(fTest / DAY_MS), o.testDays, o.delayDays, o.topK ?? 100);
       row.folds.push({ testStart: isoDay(fTest), averagePrecision: ev.metrics.averagePrecision, aucRoc: ev.metrics.aucRoc });
     }
     row.meanAp = row.folds.reduce((a, f) => a + f.averagePrecision, 0) / row.folds.length;
     o.log?.(
-      `  validation ${paramText(params)}: ` +
+      `  validation ${paramText(params)} train-days=${days}: ` +
         `AP ${row.folds.map((f) => f.averagePrecision.toFixed(3)).join(', ')} (mean ${row.meanAp.toFixed(3)})`,
     );
     if (row.meanAp > bestAp) {
       bestAp = row.meanAp;
       best = params;
+      bestDays = days;
     }
     table.push(row);
   }
-  return { best, table };
+  return { best, bestDays, table };
 }
 
 /** Scores (model only, no state needed: the rows already hold the stream's features) of the rows in a window. */
@@ -306,7 +320,7 @@ function scoreRows(p: Prepared, modelJson: string, fromMs: number, days: number)
 export async function backtest(o: BacktestOptions): Promise<{ result: BacktestResult; rows: ScoredRow[] }> {
   const seed = o.seed ?? 0;
   const topK = o.topK ?? 100;
-  const p = await prepare(o.data, o.delayDays);
+  const p = o.prepared ?? (await prepare(o.data, o.delayDays));
   if (o.dropFeatures !== undefined && o.dropFeatures.length > 0) {
     const names = featureNames;
     const cols = o.dropFeatures.map((f) => {
@@ -331,19 +345,24 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
     model = { source: 'file' };
   } else {
     let params = o.params;
-    if (params === undefined) {
+    let days = o.trainDays;
+    if (params === undefined || (o.trainWindows !== undefined && o.trainWindows.length > 1)) {
       o.log?.('choosing hyper-parameters by prequential validation (windows before the training window ends)');
       const sel = selectParams(p, o, seed);
       params = sel.best;
+      days = sel.bestDays;
       validation = sel.table;
-    }
-    const m = train(p, o.trainStartMs, o.trainDays, params, seed);
+    } else if (o.trainWindows !== undefined) days = o.trainWindows[0]!;
+    const m = train(p, o.trainStartMs + (o.trainDays - days) * DAY_MS, days, params, seed);
     modelJson = m.json;
-    model = { source: 'trained', params, trainRows: m.rows, trainFrauds: m.frauds };
+    model = { source: 'trained', params, trainDays: days, trainRows: m.rows, trainFrauds: m.frauds };
   }
 
   const s = scoreStream(p, modelJson, o.delayDays);
   const ev = evaluate(p, s.scores, trainStartDay, testStartDay, o.testDays, o.delayDays, topK);
+  const amounts = new Float64Array(p.data.txCount);
+  for (let i = 0; i < amounts.length; i++) amounts[i] = p.data.views.amount(p.data.txSlots[i]!);
+  const money = moneyReport(ev.idx, amounts, p.data.fraud, s.scores, s.decisions);
 
   // Per scenario: that scenario's frauds against every evaluated genuine transaction.
   const scenarios: ScenarioMetrics[] = [];
@@ -400,6 +419,7 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
       removedKnownCompromised: ev.removed,
       alerts,
       prCurve: thinCurve(ev.curve, 500),
+      money,
       rejectedRows: p.data.rejectedCount,
     },
     rows,

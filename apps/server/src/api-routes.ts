@@ -1,21 +1,52 @@
+import { Limits } from '@fraudstream/schema';
 import { caseRoutes } from './case-routes.js';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
 import { parseScenarioRequest, parseThresholdsRequest } from './control-requests.js';
 import { parseGeneratorRequest } from './generator-request.js';
-import { replyJson } from './http-reply.js';
+import { reply, replyJson } from './http-reply.js';
 import type { RequestContext } from './request-context.js';
 
 /** A route handler; `body` is the read request body for POST, empty otherwise. */
 export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<void> | void;
 
-/** Handlers of one path by lower-case method. */
-export type Route = Readonly<Partial<Record<'get' | 'post', RouteHandler>>>;
+/**
+ * Handlers of one path by lower-case method. A `post` marked `streamed` reads its own body (it is authorized before
+ * the first byte is read) and gets an empty buffer.
+ */
+export type Route = Readonly<Partial<Record<'get' | 'post', RouteHandler>>> & {
+  readonly streamed?: boolean;
+  /** Largest POST body in bytes (default `MAX_BODY_BYTES`, 16 KiB). */
+  readonly maxBody?: number;
+};
 
-/** The REST control API, the case and decision-log API and the health check, by path. */
-export function apiRoutes(system: FraudSystem): ReadonlyMap<string, Route> {
+/** The `/v1` handlers (absent when the system exposes no engine: the routes then answer 503). */
+export interface V1Handlers {
+  score: RouteHandler;
+  transactions: RouteHandler;
+  labels: RouteHandler;
+}
+
+/** The REST control API, the scoring API, the case and decision-log API, the OpenAPI document and the health check, by path. */
+export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openApiJson: string): ReadonlyMap<string, Route> {
   const replyStats = (context: RequestContext): void => replyJson(context, 200, system.stats());
+  const unavailable = (): never => {
+    throw new HttpError(503, 'service_unavailable', 'this system exposes no engine for the /v1 routes');
+  };
   return new Map<string, Route>([
+    // One transaction document: the schema package's bound (4 KiB), as on every other input path.
+    ['/v1/score', { post: v1?.score ?? unavailable, maxBody: Limits.maxJsonBytes }],
+    ['/v1/transactions', { post: v1?.transactions ?? unavailable, streamed: true }],
+    ['/v1/labels', { post: v1?.labels ?? unavailable }],
+    [
+      '/openapi.json',
+      {
+        get: (context) =>
+          reply(context, 200, openApiJson, {
+            headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' },
+          }),
+      },
+    ],
     ['/healthz', { get: (context) => replyJson(context, 200, { status: 'ok' }) }],
     ['/api/stats', { get: replyStats }],
     [

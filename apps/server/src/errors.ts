@@ -6,6 +6,7 @@ export type HttpErrorCode =
   | 'missing_field'
   | 'invalid_type'
   | 'out_of_range'
+  | 'invalid_format'
   | 'unknown_field'
   | 'unauthorized'
   | 'forbidden'
@@ -14,6 +15,7 @@ export type HttpErrorCode =
   | 'method_not_allowed'
   | 'conflict'
   | 'payload_too_large'
+  | 'service_unavailable'
   | 'upgrade_required'
   | 'internal_error';
 

@@ -12,3 +12,9 @@ export { LATENCY_BUCKETS_S, renderMetrics, type ServerGauges } from './metrics.j
 export { PROMETHEUS_CONTENT_TYPE } from './metrics-route.js';
 export { WS_PROTOCOL, WS_TOKEN_PREFIX } from './ws-guard.js';
 export { formatMessage, WebhookSink, type WebhookCounts, type WebhookMessage, type WebhookOptions } from './webhook-sink.js';
+export { openApiDocument, openApiText } from './openapi.js';
+export { COMPONENT_SCHEMAS } from './api-schemas.js';
+export { checkSchema, type JsonSchema, type SchemaViolation } from './json-schema.js';
+export type { ApiStats, ScoreResponse } from './score-api.js';
+export type { BulkSummary } from './bulk-ingest.js';
+export type { ScoringOptions } from './scoring-options.js';

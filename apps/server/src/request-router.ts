@@ -1,5 +1,5 @@
 import { authorizeMutation } from './auth.js';
-import { apiRoutes, type Route } from './api-routes.js';
+import { apiRoutes, type Route, type V1Handlers } from './api-routes.js';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
 import { reply, replyError } from './http-reply.js';
@@ -13,6 +13,8 @@ export interface RouterOptions {
   staticDir: string;
   token: string | undefined;
   log: (line: string) => void;
+  v1: V1Handlers | undefined;
+  openApiJson: string;
 }
 
 /** Dispatches every plain HTTP request: API routes by exact path (or `PREFIX/:id`), then static files with an SPA fallback. */
@@ -23,7 +25,7 @@ export class RequestRouter {
   readonly #log: (line: string) => void;
 
   constructor(options: RouterOptions) {
-    this.#routes = apiRoutes(options.system);
+    this.#routes = apiRoutes(options.system, options.v1, options.openApiJson);
     this.#files = new StaticFiles(options.staticDir);
     this.#token = options.token;
     this.#log = options.log;
@@ -41,7 +43,9 @@ export class RequestRouter {
         this.#log(`fraudstream server: ${context.method.toUpperCase()} ${context.url} failed: ${cause}`);
       }
       // A request whose body was not read to its end leaves the connection in an unknown state: close it.
-      replyError(context, httpError, { closeConnection: httpError.status === 413 });
+      // A streamed route refused before or while reading its body: close too.
+      const unread = httpError.status === 413 || (context.method === 'post' && this.#routes.get(context.url)?.streamed === true);
+      replyError(context, httpError, { closeConnection: unread });
     }
   }
 
@@ -56,9 +60,19 @@ export class RequestRouter {
       const key = method === 'head' ? 'get' : method;
       // Only own, known keys: a method named e.g. "constructor" must not reach Object.prototype.
       const handler = key === 'get' || key === 'post' ? route[key] : undefined;
-      if (handler === undefined) throw methodNotAllowed(Object.keys(route));
-      if (method === 'post') {
-        const body = await readBody(context);
+      if (handler === undefined) throw methodNotAllowed(Object.keys(route).filter((k) => k === 'get' || k === 'post'));
+      if (method === 'post' && route.streamed === true) {
+        // A streamed body is read by its handler, so the request is authorized before the first byte is read.
+        try {
+          authorizeMutation(context, this.#token);
+        } catch (error) {
+          // uWS expects a reader for a request with a body; the chunks are dropped and the connection closed.
+          context.res.onData(() => {});
+          throw error;
+        }
+        await handler(context, Buffer.alloc(0));
+      } else if (method === 'post') {
+        const body = await readBody(context, route.maxBody);
         authorizeMutation(context, this.#token);
         await handler(context, body);
       } else {

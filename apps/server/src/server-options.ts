@@ -4,6 +4,7 @@ import type { FraudSystem } from '@fraudstream/system';
 import { createLogger, type Logger } from './logger.js';
 import { isLoopbackHost } from './net-address.js';
 import type { WebhookOptions } from './webhook-sink.js';
+import { resolveScoringOptions, type ResolvedScoringOptions, type ScoringOptions } from './scoring-options.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -26,6 +27,8 @@ export interface ServerOptions {
   maxWsClients?: number;
   /** Send alerts to a webhook (Slack-compatible JSON), batched, rate limited and retried. */
   webhook?: WebhookOptions;
+  /** The `/v1` routes: micro-batch size and linger, per-request deadline, bulk bounds (scoring-options.ts). */
+  scoring?: ScoringOptions;
 }
 
 /** `ServerOptions` after validation, with defaults filled in. */
@@ -40,6 +43,7 @@ export interface ResolvedServerOptions {
   logger: Logger;
   maxWsClients: number;
   webhook: WebhookOptions | undefined;
+  scoring: ResolvedScoringOptions;
 }
 
 /** The dashboard build, when `apps/dashboard` has been built. */
@@ -96,5 +100,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     throw new RangeError('options.maxWsClients must be an integer from 1 to 100000');
   }
 
-  return { system, host, port, staticDir, token, pushIntervalMs, log, logger, maxWsClients, webhook: options.webhook };
+  const scoring = resolveScoringOptions(options.scoring);
+
+  return { system, host, port, staticDir, token, pushIntervalMs, log, logger, maxWsClients, webhook: options.webhook, scoring };
 }

@@ -3,10 +3,16 @@ import { replyError } from './http-reply.js';
 import { routeLabel } from './logger.js';
 import { metricsRoute } from './metrics-route.js';
 import { PushHub, type PushMetrics } from './push-hub.js';
-import type { FraudSystem } from '@fraudstream/system';
 import { createRequestContext } from './request-context.js';
 import { RequestRouter } from './request-router.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import type { FraudSystem, Stats } from '@fraudstream/system';
+import type { V1Handlers } from './api-routes.js';
+import { ingestNdjson } from './bulk-ingest.js';
+import { LabelApi } from './label-api.js';
+import { openApiText } from './openapi.js';
+import { ScoreApi, type ApiStats } from './score-api.js';
+import { engineOf } from './scoring-engine.js';
 import { createApp, LISTEN_EXCLUSIVE_PORT, uws, type us_listen_socket } from './uws.js';
 import { WebhookSink, type WebhookCounts } from './webhook-sink.js';
 import { guardWebSocket } from './ws-guard.js';
@@ -31,20 +37,33 @@ export interface RunningServer {
 /** Starts the HTTP + WebSocket server on uWebSockets.js; resolves once it listens. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const resolved = resolveServerOptions(options);
-  const { system, host, log } = resolved;
+  const { host, log } = resolved;
   const token = resolved.token;
+
+  const engine = engineOf(resolved.system);
+  const scoreApi = engine === undefined ? undefined : new ScoreApi(engine, resolved.scoring);
+  let v1: V1Handlers | undefined;
+  if (engine !== undefined && scoreApi !== undefined) {
+    const labelApi = new LabelApi(engine, scoreApi);
+    v1 = {
+      score: (context, body) => scoreApi.score(context, body),
+      transactions: (context) => ingestNdjson(context, engine, scoreApi, resolved.scoring),
+      labels: (context, body) => labelApi.label(context, body),
+    };
+  }
+  const system = withApiStats(resolved.system, () => scoreApi?.stats() ?? emptyApiStats());
 
   const app = createApp();
   const webhook = resolved.webhook === undefined ? undefined : new WebhookSink({ logger: resolved.logger, ...resolved.webhook });
   // The push loop is the one reader of the engine's alerts; the webhook sees every batch of them as it passes.
   const hubSystem = webhook === undefined ? system : tapAlerts(system, webhook);
   const hub = new PushHub(hubSystem, resolved.pushIntervalMs, log);
-  const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log });
+  const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log, v1, openApiJson: openApiText() });
 
   const ws = guardWebSocket(hub.behavior(), { token, maxClients: resolved.maxWsClients });
   app.ws('/ws', ws.behavior);
   const metrics = metricsRoute(system, token, () => ({ wsClients: ws.counts.open, wsRefused: ws.counts.refused, webhook: webhook?.counts() }));
-  const known = new Set([...apiRoutes(system).keys(), '/metrics']);
+  const known = new Set([...apiRoutes(system, v1, '').keys(), '/metrics']);
   app.any('/*', (res, req) => {
     const context = createRequestContext(res, req);
     const started = performance.now();
@@ -73,6 +92,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     closing ??= (async () => {
       hub.close();
       webhook?.close();
+      scoreApi?.close();
       uws.us_listen_socket_close(listenSocket);
       // Also drop idle keep-alive connections, which would otherwise keep the event loop alive.
       app.close();
@@ -99,4 +119,34 @@ function tapAlerts(system: FraudSystem, webhook: WebhookSink): FraudSystem {
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** The stats a system without an engine reports for the scoring API. */
+function emptyApiStats(): ApiStats {
+  return {
+    score: { requests: 0, answered: 0, deadlineMisses: 0, lateDecisions: 0, batches: 0, largestBatch: 0, pending: 0 },
+    bulk: { requests: 0, accepted: 0, rejected: 0, pauses: 0 },
+    labels: { accepted: 0, unknown: 0 },
+  };
+}
+
+/** The system as the routes and the push see it: its stats gain the scoring API's counters (`api`). */
+function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
+  return {
+    stats: (): Stats & { api: ApiStats } => ({ ...system.stats(), api: api() }),
+    start: () => system.start(),
+    stop: () => system.stop(),
+    setGenerator: (options) => system.setGenerator(options),
+    setThresholds: (thresholds) => system.setThresholds(thresholds),
+    injectScenario: (kind) => system.injectScenario(kind),
+    drainEvents: (maxFeed, maxAlerts) => system.drainEvents(maxFeed, maxAlerts),
+    setRules: (rules) => system.setRules(rules),
+    swapBundle: (bundle) => system.swapBundle(bundle),
+    ruleStats: () => system.ruleStats(),
+    get cases() {
+      return system.cases;
+    },
+    queryDecisions: system.queryDecisions === undefined ? undefined : (query) => system.queryDecisions!(query),
+    close: () => system.close(),
+  };
 }

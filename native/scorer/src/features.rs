@@ -7,7 +7,7 @@ use crate::state::{CardState, Slots, State};
 use crate::windows::{MS_PER_DAY, day_of};
 
 /// Number of features.
-pub const N_FEATURES: usize = 26;
+pub const N_FEATURES: usize = 33;
 
 /// Feature names, in vector order. This is the one place the order is defined.
 pub const NAMES: [&str; N_FEATURES] = [
@@ -37,6 +37,13 @@ pub const NAMES: [&str; N_FEATURES] = [
     "km_from_prev_present",
     "kmh_from_prev_present",
     "country_changed",
+    "amount_to_card_mean_1d",
+    "amount_to_card_mean_7d",
+    "card_high_ratio_days_14d",
+    "terminal_fraud_count_7d",
+    "terminal_fraud_count_30d",
+    "terminal_fraud_streak",
+    "terminal_streak_days",
 ];
 
 /// Index of `amount`.
@@ -74,6 +81,20 @@ pub const KM_FROM_PREV: usize = 23;
 pub const KMH_FROM_PREV: usize = 24;
 /// Index of `country_changed`.
 pub const COUNTRY_CHANGED: usize = 25;
+/// Index of `amount_to_card_mean_1d`; `amount_to_card_mean_7d` follows.
+pub const AMOUNT_TO_MEAN_1D: usize = 26;
+/// Index of `card_high_ratio_days_14d`.
+pub const HIGH_RATIO_DAYS: usize = 28;
+/// Index of `terminal_fraud_count_7d`; `terminal_fraud_count_30d` follows.
+pub const TERM_FRAUD_COUNT_7D: usize = 29;
+/// Index of `terminal_fraud_streak`.
+pub const TERM_STREAK: usize = 31;
+/// Index of `terminal_streak_days`.
+pub const TERM_STREAK_DAYS: usize = 32;
+/// A transaction whose `amount_to_card_mean_30d` exceeds this is a high-ratio one (`card_high_ratio_days_14d`).
+pub const HIGH_RATIO: f64 = 2.5;
+/// Days in the `card_high_ratio_days_14d` window (the event day included).
+pub const HIGH_RATIO_WINDOW: i32 = 14;
 /// Amounts below this count as small (card testing), major units.
 pub const SMALL_AMOUNT: f64 = 5.0;
 /// The shortest time used for a speed, seconds (so two transactions a few seconds apart do not divide by ~0).
@@ -131,6 +152,7 @@ pub fn transaction_in(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURE
     let mut t = card.window.totals(day);
     let in_ring = card.window.holds(day);
     card.window.add(day, rec.amount);
+    let prev = t;
     let prev_count = t.count[2];
     let prev_sum = t.sum[2];
     if in_ring {
@@ -150,11 +172,22 @@ pub fn transaction_in(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURE
     }
     out[SECS_SINCE_PREV] = ((rec.ts_ms - card.prev_ts) / 1000.0) as f32;
     card.prev_ts = rec.ts_ms;
-    out[AMOUNT_TO_MEAN_30D] = if prev_count == 0 || prev_sum <= 0.0 {
-        f32::NAN
-    } else {
-        (rec.amount / (prev_sum / f64::from(prev_count))) as f32
+    let ratio = |count: u32, sum: f64| {
+        if count == 0 || sum <= 0.0 {
+            f64::NAN
+        } else {
+            rec.amount / (sum / f64::from(count))
+        }
     };
+    let ratio_30d = ratio(prev_count, prev_sum);
+    out[AMOUNT_TO_MEAN_30D] = ratio_30d as f32;
+    for w in 0..2 {
+        out[AMOUNT_TO_MEAN_1D + w] = ratio(prev.count[w], prev.sum[w]) as f32;
+    }
+    out[HIGH_RATIO_DAYS] = f32::from(card.high_ratio_days(day));
+    if ratio_30d > HIGH_RATIO {
+        card.mark_high_ratio(day);
+    }
 
     card_extras(card, rec, day, out);
 
@@ -163,6 +196,14 @@ pub fn transaction_in(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURE
         out[TERM_TX_COUNT_1D + w] = term.count[w] as f32;
         out[TERM_RISK_1D + w] = term.risk[w];
     }
+    out[TERM_FRAUD_COUNT_7D] = term.frauds[1] as f32;
+    out[TERM_FRAUD_COUNT_7D + 1] = term.frauds[2] as f32;
+    out[TERM_STREAK] = term.streak as f32;
+    out[TERM_STREAK_DAYS] = if term.streak == 0 {
+        f32::NAN
+    } else {
+        (i64::from(day) - i64::from(term.streak_day)) as f32
+    };
 }
 
 /// Features 19-25: merchant fields, today's small amounts, travel since the previous card-present transaction.

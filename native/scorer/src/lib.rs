@@ -14,6 +14,7 @@ pub mod bundle;
 pub mod config;
 pub mod decide;
 pub mod features;
+pub mod isolation;
 pub mod js_buffers;
 pub mod layout;
 pub mod lightgbm;
@@ -542,6 +543,77 @@ pub fn arm_panic(handle: u32, ticket: i64) -> Result<()> {
 pub fn arm_miscount(handle: u32, ticket: i64) -> Result<()> {
     scorer(handle)?.arm_miscount(ticket_of(ticket)?);
     Ok(())
+}
+
+/// Options of `isolationScores`.
+#[napi(object)]
+pub struct IsolationOptions {
+    /// Trees (default 100).
+    pub trees: Option<u32>,
+    /// Rows sampled per tree (default 256).
+    pub sample: Option<u32>,
+    /// Seed (default 0).
+    pub seed: Option<u32>,
+    /// Feature names the trees split on (default: all).
+    pub features: Option<Vec<String>>,
+}
+
+/// Fits an isolation forest on `trainRows` row-major feature rows (no labels) and writes the anomaly score (0..1,
+/// higher = isolated in fewer splits) of each of `rows` rows of `features` into `out`.
+#[napi(catch_unwind)]
+pub fn isolation_scores(
+    #[napi(ts_arg_type = "Float32Array")] train: Unknown<'_>,
+    train_rows: u32,
+    #[napi(ts_arg_type = "Float32Array")] features: Unknown<'_>,
+    rows: u32,
+    #[napi(ts_arg_type = "Float32Array")] out: Unknown<'_>,
+    options: Option<IsolationOptions>,
+) -> Result<()> {
+    let mut p = isolation::ForestParams::default();
+    if let Some(o) = options {
+        p.trees = o.trees.map_or(p.trees, |v| v as usize);
+        p.sample = o.sample.map_or(p.sample, |v| v as usize);
+        p.seed = o.seed.map_or(p.seed, u64::from);
+        if let Some(names) = o.features {
+            p.columns = names
+                .iter()
+                .map(|n| {
+                    features::index_of(n).ok_or_else(|| {
+                        invalid(format!(
+                            "options.features: '{n}' is not a Fraudstream feature"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<usize>>>()?;
+        }
+    }
+    let t = array(&train, Kind::F32, "train")?;
+    let (f, o) = feature_arrays(&features, rows, &out)?;
+    let train_rows = train_rows as usize;
+    if t.len() < train_rows * N_FEATURES {
+        return Err(invalid(format!(
+            "train needs {} values, got {}",
+            train_rows * N_FEATURES,
+            t.len()
+        )));
+    }
+    if !js_buffers::disjoint(
+        &t.addresses(&(0..train_rows * N_FEATURES)),
+        &o.addresses(&(0..rows as usize)),
+    ) {
+        return Err(invalid("out must not share memory with train"));
+    }
+    let rows = rows as usize;
+    // SAFETY: three arrays of this synchronous call, bounds checked above; `out` is checked not to alias either
+    // input, and the caller does not share them with another thread during the call.
+    let (train, flat, out) = unsafe {
+        (
+            t.f32s(0..train_rows * N_FEATURES),
+            f.f32s(0..rows * N_FEATURES),
+            o.f32s_mut(0..rows),
+        )
+    };
+    isolation::score_flat(train, flat, &p, out).map_err(invalid)
 }
 
 /// What a snapshot stores beside the state; the scorer does not interpret it.

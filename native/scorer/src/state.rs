@@ -24,6 +24,56 @@ pub struct CardState {
     pub small_count: u16,
     /// The newest day a transaction was counted for `small_count`.
     pub small_day: i32,
+    /// Days with a high-ratio transaction: bit k set = day `high_day - k` had one (k < 32).
+    pub high_mask: u32,
+    /// The newest day with a high-ratio transaction, [`EMPTY`] before the first.
+    pub high_day: i32,
+}
+
+impl CardState {
+    /// Days in `[day - 13, day]` on which the card had a high-ratio transaction (those recorded so far).
+    #[must_use]
+    pub fn high_ratio_days(&self, day: i32) -> u8 {
+        if self.high_day == EMPTY {
+            return 0;
+        }
+        // Bit k of `bits` is day `day - k`.
+        let shift = i64::from(day) - i64::from(self.high_day);
+        let bits = if shift >= 0 {
+            if shift >= 32 {
+                0
+            } else {
+                self.high_mask << shift
+            }
+        } else if -shift >= 32 {
+            0
+        } else {
+            self.high_mask >> (-shift)
+        };
+        (bits & ((1u32 << crate::features::HIGH_RATIO_WINDOW) - 1)).count_ones() as u8
+    }
+
+    /// Records a high-ratio transaction on `day` (dropped when 32 days or more older than the newest one).
+    pub fn mark_high_ratio(&mut self, day: i32) {
+        if self.high_day == EMPTY || day > self.high_day {
+            let shift = if self.high_day == EMPTY {
+                32
+            } else {
+                i64::from(day) - i64::from(self.high_day)
+            };
+            self.high_mask = if shift >= 32 {
+                0
+            } else {
+                self.high_mask << shift
+            } | 1;
+            self.high_day = day;
+        } else {
+            let off = i64::from(self.high_day) - i64::from(day);
+            if off < 32 {
+                self.high_mask |= 1 << off;
+            }
+        }
+    }
 }
 
 impl Default for CardState {
@@ -37,6 +87,8 @@ impl Default for CardState {
             present_country: 0,
             small_count: 0,
             small_day: i32::MIN,
+            high_mask: 0,
+            high_day: EMPTY,
         }
     }
 }
@@ -136,6 +188,23 @@ pub struct TermTotals {
     pub count: [u32; 3],
     /// Fraud labels / labels for transactions whose event day is in the delayed windows, 0 when none.
     pub risk: [f32; 3],
+    /// Fraud labels for transactions whose event day is in the delayed windows.
+    pub frauds: [u32; 3],
+    /// Fraud labels received in a row since the terminal's last genuine label (label arrival order).
+    pub streak: u32,
+    /// Event day of the first label of that run (meaningful when `streak > 0`).
+    pub streak_day: i32,
+}
+
+/// A terminal's newest event day and its run of fraud labels (see [`TermTotals::streak`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TermMeta {
+    /// The newest event day seen, [`EMPTY`] before the first.
+    pub last: i32,
+    /// Fraud labels received in a row since the last genuine label.
+    pub streak: u32,
+    /// Event day of the first label of that run (meaningful when `streak > 0`).
+    pub streak_day: i32,
 }
 
 /// All terminals' state, structure-of-arrays: per terminal a ring of `CARD_DAYS` transaction-count buckets and a
@@ -144,7 +213,8 @@ pub struct TermStore {
     delay: i32,
     label_days: usize,
     index: FxHashMap<u64, u32>,
-    last: Vec<i32>,
+    /// Per terminal: its newest day and its fraud run, side by side (one cache line for both).
+    meta: Vec<TermMeta>,
     tx: Vec<u32>,
     /// Per label day (fraud count, labelled count): the two are always read together, so they share cache lines.
     labels: Vec<[u32; 2]>,
@@ -158,17 +228,21 @@ impl TermStore {
             delay: i32::try_from(delay_days).unwrap_or(i32::MAX / 2),
             label_days: CARD_DAYS + delay_days as usize,
             index: FxHashMap::default(),
-            last: Vec::new(),
+            meta: Vec::new(),
             tx: Vec::new(),
             labels: Vec::new(),
         }
     }
 
     fn slot_of(&mut self, key: u64) -> usize {
-        let next = self.last.len() as u32;
+        let next = self.meta.len() as u32;
         let i = *self.index.entry(key).or_insert(next);
         if i == next {
-            self.last.push(EMPTY);
+            self.meta.push(TermMeta {
+                last: EMPTY,
+                streak: 0,
+                streak_day: 0,
+            });
             self.tx.resize(self.tx.len() + CARD_DAYS, 0);
             self.labels
                 .resize(self.labels.len() + self.label_days, [0, 0]);
@@ -177,12 +251,12 @@ impl TermStore {
     }
 
     fn advance(&mut self, t: usize, day: i32) {
-        let last = self.last[t];
+        let last = self.meta[t].last;
         let ld = self.label_days;
         windows::rebase(&mut self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS], last, day);
         windows::rebase(&mut self.labels[t * ld..(t + 1) * ld], last, day);
         if last == EMPTY || day > last {
-            self.last[t] = day;
+            self.meta[t].last = day;
         }
     }
 
@@ -198,6 +272,7 @@ impl TermStore {
             return UNKNOWN;
         };
         let t = slot as usize;
+        prefetch_slice(std::slice::from_ref(&self.meta[t]));
         if transaction {
             prefetch_slice(&self.tx[t * CARD_DAYS..(t + 1) * CARD_DAYS]);
         }
@@ -225,8 +300,17 @@ impl TermStore {
     pub fn label_in(&mut self, key: u64, day: i32, fraud: bool, slot: u32) {
         let t = self.slot_in(key, slot);
         self.advance(t, day);
+        let run = &mut self.meta[t];
+        if fraud {
+            if run.streak == 0 {
+                run.streak_day = day;
+            }
+            run.streak = run.streak.saturating_add(1);
+        } else {
+            run.streak = 0;
+        }
         let ld = self.label_days;
-        if windows::held(self.last[t], day, ld) {
+        if windows::held(self.meta[t].last, day, ld) {
             let i = t * ld + windows::slot(day, ld);
             let [f, l] = &mut self.labels[i];
             *l = l.saturating_add(1);
@@ -247,13 +331,17 @@ impl TermStore {
     pub fn transaction_in(&mut self, key: u64, day: i32, slot: u32) -> TermTotals {
         let t = self.slot_in(key, slot);
         self.advance(t, day);
-        let last = self.last[t];
+        let last = self.meta[t].last;
         if windows::held(last, day, CARD_DAYS) {
             let i = t * CARD_DAYS + windows::slot(day, CARD_DAYS);
             self.tx[i] = self.tx[i].saturating_add(1);
         }
         let ld = self.label_days;
-        let mut out = TermTotals::default();
+        let mut out = TermTotals {
+            streak: self.meta[t].streak,
+            streak_day: self.meta[t].streak_day,
+            ..TermTotals::default()
+        };
         let (mut c, mut f, mut l) = (0u32, 0u32, 0u32);
         // The held days of each ring are a contiguous range of k, and their buckets are walked backwards from
         // `day`'s (delayed `day - delay`'s): no division or test per day; same days in the same order as testing
@@ -280,6 +368,7 @@ impl TermStore {
                 k += 1;
             }
             out.count[w] = c;
+            out.frauds[w] = f;
             out.risk[w] = if l == 0 {
                 0.0
             } else {
@@ -292,7 +381,7 @@ impl TermStore {
     /// Number of terminals seen.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.last.len()
+        self.meta.len()
     }
 
     /// Delay of the risk windows, in days.
@@ -310,14 +399,14 @@ impl TermStore {
     /// The terminal keys in slot order (snapshots).
     #[must_use]
     pub fn keys_by_slot(&self) -> Vec<u64> {
-        keys_by_slot(&self.index, self.last.len())
+        keys_by_slot(&self.index, self.meta.len())
     }
 
-    /// The rings in slot order (snapshots): per terminal its newest day, `CARD_DAYS` transaction counts and
-    /// `label_days()` (fraud, labelled) pairs.
+    /// The rings in slot order (snapshots): per terminal its newest day and fraud run, `CARD_DAYS` transaction
+    /// counts and `label_days()` (fraud, labelled) pairs.
     #[must_use]
-    pub fn rings(&self) -> (&[i32], &[u32], &[[u32; 2]]) {
-        (&self.last, &self.tx, &self.labels)
+    pub fn rings(&self) -> (&[TermMeta], &[u32], &[[u32; 2]]) {
+        (&self.meta, &self.tx, &self.labels)
     }
 
     /// A store with the rings [`TermStore::rings`] gave, terminal `keys[i]` in slot `i` (snapshots).
@@ -327,22 +416,22 @@ impl TermStore {
     pub fn from_parts(
         delay_days: u32,
         keys: &[u64],
-        last: Vec<i32>,
+        meta: Vec<TermMeta>,
         tx: Vec<u32>,
         labels: Vec<[u32; 2]>,
     ) -> Result<Self, String> {
         let mut s = Self::new(delay_days);
         let n = keys.len();
-        if last.len() != n || tx.len() != n * CARD_DAYS || labels.len() != n * s.label_days {
+        if meta.len() != n || tx.len() != n * CARD_DAYS || labels.len() != n * s.label_days {
             return Err(format!(
                 "terminal rings do not match {n} terminals: {} newest days, {} transaction buckets, {} label buckets",
-                last.len(),
+                meta.len(),
                 tx.len(),
                 labels.len()
             ));
         }
         s.index = index_of_keys(keys, n, "terminal")?;
-        s.last = last;
+        s.meta = meta;
         s.tx = tx;
         s.labels = labels;
         Ok(s)
@@ -351,7 +440,7 @@ impl TermStore {
     /// Heap bytes held (allocated capacity): the bucket arrays plus the hash index.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.last.capacity() * size_of::<i32>()
+        self.meta.capacity() * size_of::<TermMeta>()
             + self.tx.capacity() * size_of::<u32>()
             + self.labels.capacity() * size_of::<[u32; 2]>()
             + index_bytes(&self.index)
@@ -360,7 +449,7 @@ impl TermStore {
     /// Whether no terminal was seen.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty()
+        self.meta.is_empty()
     }
 }
 

@@ -58,6 +58,10 @@ struct Reference {
     /// Per card: every (day, small?) transaction, and every card-present transaction with a location.
     card_small: HashMap<u64, Vec<(i64, bool)>>,
     card_present: HashMap<u64, Vec<(f64, f32, f32, u16)>>,
+    /// Per card: the days of its high-ratio transactions still remembered (within 32 days of the newest).
+    card_high: HashMap<u64, Vec<i64>>,
+    /// Per terminal: every label in arrival order (event day, fraud).
+    term_label_seq: HashMap<u64, Vec<(i64, bool)>>,
 }
 
 fn ref_day(ts: f64) -> i64 {
@@ -76,11 +80,17 @@ impl Reference {
             term_newest: HashMap::new(),
             card_small: HashMap::new(),
             card_present: HashMap::new(),
+            card_high: HashMap::new(),
+            term_label_seq: HashMap::new(),
         }
     }
 
     fn label(&mut self, rec: &Record) {
         let day = ref_day(rec.ts_ms);
+        self.term_label_seq
+            .entry(rec.term)
+            .or_default()
+            .push((day, rec.is_fraud()));
         let newest = self.term_newest.entry(rec.term).or_insert(day);
         *newest = (*newest).max(day);
         if day > *newest - 31 - self.delay {
@@ -140,6 +150,47 @@ impl Reference {
         }
     }
 
+    /// Features 13-18 and 29-32 from their definitions.
+    fn terminal(&mut self, rec: &Record, day: i64, f: &mut [f32; N_FEATURES]) {
+        let newest = self.term_newest.entry(rec.term).or_insert(day);
+        *newest = (*newest).max(day);
+        let newest = *newest;
+        let txs = self.term_tx.entry(rec.term).or_default();
+        if day > newest - 31 {
+            txs.push(day);
+        }
+        let labels = self.term_labels.entry(rec.term).or_default();
+        for (k, w) in [1i64, 7, 30].into_iter().enumerate() {
+            f[13 + k] = txs
+                .iter()
+                .filter(|d| **d > newest - 31 && **d <= day && **d > day - w)
+                .count() as f32;
+            let (hi, lo) = (day - self.delay, day - self.delay - w + 1);
+            let sel: Vec<bool> = labels
+                .iter()
+                .filter(|(d, _)| *d > newest - 31 - self.delay && *d >= lo && *d <= hi)
+                .map(|(_, fr)| *fr)
+                .collect();
+            let frauds = sel.iter().filter(|x| **x).count();
+            f[16 + k] = if sel.is_empty() {
+                0.0
+            } else {
+                (frauds as f64 / sel.len() as f64) as f32
+            };
+            if k > 0 {
+                f[28 + k] = frauds as f32;
+            }
+        }
+        let seq = self.term_label_seq.entry(rec.term).or_default();
+        let run = seq.iter().rev().take_while(|(_, fr)| *fr).count();
+        f[31] = run as f32;
+        f[32] = if run == 0 {
+            f32::NAN
+        } else {
+            (day - seq[seq.len() - run].0) as f32
+        };
+    }
+
     fn transaction(&mut self, rec: &Record) -> [f32; N_FEATURES] {
         let mut f = [0f32; N_FEATURES];
         let ts = rec.ts_ms as i64;
@@ -170,6 +221,7 @@ impl Reference {
             (sel.len(), sel.iter().sum::<f64>())
         };
         let (pc, ps) = window(events, 30);
+        let events_before = events.clone();
         if day > horizon {
             events.push((day, rec.amount));
         }
@@ -184,40 +236,37 @@ impl Reference {
         }
         let prev = self.card_prev_ts.insert(rec.card, rec.ts_ms);
         f[11] = prev.map_or(f32::NAN, |p| ((rec.ts_ms - p) / 1000.0) as f32);
-        f[12] = if pc == 0 || ps <= 0.0 {
-            f32::NAN
-        } else {
-            (rec.amount / (ps / pc as f64)) as f32
+        let ratio = |c: usize, s: f64| {
+            if c == 0 || s <= 0.0 {
+                f64::NAN
+            } else {
+                rec.amount / (s / c as f64)
+            }
         };
+        f[12] = ratio(pc, ps) as f32;
+        for (k, w) in [1, 7].into_iter().enumerate() {
+            let (c, s) = window(&events_before, w);
+            f[26 + k] = ratio(c, s) as f32;
+        }
+        // High-ratio days: distinct remembered days in [day - 13, day].
+        let highs = self.card_high.entry(rec.card).or_default();
+        let mut days: Vec<i64> = highs
+            .iter()
+            .copied()
+            .filter(|d| *d <= day && *d > day - 14)
+            .collect();
+        days.sort_unstable();
+        days.dedup();
+        f[28] = days.len() as f32;
+        if ratio(pc, ps) > 2.5 {
+            let newest = highs.iter().copied().max().map_or(day, |n| n.max(day));
+            highs.push(day);
+            highs.retain(|d| *d > newest - 32);
+        }
 
         self.extras(rec, day, &mut f);
 
-        let newest = self.term_newest.entry(rec.term).or_insert(day);
-        *newest = (*newest).max(day);
-        let newest = *newest;
-        let txs = self.term_tx.entry(rec.term).or_default();
-        if day > newest - 31 {
-            txs.push(day);
-        }
-        let labels = self.term_labels.entry(rec.term).or_default();
-        for (k, w) in [1i64, 7, 30].into_iter().enumerate() {
-            f[13 + k] = txs
-                .iter()
-                .filter(|d| **d > newest - 31 && **d <= day && **d > day - w)
-                .count() as f32;
-            let (hi, lo) = (day - self.delay, day - self.delay - w + 1);
-            let sel: Vec<bool> = labels
-                .iter()
-                .filter(|(d, _)| *d > newest - 31 - self.delay && *d >= lo && *d <= hi)
-                .map(|(_, fr)| *fr)
-                .collect();
-            let frauds = sel.iter().filter(|x| **x).count();
-            f[16 + k] = if sel.is_empty() {
-                0.0
-            } else {
-                (frauds as f64 / sel.len() as f64) as f32
-            };
-        }
+        self.terminal(rec, day, &mut f);
         f
     }
 }

@@ -53,6 +53,8 @@ export class Dispatcher {
   private pumpScheduled = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private draining = 0;
+  /** Records published before this sequence number are cut without waiting for the linger (see {@link flush}). */
+  private flushSeq = 0;
   private drainWaiters: (() => void)[] = [];
   /** Checkpoint barriers waiting for the cut to reach their sequence number, oldest first. */
   private barriers: { seq: number; take: (ticket: number) => void }[] = [];
@@ -142,6 +144,16 @@ export class Dispatcher {
     setImmediate(this.pump);
   };
 
+  /**
+   * Cuts every record published so far now, without waiting for `lingerMs` (records published later linger as usual):
+   * for a writer that has gathered its own micro-batch (the server's scoring API) and must not wait a second linger.
+   */
+  flush(): void {
+    this.flushSeq = this.consumer.published();
+    // Cut now rather than on the next turn of the event loop: the caller has a request waiting on each record.
+    if (!this.closed) this.pump();
+  }
+
   /** Resolves once every record published so far is decided (linger is skipped while draining). */
   drain(): Promise<void> {
     if (this.caughtUp()) return Promise.resolve();
@@ -195,9 +207,9 @@ export class Dispatcher {
     while (this.cutSeq < published && this.ticketSpan() < maxInFlightBatches) {
       const slot = this.consumer.slotOf(this.cutSeq);
       const barrier = this.barriers[0];
-      // A batch never crosses a barrier, and records before one do not linger.
+      // A batch never crosses a barrier, and records before one do not linger; nor do flushed ones (see flush).
       const available = (barrier === undefined ? published : barrier.seq) - this.cutSeq;
-      if (available < maxBatch && this.draining === 0 && barrier === undefined) {
+      if (available < maxBatch && this.draining === 0 && barrier === undefined && this.cutSeq >= this.flushSeq) {
         // Wait for a fuller batch, but never let the oldest record wait longer than lingerMs.
         const age = now() - this.records.ingestMs(slot);
         if (age < lingerMs) {

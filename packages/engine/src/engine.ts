@@ -157,6 +157,19 @@ export class Engine {
     return { state: 'accepted', seq };
   }
 
+  /**
+   * Asks the engine to cut every record published so far without waiting for its linger: for a writer that gathered
+   * its own micro-batch (the server's scoring API) and has a caller waiting for each decision.
+   */
+  flush(): void {
+    this.dispatcher.flush();
+  }
+
+  /** The version label new batches' decisions carry (changes with {@link loadModel}, rules and bundle swaps). */
+  get currentModelVersion(): string {
+    return this.versions.live.version;
+  }
+
   /** Changes the decision thresholds for batches scored from now on. */
   setThresholds(thresholds: Thresholds): void {
     checkThresholds(thresholds, 'thresholds');

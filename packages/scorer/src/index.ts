@@ -82,3 +82,30 @@ export function trainGbdt(features: Float32Array, labels: Uint8Array, rows: numb
 export function predictFeatures(xgboostJson: string, features: Float32Array, rows: number, out: Float32Array): void {
   native.predictFeatures(xgboostJson, features, rows, out);
 }
+
+/** Options of {@link isolationScores}. */
+export interface IsolationOptions {
+  /** Trees (default 100). */
+  trees?: number;
+  /** Rows sampled per tree, without replacement (default 256). */
+  sample?: number;
+  /** Seed (default 0). */
+  seed?: number;
+  /** Feature names the trees may split on (default: all of {@link featureNames}). */
+  features?: string[];
+}
+
+/**
+ * Fits an isolation forest on `trainRows` row-major feature rows (no labels) and writes the anomaly score of each of
+ * `rows` rows of `features` into `out`: in (0, 1], about 0.5 and below is ordinary, near 1 isolated in few splits.
+ */
+export function isolationScores(
+  train: Float32Array,
+  trainRows: number,
+  features: Float32Array,
+  rows: number,
+  out: Float32Array,
+  options?: IsolationOptions,
+): void {
+  native.isolationScores(train, trainRows, features, rows, out, options);
+}

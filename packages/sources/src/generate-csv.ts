@@ -21,7 +21,7 @@ const ROWS_PER_CHUNK = 8192;
 
 /**
  * Simulates `options.days` days and writes them to `outPath` in the CSV interchange format (the handbook's columns,
- * amounts with 2 decimals, then with `scenarios: 'all'` MCC, CHANNEL, CARD_PRESENT, COUNTRY, LAT, LON), streaming day by day with write-stream backpressure: memory stays at one day.
+ * amounts with 2 decimals, then with `scenarios: 'all'` MCC, CHANNEL, CARD_PRESENT, COUNTRY, LAT, LON), streaming day by day with write-stream backpressure: memory stays at the simulator's 14-day lookahead buffer.
  * Deterministic: the same options give byte-identical files.
  */
 export async function generateCsv(options: GenerateCsvOptions, outPath: string): Promise<GenerateCsvResult> {

@@ -4,6 +4,7 @@ import {
   availableTerminals,
   DAY_SECONDS,
   Prng,
+  roundCents,
   SCENARIO1_AMOUNT,
   SCENARIO2_DAYS,
   SCENARIO3_DAYS,
@@ -131,19 +132,28 @@ describe('Simulator', () => {
     let n = 0;
     let frauds = 0;
     const byScenario = [0, 0, 0, 0];
-    let compromisedCustomerTx = 0;
     const bad = { flag: 0, s1: 0, s2: 0, s3: 0, s2missed: 0, s1missed: 0 };
+    // Per day and customer: own transactions and scenario-3 frauds, for the exact-share check below.
+    const perDay: Map<number, { n: number; s3: number }>[] = [];
+    const draws: { day: number; customers: number[] }[] = [];
     for (let b = sim.nextDay(); b !== undefined; b = sim.nextDay()) {
       for (let i = 0; i < b.newTerminalCount; i++) {
         const t = b.newTerminals[i]!;
         termDay.set(t, [...(termDay.get(t) ?? []), b.day]);
       }
-      expect(b.newTerminalCount).toBe(2);
-      expect(b.newCustomerCount).toBe(3);
+      // The handbook draws compromises on days 0 .. last - 1 (range(TX_TIME_DAYS.max())).
+      const drawDay = b.day < 182;
+      expect(b.newTerminalCount).toBe(drawDay ? 2 : 0);
+      expect(b.newCustomerCount).toBe(drawDay ? 3 : 0);
+      const cs: number[] = [];
       for (let i = 0; i < b.newCustomerCount; i++) {
         const c = b.newCustomers[i]!;
+        cs.push(c);
         custDay.set(c, [...(custDay.get(c) ?? []), b.day]);
       }
+      if (cs.length > 0) draws.push({ day: b.day, customers: cs });
+      const m = new Map<number, { n: number; s3: number }>();
+      perDay.push(m);
       for (let i = 0; i < b.count; i++) {
         const s = b.scenario[i]!;
         const f = b.fraud[i]!;
@@ -153,6 +163,10 @@ describe('Simulator', () => {
         n++;
         frauds += f;
         byScenario[s]!++;
+        const e = m.get(b.customer[i]!) ?? { n: 0, s3: 0 };
+        e.n++;
+        if (s === 3) e.s3++;
+        m.set(b.customer[i]!, e);
         if (f !== (s === 0 ? 0 : 1)) bad.flag++;
         if (s === 1 && !(amount > SCENARIO1_AMOUNT)) bad.s1++;
         if (s === 2 && !termCompromised) bad.s2++;
@@ -161,7 +175,6 @@ describe('Simulator', () => {
         // Later scenarios overwrite earlier ones, so a compromised terminal's row is scenario 2 unless 3 took it.
         if (termCompromised && s !== 2 && s !== 3) bad.s2missed++;
         if (s === 0 && amount > SCENARIO1_AMOUNT) bad.s1missed++;
-        if (custCompromised) compromisedCustomerTx++;
       }
     }
     expect(bad).toEqual({ flag: 0, s1: 0, s2: 0, s3: 0, s2missed: 0, s1missed: 0 });
@@ -177,9 +190,25 @@ describe('Simulator', () => {
     expect(byScenario[2]! / frauds).toBeLessThan(0.8);
     expect(byScenario[3]! / frauds).toBeGreaterThan(0.15);
     expect(byScenario[3]! / frauds).toBeLessThan(0.5);
-    // A third of a compromised customer's transactions are fraud.
-    expect(byScenario[3]! / compromisedCustomerTx).toBeGreaterThan(0.28);
-    expect(byScenario[3]! / compromisedCustomerTx).toBeLessThan(0.39);
+    // Exactly floor(n / 3) of the drawn customers' transactions in the 14-day window (the union of the three) are
+    // scenario 3: checked on every draw whose customers are drawn by no other draw within 13 days either side.
+    let checked = 0;
+    for (const d of draws) {
+      const isolated = d.customers.every((c) => (custDay.get(c) ?? []).every((x) => x === d.day || Math.abs(x - d.day) >= SCENARIO3_DAYS));
+      if (!isolated) continue;
+      let total = 0;
+      let s3 = 0;
+      for (let day = d.day; day < Math.min(183, d.day + SCENARIO3_DAYS); day++) {
+        for (const c of d.customers) {
+          const e = perDay[day]!.get(c);
+          total += e?.n ?? 0;
+          s3 += e?.s3 ?? 0;
+        }
+      }
+      expect(s3).toBe(Math.floor(total / 3));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(150);
   });
 
   it('runs past its first 183 days when days is unbounded, with ids continuing', () => {
@@ -192,5 +221,15 @@ describe('Simulator', () => {
     }
     expect(last!.day).toBe(399);
     expect(sim.generated).toBe(count);
+  });
+});
+
+describe('roundCents', () => {
+  it('rounds to cents half to even, as numpy.round(x, 2) does', () => {
+    expect(roundCents(0.125)).toBe(0.12);
+    expect(roundCents(0.375)).toBe(0.38);
+    expect(roundCents(2.5)).toBe(2.5);
+    expect(roundCents(10.004)).toBe(10);
+    expect(roundCents(10.006)).toBe(10.01);
   });
 });

@@ -2,7 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { featureNames, scorerDefaults } from '@fraudstream/scorer';
 import { date, num, parse, required, UsageError } from '../args.js';
 import { backtest, paramText, scoresCsv, type GbdtParams } from '../backtest.js';
-import { prCurveSvg } from '../metrics.js';
+import { generateSeeds, rollingBacktest, summaryLines } from '../backtest-rolling.js';
+import type { MoneyReport } from '../metrics-money.js';
+import { prAndCostSvg } from '../metrics-money.js';
 
 export const help = `Usage: fraudstream backtest --data FILE.csv [options]
 
@@ -14,7 +16,14 @@ Cards known to be compromised (a fraud in the training window or in the delay-pe
 left out of each test day. Prints AUC ROC, average precision and card precision@100.
 
 Options:
-  --data FILE          labelled transactions, CSV interchange format (required)
+  --data FILE[,FILE]   labelled transactions, CSV interchange format (required unless --seeds); several files:
+                       one backtest each, then the mean and standard deviation of every figure
+  --weeks N            roll the whole protocol over N consecutive test weeks (default 1), each week choosing its
+                       model on its own validation windows; prints each week and the mean and standard deviation
+  --seeds A,B,C        generate one dataset per seed (the simulator's defaults, --scenarios) into --generated-dir
+                       and backtest each (with --weeks: every week of every dataset)
+  --scenarios S        handbook (default) or all, for --seeds
+  --generated-dir DIR  where --seeds writes its datasets (default data/backtest-seeds)
   --train-start DATE   first day of the training window, YYYY-MM-DD (default 2018-07-25)
   --train-days N       days in the training window (default 7)
   --delay-days N       days between training and test windows; also the label delay (default ${scorerDefaults.labelDelayDays}, at most ${scorerDefaults.labelDelayDaysMax})
@@ -25,6 +34,8 @@ Options:
                        the validated choice from the grid)
   --drop-features A,B  hide these features from training (ablation)
   --folds N            prequential validation folds (default 2)
+  --train-windows A,B  model training-window lengths in days, ending where the protocol's training window ends
+                       (default: --train-days); several are chosen from by the same validation
   --scores FILE        write TRANSACTION_ID,score,decision,reasons for every test transaction
   --report FILE        write the metrics, per-scenario metrics and PR curve as JSON, and the curve as FILE.svg
   --seed N             training seed (default 0)
@@ -44,16 +55,24 @@ export async function run(argv: string[]): Promise<number> {
     'min-child-weight': { type: 'string' },
     bins: { type: 'string' },
     folds: { type: 'string' },
+    'train-windows': { type: 'string' },
     'drop-features': { type: 'string' },
     scores: { type: 'string' },
     report: { type: 'string' },
     seed: { type: 'string' },
+    weeks: { type: 'string' },
+    seeds: { type: 'string' },
+    scenarios: { type: 'string' },
+    'generated-dir': { type: 'string' },
   });
   if (a.help === true) {
     process.stdout.write(help);
     return 0;
   }
-  const data = required(a.data, 'data');
+  const weeks = num(a.weeks, 'weeks', 1, 52, 1);
+  const seeds = typeof a.seeds === 'string' ? seedList(a.seeds) : undefined;
+  const data = seeds === undefined ? required(a.data, 'data') : '';
+  const files = seeds === undefined ? data.split(',').map((f) => f.trim()).filter((f) => f !== '') : [];
   const trainStartMs = date(a['train-start'] ?? '2018-07-25', 'train-start')!;
   const fixed = [a.trees, a['max-depth'], a['learning-rate'], a['min-child-weight'], a.bins];
   let params: GbdtParams | undefined;
@@ -68,6 +87,38 @@ export async function run(argv: string[]): Promise<number> {
   }
   const modelPath = typeof a.model === 'string' ? a.model : undefined;
   const t0 = performance.now();
+  if (seeds !== undefined || files.length > 1 || weeks > 1) {
+    if (modelPath !== undefined) throw new UsageError('--model cannot be combined with --weeks, --seeds or several --data files');
+    if (typeof a.scores === 'string') throw new UsageError('--scores needs a single backtest (no --weeks, --seeds or several files)');
+    const scen = a.scenarios === undefined ? 'handbook' : a.scenarios;
+    if (scen !== 'handbook' && scen !== 'all') throw new UsageError('--scenarios must be handbook or all');
+    const log = (line: string): void => void process.stdout.write(`${line}\n`);
+    const list = seeds === undefined ? files : await generateSeeds(seeds, scen, typeof a['generated-dir'] === 'string' ? a['generated-dir'] : 'data/backtest-seeds', log);
+    const rolled = await rollingBacktest({
+      files: list,
+      weeks,
+      trainStartMs,
+      trainDays: num(a['train-days'], 'train-days', 1, 365, 7),
+      delayDays: num(a['delay-days'], 'delay-days', 0, 60, 7),
+      testDays: num(a['test-days'], 'test-days', 1, 365, 7),
+      ...(params === undefined ? {} : { params }),
+      folds: num(a.folds, 'folds', 1, 10, 2),
+      ...(typeof a['train-windows'] === 'string' ? { trainWindows: windowList(a['train-windows']) } : {}),
+      ...(typeof a['drop-features'] === 'string' ? { dropFeatures: dropList(a['drop-features']) } : {}),
+      seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
+      log,
+    });
+    const lines: string[] = [];
+    rolled.byWeek.forEach((s, w) => lines.push(...summaryLines(`week ${w + 1} over ${list.length} dataset(s)`, s)));
+    if (weeks > 1) lines.push(...summaryLines(`all ${weeks} weeks x ${list.length} dataset(s)`, rolled.all));
+    for (const l of lines) log(l);
+    if (typeof a.report === 'string') {
+      const runs = rolled.runs.map((r) => ({ file: r.file, week: r.week, ...r.result, prCurve: undefined, money: { ...r.result.money, curve: undefined } }));
+      await writeFile(a.report, `${JSON.stringify({ runs, byWeek: rolled.byWeek, all: rolled.all }, null, 1)}\n`);
+    }
+    log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return 0;
+  }
   const { result, rows } = await backtest({
     data,
     trainStartMs,
@@ -77,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(modelPath === undefined ? {} : { modelJson: await readFile(modelPath, 'utf8') }),
     ...(params === undefined ? {} : { params }),
     folds: num(a.folds, 'folds', 1, 10, 2),
+    ...(typeof a['train-windows'] === 'string' ? { trainWindows: windowList(a['train-windows']) } : {}),
     ...(typeof a['drop-features'] === 'string' ? { dropFeatures: dropList(a['drop-features']) } : {}),
     seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
     log: (line) => process.stdout.write(`${line}\n`),
@@ -87,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
   out.write(
     `train ${p.trainStart}..${p.trainEnd}, delay ${p.delayDays} d, test ${p.testStart}..${p.testEnd}` +
       (result.model.source === 'trained'
-        ? `; model trained on ${result.model.trainRows} tx (${result.model.trainFrauds} fraud), ${paramText(result.model.params!)}\n`
+        ? `; model trained on ${result.model.trainDays} d, ${result.model.trainRows} tx (${result.model.trainFrauds} fraud), ${paramText(result.model.params!)}\n`
         : `; model ${modelPath}\n`),
   );
   out.write(
@@ -99,6 +151,7 @@ export async function run(argv: string[]): Promise<number> {
         `recall@review ${s.recallAtReview.toFixed(3)}, recall@top-N ${s.recallAtTopN.toFixed(3)}\n`,
     );
   }
+  out.write(`${moneyLine(result.money)}\n`);
   out.write(`AUC ROC ${m.aucRoc.toFixed(4)}  average precision ${m.averagePrecision.toFixed(4)}  card precision@${p.topK} ${m.cardPrecisionAtK.toFixed(4)}\n`);
   if (typeof a.scores === 'string') await writeFile(a.scores, scoresCsv(rows));
   if (typeof a.report === 'string') {
@@ -106,11 +159,45 @@ export async function run(argv: string[]): Promise<number> {
     const svg = a.report.replace(/\.json$/i, '') + '.svg';
     await writeFile(
       svg,
-      prCurveSvg(result.prCurve, `PR curve, test ${p.testStart}..${p.testEnd}: AP ${m.averagePrecision.toFixed(3)}`),
+      prAndCostSvg(result.prCurve, result.money.curve, `test ${p.testStart}..${p.testEnd}: AP ${m.averagePrecision.toFixed(3)}; cost curve`),
     );
   }
   out.write(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   return 0;
+}
+
+/** The money line of a backtest: caught and missed fraud amounts and false alerts at the operating thresholds. */
+export function moneyLine(money: MoneyReport): string {
+  const d = money.atDecisions;
+  const c = money.cheapest;
+  return (
+    `money at the operating thresholds: fraud ${d.fraudAmount.toFixed(0)}, caught ${d.caughtAmount.toFixed(0)} ` +
+    `(${((100 * d.caughtAmount) / Math.max(1e-9, d.fraudAmount)).toFixed(1)}%), missed ${d.missedAmount.toFixed(0)}, ` +
+    `${d.alerts} alerts, ${d.falseAlertsPer1000.toFixed(2)} false alerts per 1,000 tx; cheapest threshold ` +
+    `${c.threshold.toFixed(3)}: ${c.alertsPer1000.toFixed(2)} alerts per 1,000, missed ${c.missedAmount.toFixed(0)}, cost ${c.cost.toFixed(0)}`
+  );
+}
+
+/** Parses `--seeds A,B,...`: integers from 0 to 2^32 - 1. */
+export function seedList(v: string): number[] {
+  const list = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (list.length === 0) throw new UsageError('--seeds must list at least one seed');
+  return list.map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) throw new UsageError(`--seeds: '${x}' is not an integer from 0 to 4294967295`);
+    return n;
+  });
+}
+
+/** Parses `--train-windows A,B,...`: whole days from 1 to 120. */
+export function windowList(v: string): number[] {
+  const list = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (list.length === 0) throw new UsageError('--train-windows must list at least one number of days');
+  return list.map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 1 || n > 120) throw new UsageError(`--train-windows: '${x}' is not a whole number of days from 1 to 120`);
+    return n;
+  });
 }
 
 function dropList(v: string): string[] {

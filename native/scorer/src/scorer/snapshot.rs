@@ -39,7 +39,7 @@ pub use body::{MAX_EXTRA_BYTES, MAX_VERSION_BYTES};
 
 use super::Scorer;
 use crate::decide::Thresholds;
-use crate::state::{CardState, State};
+use crate::state::{CardState, State, TermMeta};
 use crate::ticket::{GateError, TicketGuard, WAIT_LIMIT};
 use crate::windows::{CARD_DAYS, CardWindow};
 
@@ -48,7 +48,7 @@ pub const MAGIC: [u8; 8] = *b"FRAUDSNP";
 /// Version of the file framing (header, sections, checksum).
 pub const FORMAT_VERSION: u32 = 1;
 /// Version of the state's meaning: bump it when a state field changes meaning without changing the structs' sizes.
-pub const STATE_FORMAT_VERSION: u64 = 1;
+pub const STATE_FORMAT_VERSION: u64 = 2;
 /// Bytes of the header.
 pub const HEADER_LEN: usize = 48;
 /// Bytes of the trailing checksum.
@@ -78,6 +78,7 @@ pub const LAYOUT_FINGERPRINT: u64 = fingerprint(&[
     CARD_DAYS as u64,
     size_of::<[u32; 2]>() as u64,
     size_of::<Thresholds>() as u64,
+    size_of::<TermMeta>() as u64,
 ]);
 
 /// What the caller stores with a snapshot and gets back on restore; the scorer does not interpret it.

@@ -17,7 +17,7 @@ export interface SimulatorOptions {
   /**
    * Fraud scenarios: `all` (default) = the handbook's three plus card testing (4), impossible travel (5) and account
    * takeover (6), and the extra fields (MCC, channel, card present, country, location) in the CSV;
-   * `handbook` = the handbook's three only and its nine CSV columns (the original simulator, byte for byte).
+   * `handbook` = the handbook's three only and its nine CSV columns (the handbook's simulator alone).
    */
   scenarios?: 'all' | 'handbook';
 }

@@ -1,6 +1,6 @@
 import { DayBatch } from './day-batch.js';
 import { ExtraScenarios } from './extra-scenarios.js';
-import { FraudScenarios } from './fraud-scenarios.js';
+import { FraudScenarios, SCENARIO3_DAYS } from './fraud-scenarios.js';
 import { resolveSimulatorOptions, type ResolvedSimulatorOptions, type SimulatorOptions } from './options.js';
 import { Population, Stream } from './population.js';
 import { Prng } from './prng.js';
@@ -15,11 +15,13 @@ const TIME_STD = 20000;
  * The Fraud Detection Handbook's transaction simulator, generated lazily one day at a time so it can run forever.
  * Deterministic: the same options give the same days, transaction for transaction.
  *
- * Per day and customer: nb_tx ~ Poisson(mean_nb_tx_per_day); each draws time_in_day = round(N(43200, 20000)) and is
+ * Per day and customer: nb_tx ~ Poisson(mean_nb_tx_per_day); each draws time_in_day = trunc(N(43200, 20000)) and is
  * kept only inside (0, 86400); amount ~ N(mean_amount, mean_amount / 2), redrawn as U(0, 2 * mean_amount) when
- * negative, rounded to cents; a terminal uniformly among those within the radius (none -> no transaction).
- * With `scenarios: 'all'`, the extra fraud patterns (see {@link ExtraScenarios}) insert their transactions; then the
- * day is sorted by time (stable, by customer) and the fraud scenarios are applied.
+ * negative, rounded to cents (half to even); a terminal uniformly among those within the radius (none -> no
+ * transaction). With `scenarios: 'all'`, the extra patterns (see {@link ExtraScenarios}) insert their transactions;
+ * then the day is sorted by time (stable, by customer) and the fraud scenarios are applied in the handbook's order
+ * (see {@link FraudScenarios}). Scenario 3 looks 13 days ahead, so the simulator generates days into a 14-day buffer
+ * ahead of the day it hands out; memory is 14 days of transactions.
  */
 export class Simulator {
   readonly options: ResolvedSimulatorOptions;
@@ -29,8 +31,11 @@ export class Simulator {
   private readonly rng: Prng;
   private readonly fraud: FraudScenarios;
   private readonly extra: ExtraScenarios | undefined;
-  private readonly batch = new DayBatch(4096);
+  /** Lookahead buffer: day d lives in `ring[d % 14]` from its generation until day d + 14 is generated. */
+  private readonly ring: DayBatch[] = Array.from({ length: SCENARIO3_DAYS }, () => new DayBatch(4096));
   private readonly scratch = new DayBatch(4096);
+  /** Days generated into the ring so far (raw: scenarios 1 and 2 applied, 3 not yet). */
+  private rawDays = 0;
   private readonly counts = new Uint32Array(DAY_SECONDS + 1);
   private nextDayIndex = 0;
   private nextId = 0;
@@ -62,11 +67,34 @@ export class Simulator {
 
   /**
    * Generates the next day; undefined once `options.days` days were generated.
-   * Note: the returned batch is reused by the next call (copy what must outlive it).
+   * Note: the returned batch is reused by a later call (copy what must outlive it).
    */
   nextDay(): DayBatch | undefined {
-    if (this.nextDayIndex >= this.options.days) return undefined;
+    const days = this.options.days;
+    if (this.nextDayIndex >= days) return undefined;
     const day = this.nextDayIndex++;
+    // Scenario 3 of day `day` needs its 13 following days: generate them ahead (the lookahead buffer).
+    const last = Math.min(days - 1, day + SCENARIO3_DAYS - 1);
+    while (this.rawDays <= last) {
+      const g = this.rawDays++;
+      this.generateRaw(g, this.ring[g % this.ring.length]!, g < days - 1);
+    }
+    const window: DayBatch[] = [];
+    for (let d = day; d <= last; d++) window.push(this.ring[d % this.ring.length]!);
+    // The handbook draws compromises on every day but the last one.
+    if (day < days - 1) this.fraud.applyCustomerCompromise(window);
+    else window[0]!.newCustomerCount = 0;
+    const b = window[0]!;
+    b.firstId = this.nextId;
+    this.nextId += b.count;
+    return b;
+  }
+
+  /**
+   * Draws day `day`'s transactions (the customers' own, then those the extra patterns insert), sorts them by time
+   * into `b` and applies scenarios 1 and 2 (drawing the day's compromised terminals when `draw`).
+   */
+  private generateRaw(day: number, b: DayBatch, draw: boolean): void {
     const s = this.scratch;
     const pop = this.population;
     const rng = this.rng;
@@ -79,11 +107,12 @@ export class Simulator {
       const mean = pop.meanAmount[c]!;
       const std = pop.stdAmount[c]!;
       for (let j = 0; j < k; j++) {
-        const t = Math.round(rng.normal(TIME_MEAN, TIME_STD));
+        // The handbook's int(): truncation toward zero, then only 0 < t < 86400 is kept.
+        const t = Math.trunc(rng.normal(TIME_MEAN, TIME_STD));
         if (t <= 0 || t >= DAY_SECONDS) continue;
         let amount = rng.normal(mean, std);
         if (amount < 0) amount = rng.uniform(0, 2 * mean);
-        amount = Math.round(amount * 100) / 100;
+        amount = roundCents(amount);
         if (avail === 0) continue;
         if (n === s.timeSec.length) growScratch(s, n);
         s.timeSec[n] = t;
@@ -96,7 +125,6 @@ export class Simulator {
     }
     if (this.extra !== undefined) n = this.extra.insert(s, n, day, growScratch);
     // Counting sort by second of the day: stable (keeps customer order within a second) and O(n + 86400).
-    const b = this.batch;
     b.reserve(n);
     const counts = this.counts;
     counts.fill(0);
@@ -112,12 +140,20 @@ export class Simulator {
     }
     b.day = day;
     b.dayStartMs = this.startMs + day * DAY_SECONDS * 1000;
-    b.firstId = this.nextId;
     b.count = n;
-    this.nextId += n;
-    this.fraud.apply(b);
-    return b;
+    this.fraud.applyAmountAndTerminal(b, draw);
   }
+}
+
+/**
+ * numpy's `round(x, 2)`: x * 100 rounded half to even, divided by 100 (the handbook rounds amounts this way).
+ */
+export function roundCents(x: number): number {
+  const v = x * 100;
+  let r = Math.round(v);
+  // Math.round rounds halves up; numpy's rint rounds them to the even neighbour.
+  if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+  return r / 100;
 }
 
 function growScratch(s: DayBatch, n: number): void {

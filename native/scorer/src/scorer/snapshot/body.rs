@@ -2,7 +2,7 @@
 //! The file framing (header, checksum, atomic write) is in the parent module; its README section has the diagram.
 
 use crate::decide::Thresholds;
-use crate::state::{CardState, CardStore, State, TermStore};
+use crate::state::{CardState, CardStore, State, TermMeta, TermStore};
 use crate::windows::{CARD_DAYS, CardWindow};
 
 use super::SnapshotMeta;
@@ -21,8 +21,12 @@ pub const TAG_CARD: [u8; 4] = *b"CARD";
 /// Terminal store.
 pub const TAG_TERM: [u8; 4] = *b"TERM";
 
-/// Bytes of a card entry without any day bucket: key, newest day, bucket mask and the 32 bytes of the rest.
-const CARD_MIN_BYTES: usize = 8 + 4 + 4 + 8 + 8 + 4 + 4 + 2 + 2 + 4;
+/// Bytes of a card entry without any day bucket: key, newest day, bucket mask and the [`CARD_REST_BYTES`] of the rest.
+const CARD_MIN_BYTES: usize = 8 + 4 + 4 + CARD_REST_BYTES;
+/// Bytes of a card entry after its day buckets: `prev_ts` .. `small_day`, `high_mask`, `high_day`.
+const CARD_REST_BYTES: usize = 8 + 8 + 4 + 4 + 2 + 2 + 4 + 4 + 4;
+/// Bytes of a terminal's meta: newest day, fraud run length, the run's first day.
+const TERM_META_BYTES: usize = 4 + 4 + 4;
 /// Bytes of one stored day bucket of a card: count u8, sum f32.
 const BUCKET_BYTES: usize = 5;
 
@@ -124,6 +128,8 @@ fn encode_cards(o: &mut Out, cards: &CardStore) {
             present_country,
             small_count,
             small_day,
+            high_mask,
+            high_day,
         } = card;
         let (count, sum, last) = window.parts();
         o.u64(*key);
@@ -149,19 +155,29 @@ fn encode_cards(o: &mut Out, cards: &CardStore) {
         o.bytes(&present_country.to_le_bytes());
         o.bytes(&small_count.to_le_bytes());
         o.bytes(&small_day.to_le_bytes());
+        o.u32(*high_mask);
+        o.bytes(&high_day.to_le_bytes());
     }
 }
 
 fn encode_terms(o: &mut Out, terms: &TermStore) {
     let keys = terms.keys_by_slot();
-    let (last, tx, labels) = terms.rings();
+    let (meta, tx, labels) = terms.rings();
     o.u64(keys.len() as u64);
     o.u32(terms.label_days() as u32);
     for k in &keys {
         o.u64(*k);
     }
-    for v in last {
-        o.bytes(&v.to_le_bytes());
+    for m in meta {
+        // Exhaustive on purpose, as for `CardState`.
+        let TermMeta {
+            last,
+            streak,
+            streak_day,
+        } = m;
+        o.bytes(&last.to_le_bytes());
+        o.u32(*streak);
+        o.bytes(&streak_day.to_le_bytes());
     }
     for v in tx {
         o.u32(*v);
@@ -352,7 +368,7 @@ fn decode_cards(s: &mut In<'_>) -> Result<CardStore, String> {
                 }
             }
         }
-        let t = s.take(32)?;
+        let t = s.take(CARD_REST_BYTES)?;
         states.push(CardState {
             window: CardWindow::from_parts(day_count, sum, last),
             prev_ts: f64::from_bits(le_u64(&t[0..8])),
@@ -362,6 +378,8 @@ fn decode_cards(s: &mut In<'_>) -> Result<CardStore, String> {
             present_country: u16::from_le_bytes([t[24], t[25]]),
             small_count: u16::from_le_bytes([t[26], t[27]]),
             small_day: le_i32(&t[28..32]),
+            high_mask: le_u32(&t[32..36]),
+            high_day: le_i32(&t[36..40]),
         });
     }
     CardStore::from_parts(&keys, states).map_err(|e| format!("section CARD: {e}"))
@@ -393,8 +411,9 @@ fn decode_terms(s: &mut In<'_>, delay: u32) -> Result<TermStore, String> {
             "section TERM: label rings of {days} days, expected {label_days} (31 + label delay {delay})"
         ));
     }
-    // Per terminal: key u64, newest day i32, CARD_DAYS u32 counts, label_days pairs of u32.
-    let per = 8 + 4 + 4 * CARD_DAYS as u64 + 8 * label_days;
+    // Per terminal: key u64, meta (newest day i32, run u32, run day i32), CARD_DAYS u32 counts, label_days pairs of
+    // u32.
+    let per = 8 + TERM_META_BYTES as u64 + 4 * CARD_DAYS as u64 + 8 * label_days;
     let n = usize::try_from(n)
         .ok()
         .filter(|&k| (k as u64).checked_mul(per) == Some(s.remaining() as u64))
@@ -405,7 +424,15 @@ fn decode_terms(s: &mut In<'_>, delay: u32) -> Result<TermStore, String> {
             )
         })?;
     let keys: Vec<u64> = s.take(8 * n)?.chunks_exact(8).map(le_u64).collect();
-    let last: Vec<i32> = s.take(4 * n)?.chunks_exact(4).map(le_i32).collect();
+    let meta: Vec<TermMeta> = s
+        .take(TERM_META_BYTES * n)?
+        .chunks_exact(TERM_META_BYTES)
+        .map(|c| TermMeta {
+            last: le_i32(&c[0..4]),
+            streak: le_u32(&c[4..8]),
+            streak_day: le_i32(&c[8..12]),
+        })
+        .collect();
     let tx: Vec<u32> = s
         .take(4 * CARD_DAYS * n)?
         .chunks_exact(4)
@@ -416,5 +443,5 @@ fn decode_terms(s: &mut In<'_>, delay: u32) -> Result<TermStore, String> {
         .chunks_exact(8)
         .map(|c| [le_u32(&c[0..4]), le_u32(&c[4..8])])
         .collect();
-    TermStore::from_parts(delay, &keys, last, tx, labels).map_err(|e| format!("section TERM: {e}"))
+    TermStore::from_parts(delay, &keys, meta, tx, labels).map_err(|e| format!("section TERM: {e}"))
 }

@@ -1,0 +1,287 @@
+import { DecisionCode, DECISION_NAMES, ResultStatus, validateTransaction, type Transaction, type ValidationError } from '@fraudstream/schema';
+import type { DecidedBatch } from '@fraudstream/engine';
+import { LabelIndex } from '@fraudstream/kafka';
+import { decodeReasons } from '@fraudstream/scorer';
+import { decisionIdOf } from '@fraudstream/store';
+import { DEADLINE_REASON, TransactionSchema } from './api-schemas.js';
+import { HttpError, type HttpErrorCode } from './errors.js';
+import { replyJson } from './http-reply.js';
+import { checkSchema, parseBody } from './json-schema.js';
+import type { RequestContext } from './request-context.js';
+import type { ScoringEngine } from './scoring-engine.js';
+import type { ResolvedScoringOptions } from './scoring-options.js';
+
+/** The answer of `POST /v1/score` (ScoreResponseSchema). */
+export interface ScoreResponse {
+  id: string;
+  decisionId: string;
+  score: number | null;
+  decision: string;
+  reasons: string[];
+  modelVersion: string;
+  latencyUs: number;
+  outcome: 'scored' | 'invalid' | 'fallback' | 'deadline';
+}
+
+/** The scoring API's counters (`stats().api`). */
+export interface ApiStats {
+  score: { requests: number; answered: number; deadlineMisses: number; lateDecisions: number; batches: number; largestBatch: number; pending: number };
+  /** `pauses`: times a bulk upload was paused because the ring was full (backpressure). */
+  bulk: { requests: number; accepted: number; rejected: number; pauses: number };
+  labels: { accepted: number; unknown: number };
+}
+
+/** One `/v1/score` request between its arrival and its engine decision. */
+interface Pending {
+  context: RequestContext;
+  input: unknown;
+  id: string;
+  startMs: number;
+  timer: NodeJS.Timeout | undefined;
+  /** Answered already (by the deadline fallback): the engine decision, when it comes, is only counted. */
+  answered: boolean;
+}
+
+const now = (): number => performance.now();
+
+/** Maps a schema-package validation error to the API's error codes. */
+const CODE_OF: Readonly<Record<ValidationError['code'], HttpErrorCode>> = {
+  missing: 'missing_field',
+  type: 'invalid_type',
+  range: 'out_of_range',
+  too_long: 'out_of_range',
+  unknown_value: 'out_of_range',
+  format: 'invalid_format',
+  malformed: 'malformed_json',
+};
+
+/** The reverse, so a body refused by the request schema is counted by the engine like any rejected input. */
+const VALIDATION_CODE_OF: Partial<Record<HttpErrorCode, ValidationError['code']>> = {
+  missing_field: 'missing',
+  invalid_type: 'type',
+  invalid_body: 'type',
+  out_of_range: 'range',
+  invalid_format: 'format',
+  malformed_json: 'malformed',
+};
+
+/** A 400 for an invalid transaction, naming the field. */
+export function transactionError(error: ValidationError): HttpError {
+  return new HttpError(400, CODE_OF[error.code], error.message, error.field === '$' ? {} : { field: error.field });
+}
+
+/**
+ * Checks one parsed transaction against the request schema, then the schema package's own rules (the ones the
+ * engine applies to every source, e.g. that a timestamp string is a real date). Returns the error or the
+ * transaction; a refusal is counted by the engine as rejected, on the field at fault.
+ */
+export function checkTransaction(engine: ScoringEngine, value: unknown): ValidationError | Transaction {
+  const violation = checkSchema(TransactionSchema, value);
+  if (violation !== undefined) {
+    const error: ValidationError = {
+      code: VALIDATION_CODE_OF[violation.code] ?? 'type',
+      field: violation.field === '' ? '$' : violation.field,
+      message: violation.message,
+    };
+    engine.reject(error);
+    return error;
+  }
+  const v = validateTransaction(value);
+  if (!v.ok) {
+    engine.reject(v.error);
+    return v.error;
+  }
+  return v.value;
+}
+
+/**
+ * `POST /v1/score`: each valid transaction waits in a micro-batch (up to `maxBatch` requests, or `lingerUs` after the
+ * first), which is written into the engine's ring through `Engine.submit` (the path of every other source, so card
+ * and terminal state evolve exactly as for streamed records) and cut at once (`Engine.flush`). The decision comes
+ * back through the engine's batch listener, by ingest sequence number. A request whose deadline passes first is
+ * answered with the fallback REVIEW / DEADLINE and counted as a deadline miss; its transaction still goes through the
+ * engine, which decides and counts it exactly once.
+ */
+export class ScoreApi {
+  /** Transactions of this API by id, so a label can name one by `transactionId`. */
+  readonly labelIndex: LabelIndex;
+  readonly counters: ApiStats;
+  private readonly queue: Pending[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private armed = false;
+  private firstQueuedMs = 0;
+  private waitingForSpace = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly engine: ScoringEngine,
+    private readonly options: ResolvedScoringOptions,
+  ) {
+    this.labelIndex = new LabelIndex(options.labelIndexSize);
+    this.counters = {
+      score: { requests: 0, answered: 0, deadlineMisses: 0, lateDecisions: 0, batches: 0, largestBatch: 0, pending: 0 },
+      bulk: { requests: 0, accepted: 0, rejected: 0, pauses: 0 },
+      labels: { accepted: 0, unknown: 0 },
+    };
+    this.unsubscribe = engine.onBatch(this.onBatch);
+  }
+
+  /** A copy of the counters. */
+  stats(): ApiStats {
+    const c = this.counters;
+    return { score: { ...c.score, pending: this.pending.size + this.queue.length }, bulk: { ...c.bulk }, labels: { ...c.labels } };
+  }
+
+  /** Stops listening to the engine (the server is closing). */
+  close(): void {
+    this.unsubscribe();
+    for (const p of this.queue) clearTimeout(p.timer);
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+  }
+
+  /** Handles `POST /v1/score` with its read body. */
+  score(context: RequestContext, body: Buffer): void {
+    const startMs = now();
+    let input: unknown;
+    try {
+      input = parseBody<unknown>(body, { type: 'object' });
+    } catch (error) {
+      this.engine.reject({ code: 'malformed', field: '$', message: 'the body is not a JSON object' });
+      throw error;
+    }
+    const tx = checkTransaction(this.engine, input);
+    if ('code' in tx) throw transactionError(tx);
+    this.counters.score.requests++;
+    const p: Pending = { context, input, id: tx.id, startMs, timer: undefined, answered: false };
+    const { deadlineMs } = this.options;
+    if (deadlineMs === 0) this.missDeadline(p);
+    else p.timer = setTimeout(() => this.missDeadline(p), deadlineMs);
+    this.queue.push(p);
+    if (this.queue.length >= this.options.maxBatch) this.flush();
+    else this.arm();
+  }
+
+  private arm(): void {
+    if (this.armed || this.waitingForSpace) return;
+    this.armed = true;
+    this.firstQueuedMs = now();
+    const lingerMs = this.options.lingerUs / 1000;
+    // Node's timers have millisecond granularity: a sub-millisecond linger re-checks at the end of each event-loop
+    // turn (which lets the requests read in that turn join), a longer one sleeps on a timer.
+    if (lingerMs >= 1) setTimeout(this.onLinger, lingerMs);
+    else setImmediate(this.onLinger);
+  }
+
+  private readonly onLinger = (): void => {
+    this.armed = false;
+    if (this.queue.length === 0 || this.waitingForSpace) return;
+    const left = this.options.lingerUs / 1000 - (now() - this.firstQueuedMs);
+    if (left > 0) {
+      this.armed = true;
+      if (left >= 1) setTimeout(this.onLinger, left);
+      else setImmediate(this.onLinger);
+      return;
+    }
+    this.flush();
+  };
+
+  /** Writes the queued requests into the ring (as many as fit) and asks the engine to cut them now. */
+  private flush(): void {
+    let written = 0;
+    const { engine } = this;
+    while (written < this.queue.length && written < this.options.maxBatch) {
+      const p = this.queue[written] as Pending;
+      const r = engine.submit(p.input);
+      if (r.state === 'full') break;
+      written++;
+      if (r.state === 'rejected') {
+        // Not expected (the request was checked with the same rules); answered rather than left waiting.
+        clearTimeout(p.timer);
+        if (!p.answered) replyErrorJson(p.context, transactionError(r.error));
+        continue;
+      }
+      this.pending.set(r.seq, p);
+      this.remember(p.id, r.seq);
+    }
+    this.queue.splice(0, written);
+    if (written > 0) {
+      engine.flush();
+      const s = this.counters.score;
+      s.batches++;
+      if (written > s.largestBatch) s.largestBatch = written;
+    }
+    if (this.queue.length === 0) return;
+    if (written < this.options.maxBatch && !this.waitingForSpace) {
+      // The ring is full: backpressure. Wait for the engine to release slots, then write the rest (never dropped).
+      this.waitingForSpace = true;
+      void engine.sink.waitForSpace(50).then(() => {
+        this.waitingForSpace = false;
+        this.flush();
+      });
+    } else if (!this.waitingForSpace) {
+      this.arm();
+    }
+  }
+
+  /** Remembers a transaction just written at `seq`, so a later label can name it by id. */
+  remember(id: string, seq: number): void {
+    const slot = seq & (this.engine.options.capacity - 1);
+    const records = this.engine.records;
+    this.labelIndex.remember(id, seq, records.timestampMs(slot), records, slot);
+  }
+
+  private missDeadline(p: Pending): void {
+    if (p.answered) return;
+    p.answered = true;
+    p.timer = undefined;
+    this.counters.score.deadlineMisses++;
+    const response: ScoreResponse = {
+      id: p.id,
+      decisionId: decisionIdOf(p.id),
+      score: null,
+      decision: DECISION_NAMES[DecisionCode.Review],
+      reasons: [DEADLINE_REASON],
+      modelVersion: this.engine.currentModelVersion,
+      latencyUs: Math.round((now() - p.startMs) * 1000),
+      outcome: 'deadline',
+    };
+    replyJson(p.context, 200, response);
+  }
+
+  private readonly onBatch = (batch: DecidedBatch): void => {
+    if (this.pending.size === 0) return;
+    const { results } = batch;
+    for (let i = 0; i < batch.count; i++) {
+      const p = this.pending.get(batch.seq + i);
+      if (p === undefined) continue;
+      this.pending.delete(batch.seq + i);
+      if (p.answered) {
+        this.counters.score.lateDecisions++;
+        continue;
+      }
+      clearTimeout(p.timer);
+      p.answered = true;
+      const slot = batch.slot + i;
+      const status = results.status(slot);
+      const score = results.score(slot);
+      // The version and rule names of the configuration that decided (a bundle or rules swap may have happened since).
+      const generation = this.engine.generationInfo(results.generation(slot));
+      const response: ScoreResponse = {
+        id: p.id,
+        decisionId: decisionIdOf(p.id),
+        score: Number.isNaN(score) ? null : score,
+        decision: results.decision(slot),
+        reasons: decodeReasons(results.u8, slot, generation.rules),
+        modelVersion: generation.version,
+        latencyUs: Math.round((now() - p.startMs) * 1000),
+        outcome: status === ResultStatus.Scored ? 'scored' : status === ResultStatus.Invalid ? 'invalid' : 'fallback',
+      };
+      this.counters.score.answered++;
+      replyJson(p.context, 200, response);
+    }
+  };
+}
+
+function replyErrorJson(context: RequestContext, error: HttpError): void {
+  replyJson(context, error.status, error);
+}

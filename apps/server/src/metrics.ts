@@ -1,5 +1,6 @@
 import type { EngineTelemetry, FraudSystem, Stats } from '@fraudstream/system';
 import { PromText } from './prom-text.js';
+import type { ApiStats } from './score-api.js';
 import type { WebhookCounts } from './webhook-sink.js';
 
 /** Latency bucket bounds in seconds (the engine's fixed buckets): 10 µs to 10 s. */
@@ -13,6 +14,8 @@ export interface ServerGauges {
   wsRefused: number;
   /** The alert webhook's counts, when one is configured. */
   webhook?: WebhookCounts | undefined;
+  /** The scoring API's counts (`/v1`), when the system has an engine. */
+  api?: ApiStats | undefined;
 }
 
 /**
@@ -76,6 +79,26 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
   ]);
   p.gauge('fraudstream_websocket_clients', 'WebSocket clients connected.', server.wsClients);
   p.counter('fraudstream_websocket_refused_total', 'WebSocket upgrades refused (origin, host, token or client cap).', server.wsRefused);
+  const api = server.api;
+  if (api !== undefined) {
+    p.counter('fraudstream_api_score_requests_total', 'POST /v1/score requests by outcome: received, answered, past the deadline (fallback answer).', [
+      { labels: { outcome: 'received' }, value: api.score.requests },
+      { labels: { outcome: 'answered' }, value: api.score.answered },
+      { labels: { outcome: 'deadline_miss' }, value: api.score.deadlineMisses },
+    ]);
+    p.counter('fraudstream_api_deadline_misses_total', 'POST /v1/score requests answered by the deadline fallback.', api.score.deadlineMisses);
+    p.counter('fraudstream_api_score_batches_total', 'Micro-batches of /v1/score requests handed to the engine.', api.score.batches);
+    p.gauge('fraudstream_api_score_pending', '/v1/score requests waiting for their decision.', api.score.pending);
+    p.counter('fraudstream_api_bulk_lines_total', 'POST /v1/transactions lines by outcome.', [
+      { labels: { outcome: 'accepted' }, value: api.bulk.accepted },
+      { labels: { outcome: 'rejected' }, value: api.bulk.rejected },
+    ]);
+    p.counter('fraudstream_api_bulk_pauses_total', 'Bulk uploads paused because the ring was full (backpressure).', api.bulk.pauses);
+    p.counter('fraudstream_api_labels_total', 'POST /v1/labels labels by outcome.', [
+      { labels: { outcome: 'accepted' }, value: api.labels.accepted },
+      { labels: { outcome: 'unknown' }, value: api.labels.unknown },
+    ]);
+  }
   const w = server.webhook;
   if (w !== undefined) {
     p.counter('fraudstream_webhook_alerts_total', 'Alerts through the webhook sink by outcome.', [

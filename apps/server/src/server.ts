@@ -62,7 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const ws = guardWebSocket(hub.behavior(), { token, maxClients: resolved.maxWsClients });
   app.ws('/ws', ws.behavior);
-  const metrics = metricsRoute(system, token, () => ({ wsClients: ws.counts.open, wsRefused: ws.counts.refused, webhook: webhook?.counts() }));
+  const metrics = metricsRoute(system, token, () => ({ wsClients: ws.counts.open, wsRefused: ws.counts.refused, webhook: webhook?.counts(), api: scoreApi?.stats() }));
   const known = new Set([...apiRoutes(system, v1, '').keys(), '/metrics']);
   app.any('/*', (res, req) => {
     const context = createRequestContext(res, req);
@@ -147,6 +147,7 @@ function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
       return system.cases;
     },
     queryDecisions: system.queryDecisions === undefined ? undefined : (query) => system.queryDecisions!(query),
+    ...(system.telemetry === undefined ? {} : { telemetry: () => system.telemetry!() }),
     close: () => system.close(),
   };
 }

@@ -43,6 +43,7 @@ describe('GET /metrics on the real system', () => {
     expect(text).toContain('fraudstream_schedule_to_decision_seconds_bucket{le="10"}');
     expect(sample(text, 'fraudstream_laws_ok')).toBe(1);
     expect(sample(text, 'fraudstream_worker_busy_seconds_total')).toBeGreaterThan(0);
+    expect(sample(text, 'fraudstream_api_deadline_misses_total')).toBe(0);
   });
 
   it('exports the independent counts, and the histograms count every decided transaction once', async () => {

@@ -63,6 +63,30 @@ describe('the dashboard in chromium', () => {
     await page.close();
   });
 
+  it('with a token: opened as /#token=..., it keeps the token out of the address bar, goes live and its buttons work', async () => {
+    const token = 'browser-test-token-7f3a';
+    // Its own system: closing a server closes the system it serves.
+    const own = await newSystem();
+    await own.start();
+    const guarded = await startServer({ system: own, port: 0, staticDir: DASHBOARD_DIST, token });
+    const { page, problems } = await openPage(browser);
+    try {
+      await page.goto(`http://127.0.0.1:${guarded.port}/#token=${token}`);
+      // The WebSocket offers the token as its subprotocol; without it the guarded server refuses the upgrade.
+      await page.locator('[data-testid=connection]', { hasText: 'live' }).waitFor();
+      expect(page.url()).not.toContain(token);
+      // A POST from the page carries the bearer token (the guarded server answers 401 without it).
+      await page.click('[data-testid=stop]');
+      await until(async () => (own.stats().running ? undefined : true));
+      await page.click('[data-testid=start]');
+      await until(async () => (own.stats().running ? true : undefined));
+      expect(problems).toEqual({ consoleErrors: [], pageErrors: [] });
+    } finally {
+      await page.close();
+      await guarded.close();
+    }
+  });
+
   it('stops and starts the system and sets the generation rate, as GET /api/stats confirms', async () => {
     const { page, problems } = await openPage(browser);
     await page.goto(base);

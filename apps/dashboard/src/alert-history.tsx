@@ -1,4 +1,5 @@
 import { createEffect, createSignal, For, on, Show, type Accessor } from 'solid-js';
+import { authHeaders } from './connection';
 
 /** A decision read back from the decision log (`GET /api/decisions`). */
 export interface LoggedDecision {
@@ -24,7 +25,7 @@ export const HISTORY_PAGE = 25;
 async function fetchPage(filter: 'ALL' | 'REVIEW' | 'DECLINE', before: string | undefined): Promise<DecisionPage> {
   const decision = filter === 'ALL' ? 'REVIEW,DECLINE' : filter;
   const query = `decision=${decision}&limit=${HISTORY_PAGE}${before === undefined ? '' : `&before=${encodeURIComponent(before)}`}`;
-  const response = await fetch(`/api/decisions?${query}`);
+  const response = await fetch(`/api/decisions?${query}`, { headers: authHeaders() });
   const body = (await response.json()) as DecisionPage | { error?: { message?: string } };
   if (!response.ok || !('decisions' in body)) throw new Error((body as { error?: { message?: string } }).error?.message ?? `HTTP ${response.status}`);
   return body;

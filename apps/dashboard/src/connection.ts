@@ -19,6 +19,28 @@ export interface Connection {
   close(): void;
 }
 
+/** Session storage key of the API token (see {@link apiToken}). */
+const TOKEN_KEY = 'fraudstream.token';
+
+/**
+ * The API token when the server runs with one (off loopback): opened as `/#token=...`, the page keeps it in session
+ * storage (not in the address bar, history or server logs) and sends it on every API call and the WebSocket.
+ */
+export function apiToken(): string | undefined {
+  const hash = location.hash.match(/^#token=([^&]+)/);
+  if (hash?.[1] !== undefined) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(hash[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
+/** Headers for an API call: the bearer token when there is one. */
+export function authHeaders(): Record<string, string> {
+  const token = apiToken();
+  return token === undefined ? {} : { Authorization: `Bearer ${token}` };
+}
+
 /**
  * Opens `/ws` on the page's own host and keeps it open: on close it retries with exponential backoff, so the page
  * comes back by itself when the server restarts.
@@ -36,7 +58,10 @@ export function connect(onMessage: (message: HelloMessage | UpdateMessage) => vo
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 
   const open = (): void => {
-    const ws = new WebSocket(url);
+    // The server reads the token from the subprotocol `bearer.<token>` (query strings end up in access logs) and
+    // selects `fraudstream`, so the token is never echoed back.
+    const token = apiToken();
+    const ws = token === undefined ? new WebSocket(url) : new WebSocket(url, ['fraudstream', `bearer.${token}`]);
     socket = ws;
     ws.onopen = () => {
       backoff = BACKOFF_MIN_MS;
@@ -88,7 +113,7 @@ export function connect(onMessage: (message: HelloMessage | UpdateMessage) => vo
 export async function post(path: string, body: unknown = {}): Promise<unknown> {
   const response = await fetch(path, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...authHeaders() },
     body: JSON.stringify(body),
   });
   const text = await response.text();

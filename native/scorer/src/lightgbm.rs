@@ -155,13 +155,16 @@ fn array<T: std::str::FromStr>(
     Ok(values)
 }
 
-/// The f32 threshold `t'` with `x < t'` exactly when `x <= t`, for every f32 `x`.
+/// The f32 threshold `t'` with `x < t'` exactly when `x <= t`, for every f32 `x` but one: a threshold at or above
+/// `f32::MAX` (`LightGBM` writes such edges when a split's upper side holds only huge or infinite values) becomes
+/// `f32::MAX`, not infinity, which the `XGBoost` JSON form cannot hold (JSON has no
+/// infinity); only a feature value of exactly `f32::MAX` then goes the other way.
 fn strict_threshold(t: f64) -> f32 {
     if t.is_nan() {
         return f32::NAN;
     }
     if t >= f64::from(f32::MAX) {
-        return f32::INFINITY;
+        return f32::MAX;
     }
     let mut f = t as f32;
     if f64::from(f) > t {
@@ -303,9 +306,14 @@ mod tests {
             let th = strict_threshold(t);
             let mut x = (t as f32).next_down().next_down();
             for _ in 0..5 {
-                assert_eq!(x < th, f64::from(x) <= t, "t {t} x {x}");
+                // The one documented exception: x == f32::MAX against a threshold at or above it.
+                if x != f32::MAX {
+                    assert_eq!(x < th, f64::from(x) <= t, "t {t} x {x}");
+                }
                 x = x.next_up();
             }
+            // The flat form is finite, so its JSON is valid (JSON has no infinity).
+            assert!(th.is_finite(), "t {t}");
         }
     }
 

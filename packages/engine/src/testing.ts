@@ -5,14 +5,22 @@
 import type { RecordViews } from '@fraudstream/schema';
 import type { Engine } from './engine.js';
 
+/** Where {@link feed} starts, and what it does after each chunk (where a source would be between two writes). */
+export interface FeedOptions {
+  /** First record of `src` to write (default 0); records `[from, count)` are written. */
+  from?: number;
+  /** Called after each published chunk with the index of the next record; awaited when it returns a promise. */
+  afterChunk?: (next: number) => void | Promise<void>;
+}
+
 /**
  * Feeds packed records through the engine's sink in chunks, waiting (never dropping) when the ring is full. Like a
  * source, it counts what it writes itself and registers that count with the engine (the stats' `written`).
  * Returns how many times it found the ring full.
  */
-export async function feed(engine: Engine, src: RecordViews, count: number, chunk = 512): Promise<number> {
+export async function feed(engine: Engine, src: RecordViews, count: number, chunk = 512, options: FeedOptions = {}): Promise<number> {
   let fullWaits = 0;
-  let i = 0;
+  let i = options.from ?? 0;
   const sink = engine.sink;
   const written = { transactions: 0, labels: 0 };
   engine.addWriter(() => written);
@@ -34,6 +42,7 @@ export async function feed(engine: Engine, src: RecordViews, count: number, chun
     }
     sink.publish(n);
     i += n;
+    await options.afterChunk?.(i);
   }
   return fullWaits;
 }

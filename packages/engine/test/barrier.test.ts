@@ -4,37 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RecordViews } from '@fraudstream/schema';
 import type { Engine } from '../src/index.js';
+import { feed } from '../src/testing.js';
 import { collect, simulatedStream, withEngine } from './helpers.js';
 
-/**
- * Feeds records [from, to) in chunks of `chunk`, waiting when the ring is full, and after each chunk calls
- * `between(written)` (where a source would be between two writes).
- */
-async function feedWith(engine: Engine, src: RecordViews, from: number, to: number, chunk: number, between: (i: number) => void): Promise<void> {
-  const sink = engine.sink;
-  const written = { transactions: 0, labels: 0 };
-  engine.addWriter(() => written);
-  let i = from;
-  while (i < to) {
-    const n = sink.claim(Math.min(chunk, to - i));
-    if (n === 0) {
-      await new Promise((r) => setTimeout(r, 1));
-      continue;
-    }
-    const ingest = performance.timeOrigin + performance.now();
-    for (let k = 0; k < n; k++) {
-      const slot = sink.claimedSlot + k;
-      sink.views.copyFrom(src, i + k, slot);
-      sink.views.setIngestMs(slot, ingest);
-      sink.dueMs[slot] = ingest;
-      if (src.isLabel(i + k)) written.labels++;
-      else written.transactions++;
-    }
-    sink.publish(n);
-    i += n;
-    between(i);
-  }
-}
+/** Feeds records [from, to) in chunks of `chunk`, calling `between(next)` after each (between two writes). */
+const feedWith = (engine: Engine, src: RecordViews, from: number, to: number, chunk: number, between: (i: number) => void): Promise<number> =>
+  feed(engine, src, to, chunk, { from, afterChunk: between });
 
 /** Rows of `collect` without their ingest sequence number (which restarts in a resumed engine). */
 const withoutSeq = (rows: string[]): string[] => rows.map((r) => r.slice(r.indexOf(':') + 1));

@@ -3,6 +3,7 @@ import { featureSet, sealBundle } from '@fraudstream/scorer';
 import type { RecordViews } from '@fraudstream/schema';
 import { checkQuiescent, type DecidedBatch, type Engine } from '../src/index.js';
 import { lawsHold, simulatedStream, withEngine } from './helpers.js';
+import { feed } from '../src/testing.js';
 
 const APPROVE = 0;
 const DECLINE = 2;
@@ -31,35 +32,17 @@ function wrongVersion(engine: Engine, rows: readonly Row[]): Row[] {
 
 /** Feeds `count` records in chunks, swapping the bundle after every `every` chunks; returns the number of swaps. */
 async function feedSwapping(engine: Engine, src: RecordViews, count: number, every: number): Promise<number> {
-  const written = { transactions: 0, labels: 0 };
-  engine.addWriter(() => written);
-  const sink = engine.sink;
   let swaps = 0;
   let chunks = 0;
-  for (let i = 0; i < count; ) {
-    const n = sink.claim(Math.min(256, count - i));
-    if (n === 0) {
-      await new Promise((r) => setTimeout(r, 1));
-      continue;
-    }
-    const ingest = performance.timeOrigin + performance.now();
-    for (let k = 0; k < n; k++) {
-      const slot = sink.claimedSlot + k;
-      sink.views.copyFrom(src, i + k, slot);
-      sink.views.setIngestMs(slot, ingest);
-      sink.dueMs[slot] = ingest;
-      if (src.isLabel(i + k)) written.labels++;
-      else written.transactions++;
-    }
-    sink.publish(n);
-    i += n;
-    if (++chunks % every === 0) {
+  await feed(engine, src, count, 256, {
+    afterChunk: async () => {
+      if (++chunks % every !== 0) return;
       engine.swapBundle(swaps % 2 === 0 ? DECLINE_ALL : APPROVE_ALL);
       swaps++;
       // Let the workers run batches of this bundle before the next swap.
       await new Promise((r) => setImmediate(r));
-    }
-  }
+    },
+  });
   return swaps;
 }
 

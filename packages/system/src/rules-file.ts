@@ -1,4 +1,4 @@
-import { readFileSync, statSync, unwatchFile, watchFile, type Stats as FileStats } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 /** The largest rules file read, bytes (the scorer refuses texts above 4 MiB anyway). */
 const MAX_RULES_FILE = 4 << 20;
@@ -22,21 +22,17 @@ export function readRulesFile(path: string): string {
 /**
  * Watches a rules file and makes each saved version live through `apply` (the engine's `setRules`): between batches,
  * without stopping the stream. A version that does not compile is reported in {@link RulesFileWatcher.status} and the
- * live rules stay. Polls the file's size and modification time (`fs.watchFile`), which also follows editors that
- * save by renaming a new file over the old one.
+ * live rules stay. Polls the file's size and modification time every `intervalMs` (a `statSync` on this thread),
+ * which also follows editors that save by renaming a new file over the old one. Its own poll, not `fs.watchFile`:
+ * that one compares each poll with its previous poll, whose first runs on the thread pool after the constructor
+ * returns, so a save right after start became its baseline and was never reported (a flaky test showed it).
  */
 export class RulesFileWatcher {
   readonly #status: RulesFileStatus;
   readonly #apply: (text: string) => void;
   /** Size and modification time of the version last loaded, taken synchronously at start. */
   #last: { mtimeMs: number; size: number };
-  readonly #listener = (now: FileStats): void => {
-    // Compared with the version loaded, not with watchFile's own first poll: that poll runs on the thread pool after
-    // the constructor returns, so a save right after start would otherwise become its baseline and be missed.
-    if (now.mtimeMs === this.#last.mtimeMs && now.size === this.#last.size) return;
-    this.#last = { mtimeMs: now.mtimeMs, size: now.size };
-    this.reload();
-  };
+  readonly #timer: NodeJS.Timeout;
 
   /** Starts watching `path` (already loaded once by the caller: `loads` starts at 1); polls every `intervalMs`. */
   constructor(path: string, apply: (text: string) => void, intervalMs = 200) {
@@ -44,7 +40,21 @@ export class RulesFileWatcher {
     this.#apply = apply;
     const st = statSync(path);
     this.#last = { mtimeMs: st.mtimeMs, size: st.size };
-    watchFile(path, { interval: intervalMs, persistent: false }, this.#listener);
+    this.#timer = setInterval(() => this.#poll(), intervalMs);
+    this.#timer.unref();
+  }
+
+  #poll(): void {
+    let now;
+    try {
+      now = statSync(this.#status.path);
+    } catch {
+      // Between an editor's unlink and rename: the next poll sees the new file.
+      return;
+    }
+    if (now.mtimeMs === this.#last.mtimeMs && now.size === this.#last.size) return;
+    this.#last = { mtimeMs: now.mtimeMs, size: now.size };
+    this.reload();
   }
 
   /** Reads the file now and makes it live; a problem is kept in the status, never thrown. */
@@ -65,6 +75,6 @@ export class RulesFileWatcher {
 
   /** Stops watching. */
   close(): void {
-    unwatchFile(this.#status.path, this.#listener);
+    clearInterval(this.#timer);
   }
 }

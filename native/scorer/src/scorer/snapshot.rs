@@ -432,15 +432,7 @@ impl Scorer {
         path: &Path,
         meta: &SnapshotMeta,
     ) -> Result<SnapshotInfo, SnapshotError> {
-        let thresholds = self.live().thresholds;
-        let created = now_unix_ms();
-        let (image, info) = {
-            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            let image =
-                encode_image(&state, thresholds, meta, created).map_err(|k| err(path, k))?;
-            let info = info(&image, &state, created);
-            (image, info)
-        };
+        let (image, info) = self.encode_now(path, meta)?;
         write_atomic(path, &image)?;
         Ok(info)
     }
@@ -461,18 +453,24 @@ impl Scorer {
         self.gate
             .wait(ticket, WAIT_LIMIT)
             .map_err(|e| err(path, SnapshotErrorKind::Gate(e)))?;
-        let thresholds = self.live().thresholds;
-        let created = now_unix_ms();
-        let (image, info) = {
-            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            let image =
-                encode_image(&state, thresholds, meta, created).map_err(|k| err(path, k))?;
-            let info = info(&image, &state, created);
-            (image, info)
-        };
+        let (image, info) = self.encode_now(path, meta)?;
         drop(guard);
         write_atomic(path, &image)?;
         Ok(info)
+    }
+
+    /// The file image of the state and thresholds now, encoded under the state lock, and what it holds.
+    fn encode_now(
+        &self,
+        path: &Path,
+        meta: &SnapshotMeta,
+    ) -> Result<(Vec<u8>, SnapshotInfo), SnapshotError> {
+        let thresholds = self.live().thresholds;
+        let created = now_unix_ms();
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let image = encode_image(&state, thresholds, meta, created).map_err(|k| err(path, k))?;
+        let info = info(&image, &state, created);
+        Ok((image, info))
     }
 
     /// Replaces this scorer's state and thresholds with those of the snapshot at `path` and returns its metadata.

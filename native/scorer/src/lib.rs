@@ -316,7 +316,7 @@ pub fn score_batch(
         }
     };
     let c = s
-        .score_batch(recs, outs, ticket)
+        .score_batch_at(recs, outs, ticket, start_slot)
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
     Ok(BatchCounts {
         scored: c.scored,
@@ -457,6 +457,41 @@ pub fn rule_names() -> Vec<String> {
     rules::NAMES.iter().map(ToString::to_string).collect()
 }
 
+/// The feature rows one batch captured: `index` (u32 per row, the record's index within the batch) and `rows`
+/// (f32, `featureNames.length` per row), both host-endian bytes.
+#[napi(object)]
+pub struct CapturedFeatures {
+    pub count: u32,
+    pub index: Buffer,
+    pub rows: Buffer,
+}
+
+/// Served-feature capture: with `rate` in `[0, 1]`, every later batch keeps the feature rows of its alerts and of the
+/// transactions whose hash of (id number, event time, card key) falls in the sample `rate`, until
+/// `takeCapturedFeatures` takes them; `null` turns capture off and drops what waits.
+#[napi(catch_unwind)]
+pub fn set_feature_capture(handle: u32, rate: Option<f64>) -> Result<()> {
+    scorer(handle)?.capture().set(rate).map_err(invalid)
+}
+
+/// Takes the captured feature rows of the batch whose first ring slot is `startSlot` (count 0 when none).
+#[napi(catch_unwind)]
+pub fn take_captured_features(handle: u32, start_slot: u32) -> Result<CapturedFeatures> {
+    let c = scorer(handle)?.capture().take(start_slot);
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "a batch holds far fewer than 2^32 records"
+    )]
+    let count = c.index.len() as u32;
+    let index: Vec<u8> = c.index.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let rows: Vec<u8> = c.rows.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    Ok(CapturedFeatures {
+        count,
+        index: index.into(),
+        rows: rows.into(),
+    })
+}
+
 /// Offline replay with a fresh state: writes one feature row per transaction record into `out`; returns rows.
 #[napi(catch_unwind)]
 pub fn extract_features(
@@ -495,6 +530,14 @@ pub fn train_gbdt(
 ) -> Result<String> {
     let f = array(&features, Kind::F32, "features")?;
     let l = array(&labels, Kind::U8, "labels")?;
+    let p = train_params(params)?;
+    // SAFETY: read-only views of two arrays of this synchronous call, whole and within bounds.
+    let (feats, labs) = unsafe { (f.f32s(0..f.len()), l.u8s(0..l.len())) };
+    let trained = train::train(feats, labs, rows as usize, &p).map_err(invalid)?;
+    Ok(trained.json)
+}
+
+fn train_params(params: Option<TrainOptions>) -> Result<TrainParams> {
     let mut p = TrainParams::default();
     if let Some(o) = params {
         p.trees = o.trees.map_or(p.trees, |v| v as usize);
@@ -506,9 +549,26 @@ pub fn train_gbdt(
             p.set_bins(b).map_err(invalid)?;
         }
     }
-    // SAFETY: read-only views of two arrays of this synchronous call, whole and within bounds.
-    let (feats, labs) = unsafe { (f.f32s(0..f.len()), l.u8s(0..l.len())) };
-    let trained = train::train(feats, labs, rows as usize, &p).map_err(invalid)?;
+    Ok(p)
+}
+
+/// Trains as `trainGbdt` with one positive weight per row (e.g. the inverse of a row's sample rate).
+#[napi(catch_unwind)]
+pub fn train_gbdt_weighted(
+    #[napi(ts_arg_type = "Float32Array")] features: Unknown<'_>,
+    #[napi(ts_arg_type = "Uint8Array")] labels: Unknown<'_>,
+    #[napi(ts_arg_type = "Float32Array")] weights: Unknown<'_>,
+    rows: u32,
+    params: Option<TrainOptions>,
+) -> Result<String> {
+    let f = array(&features, Kind::F32, "features")?;
+    let l = array(&labels, Kind::U8, "labels")?;
+    let w = array(&weights, Kind::F32, "weights")?;
+    let p = train_params(params)?;
+    // SAFETY: read-only views of three arrays of this synchronous call, whole and within bounds.
+    let (feats, labs, ws) = unsafe { (f.f32s(0..f.len()), l.u8s(0..l.len()), w.f32s(0..w.len())) };
+    let trained =
+        train::train_weighted(feats, labs, Some(ws), rows as usize, &p).map_err(invalid)?;
     Ok(trained.json)
 }
 

@@ -1,5 +1,6 @@
 //! One scorer: state, model, thresholds and the two-phase batch (ordered state phase, parallel scoring phase).
 
+pub mod capture;
 pub mod snapshot;
 
 use std::cell::RefCell;
@@ -90,6 +91,8 @@ struct Scratch {
     /// Which live rules fired on the current transaction, and the batch's hits per rule (then allow, block).
     fired: Vec<bool>,
     hits: Vec<u32>,
+    /// The batch's captured rows (served-feature capture on only).
+    captured: capture::Captured,
 }
 
 thread_local! {
@@ -123,6 +126,7 @@ pub struct Scorer {
     state: Mutex<State>,
     live: Mutex<Live>,
     counters: Counters,
+    capture: capture::Capture,
     #[cfg(feature = "test-hooks")]
     hooks: Hooks,
 }
@@ -143,9 +147,16 @@ impl Scorer {
                 version: Arc::from(""),
             }),
             counters: Counters::default(),
+            capture: capture::Capture::default(),
             #[cfg(feature = "test-hooks")]
             hooks: Hooks::default(),
         }
+    }
+
+    /// The served-feature capture (see [`Scorer::score_batch_at`]).
+    #[must_use]
+    pub fn capture(&self) -> &capture::Capture {
+        &self.capture
     }
 
     /// Cumulative counts of every batch completed so far.
@@ -259,15 +270,33 @@ impl Scorer {
     ///
     /// # Panics
     /// When `results` is not `RESULT_SIZE` bytes per record (and, with `test-hooks`, on an armed ticket).
-    #[allow(
-        clippy::too_many_lines,
-        reason = "both phases share one borrow of the thread's scratch; split, they would pass it piecewise"
-    )]
     pub fn score_batch(
         &self,
         records: &[u8],
         results: &mut [u8],
         ticket: u64,
+    ) -> Result<BatchCounts, GateError> {
+        self.score_batch_at(records, results, ticket, 0)
+    }
+
+    /// [`Scorer::score_batch`] for the batch whose first record is ring slot `key`: with capture on, the feature
+    /// rows of its alerts and sampled transactions are kept under `key` for [`capture::Capture::take`].
+    ///
+    /// # Errors
+    /// As [`Scorer::score_batch`].
+    ///
+    /// # Panics
+    /// As [`Scorer::score_batch`].
+    #[allow(
+        clippy::too_many_lines,
+        reason = "both phases share one borrow of the thread's scratch; split, they would pass it piecewise"
+    )]
+    pub fn score_batch_at(
+        &self,
+        records: &[u8],
+        results: &mut [u8],
+        ticket: u64,
+        key: u32,
     ) -> Result<BatchCounts, GateError> {
         let count = records.len() / RECORD_SIZE;
         assert_eq!(
@@ -322,6 +351,7 @@ impl Scorer {
             let mut scored = 0;
             let mut counts = BatchCounts::default();
             let mut contrib = [0f32; N_FEATURES];
+            let capture = self.capture.current();
             for (i, slot) in results.chunks_exact_mut(RESULT_SIZE).enumerate() {
                 let mut rule = NO_RULE;
                 let out = match s.kinds[i] {
@@ -351,6 +381,15 @@ impl Scorer {
                             [NO_REASON; 3]
                         };
                         counts.scored += 1;
+                        if let Some(t) = capture
+                            && (decision >= REVIEW
+                                || capture::sampled(
+                                    &records[i * RECORD_SIZE..(i + 1) * RECORD_SIZE],
+                                    t,
+                                ))
+                        {
+                            capture::push(&mut s.captured, i, row);
+                        }
                         Outcome {
                             score,
                             decision,
@@ -373,6 +412,9 @@ impl Scorer {
             }
             if dynamic {
                 live_rules.add_hits(&s.hits);
+            }
+            if capture.is_some() {
+                self.capture.put(key, std::mem::take(&mut s.captured));
             }
             #[cfg(feature = "test-hooks")]
             if self.hooks.miscount.load(Ordering::Relaxed) == ticket {

@@ -124,6 +124,21 @@ pub fn train(
     rows: usize,
     p: &TrainParams,
 ) -> Result<Trained, String> {
+    train_weighted(features, labels, None, rows, p)
+}
+
+/// Trains as [`train`], each row weighted by `weights` (`None`: all 1), e.g. the inverse of the rate a row was
+/// sampled at, so a sample of the approvals counts as the approvals it stands for.
+///
+/// # Errors
+/// As [`train`]; also when `weights` is shorter than `rows` or holds a weight that is not finite and positive.
+pub fn train_weighted(
+    features: &[f32],
+    labels: &[u8],
+    weights: Option<&[f32]>,
+    rows: usize,
+    p: &TrainParams,
+) -> Result<Trained, String> {
     if rows == 0 {
         return Err("train: no rows".into());
     }
@@ -159,12 +174,28 @@ pub fn train(
             cols[c * rows + r] = f64::from(features[r * N_FEATURES + c]);
         }
     }
+    let w: Vec<f64> = match weights {
+        None => vec![1.0; rows],
+        Some(w) if w.len() < rows => {
+            return Err(format!(
+                "train: weights has {} values, expected {rows}",
+                w.len()
+            ));
+        }
+        Some(w) => {
+            if let Some(i) = w[..rows].iter().position(|&v| !(v.is_finite() && v > 0.0)) {
+                return Err(format!("train: weights[{i}] must be finite and positive"));
+            }
+            w[..rows].iter().map(|&v| f64::from(v)).collect()
+        }
+    };
     let y: Vec<f64> = labels[..rows]
         .iter()
         .map(|&l| f64::from(u8::from(l != 0)))
         .collect();
     // Clamped so a one-class sample still gives a finite base margin.
-    let mean = (y.iter().sum::<f64>() / rows as f64).clamp(1e-6, 1.0 - 1e-6);
+    let total: f64 = w.iter().sum();
+    let mean = (y.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() / total).clamp(1e-6, 1.0 - 1e-6);
     let mut booster = GradientBooster::default()
         .set_objective_type(ObjectiveType::LogLoss)
         .set_iterations(p.trees)
@@ -181,7 +212,7 @@ pub fn train(
         .set_seed(p.seed);
     let data = Matrix::new(&cols, rows, N_FEATURES);
     booster
-        .fit_unweighted(&data, &y, None)
+        .fit(&data, &y, &w, None)
         .map_err(|e| format!("train: {e}"))?;
     let trees = booster
         .trees

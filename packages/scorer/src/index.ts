@@ -9,6 +9,7 @@ export {
   Scorer,
   hasTestHooks,
   type BatchCounts,
+  type CapturedFeatures,
   type ModelSummary,
   type Restored,
   type ScorerCounts,
@@ -76,6 +77,14 @@ export function extractFeatures(options: ScorerOptions | undefined, records: Uin
 /** Trains a binary:logistic GBDT on row-major feature rows and 0/1 labels; returns XGBoost JSON text. */
 export function trainGbdt(features: Float32Array, labels: Uint8Array, rows: number, params?: TrainOptions): string {
   return native.trainGbdt(features, labels, rows, params);
+}
+
+/**
+ * Trains as {@link trainGbdt} with one positive weight per row (e.g. 1 / the rate a row was sampled at, so a sample
+ * of the approvals counts as the approvals it stands for).
+ */
+export function trainGbdtWeighted(features: Float32Array, labels: Uint8Array, weights: Float32Array, rows: number, params?: TrainOptions): string {
+  return native.trainGbdtWeighted(features, labels, weights, rows, params);
 }
 
 /** Scores feature rows with an XGBoost JSON or LightGBM text model (the scoring evaluator): one probability per row. */

@@ -56,6 +56,15 @@ export interface Restored {
   info: SnapshotInfo;
 }
 
+/** Feature rows a batch captured ({@link Scorer.takeCapturedFeatures}). */
+export interface CapturedFeatures {
+  count: number;
+  /** Index within the batch of each row's record. */
+  index: Uint32Array;
+  /** `count` rows of `featureNames.length` floats. */
+  rows: Float32Array;
+}
+
 const checkTicket = (ticket: number): void => {
   if (!Number.isSafeInteger(ticket) || ticket < 0) throw new RangeError(`ticket must be an integer >= 0, got ${ticket}`);
 };
@@ -118,6 +127,32 @@ export class Scorer {
       thresholds: r.thresholds,
       labelDelayDays: r.labelDelayDays,
       info: r.info,
+    };
+  }
+
+  /**
+   * Served-feature capture: with `rate` in [0, 1] every later batch keeps the feature rows of its alerts and of a
+   * deterministic sample `rate` of its other transactions (by a hash of id number, event time and card key) until
+   * {@link takeCapturedFeatures} takes them by the batch's first ring slot; `null` turns capture off.
+   */
+  setFeatureCapture(rate: number | null): void {
+    this.#open();
+    if (rate !== null && (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))) throw new RangeError(`rate must be a number from 0 to 1, got ${String(rate)}`);
+    native.setFeatureCapture(this.handle, rate ?? undefined);
+  }
+
+  /** The rows the batch starting at ring slot `startSlot` captured: record index within the batch and feature row. */
+  takeCapturedFeatures(startSlot: number): CapturedFeatures {
+    this.#open();
+    const c = native.takeCapturedFeatures(this.handle, startSlot);
+    // A typed-array view needs 4-byte alignment; a misaligned Buffer is copied.
+    const aligned = (b: Buffer): Buffer => (b.byteOffset % 4 === 0 ? b : Buffer.from(b));
+    const index = aligned(c.index);
+    const rows = aligned(c.rows);
+    return {
+      count: c.count,
+      index: new Uint32Array(index.buffer, index.byteOffset, c.count),
+      rows: new Float32Array(rows.buffer, rows.byteOffset, rows.byteLength / 4),
     };
   }
 

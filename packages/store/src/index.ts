@@ -12,3 +12,6 @@ export * from './data-dir.js';
 export * from './engine-batch.js';
 export * from './case-writer.js';
 export * from './decision-log-reader.js';
+export { FrameFile, readFrames, FRAME_HEADER, type Frame, type FrameRecovery } from './frame-file.js';
+export * from './label-log.js';
+export * from './feature-log.js';

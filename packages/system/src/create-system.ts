@@ -7,6 +7,7 @@ import { RulesFileWatcher, readRulesFile } from './rules-file.js';
 import { loadOrCreateSecret } from '@fraudstream/store';
 import { CheckpointError } from './checkpoint.js';
 import { Durability, type DurableSourceKind } from './durability.js';
+import { DEFAULT_FEATURE_LOG_SAMPLE, ServedLogs } from './served-logs.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
 
@@ -30,6 +31,8 @@ export interface System extends FraudSystem {
   sourceStats(): SourceStats;
   /** The durable mode (decision log, checkpoints, recovery) when `config.durability` is given. */
   readonly durability: Durability | undefined;
+  /** The served-feature and label logs of the durable mode (`labels.append` takes analysts' verdicts too). */
+  readonly servedLogs: ServedLogs | undefined;
 }
 
 /** Engine tuning a tool may pass through (the bench's flags); the server uses the engine's defaults. */
@@ -140,9 +143,28 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     throw err;
   }
   durability?.attach(engine, source);
+  let servedLogs: ServedLogs | undefined;
+  if (durability !== undefined && config.durability !== undefined) {
+    const d = durability;
+    try {
+      servedLogs = openServedLogs(engine, d, config.durability.featureLogSample, sourceConfig.kind, cardRefSecret ?? loadOrCreateSecret(d.dataDir), () => modelVersion);
+    } catch (err) {
+      source.stop();
+      await durability.close();
+      await cases?.close();
+      await engine.close();
+      throw err;
+    }
+  }
   // A checkpoint covers the cases of the decisions before it: they are durable before its record is written.
   const caseWiring = cases;
-  if (durability !== undefined && caseWiring !== undefined) durability.barrierSync = () => caseWiring.writer.sync();
+  const served = servedLogs;
+  if (durability !== undefined && (caseWiring !== undefined || served !== undefined)) {
+    durability.barrierSync = async () => {
+      await caseWiring?.writer.sync();
+      await served?.sync();
+    };
+  }
   const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text));
   engine.addWriter(() => {
     const s = source.stats();
@@ -172,6 +194,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     engine,
     generator,
     durability,
+    servedLogs,
     sourceStats: () => source.stats(),
     stats(): Stats {
       const engineStats = engine.stats();
@@ -183,7 +206,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         ...engineStats,
         laws: { ok: violations.length === 0, violations },
         rules: { ...engine.ruleStats(), ...(rulesFile === undefined ? {} : { file: rulesFile.status() }) },
-        ...(durability === undefined ? {} : { durability: durability.stats() }),
+        ...(durability === undefined ? {} : { durability: { ...durability.stats(), ...(servedLogs === undefined ? {} : { served: servedLogs.stats() }) } }),
         ...(cases === undefined ? {} : { cases: cases.stats() }),
       };
     },
@@ -236,6 +259,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         // Drain, then the final checkpoint covers every decision: a restart resumes exactly here.
         await engine.drain();
         await durability?.close();
+        await servedLogs?.close();
         await engine.close();
         await cases?.close();
       })();
@@ -245,4 +269,21 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
 
   if (config.autoStart === true) await system.start();
   return system;
+}
+
+/** Opens the served-feature and label logs beside the decision log, cut back to what recovery kept. */
+function openServedLogs(
+  engine: Engine,
+  durability: Durability,
+  sample: number | false | undefined,
+  sourceKind: 'generator' | 'replay',
+  cardRefSecret: Buffer,
+  modelVersion: () => string,
+): ServedLogs {
+  return ServedLogs.open(
+    engine,
+    { dataDir: durability.dataDir, featureSample: sample ?? DEFAULT_FEATURE_LOG_SAMPLE, labelSource: sourceKind, cardRefSecret, modelVersion },
+    durability.logRecords(),
+    () => durability.logRecords(),
+  );
 }

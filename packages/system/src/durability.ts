@@ -19,6 +19,7 @@ import {
   writeFileAtomic,
   type CheckpointRecord,
 } from './checkpoint.js';
+import type { ServedLogsStats } from './served-logs.js';
 
 /** Default time between two checkpoints, ms. */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
@@ -40,6 +41,8 @@ export interface DurabilityConfig {
   checkpointIntervalMs?: number;
   /** The card-reference secret (default: the data dir's `card-ref.key`, generated once). */
   cardRefSecret?: Buffer;
+  /** Sample rate of approvals in the served-feature log, 0..1 (default 0.02; alerts are all logged); `false`: none. */
+  featureLogSample?: number | false;
 }
 
 /** The durability part of the stats. */
@@ -55,6 +58,8 @@ export interface DurabilityStats {
   checkpoints: number;
   /** The last complete checkpoint: its id, when, and the transactions and decisions it covers. */
   lastCheckpoint?: { id: number; atMs: number; transactions: number; logRecords: number; ended: boolean; snapshotBytes: number; tookMs: number };
+  /** The served-feature and label logs beside the decision log (see served-logs.ts). */
+  served?: ServedLogsStats;
   /** What start-up recovered from (absent on a fresh data dir). */
   recovered?: { checkpoint: number; transactions: number; logRecords: number; droppedDecisions: number; tornTail?: string };
 }
@@ -336,6 +341,11 @@ export class Durability {
       ...(this.last === undefined ? {} : { lastCheckpoint: this.last }),
       ...(this.recovered === undefined ? {} : { recovered: this.recovered }),
     };
+  }
+
+  /** Decisions in the log now (pending ones included): the served-feature log tags its batches with it. */
+  logRecords(): number {
+    return this.log.records();
   }
 
   /** True once a write to the data dir failed. */

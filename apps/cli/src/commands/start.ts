@@ -40,6 +40,8 @@ Options:
                        (scorer state, source position, log position) is taken every --checkpoint-interval, and a start
                        on an existing data dir resumes from its newest checkpoint (see 'fraudstream decisions'); it
                        also holds the card-reference secret (card-ref.key, mode 0600) unless one is configured
+  --feature-log-sample R    share of approvals whose served feature vectors go to the feature log in the data
+                       dir for 'train --from-log' (default 0.02; every alert is logged; 0 to 1)
   --checkpoint-interval S   seconds between checkpoints (default ${DEFAULT_CHECKPOINT_INTERVAL_MS / 1000}; 0.05 to 86400)
   --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery, no cases); alias --no-data-dir
   --db URL             postgres://USER:PASS@HOST:PORT/DB[?schema=NAME]: keep the cases in PostgreSQL instead of
@@ -111,7 +113,7 @@ export async function run(argv: string[]): Promise<number> {
   const db = get<string>('cases.db');
   if (db !== undefined && !cases) throw new UsageError('--db needs cases: not with --ephemeral or --no-cases');
   const system = await createSystem({
-    ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000) } }),
+    ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample: get<number>('data.feature_log_sample') ?? 0.02 } }),
     source,
     ...(cases ? { dataDir } : {}),
     ...(db === undefined ? {} : { db }),

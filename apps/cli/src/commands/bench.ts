@@ -44,6 +44,8 @@ Options:
   --data-dir DIR       durable mode, as 'start --data-dir': every decision to the decision log in DIR, aligned
                        checkpoints; DIR must not hold an earlier run (the bench would resume it): use a new one
   --checkpoint-interval S   seconds between checkpoints with --data-dir (default 10)
+  --feature-log-sample R    with --data-dir: share of approvals in the served-feature log, 0..1, or off (no feature
+                       log; default 0.02, as 'start')
 `;
 
 /** The JSON result (stable field names; see bench/RESULTS.md). */
@@ -108,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     'allow-fallback': { type: 'boolean' },
     'data-dir': { type: 'string' },
     'checkpoint-interval': { type: 'string' },
+    'feature-log-sample': { type: 'string' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -131,7 +134,10 @@ export async function run(argv: string[]): Promise<number> {
   if (a['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
   if (a['checkpoint-interval'] !== undefined && a['data-dir'] === undefined) throw new UsageError('--checkpoint-interval needs --data-dir');
   const intervalS = num(a['checkpoint-interval'], 'checkpoint-interval', 0.05, 86_400, 10, false);
-  const durability = typeof a['data-dir'] === 'string' ? { durability: { dataDir: a['data-dir'], checkpointIntervalMs: Math.round(intervalS * 1000) } } : {};
+  if (a['feature-log-sample'] !== undefined && a['data-dir'] === undefined) throw new UsageError('--feature-log-sample needs --data-dir');
+  const featureLogSample: number | false = a['feature-log-sample'] === 'off' ? false : num(a['feature-log-sample'], 'feature-log-sample', 0, 1, 0.02, false);
+  const durability =
+    typeof a['data-dir'] === 'string' ? { durability: { dataDir: a['data-dir'], checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample } } : {};
 
   const system = await createSystem(
     {

@@ -144,7 +144,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   }
   durability?.attach(engine, source);
   let servedLogs: ServedLogs | undefined;
-  if (durability !== undefined && config.durability !== undefined) {
+  if (durability !== undefined && config.durability !== undefined && config.durability.servedLogs !== false) {
     const d = durability;
     try {
       servedLogs = openServedLogs(engine, d, config.durability.featureLogSample, sourceConfig.kind, cardRefSecret ?? loadOrCreateSecret(d.dataDir), () => modelVersion);

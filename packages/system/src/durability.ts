@@ -43,6 +43,8 @@ export interface DurabilityConfig {
   cardRefSecret?: Buffer;
   /** Sample rate of approvals in the served-feature log, 0..1 (default 0.02; alerts are all logged); `false`: none. */
   featureLogSample?: number | false;
+  /** False: neither the served-feature log nor the label log (to measure their cost); default true. */
+  servedLogs?: boolean;
 }
 
 /** The durability part of the stats. */

@@ -46,6 +46,7 @@ Options:
   --checkpoint-interval S   seconds between checkpoints with --data-dir (default 10)
   --feature-log-sample R    with --data-dir: share of approvals in the served-feature log, 0..1, or off (no feature
                        log; default 0.02, as 'start')
+  --no-served-logs     with --data-dir: neither the served-feature log nor the label log (to measure their cost)
 `;
 
 /** The JSON result (stable field names; see bench/RESULTS.md). */
@@ -111,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     'data-dir': { type: 'string' },
     'checkpoint-interval': { type: 'string' },
     'feature-log-sample': { type: 'string' },
+    'no-served-logs': { type: 'boolean' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -137,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
   if (a['feature-log-sample'] !== undefined && a['data-dir'] === undefined) throw new UsageError('--feature-log-sample needs --data-dir');
   const featureLogSample: number | false = a['feature-log-sample'] === 'off' ? false : num(a['feature-log-sample'], 'feature-log-sample', 0, 1, 0.02, false);
   const durability =
-    typeof a['data-dir'] === 'string' ? { durability: { dataDir: a['data-dir'], checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample } } : {};
+    typeof a['data-dir'] === 'string' ? { durability: { dataDir: a['data-dir'], checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample, servedLogs: a['no-served-logs'] !== true } } : {};
 
   const system = await createSystem(
     {

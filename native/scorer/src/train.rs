@@ -223,3 +223,53 @@ pub fn train_weighted(
     let json = xgb_json::write(&trees, base_prob, &NAMES);
     Ok(Trained { booster, json })
 }
+
+#[cfg(test)]
+mod weighted_tests {
+    use super::*;
+
+    fn data(rows: usize) -> (Vec<f32>, Vec<u8>) {
+        let mut f = vec![0f32; rows * N_FEATURES];
+        let mut l = vec![0u8; rows];
+        for r in 0..rows {
+            #[allow(clippy::cast_precision_loss, reason = "small test values")]
+            let x = ((r * 37) % 100) as f32 / 100.0;
+            f[r * N_FEATURES] = x;
+            l[r] = u8::from(x > 0.8);
+        }
+        (f, l)
+    }
+
+    #[test]
+    fn unit_weights_equal_unweighted_and_weights_change_the_model() {
+        let (f, l) = data(300);
+        let p = TrainParams {
+            trees: 5,
+            ..TrainParams::default()
+        };
+        let plain = train(&f, &l, 300, &p).unwrap().json;
+        let ones = train_weighted(&f, &l, Some(&[1.0; 300]), 300, &p)
+            .unwrap()
+            .json;
+        assert_eq!(plain, ones);
+        let up: Vec<f32> = l.iter().map(|&y| if y == 1 { 10.0 } else { 1.0 }).collect();
+        let heavy = train_weighted(&f, &l, Some(&up), 300, &p).unwrap().json;
+        assert_ne!(plain, heavy);
+    }
+
+    #[test]
+    fn bad_weights_are_refused_naming_the_row() {
+        let (feats, labels) = data(10);
+        let params = TrainParams::default();
+        let mut w = [1.0f32; 10];
+        w[3] = 0.0;
+        let Err(e) = train_weighted(&feats, &labels, Some(&w), 10, &params) else {
+            panic!("a zero weight was accepted")
+        };
+        assert!(e.contains("weights[3] must be finite and positive"), "{e}");
+        let Err(e) = train_weighted(&feats, &labels, Some(&w[..5]), 10, &params) else {
+            panic!("short weights were accepted")
+        };
+        assert!(e.contains("weights has 5 values, expected 10"), "{e}");
+    }
+}

@@ -56,14 +56,14 @@ describe('frame file', () => {
     f.append(2, Buffer.from('second frame'));
     f.close();
     const bytes = readFileSync(path);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1]! ^= 0xff;
     writeFileSync(path, bytes);
     const g = FrameFile.open(path);
     expect(g.recovery?.reason).toMatch(/checksum/);
     g.append(3, Buffer.from('third frame'));
     g.close();
     const damaged = readFileSync(path);
-    damaged[30] ^= 0xff;
+    damaged[30]! ^= 0xff;
     writeFileSync(path, damaged);
     expect(() => [...readFrames(path)]).toThrow(CorruptLogError);
   });

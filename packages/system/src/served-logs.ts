@@ -24,6 +24,8 @@ export interface ServedLogsStats {
   featureRows: number;
   labels: number;
   featureSample: number | false;
+  /** Main-thread time spent on these logs (taking captured rows, encoding frames and labels, the flush writes), ms. */
+  busyMs: number;
 }
 
 /**
@@ -40,6 +42,7 @@ export class ServedLogs {
   private featureRows = 0;
   private labelCount = 0;
   private failed = false;
+  private busyMs = 0;
   private labelTs = new Float64Array(1024);
   private labelRefs = new Uint32Array(2048);
   private labelFraud = new Uint8Array(1024);
@@ -61,7 +64,11 @@ export class ServedLogs {
       throw err;
     }
     this.hasher = new CardRefHasher(o.cardRefSecret);
-    this.timer = setInterval(() => this.guard(() => this.flush()), FLUSH_MS);
+    this.timer = setInterval(() => {
+      const t0 = performance.now();
+      this.guard(() => this.flush());
+      this.busyMs += performance.now() - t0;
+    }, FLUSH_MS);
     this.timer.unref();
   }
 
@@ -79,7 +86,7 @@ export class ServedLogs {
 
   /** Counts for the stats. */
   stats(): ServedLogsStats {
-    return { featureRows: this.featureRows, labels: this.labelCount, featureSample: this.o.featureSample };
+    return { featureRows: this.featureRows, labels: this.labelCount, featureSample: this.o.featureSample, busyMs: Math.round(this.busyMs) };
   }
 
   /** Writes and syncs both logs (at each checkpoint, after the batches before its barrier were appended). */
@@ -118,13 +125,16 @@ export class ServedLogs {
   }
 
   private readonly onBatch = (b: DecidedBatch): void => {
+    const t0 = performance.now();
     // Taken on every path, so nothing captured for a batch waits in the scorer past its turn.
     const captured = this.features === undefined ? undefined : this.engine.scorer.takeCapturedFeatures(b.slot);
-    if (this.failed) return;
-    this.guard(() => {
-      if (captured !== undefined && captured.count > 0 && !b.fallback) this.appendFeatures(b, captured.count, captured.index, captured.rows);
-      this.appendLabels(b);
-    });
+    if (!this.failed) {
+      this.guard(() => {
+        if (captured !== undefined && captured.count > 0 && !b.fallback) this.appendFeatures(b, captured.count, captured.index, captured.rows);
+        this.appendLabels(b);
+      });
+    }
+    this.busyMs += performance.now() - t0;
   };
 
   private appendFeatures(b: DecidedBatch, n: number, index: Uint32Array, rows: Float32Array): void {

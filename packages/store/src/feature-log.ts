@@ -62,7 +62,11 @@ export class FeatureLog {
     const n = b.count;
     const meta = Buffer.from(JSON.stringify({ modelVersion: b.modelVersion, ids: b.ids.size === 0 ? undefined : Object.fromEntries(b.ids) }), 'utf8');
     const fixed = HEAD + n * (8 + 8 + 8 + 4 + 4 * b.width) + pad4(n);
-    const p = Buffer.alloc(fixed + meta.length);
+    this.file.appendWith(logRecords, fixed + meta.length, (p) => this.fill(p, b, fixed, meta));
+  }
+
+  private fill(p: Buffer, b: FeatureBatch, fixed: number, meta: Buffer): void {
+    const n = b.count;
     p.writeUInt32LE(VERSION, 0);
     p.writeUInt32LE(n, 4);
     p.writeUInt32LE(b.width, 8);
@@ -80,7 +84,6 @@ export class FeatureLog {
     put(b.features, 4 * n * b.width);
     put(b.decision, n);
     meta.copy(p, fixed);
-    this.file.append(logRecords, p);
   }
 
   /** Cuts every batch logged after the decision log's record `logRecords` (recovery to a checkpoint). */

@@ -78,14 +78,21 @@ export class FrameFile {
 
   /** Queues one frame (written at the next {@link flush}). */
   append(tag: number, payload: Uint8Array): void {
+    this.appendWith(tag, payload.byteLength, (p) => p.set(payload));
+  }
+
+  /**
+   * Queues one frame of `length` payload bytes that `fill` writes in place (zeroed first; the payload starts 8-byte
+   * aligned in its buffer, so typed views of it can be set directly): no copy of the payload.
+   */
+  appendWith(tag: number, length: number, fill: (payload: Buffer) => void): void {
     if (this.closed) throw new Error(`${this.path} is closed`);
-    if (payload.byteLength > MAX_FRAME) throw new RangeError(`a frame of ${this.path} holds at most ${MAX_FRAME} bytes`);
-    const frame = Buffer.allocUnsafe(FRAME_HEADER + payload.byteLength);
+    if (length > MAX_FRAME) throw new RangeError(`a frame of ${this.path} holds at most ${MAX_FRAME} bytes`);
+    const frame = Buffer.alloc(FRAME_HEADER + length);
+    fill(frame.subarray(FRAME_HEADER));
     frame.writeUInt32LE(MAGIC, 0);
-    frame.writeUInt32LE(payload.byteLength, 4);
-    frame.writeUInt32LE(0, 12);
+    frame.writeUInt32LE(length, 4);
     frame.writeDoubleLE(tag, 16);
-    frame.set(payload, FRAME_HEADER);
     frame.writeUInt32LE(crc32(frame.subarray(16)), 8);
     this.pending.push(frame);
     this.pendingBytes += frame.length;

@@ -31,6 +31,12 @@ const HAS_ID = 1;
 const HAS_REF = 2;
 const FRAUD = 4;
 const ROW = 17; // eventTime f64, refHi u32, refLo u32, flags u8
+/** Frame kinds: rows one after the other (each may carry an id), or three columns (no ids; the engine's labels). */
+const KIND_ROWS = 0;
+const KIND_COLUMNS = 1;
+/** Head of a frame: version, source, kind, received time, count; columns start 8-byte aligned after it. */
+const HEAD = 16;
+const COLUMNS = 16;
 const MAX_ID = 256;
 
 /** The label log's path in `dataDir`. */
@@ -77,15 +83,15 @@ export class LabelLog {
       ref[1] = Number.parseInt(label.cardRef.slice(8), 16);
     }
     const flags = (id === undefined ? 0 : HAS_ID) | (label.cardRef === undefined ? 0 : HAS_REF) | (label.fraud ? FRAUD : 0);
-    const p = Buffer.allocUnsafe(14 + ROW + (id === undefined ? 0 : 2 + id.length));
-    writeHead(p, label.source, label.receivedAtMs, 1);
-    p.writeDoubleLE(label.eventTimeMs, 14);
-    p.writeUInt32LE(ref[0]!, 22);
-    p.writeUInt32LE(ref[1]!, 26);
-    p.writeUInt8(flags, 30);
+    const p = Buffer.alloc(HEAD + ROW + (id === undefined ? 0 : 2 + id.length));
+    writeHead(p, label.source, label.receivedAtMs, 1, KIND_ROWS);
+    p.writeDoubleLE(label.eventTimeMs, HEAD);
+    p.writeUInt32LE(ref[0]!, HEAD + 8);
+    p.writeUInt32LE(ref[1]!, HEAD + 12);
+    p.writeUInt8(flags, HEAD + 16);
     if (id !== undefined) {
-      p.writeUInt16LE(id.length, 31);
-      id.copy(p, 33);
+      p.writeUInt16LE(id.length, HEAD + ROW);
+      id.copy(p, HEAD + ROW + 2);
     }
     this.file.append(0, p);
   }
@@ -96,17 +102,14 @@ export class LabelLog {
    */
   appendMany(source: LabelSource, receivedAtMs: number, count: number, eventTimeMs: Float64Array, refs: Uint32Array, fraud: Uint8Array): void {
     if (count === 0) return;
-    const p = Buffer.allocUnsafe(14 + count * ROW);
-    writeHead(p, source, receivedAtMs, count);
-    let o = 14;
-    for (let i = 0; i < count; i++) {
-      p.writeDoubleLE(eventTimeMs[i]!, o);
-      p.writeUInt32LE(refs[2 * i]!, o + 8);
-      p.writeUInt32LE(refs[2 * i + 1]!, o + 12);
-      p.writeUInt8(HAS_REF | (fraud[i] === 1 ? FRAUD : 0), o + 16);
-      o += ROW;
-    }
-    this.file.append(0, p);
+    // Columns copied whole (a frame per engine batch): event times, then the references, then the flags.
+    this.file.appendWith(0, COLUMNS + count * ROW, (p) => {
+      writeHead(p, source, receivedAtMs, count, KIND_COLUMNS);
+      p.set(new Uint8Array(eventTimeMs.buffer, eventTimeMs.byteOffset, 8 * count), COLUMNS);
+      p.set(new Uint8Array(refs.buffer, refs.byteOffset, 8 * count), COLUMNS + 8 * count);
+      const flags = COLUMNS + 16 * count;
+      for (let i = 0; i < count; i++) p[flags + i] = HAS_REF | (fraud[i] === 1 ? FRAUD : 0);
+    });
   }
 
   /** Writes what is queued (no fsync). */
@@ -145,9 +148,23 @@ export function* readLabels(dataDir: string): Generator<LabelEntry> {
   for (const f of readFrames(labelLogPath(dataDir))) {
     const p = f.payload;
     const source = LABEL_SOURCES[p.readUInt8(1)] ?? 'api';
-    const receivedAtMs = p.readDoubleLE(2);
-    const count = p.readUInt32LE(10);
-    let o = 14;
+    const kind = p.readUInt8(2);
+    const receivedAtMs = p.readDoubleLE(4);
+    const count = p.readUInt32LE(12);
+    if (kind === KIND_COLUMNS) {
+      for (let i = 0; i < count; i++) {
+        const flags = p.readUInt8(COLUMNS + 16 * count + i);
+        yield {
+          eventTimeMs: p.readDoubleLE(COLUMNS + 8 * i),
+          cardRef: hex8(p.readUInt32LE(COLUMNS + 8 * count + 8 * i)) + hex8(p.readUInt32LE(COLUMNS + 8 * count + 8 * i + 4)),
+          fraud: (flags & FRAUD) !== 0,
+          source,
+          receivedAtMs,
+        };
+      }
+      continue;
+    }
+    let o = HEAD;
     for (let i = 0; i < count; i++) {
       const eventTimeMs = p.readDoubleLE(o);
       const hi = p.readUInt32LE(o + 8);
@@ -174,11 +191,12 @@ export function* readLabels(dataDir: string): Generator<LabelEntry> {
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 
-function writeHead(p: Buffer, source: LabelSource, receivedAtMs: number, count: number): void {
+function writeHead(p: Buffer, source: LabelSource, receivedAtMs: number, count: number, kind: number): void {
   p.writeUInt8(VERSION, 0);
   p.writeUInt8(LABEL_SOURCES.indexOf(source), 1);
-  p.writeDoubleLE(receivedAtMs, 2);
-  p.writeUInt32LE(count, 10);
+  p.writeUInt8(kind, 2);
+  p.writeDoubleLE(receivedAtMs, 4);
+  p.writeUInt32LE(count, 12);
 }
 
 function checkLabel(l: LabelEntry, name: string): void {

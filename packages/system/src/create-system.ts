@@ -6,7 +6,7 @@ import { wireCases } from './case-wiring.js';
 import { RulesFileWatcher, readRulesFile } from './rules-file.js';
 import { loadOrCreateSecret } from '@fraudstream/store';
 import { CheckpointError } from './checkpoint.js';
-import { Durability, type DurableSourceKind } from './durability.js';
+import { Durability, type DurabilityConfig, type DurableSourceKind } from './durability.js';
 import { DEFAULT_FEATURE_LOG_SAMPLE, ServedLogs } from './served-logs.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
@@ -147,7 +147,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   if (durability !== undefined && config.durability !== undefined && config.durability.servedLogs !== false) {
     const d = durability;
     try {
-      servedLogs = openServedLogs(engine, d, config.durability.featureLogSample, sourceConfig.kind, cardRefSecret ?? loadOrCreateSecret(d.dataDir), () => modelVersion);
+      servedLogs = openServedLogs(engine, d, config.durability, sourceConfig.kind, cardRefSecret ?? loadOrCreateSecret(d.dataDir));
     } catch (err) {
       source.stop();
       await durability.close();
@@ -272,17 +272,17 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
 }
 
 /** Opens the served-feature and label logs beside the decision log, cut back to what recovery kept. */
-function openServedLogs(
-  engine: Engine,
-  durability: Durability,
-  sample: number | false | undefined,
-  sourceKind: 'generator' | 'replay',
-  cardRefSecret: Buffer,
-  modelVersion: () => string,
-): ServedLogs {
+function openServedLogs(engine: Engine, durability: Durability, config: DurabilityConfig, sourceKind: 'generator' | 'replay', cardRefSecret: Buffer): ServedLogs {
   return ServedLogs.open(
     engine,
-    { dataDir: durability.dataDir, featureSample: sample ?? DEFAULT_FEATURE_LOG_SAMPLE, labelSource: sourceKind, cardRefSecret, modelVersion },
+    {
+      dataDir: durability.dataDir,
+      featureSample: config.featureLogSample ?? DEFAULT_FEATURE_LOG_SAMPLE,
+      ...(config.labelLog === undefined ? {} : { labels: config.labelLog }),
+      labelSource: sourceKind,
+      cardRefSecret,
+      modelVersion: () => engine.currentModelVersion,
+    },
     durability.logRecords(),
     () => durability.logRecords(),
   );

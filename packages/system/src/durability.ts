@@ -43,6 +43,8 @@ export interface DurabilityConfig {
   cardRefSecret?: Buffer;
   /** Sample rate of approvals in the served-feature log, 0..1 (default 0.02; alerts are all logged); `false`: none. */
   featureLogSample?: number | false;
+  /** The engine's label records kept in the label log: `fraud` (default) or `all` (see served-logs.ts). */
+  labelLog?: 'fraud' | 'all';
   /** False: neither the served-feature log nor the label log (to measure their cost); default true. */
   servedLogs?: boolean;
 }

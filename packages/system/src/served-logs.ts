@@ -1,5 +1,5 @@
 import type { DecidedBatch, Engine } from '@fraudstream/engine';
-import { ResultStatus } from '@fraudstream/schema';
+import { Flag, ResultStatus } from '@fraudstream/schema';
 import { featureNames } from '@fraudstream/scorer';
 import { CardRefHasher, FeatureLog, LabelLog, type LabelSource } from '@fraudstream/store';
 
@@ -12,6 +12,14 @@ export interface ServedLogsOptions {
   dataDir: string;
   /** Sample rate of approvals in the feature log, 0..1 (default {@link DEFAULT_FEATURE_LOG_SAMPLE}); `false`: no feature log. */
   featureSample: number | false;
+  /**
+   * Which of the engine's label records go to the label log: `fraud` (default) only fraud labels, `all` every one.
+   * Under the training protocol a transaction without a fraud label past the label delay is genuine, so the bulk
+   * stream's genuine labels (one per transaction from the generator and a labelled replay) add little to training
+   * and cost as much as the decision log to keep (bench/served-logs.bench.mjs); labels appended through
+   * {@link LabelLog.append} (analysts' verdicts) are always kept.
+   */
+  labels?: 'fraud' | 'all';
   /** Source recorded for the label records the engine decides (the system's source). */
   labelSource: LabelSource;
   cardRefSecret: Buffer;
@@ -22,7 +30,9 @@ export interface ServedLogsOptions {
 /** What the served logs report in the durability stats. */
 export interface ServedLogsStats {
   featureRows: number;
+  /** Labels logged, and which of the engine's labels are logged. */
   labels: number;
+  labelPolicy: 'fraud' | 'all';
   featureSample: number | false;
   /** Main-thread time spent on these logs (taking captured rows, encoding frames and labels, the flush writes), ms. */
   busyMs: number;
@@ -56,6 +66,7 @@ export class ServedLogs {
     if (rate !== false && (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))) {
       throw new RangeError('config.durability.featureLogSample must be a number from 0 to 1');
     }
+    if (o.labels !== undefined && o.labels !== 'fraud' && o.labels !== 'all') throw new TypeError("config.durability.labelLog must be 'fraud' or 'all'");
     this.features = rate === false ? undefined : FeatureLog.open(o.dataDir);
     try {
       this.labels = LabelLog.open(o.dataDir);
@@ -86,7 +97,7 @@ export class ServedLogs {
 
   /** Counts for the stats. */
   stats(): ServedLogsStats {
-    return { featureRows: this.featureRows, labels: this.labelCount, featureSample: this.o.featureSample, busyMs: Math.round(this.busyMs) };
+    return { featureRows: this.featureRows, labels: this.labelCount, labelPolicy: this.o.labels ?? 'fraud', featureSample: this.o.featureSample, busyMs: Math.round(this.busyMs) };
   }
 
   /** Writes and syncs both logs (at each checkpoint, after the batches before its barrier were appended). */
@@ -175,9 +186,11 @@ export class ServedLogs {
 
   private appendLabels(b: DecidedBatch): void {
     let n = 0;
+    // One read of the record's flags a record: a label (a fraud one unless every label is kept), then its status.
+    const want = this.o.labels === 'all' ? Flag.Label : Flag.Label | Flag.Fraud;
     const end = b.slot + b.count;
     for (let slot = b.slot; slot < end; slot++) {
-      if (b.results.status(slot) !== ResultStatus.Label) continue;
+      if ((b.records.flags(slot) & want) !== want || b.results.status(slot) !== ResultStatus.Label) continue;
       if (n === this.labelFraud.length) this.grow();
       this.labelTs[n] = b.records.timestampMs(slot);
       this.hasher.refOfKeyInto(b.records.cardKeyLo(slot), b.records.cardKeyHi(slot), this.labelRefs, 2 * n);

@@ -46,6 +46,7 @@ Options:
   --checkpoint-interval S   seconds between checkpoints with --data-dir (default 10)
   --feature-log-sample R    with --data-dir: share of approvals in the served-feature log, 0..1, or off (no feature
                        log; default 0.02, as 'start')
+  --label-log fraud|all     with --data-dir: the stream's labels kept in the label log (default fraud, as 'start')
   --no-served-logs     with --data-dir: neither the served-feature log nor the label log (to measure their cost)
 `;
 
@@ -113,6 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     'checkpoint-interval': { type: 'string' },
     'feature-log-sample': { type: 'string' },
     'no-served-logs': { type: 'boolean' },
+    'label-log': { type: 'string' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -138,8 +140,10 @@ export async function run(argv: string[]): Promise<number> {
   const intervalS = num(a['checkpoint-interval'], 'checkpoint-interval', 0.05, 86_400, 10, false);
   if (a['feature-log-sample'] !== undefined && a['data-dir'] === undefined) throw new UsageError('--feature-log-sample needs --data-dir');
   const featureLogSample: number | false = a['feature-log-sample'] === 'off' ? false : num(a['feature-log-sample'], 'feature-log-sample', 0, 1, 0.02, false);
+  const labelLog = (a['label-log'] ?? 'fraud') as 'fraud' | 'all';
+  if (labelLog !== 'fraud' && labelLog !== 'all') throw new UsageError(`--label-log must be fraud or all, got ${String(labelLog)}`);
   const durability =
-    typeof a['data-dir'] === 'string' ? { durability: { dataDir: a['data-dir'], checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample, servedLogs: a['no-served-logs'] !== true } } : {};
+    typeof a['data-dir'] === 'string' ? { durability: { dataDir: a['data-dir'], checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample, labelLog, servedLogs: a['no-served-logs'] !== true } } : {};
 
   const system = await createSystem(
     {

@@ -42,6 +42,8 @@ Options:
                        also holds the card-reference secret (card-ref.key, mode 0600) unless one is configured
   --feature-log-sample R    share of approvals whose served feature vectors go to the feature log in the data
                        dir for 'train --from-log' (default 0.02; every alert is logged; 0 to 1)
+  --label-log fraud|all     labels from the stream kept in the label log: the fraud labels (default; an unlabelled
+                       transaction counts genuine after the label delay) or every one
   --checkpoint-interval S   seconds between checkpoints (default ${DEFAULT_CHECKPOINT_INTERVAL_MS / 1000}; 0.05 to 86400)
   --ephemeral          keep nothing on disk (no decision log, no checkpoints, no recovery, no cases); alias --no-data-dir
   --db URL             postgres://USER:PASS@HOST:PORT/DB[?schema=NAME]: keep the cases in PostgreSQL instead of
@@ -113,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   const db = get<string>('cases.db');
   if (db !== undefined && !cases) throw new UsageError('--db needs cases: not with --ephemeral or --no-cases');
   const system = await createSystem({
-    ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample: get<number>('data.feature_log_sample') ?? 0.02 } }),
+    ...(ephemeral ? {} : { durability: { dataDir, checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample: get<number>('data.feature_log_sample') ?? 0.02, labelLog: get<'fraud' | 'all'>('data.label_log') ?? 'fraud' } }),
     source,
     ...(cases ? { dataDir } : {}),
     ...(db === undefined ? {} : { db }),

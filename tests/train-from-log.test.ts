@@ -116,7 +116,7 @@ describe('train --from-log', () => {
     expect(rows[0]!.features.length).toBe(featureNames.length);
   });
 
-  it('keeps the stream's fraud labels (each fraud of the file at least once: the label log is never cut), tagged replay', () => {
+  it('keeps the fraud labels of the stream (each fraud of the file at least once: the label log is never cut), tagged replay', () => {
     const labels = [...readLabels(dataDir)];
     expect(labels.every((l) => l.fraud && l.source === 'replay' && /^[0-9a-f]{16}$/.test(l.cardRef ?? ''))).toBe(true);
     const header = readFileSync(file, 'utf8').split('\n', 1)[0]!.split(',');

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBundle, featureNames, Scorer, trainGbdt } from '@fraudstream/scorer';
+import { checkBundle, featureNames, featureSet, Scorer, trainGbdt } from '@fraudstream/scorer';
 import { readFeatureBatches, readLabels } from '@fraudstream/store';
 import { cli } from './utils/cli.js';
 import { readDecisions, startReplay, untilEndCheckpointed } from './utils/durable-run.js';
@@ -168,6 +168,29 @@ describe('train --from-log', () => {
     } finally {
       scorer.close();
     }
+  });
+
+  it("keeps the live bundle's thresholds, rules and lists (--bundle)", () => {
+    const live = join(root, 'live.json');
+    const model = readFileSync(new URL('../models/default.json', import.meta.url), 'utf8');
+    const base = {
+      format: 'fraudstream-bundle/1',
+      name: 'live',
+      featureSet,
+      model: { format: 'xgboost-json', text: model },
+      thresholds: { review: 0.42, decline: 0.87 },
+      rules: 'rule BIG_ONLINE review: amount > 5000 and channel == "ONLINE"\n',
+      lists: { block: { country: ['KP'] } },
+    };
+    writeFileSync(live, JSON.stringify(base));
+    const out = join(root, 'kept.json');
+    const r = cli(['train', '--from-log', '--data-dir', dataDir, '--bundle', live, '--out', out, '--trees', '10']);
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(readFileSync(out, 'utf8')) as typeof base & { hash: string };
+    expect([got.thresholds, got.rules, got.lists]).toEqual([base.thresholds, base.rules, base.lists]);
+    expect(got.model.text).not.toBe(model);
+    const info = checkBundle(readFileSync(out, 'utf8'));
+    expect([info.review, info.decline, info.rules]).toEqual([0.42, 0.87, ['BIG_ONLINE']]);
   });
 
   it('says what is wrong with an empty data dir or a bad window', () => {

@@ -184,14 +184,24 @@ export function* readFrames(path: string): Generator<Frame> {
   }
 }
 
+/** Bytes read at once while following the chain of headers (most frames are a few KiB: one read covers many). */
+const WINDOW = 1024 * 1024;
+
 /** Frame headers from the start, stopping at a bad or torn one. */
 function* headers(fd: number, size: number): Generator<{ offset: number; length: number; tag: number }> {
-  const head = Buffer.alloc(FRAME_HEADER);
+  const win = Buffer.allocUnsafe(WINDOW);
+  let winAt = 0;
+  let winLen = 0;
   for (let at = 0; at + FRAME_HEADER <= size; ) {
-    readSync(fd, head, 0, FRAME_HEADER, at);
-    const length = head.readUInt32LE(4);
-    if (head.readUInt32LE(0) !== MAGIC || length > MAX_FRAME || at + FRAME_HEADER + length > size) return;
-    yield { offset: at, length, tag: head.readDoubleLE(16) };
+    if (at < winAt || at + FRAME_HEADER > winAt + winLen) {
+      winAt = at;
+      winLen = readSync(fd, win, 0, Math.min(WINDOW, size - at), at);
+      if (winLen < FRAME_HEADER) return;
+    }
+    const o = at - winAt;
+    const length = win.readUInt32LE(o + 4);
+    if (win.readUInt32LE(o) !== MAGIC || length > MAX_FRAME || at + FRAME_HEADER + length > size) return;
+    yield { offset: at, length, tag: win.readDoubleLE(o + 16) };
     at += FRAME_HEADER + length;
   }
 }

@@ -49,6 +49,24 @@ describe('frame file', () => {
     expect([...readFrames(path)].map((x) => x.payload.toString())).toEqual(['frame 1', 'frame 2', 'frame 3', 'again']);
   });
 
+  it('follows frames across its 1 MiB read window and past a frame larger than it', () => {
+    const path = `${tempDir()}/f.flog`;
+    const f = FrameFile.open(path);
+    for (let i = 0; i < 3000; i++) f.append(i, Buffer.alloc(1000 + (i % 7), i % 251));
+    f.append(3000, Buffer.alloc(1536 * 1024, 9));
+    for (let i = 3001; i < 3100; i++) f.append(i, Buffer.alloc(500, 1));
+    f.close();
+    const g = FrameFile.open(path);
+    expect(g.recovery).toBeUndefined();
+    expect(g.cutAfterTag(3050)).toEqual({ droppedFrames: 49 });
+    g.close();
+    const frames = [...readFrames(path)];
+    expect(frames.length).toBe(3051);
+    expect(frames[2999]!.payload.length).toBe(1000 + (2999 % 7));
+    expect(frames[3000]!.payload.length).toBe(1536 * 1024);
+    expect(frames.map((x) => x.tag)).toEqual(Array.from({ length: 3051 }, (_, i) => i));
+  });
+
   it('cuts a last frame whose checksum fails at open, and refuses a damaged earlier frame when read', () => {
     const path = `${tempDir()}/f.flog`;
     const f = FrameFile.open(path);

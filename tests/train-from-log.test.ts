@@ -197,6 +197,9 @@ describe('train --from-log', () => {
     const empty = cli(['train', '--from-log', '--data-dir', join(root, 'none'), '--out', join(root, 'x.json')]);
     expect(empty.status).not.toBe(0);
     expect(empty.stderr).toMatch(/0 labelled served transactions in the window; at least 100 are needed/);
+    const both = cli(['train', '--from-log', '--data', file, '--out', join(root, 'x.json')]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('--data and --from-log exclude each other');
     const bad = cli(['train', '--from-log', '--data-dir', dataDir, '--since', 'yesterday', '--out', join(root, 'x.json')]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--since must be a date YYYY-MM-DD or an ISO date-time');

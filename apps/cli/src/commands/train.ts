@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { scorerDefaults } from '@fraudstream/scorer';
 import { defaultDataDir } from '@fraudstream/store';
-import { date, num, parse, required } from '../args.js';
+import { date, num, parse, required, UsageError } from '../args.js';
 import { trainFromLog } from '../train-from-log.js';
 import { trainFromCsv } from '../train-model.js';
 
@@ -72,6 +72,10 @@ export async function run(argv: string[]): Promise<number> {
     seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
   };
   const labelDelayDays = num(a['label-delay-days'], 'label-delay-days', 0, scorerDefaults.labelDelayDaysMax, scorerDefaults.labelDelayDays);
+  if (a['from-log'] === true && a.data !== undefined) throw new UsageError('--data and --from-log exclude each other: train from a file or from a data dir');
+  for (const flag of ['data-dir', 'since', 'until', 'bundle', 'name'] as const) {
+    if (a['from-log'] !== true && a[flag] !== undefined) throw new UsageError(`--${flag} needs --from-log`);
+  }
   if (a['from-log'] === true) {
     const out = required(a.out, 'out');
     const dataDir = typeof a['data-dir'] === 'string' ? a['data-dir'] : defaultDataDir();

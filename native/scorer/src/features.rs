@@ -7,7 +7,7 @@ use crate::state::{CardState, Slots, State};
 use crate::windows::{MS_PER_DAY, day_of};
 
 /// Number of features.
-pub const N_FEATURES: usize = 36;
+pub const N_FEATURES: usize = 33;
 
 /// Feature names, in vector order. This is the one place the order is defined.
 pub const NAMES: [&str; N_FEATURES] = [
@@ -44,9 +44,6 @@ pub const NAMES: [&str; N_FEATURES] = [
     "terminal_fraud_count_30d",
     "terminal_fraud_streak",
     "terminal_streak_days",
-    "amount_to_card_max",
-    "amount_card_robust_z",
-    "terminal_count_1d_to_30d_mean",
 ];
 
 /// Index of `amount`.
@@ -94,14 +91,6 @@ pub const TERM_FRAUD_COUNT_7D: usize = 29;
 pub const TERM_STREAK: usize = 31;
 /// Index of `terminal_streak_days`.
 pub const TERM_STREAK_DAYS: usize = 32;
-/// Index of `amount_to_card_max`.
-pub const AMOUNT_TO_CARD_MAX: usize = 33;
-/// Index of `amount_card_robust_z`.
-pub const ROBUST_Z: usize = 34;
-/// Index of `terminal_count_1d_to_30d_mean`.
-pub const TERM_COUNT_RATIO: usize = 35;
-/// Weight of a new amount in the card's running location and scale (`amount_card_robust_z`).
-pub const Z_ALPHA: f64 = 0.125;
 /// A transaction whose `amount_to_card_mean_30d` exceeds this is a high-ratio one (`card_high_ratio_days_14d`).
 pub const HIGH_RATIO: f64 = 2.5;
 /// Days in the `card_high_ratio_days_14d` window (the event day included).
@@ -201,7 +190,6 @@ pub fn transaction_in(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURE
     }
 
     card_extras(card, rec, day, out);
-    card_amount_profile(card, rec.amount, out);
 
     let term = state.terms.transaction_in(rec.term, day, slots.term);
     for w in 0..3 {
@@ -210,43 +198,12 @@ pub fn transaction_in(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURE
     }
     out[TERM_FRAUD_COUNT_7D] = term.frauds[1] as f32;
     out[TERM_FRAUD_COUNT_7D + 1] = term.frauds[2] as f32;
-    out[TERM_COUNT_RATIO] = if term.count[2] == 0 {
-        f32::NAN
-    } else {
-        (f64::from(term.count[0]) * 30.0 / f64::from(term.count[2])) as f32
-    };
     out[TERM_STREAK] = term.streak as f32;
     out[TERM_STREAK_DAYS] = if term.streak == 0 {
         f32::NAN
     } else {
         (i64::from(day) - i64::from(term.streak_day)) as f32
     };
-}
-
-/// Features 33 and 34: the amount against the card's largest earlier amount and against its running location and
-/// scale (Huber-clipped, so that a few outliers move neither much); both NaN for the card's first transaction.
-fn card_amount_profile(card: &mut CardState, amount: f64, out: &mut [f32; N_FEATURES]) {
-    let max = f64::from(card.max_amount);
-    out[AMOUNT_TO_CARD_MAX] = if max > 0.0 {
-        (amount / max) as f32
-    } else {
-        f32::NAN
-    };
-    if card.max_amount.is_nan() || amount > max {
-        card.max_amount = amount as f32;
-    }
-    if card.z_loc.is_nan() {
-        out[ROBUST_Z] = f32::NAN;
-        card.z_loc = amount as f32;
-        card.z_scale = 0.0;
-    } else {
-        let (m, d) = (f64::from(card.z_loc), f64::from(card.z_scale));
-        out[ROBUST_Z] = ((amount - m) / (d + 1.0)) as f32;
-        let c = 3.0 * d + 0.5 * m.abs() + 1.0;
-        let e = (amount - m).clamp(-c, c);
-        card.z_loc = (m + Z_ALPHA * e) as f32;
-        card.z_scale = (d + Z_ALPHA * (e.abs() - d)) as f32;
-    }
 }
 
 /// Features 19-25: merchant fields, today's small amounts, travel since the previous card-present transaction.

@@ -28,11 +28,6 @@ pub struct CardState {
     pub high_mask: u32,
     /// The newest day with a high-ratio transaction, [`EMPTY`] before the first.
     pub high_day: i32,
-    /// The largest amount so far (stream order), NaN before the first transaction.
-    pub max_amount: f32,
-    /// Running location and scale of the card's amounts (`amount_card_robust_z`), location NaN before the first.
-    pub z_loc: f32,
-    pub z_scale: f32,
 }
 
 impl CardState {
@@ -94,9 +89,6 @@ impl Default for CardState {
             small_day: i32::MIN,
             high_mask: 0,
             high_day: EMPTY,
-            max_amount: f32::NAN,
-            z_loc: f32::NAN,
-            z_scale: 0.0,
         }
     }
 }

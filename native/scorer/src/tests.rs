@@ -62,8 +62,6 @@ struct Reference {
     card_high: HashMap<u64, Vec<i64>>,
     /// Per terminal: every label in arrival order (event day, fraud).
     term_label_seq: HashMap<u64, Vec<(i64, bool)>>,
-    /// Per card: every transaction's amount in stream order (features 33 and 34).
-    card_amounts: HashMap<u64, Vec<f64>>,
 }
 
 fn ref_day(ts: f64) -> i64 {
@@ -84,7 +82,6 @@ impl Reference {
             card_present: HashMap::new(),
             card_high: HashMap::new(),
             term_label_seq: HashMap::new(),
-            card_amounts: HashMap::new(),
         }
     }
 
@@ -184,11 +181,6 @@ impl Reference {
                 f[28 + k] = frauds as f32;
             }
         }
-        f[35] = if f[15] == 0.0 {
-            f32::NAN
-        } else {
-            f[13] * 30.0 / f[15]
-        };
         let seq = self.term_label_seq.entry(rec.term).or_default();
         let run = seq.iter().rev().take_while(|(_, fr)| *fr).count();
         f[31] = run as f32;
@@ -273,35 +265,9 @@ impl Reference {
         }
 
         self.extras(rec, day, &mut f);
-        self.amount_profile(rec, &mut f);
 
         self.terminal(rec, day, &mut f);
         f
-    }
-
-    /// Features 33 and 34: replays the card's earlier amounts from the start.
-    fn amount_profile(&mut self, rec: &Record, f: &mut [f32; N_FEATURES]) {
-        let amounts = self.card_amounts.entry(rec.card).or_default();
-        let max = amounts.iter().copied().fold(f64::NAN, f64::max);
-        f[33] = if max > 0.0 {
-            (rec.amount / max) as f32
-        } else {
-            f32::NAN
-        };
-        f[34] = f32::NAN;
-        if let Some((&first, rest)) = amounts.split_first() {
-            let (mut m, mut d) = (first, 0.0f64);
-            for &x in rest {
-                let e = (x - m).clamp(
-                    -(3.0 * d + 0.5 * m.abs() + 1.0),
-                    3.0 * d + 0.5 * m.abs() + 1.0,
-                );
-                m += e / 8.0;
-                d += (e.abs() - d) / 8.0;
-            }
-            f[34] = ((rec.amount - m) / (d + 1.0)) as f32;
-        }
-        amounts.push(rec.amount);
     }
 }
 

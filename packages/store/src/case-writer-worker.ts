@@ -6,7 +6,7 @@ import { CHANNEL_NAMES, Flag, NO_REASON, ResultStatus, unpackCountry, unpackCurr
 import { CardRefHasher, refToHex } from './card-ref.js';
 import { openCaseStore } from './case-store.js';
 import type { Case, CaseAlert, CaseDetail, CaseStore } from './case-types.js';
-import { labelSealKey, openLabelKeys, sealLabelKeys } from './label-keys.js';
+import { labelSealKey, openLabelKeys, sealLabelKeysBatch } from './label-keys.js';
 import { decisionIdOf } from './decision-id.js';
 import { ALERT_FIELDS, type CaseWorkerData, type FromWorker, type ToWorker, type WireError } from './case-writer-protocol.js';
 
@@ -57,6 +57,15 @@ function reasonsOf(a: Float64Array, o: number): string[] {
 function decode(alerts: Float64Array, ids: [number, string][], modelVersion: string): void {
   const stringIds = new Map(ids);
   const n = alerts.length / ALERT_FIELDS;
+  const words = new Uint32Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const o = i * ALERT_FIELDS;
+    words[i * 4] = alerts[o + 9] as number;
+    words[i * 4 + 1] = alerts[o + 10] as number;
+    words[i * 4 + 2] = alerts[o + 13] as number;
+    words[i * 4 + 3] = alerts[o + 14] as number;
+  }
+  const sealed = sealLabelKeysBatch(sealKey, words);
   for (let i = 0; i < n; i++) {
     const o = i * ALERT_FIELDS;
     const txNum = alerts[o] as number;
@@ -92,7 +101,7 @@ function decode(alerts: Float64Array, ids: [number, string][], modelVersion: str
       eventTimeMs: alerts[o + 1] as number,
       detail,
       ...(Number.isSafeInteger(seq) && seq >= 0
-        ? { labelRef: { sealed: sealLabelKeys(sealKey, [alerts[o + 9] as number, alerts[o + 10] as number, termLo, termHi]), run: data.run, seq } }
+        ? { labelRef: { sealed: sealed[i] as string, run: data.run, seq } }
         : {}),
     });
   }

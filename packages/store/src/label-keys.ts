@@ -20,6 +20,23 @@ export function sealLabelKeys(sealKey: Buffer, keys: LabelKeys): string {
   return Buffer.concat([cipher.update(block), cipher.final()]).toString('hex');
 }
 
+/**
+ * Seals many at once: `words` holds 4 u32 per transaction (cardLo, cardHi, termLo, termHi); returns one sealed form
+ * each, equal to {@link sealLabelKeys} of the same keys (ECB seals every 16-byte block on its own).
+ * Note: one cipher per call rather than one per transaction: the case writer seals a whole batch of alerts at once.
+ */
+export function sealLabelKeysBatch(sealKey: Buffer, words: Uint32Array): string[] {
+  const n = words.length >>> 2;
+  if (n === 0) return [];
+  const plain = Buffer.alloc(n * 16);
+  for (let i = 0; i < words.length; i++) plain.writeUInt32LE(words[i]! >>> 0, i * 4);
+  const cipher = createCipheriv('aes-128-ecb', sealKey, null).setAutoPadding(false);
+  const hex = Buffer.concat([cipher.update(plain), cipher.final()]).toString('hex');
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = hex.slice(i * 32, i * 32 + 32);
+  return out;
+}
+
 /** Opens what {@link sealLabelKeys} sealed. */
 export function openLabelKeys(sealKey: Buffer, sealed: string): LabelKeys {
   const decipher = createDecipheriv('aes-128-ecb', sealKey, null).setAutoPadding(false);

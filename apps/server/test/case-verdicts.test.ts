@@ -8,7 +8,12 @@ import { startServer, type FraudSystem, type RunningServer } from '../src/index.
 import { createTestSystem, waitFor } from './utils/real-system.js';
 
 // The PostgreSQL client of the case store (its dependency), to drop the test's schema afterwards.
-const pg = createRequire(import.meta.resolve('@fraudstream/store'))('pg') as typeof import('pg');
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string): Promise<unknown>;
+  end(): Promise<void>;
+}
+const pg = createRequire(import.meta.resolve('@fraudstream/store'))('pg') as { Client: new (options: { connectionString: string }) => PgClient };
 
 /** The real PostgreSQL of scripts/setup-postgres.sh (as the store's tests): unreachable is a failure, not a skip. */
 const TEST_PG = process.env.FRAUDSTREAM_TEST_PG ?? 'postgres://fraudstream:fraudstream@127.0.0.1:5432/fraudstream_test';

@@ -15,3 +15,5 @@ export * from './decision-log-reader.js';
 export { FrameFile, readFrames, FRAME_HEADER, type Frame, type FrameRecovery } from './frame-file.js';
 export * from './label-log.js';
 export * from './feature-log.js';
+export * from './label-keys.js';
+export * from './case-verdicts.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBundle, featureNames, featureSet, Scorer, trainGbdt } from '@fraudstream/scorer';
-import { readFeatureBatches, readLabels } from '@fraudstream/store';
+import { decisionIdOf, openCaseStore, readFeatureBatches, readLabels } from '@fraudstream/store';
 import { cli } from './utils/cli.js';
 import { readDecisions, startReplay, untilEndCheckpointed } from './utils/durable-run.js';
 import { until } from './utils/poll.js';
@@ -191,6 +191,29 @@ describe('train --from-log', () => {
     expect(got.model.text).not.toBe(model);
     const info = checkBundle(readFileSync(out, 'utf8'));
     expect([info.review, info.decline, info.rules]).toEqual([0.42, 0.87, ['BIG_ONLINE']]);
+  });
+
+  it("counts analysts' verdicts from the case store over the stream's labels", async () => {
+    const fraudsOf = (out: string): number => Number(/\((\d+) fraud;/.exec(out)?.[1] ?? -1);
+    const before = cli(['train', '--from-log', '--data-dir', dataDir, '--out', join(root, 'v0.json'), '--trees', '5']);
+    expect(before.status, before.stderr).toBe(0);
+    expect(before.stdout).toContain('0 analyst verdicts');
+    // 30 served frauds reviewed and called legitimate by an analyst.
+    const reviewed = rows.filter((x) => x.decision >= 1 && labelOf.get(`${x.ts}|${x.ref}`) === true).slice(0, 30);
+    expect(reviewed.length).toBe(30);
+    const store = await openCaseStore({ dataDir });
+    try {
+      await store.openCases(
+        reviewed.map((x) => ({ decisionId: decisionIdOf(x.id), transactionId: x.id, cardRef: x.ref, decision: 'REVIEW' as const, score: x.score, reasons: [], modelVersion: 'm', eventTimeMs: x.ts })),
+      );
+      for (const x of reviewed) await store.update(decisionIdOf(x.id), { status: 'legitimate', analyst: 'tester' });
+    } finally {
+      await store.close();
+    }
+    const after = cli(['train', '--from-log', '--data-dir', dataDir, '--out', join(root, 'v1.json'), '--trees', '5']);
+    expect(after.status, after.stderr).toBe(0);
+    expect(after.stdout).toContain('30 analyst verdicts');
+    expect(fraudsOf(after.stdout)).toBe(fraudsOf(before.stdout) - 30);
   });
 
   it('says what is wrong with an empty data dir or a bad window', () => {

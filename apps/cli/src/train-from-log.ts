@@ -1,5 +1,7 @@
 import { checkBundle, featureNames, featureSet, sealBundle, trainGbdtWeighted, type TrainOptions } from '@fraudstream/scorer';
-import { readFeatureBatches, readLabels } from '@fraudstream/store';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CASES_FILE, openCaseStore, readFeatureBatches, readLabels, verdictLabels } from '@fraudstream/store';
 
 const DAY_MS = 86_400_000;
 
@@ -16,6 +18,8 @@ export interface FromLogOptions {
   baseBundle?: string;
   /** The new bundle's name (default `from-log`). */
   name?: string;
+  /** The case store's PostgreSQL URL when it is not the data dir's SQLite file (analysts' verdicts are read from it). */
+  db?: string;
 }
 
 /** The joined training rows of the served-feature log and the label log. */
@@ -31,6 +35,8 @@ export interface JoinedRows {
   genuineByDelay: number;
   /** Served rows left out: no label yet and within the label delay of the newest one. */
   unknown: number;
+  /** Analysts' verdicts read from the case store (they win over the label log's labels). */
+  verdicts: number;
   horizonMs: number;
 }
 
@@ -45,15 +51,21 @@ export interface FromLogResult extends Omit<JoinedRows, 'features' | 'labels' | 
  * its transaction by id when it carries one, else by event time and card reference; the latest label received per
  * transaction wins. As in the Fraud Detection Handbook's protocol, a transaction without a fraud label more than
  * `labelDelayDays` of event time before the newest served transaction counts genuine; newer unlabelled ones are left
- * out. Each row weighs 1 (an alert: all are logged) or 1 / the sample rate its approval was logged at.
+ * out. Each row weighs 1 (an alert: all are logged) or 1 / the sample rate its approval was logged at. `verdicts`
+ * (analysts' verdicts from the case store, by transaction id) win over the label log.
  */
-export function joinServedRows(o: Pick<FromLogOptions, 'dataDir' | 'sinceMs' | 'untilMs' | 'labelDelayDays'>): JoinedRows {
+export function joinServedRows(
+  o: Pick<FromLogOptions, 'dataDir' | 'sinceMs' | 'untilMs' | 'labelDelayDays'>,
+  verdicts: ReadonlyMap<string, boolean> = new Map(),
+): JoinedRows {
   const byId = new Map<string, boolean>();
   const byKey = new Map<string, boolean>();
   for (const l of readLabels(o.dataDir)) {
     if (l.transactionId !== undefined) byId.set(l.transactionId, l.fraud);
     if (l.cardRef !== undefined && !Number.isNaN(l.eventTimeMs)) byKey.set(`${l.eventTimeMs}|${l.cardRef}`, l.fraud);
   }
+  // An analyst's verdict is the last word on its transaction.
+  for (const [id, fraud] of verdicts) byId.set(id, fraud);
   const width = featureNames.length;
   const since = o.sinceMs ?? Number.NEGATIVE_INFINITY;
   const until = o.untilMs ?? Number.POSITIVE_INFINITY;
@@ -109,8 +121,22 @@ export function joinServedRows(o: Pick<FromLogOptions, 'dataDir' | 'sinceMs' | '
     labelled,
     genuineByDelay,
     unknown,
+    verdicts: verdicts.size,
     horizonMs,
   };
+}
+
+/** The analysts' verdicts of the data dir's case store (or of `db`), by transaction id; none without a case store. */
+export async function readVerdicts(dataDir: string, db?: string): Promise<Map<string, boolean>> {
+  const out = new Map<string, boolean>();
+  if (db === undefined && !existsSync(join(dataDir, CASES_FILE))) return out;
+  const store = await openCaseStore({ dataDir, ...(db === undefined ? {} : { db }) });
+  try {
+    for await (const v of verdictLabels(store)) out.set(v.transactionId, v.fraud);
+  } finally {
+    await store.close();
+  }
+  return out;
 }
 
 /**
@@ -118,8 +144,8 @@ export function joinServedRows(o: Pick<FromLogOptions, 'dataDir' | 'sinceMs' | '
  * `train`), and wraps it in a sealed decision bundle with the live bundle's thresholds, rules and lists, loadable by
  * `start --bundle`.
  */
-export function trainFromLog(o: FromLogOptions): FromLogResult {
-  const j = joinServedRows(o);
+export async function trainFromLog(o: FromLogOptions): Promise<FromLogResult> {
+  const j = joinServedRows(o, await readVerdicts(o.dataDir, o.db));
   if (j.rows < 100) throw new Error(`${o.dataDir}: ${j.rows} labelled served transactions in the window; at least 100 are needed (is the data dir one of 'start'?)`);
   if (j.frauds === 0) throw new Error(`${o.dataDir}: no fraud label among the ${j.rows} served transactions in the window`);
   const modelJson = trainGbdtWeighted(j.features, j.labels, j.weights, j.rows, o.params);

@@ -14,7 +14,7 @@ training and serving compute identical features. Writes XGBoost JSON, which 'sta
 
 With --from-log it trains on what 'start' served and received in a data dir instead: the feature vectors the
 scorer logged (every alert, a sample of approvals weighted by 1 / its rate: start --feature-log-sample) joined with
-the labels received (source labels, POST /v1/labels, analysts' verdicts). A transaction without a fraud label more
+the labels received (the label log: the stream's fraud labels) and the analysts' verdicts (the case store). A transaction without a fraud label more
 than --label-delay-days (event time) before the newest served one counts genuine, as in the Fraud Detection
 Handbook's protocol; newer unlabelled ones are left out. Writes a sealed decision bundle (the model plus the
 thresholds, rules and lists of --bundle, the live bundle) that 'start --bundle' loads.
@@ -26,6 +26,8 @@ Options:
   --since DATE, --until DATE   with --from-log: event-time window [since, until), YYYY-MM-DD or ISO date-time
   --bundle FILE            with --from-log: the live bundle whose thresholds, rules and lists the new one keeps
   --name NAME              with --from-log: the new bundle's name (default from-log)
+  --db URL                 with --from-log: the case store's postgres:// URL, when the cases are not in the data
+                           dir (analysts' verdicts are read from the case store and win over other labels)
   --out FILE               model file to write (required)
   --from DATE              first day of the training window, YYYY-MM-DD (default: 30 days after the first
                            transaction, so every 30-day feature window is full)
@@ -58,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     until: { type: 'string' },
     bundle: { type: 'string' },
     name: { type: 'string' },
+    db: { type: 'string' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -73,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   const labelDelayDays = num(a['label-delay-days'], 'label-delay-days', 0, scorerDefaults.labelDelayDaysMax, scorerDefaults.labelDelayDays);
   if (a['from-log'] === true && a.data !== undefined) throw new UsageError('--data and --from-log exclude each other: train from a file or from a data dir');
-  for (const flag of ['data-dir', 'since', 'until', 'bundle', 'name'] as const) {
+  for (const flag of ['data-dir', 'since', 'until', 'bundle', 'name', 'db'] as const) {
     if (a['from-log'] !== true && a[flag] !== undefined) throw new UsageError(`--${flag} needs --from-log`);
   }
   if (a['from-log'] === true) {
@@ -82,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     const sinceMs = instant(a.since, 'since');
     const untilMs = instant(a.until, 'until');
     const t0 = performance.now();
-    const r = trainFromLog({
+    const r = await trainFromLog({
       dataDir,
       ...(sinceMs === undefined ? {} : { sinceMs }),
       ...(untilMs === undefined ? {} : { untilMs }),
@@ -90,11 +93,12 @@ export async function run(argv: string[]): Promise<number> {
       params,
       ...(typeof a.bundle === 'string' ? { baseBundle: await readFile(a.bundle, 'utf8') } : {}),
       ...(typeof a.name === 'string' ? { name: a.name } : {}),
+      ...(typeof a.db === 'string' ? { db: a.db } : {}),
     });
     await writeFile(out, r.bundleJson);
     process.stdout.write(
       `trained on ${r.rows} served transactions (${r.frauds} fraud; ${r.labelled} labelled, ${r.genuineByDelay} genuine by the label delay, ` +
-        `${r.unknown} too recent left out) in ${((performance.now() - t0) / 1000).toFixed(1)} s; wrote bundle ${r.version} to ${out}\n`,
+        `${r.unknown} too recent left out; ${r.verdicts} analyst verdicts) in ${((performance.now() - t0) / 1000).toFixed(1)} s; wrote bundle ${r.version} to ${out}\n`,
     );
     return 0;
   }

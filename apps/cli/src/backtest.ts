@@ -27,6 +27,16 @@ export const GRID: readonly GbdtParams[] = [
   { trees: 200, maxDepth: 4, learningRate: 0.1, minChildWeight: 1, bins: 1024 },
 ];
 
+/**
+ * The hyper-parameters and training window chosen on validation windows only (handbook-mode data, seeds 0-2, both
+ * validation weeks; native/scorer/FEATURES.md "Issue 12"): what `fraudstream backtest` trains with unless told
+ * otherwise (`--grid` chooses from {@link GRID} on the data at hand instead).
+ */
+export const VALIDATED: { params: GbdtParams; trainDays: number } = {
+  params: { trees: 300, maxDepth: 4, learningRate: 0.05, minChildWeight: 5, bins: 1024 },
+  trainDays: 84,
+};
+
 /** Options of {@link backtest}. */
 export interface BacktestOptions {
   data: string;

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { featureNames, scorerDefaults } from '@fraudstream/scorer';
 import { date, num, parse, required, UsageError } from '../args.js';
-import { backtest, paramText, scoresCsv, type GbdtParams } from '../backtest.js';
+import { backtest, paramText, scoresCsv, VALIDATED, type GbdtParams } from '../backtest.js';
 import { generateSeeds, rollingBacktest, summaryLines } from '../backtest-rolling.js';
 import type { MoneyReport } from '../metrics-money.js';
 import { prAndCostSvg } from '../metrics-money.js';
@@ -10,7 +10,7 @@ export const help = `Usage: fraudstream backtest --data FILE.csv [options]
 
 Backtests a model with the Fraud Detection Handbook's time protocol. The file is replayed in event time through the
 scorer's own state and features, each label revealed only --delay-days after its transaction. A model is trained on
-the training window (hyper-parameters chosen by prequential validation on earlier windows, unless given) or read
+the training window (with the validated hyper-parameters below, or chosen by prequential validation with --grid) or read
 from --model; the test window, which starts --delay-days after the training window, is scored by a real scorer.
 Cards known to be compromised (a fraud in the training window or in the delay-period days whose labels arrived) are
 left out of each test day. Prints AUC ROC, average precision and card precision@100.
@@ -30,12 +30,17 @@ Options:
   --test-days N        days in the test window (default 7)
   --model FILE         score with this XGBoost JSON model instead of training one
   --trees N --max-depth N --learning-rate X --min-child-weight X --bins N
-                       fixed hyper-parameters (any given: the rest default to 100, 6, 0.1, 1, 256; none:
-                       the validated choice from the grid)
+                       fixed hyper-parameters (any given: the rest default to 100, 6, 0.1, 1, 256). None given
+                       and no --grid: the choice made on validation windows of handbook-mode seeds 0-2
+                       (300 trees, depth 4, learning rate 0.05, min child weight 5, 1024 bins, trained on the
+                       84 days ending where the training window ends; FEATURES.md)
+  --grid               choose the hyper-parameters (and --train-windows) from a small grid by prequential
+                       validation on this data instead
   --drop-features A,B  hide these features from training (ablation)
   --folds N            prequential validation folds (default 2)
   --train-windows A,B  model training-window lengths in days, ending where the protocol's training window ends
-                       (default: --train-days); several are chosen from by the same validation
+                       (default: 84 without --grid and hyper-parameters, else --train-days); several are chosen
+                       from by the same validation
   --scores FILE        write TRANSACTION_ID,score,decision,reasons for every test transaction
   --report FILE        write the metrics, per-scenario metrics and PR curve as JSON, and the curve as FILE.svg
   --seed N             training seed (default 0)
@@ -64,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     seeds: { type: 'string' },
     scenarios: { type: 'string' },
     'generated-dir': { type: 'string' },
+    grid: { type: 'boolean' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -85,6 +91,10 @@ export async function run(argv: string[]): Promise<number> {
       bins: num(a.bins, 'bins', 2, 4096, 256),
     };
   }
+  // Without --grid and any hyper-parameter, the validated choice (its window too, unless --train-windows is given).
+  const validated = a.grid !== true && params === undefined;
+  if (validated) params = VALIDATED.params;
+  const windows = typeof a['train-windows'] === 'string' ? windowList(a['train-windows']) : validated ? [VALIDATED.trainDays] : undefined;
   const modelPath = typeof a.model === 'string' ? a.model : undefined;
   const t0 = performance.now();
   if (seeds !== undefined || files.length > 1 || weeks > 1) {
@@ -103,7 +113,7 @@ export async function run(argv: string[]): Promise<number> {
       testDays: num(a['test-days'], 'test-days', 1, 365, 7),
       ...(params === undefined ? {} : { params }),
       folds: num(a.folds, 'folds', 1, 10, 2),
-      ...(typeof a['train-windows'] === 'string' ? { trainWindows: windowList(a['train-windows']) } : {}),
+      ...(windows === undefined ? {} : { trainWindows: windows }),
       ...(typeof a['drop-features'] === 'string' ? { dropFeatures: dropList(a['drop-features']) } : {}),
       seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
       log,
@@ -128,7 +138,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(modelPath === undefined ? {} : { modelJson: await readFile(modelPath, 'utf8') }),
     ...(params === undefined ? {} : { params }),
     folds: num(a.folds, 'folds', 1, 10, 2),
-    ...(typeof a['train-windows'] === 'string' ? { trainWindows: windowList(a['train-windows']) } : {}),
+    ...(windows === undefined ? {} : { trainWindows: windows }),
     ...(typeof a['drop-features'] === 'string' ? { dropFeatures: dropList(a['drop-features']) } : {}),
     seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
     log: (line) => process.stdout.write(`${line}\n`),

@@ -4,6 +4,7 @@ import { compact, TimeChart } from './chart';
 import { connect } from './connection';
 import { Controls } from './controls';
 import { ModelPanel } from './model-panel';
+import { RulesPanel } from './rules-panel';
 import { createStore } from './store';
 import type { DecisionEvent, DecisionName } from './types';
 
@@ -219,6 +220,8 @@ export function App() {
           </Show>
         </section>
       </div>
+
+      <RulesPanel stats={s} />
 
       <section class="panel feed" data-testid="feed">
         <h2>Live transactions <span class="muted small">(uniform sample, card ids masked)</span></h2>

@@ -336,6 +336,8 @@ function scoreRows(p: Prepared, modelJson: string, fromMs: number, days: number)
 export async function backtest(o: BacktestOptions): Promise<{ result: BacktestResult; rows: ScoredRow[] }> {
   const seed = o.seed ?? 0;
   const topK = o.topK ?? 100;
+  // A bad candidate is refused before the file is read (its rules and bundle do not depend on the model).
+  const candidateBase = o.candidate === undefined ? undefined : candidateConfig(o.currentBundle === undefined ? {} : { bundle: o.currentBundle }, o.candidate);
   const p = o.prepared ?? (await prepare(o.data, o.delayDays));
   if (o.dropFeatures !== undefined && o.dropFeatures.length > 0) {
     const names = featureNames;
@@ -378,7 +380,8 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
   }
 
   const current: ScoringConfig = o.currentBundle !== undefined ? { bundle: o.currentBundle } : { modelJson };
-  const candidate = o.candidate === undefined ? undefined : candidateConfig(current, o.candidate);
+  // Without a bundle the candidate scores with the current model (plus its rules).
+  const candidate = candidateBase === undefined ? undefined : { modelJson, ...candidateBase };
   const old = scoreStream(p, current, o.delayDays);
   // With a candidate, the report is the candidate's; the current configuration's run is the baseline.
   const s = candidate === undefined ? old : scoreStream(p, candidate, o.delayDays);

@@ -191,7 +191,8 @@ export class Engine {
   /**
    * Replaces the live rules and allow/block lists between batches, without stopping the stream: batches already cut
    * finish with the old set. Decisions of the new set carry the live version + `+rules@` + 8 hex of the text's
-   * SHA-256. Throws naming the rule, line and column of the first problem, leaving the live set in force.
+   * SHA-256. Throws naming the rule, line and column of the first problem, leaving the live set in force. `origin`
+   * (what set it: the API by default, or the watched file) is what {@link liveConfig} reports.
    */
   setRules(rules: string, origin: RulesOrigin = 'api'): RulesInfo {
     const info = this.scorer.setRules(rules);

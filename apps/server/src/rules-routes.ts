@@ -43,7 +43,9 @@ export function rulesJson(system: FraudSystem): Record<string, unknown> {
   const stats = system.stats().rules;
   return {
     generation: stats.generation,
-    version: stats.version,
+    // The label decisions of this generation carry (`modelVersion`): a bundle's name@hash or the model's version, with
+    // `+rules@` + 8 hex digits of the text's SHA-256 once rules were set on top.
+    version: live.version ?? stats.version,
     origin: live.rulesOrigin,
     text: live.rulesText,
     rules: stats.rules,
@@ -61,7 +63,7 @@ export function bundleJson(system: FraudSystem): Record<string, unknown> {
   const stats = system.ruleStats();
   return {
     generation: stats.generation,
-    version: stats.version,
+    version: live.version ?? stats.version,
     bundle: live.bundle ?? null,
     // Rules set after the bundle (API or file) replace its rules and lists; its model and thresholds stay.
     rulesOrigin: live.rulesOrigin,

@@ -12,7 +12,7 @@ export const RulesStateSchema: JsonSchema = {
   required: ['generation', 'version', 'origin', 'text', 'rules', 'allow', 'block', 'allowHits', 'blockHits'],
   properties: {
     generation: { type: 'integer', description: 'the scorer generation in force; decisions carry the generation that made them' },
-    version: { type: 'string', description: "the live bundle's version ('' when none)" },
+    version: { type: 'string', description: 'the version label decisions of this generation carry (modelVersion)' },
     origin: { type: 'string', enum: ['api', 'file', 'bundle', 'none'], description: 'what set the live text' },
     text: { type: 'string', description: 'the live rules text' },
     rules: {
@@ -42,7 +42,7 @@ export const BundleStateSchema: JsonSchema = {
   required: ['generation', 'version', 'bundle', 'rulesOrigin'],
   properties: {
     generation: { type: 'integer' },
-    version: { type: 'string' },
+    version: { type: 'string', description: 'the version label decisions of this generation carry (modelVersion)' },
     bundle: {
       type: ['object', 'null'],
       description: 'the live bundle, null when none was loaded',

@@ -72,6 +72,8 @@ describe('PUT /api/rules', () => {
     const live = (await response.json()) as RulesBody;
     expect(live.origin).toBe('api');
     expect(live.text).toBe(text);
+    // The label this generation's decisions carry: the previous label + the text's hash.
+    expect(live.version).toMatch(/\+rules@[0-9a-f]{8}$/);
     expect(live.generation).toBeGreaterThan(before.generation);
     expect(live.rules.map((r) => [r.name, r.action])).toEqual([
       ['EVERYTHING', 'flag'],

@@ -218,7 +218,7 @@ export class Engine {
 
   /** The live rules text (as set; '' when none), where it came from, and the live bundle (undefined when none was loaded). */
   liveConfig(): LiveConfig {
-    return { ...this.live };
+    return { ...this.live, version: this.versions.live.version };
   }
 
   /**

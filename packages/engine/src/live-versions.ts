@@ -21,6 +21,8 @@ export interface LiveConfig {
   rulesOrigin: RulesOrigin;
   /** The live bundle; undefined when none was loaded (rules set since then leave it as the base). */
   bundle: BundleInfo | undefined;
+  /** The version label decisions of the live generation carry (filled by the engine's `liveConfig`). */
+  version?: string;
 }
 
 /** The live config after `bundle` (its JSON text, already loaded by the scorer as `info`). */

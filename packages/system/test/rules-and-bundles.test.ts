@@ -35,7 +35,9 @@ describe('rules and bundles through the system (real engine, generator and file 
     writeFileSync(path, 'rule FROM_FILE flag: amount > 1\n');
     const system = await createSystem({ source: { kind: 'generator', tps: 500, seed: 6 }, workers: 1, rulesPath: path });
     try {
-      expect(system.liveConfig?.()).toEqual({ rulesText: 'rule FROM_FILE flag: amount > 1\n', rulesOrigin: 'file', bundle: undefined });
+      expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule FROM_FILE flag: amount > 1\n', rulesOrigin: 'file', bundle: undefined });
+      // The label decisions carry: the model's version + the text's hash.
+      expect(system.liveConfig?.().version).toMatch(/\+rules@[0-9a-f]{8}$/);
       system.setRules('rule FROM_API flag: amount > 2');
       expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule FROM_API flag: amount > 2', rulesOrigin: 'api' });
       // A refused text changes nothing.
@@ -48,9 +50,10 @@ describe('rules and bundles through the system (real engine, generator and file 
       // A bundle swap: its rules text and info; rules set later keep the bundle as the base.
       const text = sealBundle(JSON.stringify({ format: 'fraudstream-bundle/1', name: 'b', featureSet, thresholds: { review: 0.5, decline: 0.9 }, rules: 'rule IN_BUNDLE flag: amount > 4' }));
       const info = system.swapBundle(text);
-      expect(system.liveConfig?.()).toEqual({ rulesText: 'rule IN_BUNDLE flag: amount > 4', rulesOrigin: 'bundle', bundle: info });
+      expect(system.liveConfig?.()).toEqual({ rulesText: 'rule IN_BUNDLE flag: amount > 4', rulesOrigin: 'bundle', bundle: info, version: info.version });
       system.setRules('rule AFTER flag: amount > 5');
-      expect(system.liveConfig?.()).toEqual({ rulesText: 'rule AFTER flag: amount > 5', rulesOrigin: 'api', bundle: info });
+      expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule AFTER flag: amount > 5', rulesOrigin: 'api', bundle: info });
+      expect(system.liveConfig?.().version).toMatch(new RegExp(`^${info.version}\\+rules@[0-9a-f]{8}$`));
     } finally {
       await system.close();
     }

@@ -4,6 +4,7 @@ import { compact, TimeChart } from './chart';
 import { connect } from './connection';
 import { Controls } from './controls';
 import { ModelPanel } from './model-panel';
+import { ReviewQueue } from './review-queue';
 import { RulesPanel } from './rules-panel';
 import { createStore } from './store';
 import type { DecisionEvent, DecisionName } from './types';
@@ -220,6 +221,11 @@ export function App() {
           </Show>
         </section>
       </div>
+
+      {/* Case review: shown when the system keeps a case store (the stats carry `cases`). */}
+      <Show when={s()?.cases !== undefined}>
+        <ReviewQueue />
+      </Show>
 
       <RulesPanel stats={s} />
 

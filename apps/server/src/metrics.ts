@@ -1,5 +1,6 @@
 import type { EngineTelemetry, FraudSystem, Stats } from '@fraudstream/system';
 import { PromText } from './prom-text.js';
+import { boundedRules } from './rules-routes.js';
 import type { ApiStats } from './score-api.js';
 import type { WebhookCounts } from './webhook-sink.js';
 
@@ -77,6 +78,16 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
     { labels: { measure: 'recall' }, value: stats.quality.recall },
     { labels: { measure: 'fpr' }, value: stats.quality.fpr },
   ]);
+  // Rule hits: the first MAX_PUSHED_RULES rules in text order (the label's cardinality stays bounded); a rule set
+  // replaced starts at 0, which Prometheus reads as a counter reset.
+  const rules = boundedRules(stats.rules);
+  p.counter('fraudstream_rule_hits_total', 'Transactions each live rule fired on since its rule set went live (counted in Rust).', rules.rules.map((r) => ({ labels: { rule: r.name }, value: r.hits })));
+  p.counter('fraudstream_list_hits_total', 'Transactions decided by the allow list (APPROVE) or the block list (DECLINE) since the rule set went live.', [
+    { labels: { list: 'allow' }, value: stats.rules.allowHits },
+    { labels: { list: 'block' }, value: stats.rules.blockHits },
+  ]);
+  p.gauge('fraudstream_rules_live', 'Rules in the live rule set.', stats.rules.rules.length);
+  p.gauge('fraudstream_rules_generation', 'The scorer generation in force (each rules, bundle or model swap makes a new one).', stats.rules.generation);
   p.gauge('fraudstream_websocket_clients', 'WebSocket clients connected.', server.wsClients);
   p.counter('fraudstream_websocket_refused_total', 'WebSocket upgrades refused (origin, host, token or client cap).', server.wsRefused);
   const api = server.api;

@@ -145,6 +145,7 @@ function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
     setRules: (rules) => system.setRules(rules),
     swapBundle: (bundle) => system.swapBundle(bundle),
     ruleStats: () => system.ruleStats(),
+    ...(system.liveConfig === undefined ? {} : { liveConfig: () => system.liveConfig!() }),
     get cases() {
       return system.cases;
     },

@@ -62,7 +62,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   if (config.rulesPath !== undefined) {
     const rulesPath = config.rulesPath;
     try {
-      engine.setRules(readRulesFile(rulesPath));
+      engine.setRules(readRulesFile(rulesPath), 'file');
     } catch (err) {
       await engine.close();
       throw new Error(`config.rulesPath ${rulesPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -143,7 +143,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   // A checkpoint covers the cases of the decisions before it: they are durable before its record is written.
   const caseWiring = cases;
   if (durability !== undefined && caseWiring !== undefined) durability.barrierSync = () => caseWiring.writer.sync();
-  const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text));
+  const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text, 'file'));
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: s.generated, labels: s.labelsEmitted };
@@ -229,6 +229,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     ruleStats(): RulesInfo {
       return engine.ruleStats();
     },
+    liveConfig: () => engine.liveConfig(),
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();

@@ -2,7 +2,7 @@
 export { createSystem, type EngineTuning, type System } from './create-system.js';
 export { wireCases, type CaseStats, type CaseWiring, type CaseWiringOptions } from './case-wiring.js';
 export { GatedSink } from './gated-sink.js';
-export type { BucketSnapshot, CaseDesk, DecisionEvent, DecisionName, DrainedEvents, EngineTelemetry, FraudSystem, ScenarioKind, SourceKind, Stats } from './fraud-system.js';
+export type { BucketSnapshot, CaseDesk, DecisionEvent, DecisionName, DrainedEvents, EngineTelemetry, FraudSystem, LiveConfig, RulesOrigin, ScenarioKind, SourceKind, Stats } from './fraud-system.js';
 export { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from './fraud-system.js';
 export { checkLaws, checkQuiescent, describeViolations, LATENCY_BUCKETS_S, type LawViolation } from '@fraudstream/engine';
 export { RulesFileWatcher, readRulesFile, type RulesFileStatus } from './rules-file.js';

@@ -368,6 +368,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     },
     setRules: (rules: string) => engine.setRules(rules),
     swapBundle: (bundle: string) => engine.swapBundle(bundle),
+    liveConfig: () => engine.liveConfig(),
     ruleStats: () => engine.ruleStats(),
     drainEvents(maxFeed: number, maxAlerts: number) {
       return engine.drainEvents(maxFeed, maxAlerts);

@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { featureNames, scorerDefaults } from '@fraudstream/scorer';
 import { date, num, parse, required, UsageError } from '../args.js';
 import { backtest, paramText, scoresCsv, VALIDATED, type GbdtParams } from '../backtest.js';
 import { generateSeeds, rollingBacktest, summaryLines } from '../backtest-rolling.js';
+import { comparisonLines, type Candidate } from '../backtest-compare.js';
 import type { MoneyReport } from '../metrics-money.js';
 import { prAndCostSvg } from '../metrics-money.js';
 
@@ -44,7 +45,23 @@ Options:
   --scores FILE        write TRANSACTION_ID,score,decision,reasons for every test transaction
   --report FILE        write the metrics, per-scenario metrics and PR curve as JSON, and the curve as FILE.svg
   --seed N             training seed (default 0)
+
+Before enabling a bundle or a rule (one backtest, no --weeks/--seeds):
+  --bundle FILE        replay the protocol with this decision bundle (its model, thresholds, rules and lists) and
+                       compare it with the current configuration
+  --rule 'TEXT'        replay with this rule (the rule language, e.g. 'rule BIG review: amount > 5000') added to the
+                       current configuration's rules, and compare
+  --current FILE       the current configuration as a bundle (default: the trained or --model model with the
+                       scorer's default thresholds and no rules)
+  With --bundle or --rule the usual metrics are the candidate's, followed by alerts per 1,000 tx for both and the
+  frauds caught by the candidate and not the current configuration, and missed by the candidate but caught by the
+  current one (count and amount); --report adds them under "comparison".
 `;
+
+/** Largest bundle file read by --bundle and --current, bytes. */
+const MAX_BUNDLE_FILE = 64 << 20;
+/** Longest --rule text, characters. */
+const MAX_RULE_TEXT = 64 * 1024;
 
 export async function run(argv: string[]): Promise<number> {
   const a = parse(argv, {
@@ -70,6 +87,9 @@ export async function run(argv: string[]): Promise<number> {
     scenarios: { type: 'string' },
     'generated-dir': { type: 'string' },
     grid: { type: 'boolean' },
+    bundle: { type: 'string' },
+    rule: { type: 'string' },
+    current: { type: 'string' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -97,6 +117,19 @@ export async function run(argv: string[]): Promise<number> {
   const windows = typeof a['train-windows'] === 'string' ? windowList(a['train-windows']) : validated ? [VALIDATED.trainDays] : undefined;
   const modelPath = typeof a.model === 'string' ? a.model : undefined;
   const t0 = performance.now();
+  const comparing = a.bundle !== undefined || a.rule !== undefined || a.current !== undefined;
+  if (comparing && (seeds !== undefined || files.length > 1 || weeks > 1)) {
+    throw new UsageError('--bundle, --rule and --current need a single backtest (no --weeks, --seeds or several files)');
+  }
+  if (a.bundle !== undefined && a.rule !== undefined) throw new UsageError('give --bundle or --rule, not both');
+  if (a.current !== undefined && a.bundle === undefined && a.rule === undefined) throw new UsageError('--current needs --bundle or --rule');
+  if (a.current !== undefined && modelPath !== undefined) throw new UsageError('--current carries its own model: drop --model');
+  if (typeof a.rule === 'string' && (a.rule.trim() === '' || a.rule.length > MAX_RULE_TEXT)) {
+    throw new UsageError(`--rule must be a rule of the rule language, at most ${MAX_RULE_TEXT} characters`);
+  }
+  const candidate: Candidate | undefined =
+    typeof a.bundle === 'string' ? { kind: 'bundle', bundle: await readBundle(a.bundle, 'bundle') } : typeof a.rule === 'string' ? { kind: 'rule', rule: a.rule } : undefined;
+  const currentBundle = typeof a.current === 'string' ? await readBundle(a.current, 'current') : undefined;
   if (seeds !== undefined || files.length > 1 || weeks > 1) {
     if (modelPath !== undefined) throw new UsageError('--model cannot be combined with --weeks, --seeds or several --data files');
     if (typeof a.scores === 'string') throw new UsageError('--scores needs a single backtest (no --weeks, --seeds or several files)');
@@ -142,6 +175,8 @@ export async function run(argv: string[]): Promise<number> {
     ...(typeof a['drop-features'] === 'string' ? { dropFeatures: dropList(a['drop-features']) } : {}),
     seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
     log: (line) => process.stdout.write(`${line}\n`),
+    ...(candidate === undefined ? {} : { candidate }),
+    ...(currentBundle === undefined ? {} : { currentBundle }),
   });
   const p = result.protocol;
   const m = result.metrics;
@@ -150,7 +185,7 @@ export async function run(argv: string[]): Promise<number> {
     `train ${p.trainStart}..${p.trainEnd}, delay ${p.delayDays} d, test ${p.testStart}..${p.testEnd}` +
       (result.model.source === 'trained'
         ? `; model trained on ${result.model.trainDays} d, ${result.model.trainRows} tx (${result.model.trainFrauds} fraud), ${paramText(result.model.params!)}\n`
-        : `; model ${modelPath}\n`),
+        : `; model ${currentBundle !== undefined ? `of the --current bundle ${String(a.current)}` : modelPath}\n`),
   );
   out.write(
     `test: ${m.transactions} tx, ${m.frauds} fraud (${result.removedKnownCompromised} tx of known compromised cards removed)\n`,
@@ -163,6 +198,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   out.write(`${moneyLine(result.money)}\n`);
   out.write(`AUC ROC ${m.aucRoc.toFixed(4)}  average precision ${m.averagePrecision.toFixed(4)}  card precision@${p.topK} ${m.cardPrecisionAtK.toFixed(4)}\n`);
+  if (result.comparison !== undefined) {
+    const cm = result.comparison.currentMetrics;
+    out.write(`current configuration: AUC ROC ${cm.aucRoc.toFixed(4)}  average precision ${cm.averagePrecision.toFixed(4)}  card precision@${p.topK} ${cm.cardPrecisionAtK.toFixed(4)}\n`);
+    for (const line of comparisonLines(result.comparison)) out.write(`${line}\n`);
+  }
   if (typeof a.scores === 'string') await writeFile(a.scores, scoresCsv(rows));
   if (typeof a.report === 'string') {
     await writeFile(a.report, `${JSON.stringify(result, null, 1)}\n`);
@@ -215,4 +255,16 @@ function dropList(v: string): string[] {
   const list = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
   for (const f of list) if (!names.includes(f)) throw new UsageError(`--drop-features: '${f}' is not a feature (see FEATURES.md)`);
   return list;
+}
+
+/** Reads a bundle file for `--bundle`/`--current`, refusing one too large to be a bundle. */
+async function readBundle(path: string, flag: string): Promise<string> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    throw new UsageError(`--${flag}: cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (size > MAX_BUNDLE_FILE) throw new UsageError(`--${flag}: ${path} is ${size} bytes, more than ${MAX_BUNDLE_FILE}`);
+  return readFile(path, 'utf8');
 }

@@ -136,6 +136,7 @@ export class ScoreApi {
       labels: { accepted: 0, unknown: 0 },
     };
     this.unsubscribe = engine.onBatch(this.onBatch);
+    engine.setInlineMaxBatch(options.inlineMaxBatch);
   }
 
   /** A copy of the counters. */

@@ -26,7 +26,7 @@ afterEach(async () => {
 
 describe('the scoring options as settings', () => {
   it('reads them from flags, env and the [scoring] table, with precedence, into startServer options', () => {
-    const path = file('s.toml', '[scoring]\nbatch = 64\nlinger_us = 200\ndeadline_ms = 20\nbulk_max_bytes = 4096\nbulk_max_lines = 10\n');
+    const path = file('s.toml', '[scoring]\nbatch = 64\nlinger_us = 200\ndeadline_ms = 20\nbulk_max_bytes = 4096\nbulk_max_lines = 10\ninline_max_batch = 0\n');
     const values = loadConfigFile(path);
     expect(scoringOptions(resolveSettings({ flags: {}, env: {}, file: { path, values } }))).toEqual({
       maxBatch: 64,
@@ -34,12 +34,14 @@ describe('the scoring options as settings', () => {
       deadlineMs: 20,
       maxBulkBytes: 4096,
       maxBulkLines: 10,
+      inlineMaxBatch: 0,
     });
     const s = resolveSettings({ flags: { 'score-batch': '8', 'bulk-max-lines': '5' }, env: { FRAUDSTREAM_SCORE_DEADLINE_MS: '7' }, file: { path, values } });
-    expect(scoringOptions(s)).toEqual({ maxBatch: 8, lingerUs: 200, deadlineMs: 7, maxBulkBytes: 4096, maxBulkLines: 5 });
+    expect(scoringOptions(s)).toEqual({ maxBatch: 8, lingerUs: 200, deadlineMs: 7, maxBulkBytes: 4096, maxBulkLines: 5, inlineMaxBatch: 0 });
     expect(s.get('scoring.batch')?.from).toBe('--score-batch');
     // The defaults are the server's own.
-    expect(scoringOptions(resolveSettings({ flags: {}, env: {} }))).toEqual({ maxBatch: 256, lingerUs: 0, deadlineMs: 50, maxBulkBytes: 64 * 1024 * 1024, maxBulkLines: 1_000_000 });
+    expect(scoringOptions(resolveSettings({ flags: {}, env: {} }))).toEqual({ maxBatch: 256, lingerUs: 0, deadlineMs: 50, maxBulkBytes: 64 * 1024 * 1024, maxBulkLines: 1_000_000, inlineMaxBatch: 64 });
+    expect(() => resolveSettings({ flags: { 'score-inline-max': '9000' }, env: {} })).toThrow(/--score-inline-max must be an integer from 0 to 8192/);
   });
 
   it('names an invalid or unknown scoring key, wherever it was set', () => {

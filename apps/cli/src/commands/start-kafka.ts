@@ -41,7 +41,8 @@ Options:
   --session-timeout-ms N   how soon the group moves a dead instance's partitions (default 10000)
   --host HOST, --port N, --token TOKEN, --token-file FILE, --workers N, --model FILE, --review X, --decline X,
   --log-level LEVEL, --max-ws-clients N, --webhook URL, --no-start,
-  --score-batch N, --score-linger-us N, --score-deadline-ms N, --bulk-max-bytes N, --bulk-max-lines N
+  --score-batch N, --score-linger-us N, --score-deadline-ms N, --score-inline-max N, --bulk-max-bytes N,
+  --bulk-max-lines N
                            as for 'fraudstream start'. The generator, replay, bundle, rules, checkpoint and case
                            settings do not apply to this mode: setting one is an error naming it.
 `;

@@ -10,11 +10,13 @@ export function scoringOptions(settings: ReadonlyMap<string, Resolved>): Scoring
   const deadline = get('scoring.deadline_ms');
   const bytes = get('scoring.bulk_max_bytes');
   const lines = get('scoring.bulk_max_lines');
+  const inline = get('scoring.inline_max_batch');
   if (batch !== undefined) out.maxBatch = batch;
   if (linger !== undefined) out.lingerUs = linger;
   if (deadline !== undefined) out.deadlineMs = deadline;
   if (bytes !== undefined) out.maxBulkBytes = bytes;
   if (lines !== undefined) out.maxBulkLines = lines;
+  if (inline !== undefined) out.inlineMaxBatch = inline;
   return out;
 }
 

@@ -54,6 +54,8 @@ Options:
                        batch is cut at the end of the event-loop turn that read it)
   --score-deadline-ms N   /v1/score deadline (default 50): past it the fallback REVIEW with reason DEADLINE is
                        answered and counted as a deadline miss, never as a decision (0: always the fallback)
+  --score-inline-max N    largest micro-batch scored on the main thread when no batch is in flight (default 64;
+                       0: always a worker thread); counted in the stats as batches.inline
   --bulk-max-bytes N   largest POST /v1/transactions body in bytes (default 67108864)
   --bulk-max-lines N   most lines in one POST /v1/transactions body (default 1000000)
   --no-start           serve, but leave the source stopped until POST /api/system/start

@@ -123,6 +123,14 @@ export class Engine {
     return () => this.writers.delete(counts);
   }
 
+  /**
+   * Lets batches of at most `n` records be scored on the engine's thread when nothing is in flight (0 turns it off,
+   * the default): see `Dispatcher.setInlineMaxBatch`. The scoring API turns it on for small request batches.
+   */
+  setInlineMaxBatch(n: number): void {
+    this.dispatcher.setInlineMaxBatch(n);
+  }
+
   /** Counts an input rejected by validation: it never enters the ring. */
   reject(error: ValidationError): void {
     this.rejected++;
@@ -313,6 +321,8 @@ export class Engine {
         meanSize: d.batches === 0 ? 0 : (d.consumedTx + d.consumedLabels) / d.batches,
         failed: d.failedBatches,
         retried: d.retriedBatches,
+        inline: d.inlineBatches,
+        inlineTx: d.inlineTx,
       },
       thresholds: { ...this.options.thresholds },
       batchesInFlight: d.batchesInFlight,

@@ -35,6 +35,13 @@ export interface KafkaSystemConfig {
    * below min(acknowledged, durableSeq()). Absent: acknowledgement alone (decisions on the broker are the record).
    */
   durableSeq?: () => number;
+  /**
+   * How a partition that moved here gets its cards' state (see `KafkaSource`'s `handover`): `replay` (default) reads
+   * the partition's last `replayWindowMs` (default 32 days) below the group's committed offset into the scorer with
+   * the decisions suppressed, before deciding anything from it; `none` starts those cards empty.
+   */
+  handover?: 'replay' | 'none';
+  replayWindowMs?: number;
 }
 
 /** A validated {@link KafkaSystemConfig} with its defaults filled in. */
@@ -85,6 +92,9 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
   };
   if (config.durableSeq !== undefined && typeof config.durableSeq !== 'function') throw new TypeError('config.durableSeq must be a function');
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') throw new TypeError('config.autoStart must be a boolean');
+  if (config.handover !== undefined && config.handover !== 'replay' && config.handover !== 'none') {
+    throw new TypeError("config.handover must be 'replay' or 'none'");
+  }
   return {
     ...config,
     brokers,
@@ -95,6 +105,7 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
     autoStart: config.autoStart ?? false,
     commitIntervalMs: int(config.commitIntervalMs, 'commitIntervalMs', 10, 60_000, 200),
     maxUnacknowledged: int(config.maxUnacknowledged, 'maxUnacknowledged', 1000, 10_000_000, 100_000),
+    ...(config.replayWindowMs === undefined ? {} : { replayWindowMs: int(config.replayWindowMs, 'replayWindowMs', 0, 366 * 86_400_000, 0) }),
     ...(config.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: int(config.sessionTimeoutMs, 'sessionTimeoutMs', 1000, 3_600_000, 10_000) }),
   };
 }

@@ -35,6 +35,9 @@ export interface KafkaStats {
   rebalances: number;
   /** Messages delivered again that this process had already applied, skipped (after a rebalance or a restart). */
   redeliveredSkipped: number;
+  /** Hand-overs by replay (a partition arrived with messages decided elsewhere), and the transactions they replayed. */
+  replays: number;
+  replayed: number;
   /** Messages rejected (sent to the dead-letter topic) and acknowledged there. */
   rejected: number;
   deadLettered: number;
@@ -98,7 +101,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let userRunning = false;
   let outputPaused = false;
   /** Counts of sources replaced after a failure, so `written` stays the sum over every source of this system. */
-  const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0, redeliveredSkipped: 0 };
+  const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0, redeliveredSkipped: 0, replays: 0, replayed: 0 };
 
   const newSource = (skipBelow: { topic: string; partition: number; offset: number }[] = []): KafkaSource =>
     new KafkaSource({
@@ -111,6 +114,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       clientId: cfg.clientId,
       ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
       ...(cfg.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: cfg.sessionTimeoutMs }),
+      ...(cfg.handover === undefined ? {} : { handover: cfg.handover }),
+      ...(cfg.replayWindowMs === undefined ? {} : { replayWindowMs: cfg.replayWindowMs }),
       onError: (err) => onSourceError(err),
       // Best effort: commit what is acknowledged before the partitions move (fewer redeliveries to the new owner).
       // The client rejoins at once, so batches still in flight are not waited for; their messages are decided again
@@ -174,7 +179,9 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     const src = source;
     for (let i = 0; i < b.count; i++) {
       const slot = b.slot + i;
-      if (records.isLabel(slot)) continue;
+      // A replay record (a partition's hand-over) only rebuilds state: its decision was output by the partition's
+      // previous owner.
+      if (records.isLabel(slot) || src.isReplayAt(slot)) continue;
       const txNum = records.txNum(slot);
       refs.refOfKeyInto(records.cardKeyLo(slot), records.cardKeyHi(slot), refWords, 0);
       decisions.push({
@@ -266,6 +273,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       retired.deadLettered += s.deadLettered;
       retired.unknownLabels += s.unknownLabels;
       retired.redeliveredSkipped += s.redeliveredSkipped;
+      retired.replays += s.replays;
+      retired.replayed += s.replayed;
       await old.close().catch(() => undefined);
       // Sequence numbers go on in the ring; the new source's position log starts empty, so nothing below is owed.
       committedSeq = ackedSeq;
@@ -314,6 +323,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       sourceRestarts,
       rebalances,
       redeliveredSkipped: retired.redeliveredSkipped + s.redeliveredSkipped,
+      replays: retired.replays + s.replays,
+      replayed: retired.replayed + s.replayed,
       rejected: retired.rejected + s.rejected,
       deadLettered: retired.deadLettered + s.deadLettered,
       unknownLabels: retired.unknownLabels + s.unknownLabels,

@@ -30,6 +30,9 @@ Options:
                            deployment must use the same secret, or one card's decisions get different keys. The
                            decision log and checkpoints of 'start' are not wired for the Kafka source yet: the
                            decisions topic is the record, and offsets move once the broker acknowledged it.
+  --handover replay|none   how a partition that moved here (a rebalance, a crash) gets its cards' state: replay
+                           (default) reads its last 32 days below the committed offset into the scorer, decisions
+                           suppressed, before deciding anything from it; none starts those cards empty
   --session-timeout-ms N   how soon the group moves a dead instance's partitions (default 10000)
   --host HOST, --port N, --token TOKEN, --workers N, --model FILE, --review X, --decline X, --no-start
                            as for 'fraudstream start'
@@ -59,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     'dlq-topic': { type: 'string' },
     'data-dir': { type: 'string' },
     'session-timeout-ms': { type: 'string' },
+    handover: { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
     token: { type: 'string' },
@@ -95,6 +99,8 @@ export async function run(argv: string[]): Promise<number> {
   const alertsTopic = str('alerts-topic');
   const deadLetterTopic = str('dlq-topic');
   const sessionTimeoutMs = a['session-timeout-ms'] === undefined ? undefined : num(a['session-timeout-ms'], 'session-timeout-ms', 1000, 3_600_000, 10_000);
+  const handover = str('handover');
+  if (handover !== undefined && handover !== 'replay' && handover !== 'none') throw new UsageError('--handover must be replay or none');
   const system = await createKafkaSystem({
     brokers,
     cardRefSecret: cardRefSecret(str('data-dir') ?? defaultDataDir()),
@@ -107,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(alertsTopic === undefined ? {} : { alertsTopic }),
     ...(deadLetterTopic === undefined ? {} : { deadLetterTopic }),
     ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
+    ...(handover === undefined ? {} : { handover }),
     ...(workers === undefined ? {} : { workers }),
     ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
   });

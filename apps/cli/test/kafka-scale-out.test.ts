@@ -6,11 +6,16 @@ import {
   kcatProduce,
   kcatRead,
   MAIN,
+  PARTITIONS,
   readDecisions,
   startInstance,
   stats,
+  transactions,
+  produceTxs,
   unique,
+  waitDecided,
   waitUntil,
+  type GenTx,
   type Instance,
   type ReadDecision,
 } from './kafka-helpers.js';
@@ -32,9 +37,6 @@ afterEach(async () => {
     await i.exited;
   }
 });
-
-const PARTITIONS = 4;
-const DAY = 86_400_000;
 
 /** Topics of one scenario: transactions and labels co-partitioned, decisions, alerts, dead letters. */
 async function scenarioTopics(prefix: string): Promise<{ tx: string; labels: string; dlq: string; args: (decisions: string) => string[] }> {
@@ -58,52 +60,8 @@ async function decisionTopics(...names: string[]): Promise<void> {
   await ensureTopics(brokers, names.flatMap((n) => [{ name: n, partitions: PARTITIONS }, { name: `${n}-alerts`, partitions: 1 }]));
 }
 
-/** A generated transaction, its partition, its JSON and its label. */
-interface GenTx {
-  id: string;
-  card: number;
-  partition: number;
-  day: number;
-  json: string;
-  fraud: boolean;
-}
-
-/**
- * Deterministic transactions over 20 days of event time, card i in partition i mod 4, with labels (a few terminals
- * are compromised: 40% fraud there, 2% elsewhere). With `localTerminals` every terminal is used by the cards of one
- * partition only, so all the state a decision reads (card and terminal windows, terminal risk from labels) lives in
- * that partition, and any split of the partitions over instances must decide exactly as one instance does.
- */
-function transactions(n: number, localTerminals: boolean): GenTx[] {
-  let seed = 12345;
-  const rnd = (): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed / 2 ** 32;
-  };
-  const t0 = Date.UTC(2018, 3, 1);
-  const out: GenTx[] = [];
-  for (let k = 0; k < n; k++) {
-    const card = Math.floor(rnd() * 240);
-    const partition = card % PARTITIONS;
-    const term = Math.floor(rnd() * 30);
-    const terminalId = localTerminals ? `t${partition}-${term}` : `t${term}`;
-    const fraud = rnd() < (term % 7 === 0 ? 0.4 : 0.02);
-    const amount = Math.round((5 + rnd() * (fraud ? 900 : 150)) * 100) / 100;
-    const offset = Math.floor((k * 20 * DAY) / n);
-    const ts = new Date(t0 + offset).toISOString();
-    const id = `tx-${k}`;
-    out.push({ id, card, partition, day: Math.floor(offset / DAY), fraud, json: JSON.stringify({ id, cardId: `card-${card}`, terminalId, amount, currency: 'EUR', timestamp: ts }) });
-  }
-  return out;
-}
-
 function produceTransactions(topic: string, txs: GenTx[], poison: string[] = []): void {
-  for (let p = 0; p < PARTITIONS; p++) {
-    const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${t.json}`);
-    // Poison in the middle of partition 1: the partition must go on past it.
-    if (p === 1) lines.splice(Math.floor(lines.length / 2), 0, ...poison.map((v) => `card-poison\t${v}`));
-    kcatProduce(brokers, topic, p, lines);
-  }
+  produceTxs(brokers, topic, txs, poison);
 }
 
 /** Produces the labels of `txs` keyed by card id, each to its transaction's partition number. */
@@ -114,34 +72,8 @@ function produceLabels(topic: string, txs: GenTx[]): void {
   }
 }
 
-/** Decisions by transaction id; throws if one transaction got two decisions with different ids. */
-function byTx(decisions: ReadDecision[]): Map<string, ReadDecision> {
-  const m = new Map<string, ReadDecision>();
-  for (const d of decisions) {
-    const prev = m.get(d.id);
-    if (prev !== undefined && prev.decisionId !== d.decisionId) {
-      throw new Error(`transaction ${d.id} has two decision ids: ${prev.decisionId} and ${d.decisionId}`);
-    }
-    m.set(d.id, d);
-  }
-  return m;
-}
-
-async function decidedAll(instances: Instance[], topic: string, ids: string[]): Promise<Map<string, ReadDecision>> {
-  let got = new Map<string, ReadDecision>();
-  await waitUntil(
-    async () => {
-      const live = instances.filter(alive);
-      const s = await Promise.all(live.map(stats));
-      // Until the live instances have produced as many decisions as there are transactions, kcat need not look (a
-      // killed instance's decisions are on the topic but no longer in any stats: then look every time).
-      if (live.length === instances.length && s.reduce((a, x) => a + x.kafka.produced, 0) < ids.length) return false;
-      got = byTx(readDecisions(brokers, topic));
-      return ids.every((id) => got.has(id));
-    },
-    () => `every transaction decided (${got.size} of ${ids.length}); output: ${instances.map((i) => i.output().slice(-500)).join(' | ')}`,
-  );
-  return got;
+function decidedAll(instances: Instance[], topic: string, ids: string[]): Promise<Map<string, ReadDecision>> {
+  return waitDecided(brokers, instances, topic, ids);
 }
 
 /**

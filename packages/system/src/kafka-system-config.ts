@@ -41,6 +41,15 @@ export interface KafkaSystemConfig {
    * the decisions suppressed, before deciding anything from it; `none` starts those cards empty.
    */
   handover?: 'replay' | 'none';
+  /**
+   * Checkpoints (this instance's own directory): the scorer's state and per-partition applied offsets at an engine
+   * barrier, complete once every decision before it is acknowledged. With it, offsets are committed only below the
+   * last complete checkpoint, and a start restores the newest one before deciding, then resumes from the committed
+   * offsets (skipping what the checkpoint already holds). Absent: no checkpoints.
+   */
+  checkpointDir?: string;
+  /** Time between checkpoints, ms (default 10,000). */
+  checkpointIntervalMs?: number;
   replayWindowMs?: number;
 }
 
@@ -92,6 +101,9 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
   };
   if (config.durableSeq !== undefined && typeof config.durableSeq !== 'function') throw new TypeError('config.durableSeq must be a function');
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') throw new TypeError('config.autoStart must be a boolean');
+  if (config.checkpointDir !== undefined && (typeof config.checkpointDir !== 'string' || config.checkpointDir.length === 0)) {
+    throw new TypeError('config.checkpointDir must be a non-empty string');
+  }
   if (config.handover !== undefined && config.handover !== 'replay' && config.handover !== 'none') {
     throw new TypeError("config.handover must be 'replay' or 'none'");
   }
@@ -105,6 +117,7 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
     autoStart: config.autoStart ?? false,
     commitIntervalMs: int(config.commitIntervalMs, 'commitIntervalMs', 10, 60_000, 200),
     maxUnacknowledged: int(config.maxUnacknowledged, 'maxUnacknowledged', 1000, 10_000_000, 100_000),
+    ...(config.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: int(config.checkpointIntervalMs, 'checkpointIntervalMs', 50, 86_400_000, 10_000) }),
     ...(config.replayWindowMs === undefined ? {} : { replayWindowMs: int(config.replayWindowMs, 'replayWindowMs', 0, 366 * 86_400_000, 0) }),
     ...(config.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: int(config.sessionTimeoutMs, 'sessionTimeoutMs', 1000, 3_600_000, 10_000) }),
   };

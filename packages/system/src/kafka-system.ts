@@ -6,6 +6,7 @@ import { DECISION_NAMES } from '@fraudstream/schema';
 import { CardRefHasher, refToHex } from '@fraudstream/store';
 import type { EngineTuning } from './create-system.js';
 import type { FraudSystem, Stats } from './fraud-system.js';
+import { KafkaCheckpoints, type KafkaCheckpointStats } from './kafka-checkpoint.js';
 import { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';
 
 /** The Kafka part of the stats: the source's partitions and lag, the output's acknowledgements and the commits. */
@@ -44,6 +45,8 @@ export interface KafkaStats {
   unknownLabels: number;
   /** Consumption held back because too many decisions wait for acknowledgement. */
   outputPaused: boolean;
+  /** Checkpoints, when `config.checkpointDir` is given. */
+  checkpoints?: KafkaCheckpointStats;
   lastError?: string;
 }
 
@@ -81,6 +84,16 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     ...(cfg.thresholds === undefined ? {} : { thresholds: cfg.thresholds }),
     ...tuning,
   });
+  const checkpoints =
+    cfg.checkpointDir === undefined ? undefined : new KafkaCheckpoints(cfg.checkpointDir, engine, cfg.group, cfg.topic, modelVersion);
+  let restoredApplied: { topic: string; partition: number; offset: number }[] = [];
+  try {
+    // Before the first batch: the scorer state of the newest complete checkpoint, and what it already holds.
+    restoredApplied = checkpoints?.restore() ?? [];
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
   const refs = new CardRefHasher(cfg.cardRefSecret);
   const refWords = new Uint32Array(2);
   const output = new KafkaDecisionSink({
@@ -125,7 +138,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         void commit();
       },
     });
-  let source = newSource();
+  let source = newSource(restoredApplied);
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: retired.transactions + s.generated, labels: retired.labels + s.labelsEmitted };
@@ -239,7 +252,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   const commit = async (): Promise<void> => {
     if (committing) return;
     // The durability seam: offsets move only below what is both acknowledged and covered by a checkpoint.
-    const covered = cfg.durableSeq === undefined ? ackedSeq : Math.min(ackedSeq, cfg.durableSeq());
+    let covered = cfg.durableSeq === undefined ? ackedSeq : Math.min(ackedSeq, cfg.durableSeq());
+    if (checkpoints !== undefined) covered = Math.min(covered, checkpoints.durableSeq());
     if (covered <= committedSeq) return;
     committing = true;
     try {
@@ -255,6 +269,10 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   };
   const commitTimer = setInterval(() => void commit(), cfg.commitIntervalMs);
   commitTimer.unref();
+  const takeCheckpoint = (): Promise<void> =>
+    checkpoints === undefined || closed ? Promise.resolve() : checkpoints.take(() => source.applied(), () => ackedSeq).then(() => commit());
+  const checkpointTimer = checkpoints === undefined ? undefined : setInterval(() => void takeCheckpoint(), cfg.checkpointIntervalMs ?? 10_000);
+  checkpointTimer?.unref();
 
   let restarting: Promise<void> | undefined;
   function onSourceError(err: Error): void {
@@ -329,6 +347,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       deadLettered: retired.deadLettered + s.deadLettered,
       unknownLabels: retired.unknownLabels + s.unknownLabels,
       outputPaused,
+      ...(checkpoints === undefined ? {} : { checkpoints: checkpoints.stats() }),
       ...(lastError === undefined ? {} : { lastError }),
     };
   };
@@ -394,6 +413,10 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         while (ackedSeq < lastEnd() && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 20));
         }
+        // A last checkpoint covering everything decided, so the commit below can go to the end.
+        if (checkpointTimer !== undefined) clearInterval(checkpointTimer);
+        await takeCheckpoint();
+        await takeCheckpoint();
         await commit();
         closed = true;
         clearInterval(commitTimer);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { scorerDefaults } from '@fraudstream/scorer';
 import { installSignalHandlers, startServer } from '@fraudstream/server';
 import { defaultDataDir, loadOrCreateSecret } from '@fraudstream/store';
@@ -27,9 +28,12 @@ Options:
   --data-dir DIR           where the card-reference secret lives (DIR/card-ref.key, created on first use; default as
                            for 'start': \$XDG_DATA_HOME/fraudstream or ~/.local/share/fraudstream); env
                            FRAUDSTREAM_CARD_REF_SECRET (hex, >= 32 digits) overrides it. Every instance of a
-                           deployment must use the same secret, or one card's decisions get different keys. The
-                           decision log and checkpoints of 'start' are not wired for the Kafka source yet: the
-                           decisions topic is the record, and offsets move once the broker acknowledged it.
+                           deployment must use the same secret, or one card's decisions get different keys. Given
+                           explicitly, it also holds this instance's checkpoints (DIR/kafka-checkpoints: scorer
+                           state and per-partition offsets): offsets are committed only below the last complete
+                           checkpoint, and a restart restores it before deciding. One DIR per instance. The
+                           decisions topic is the record of decisions (no decision log here).
+  --checkpoint-interval-ms N  time between checkpoints with --data-dir (default 10000)
   --handover replay|none   how a partition that moved here (a rebalance, a crash) gets its cards' state: replay
                            (default) reads its last 32 days below the committed offset into the scorer, decisions
                            suppressed, before deciding anything from it; none starts those cards empty
@@ -61,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     'alerts-topic': { type: 'string' },
     'dlq-topic': { type: 'string' },
     'data-dir': { type: 'string' },
+    'checkpoint-interval-ms': { type: 'string' },
     'session-timeout-ms': { type: 'string' },
     handover: { type: 'string' },
     host: { type: 'string' },
@@ -100,10 +105,16 @@ export async function run(argv: string[]): Promise<number> {
   const deadLetterTopic = str('dlq-topic');
   const sessionTimeoutMs = a['session-timeout-ms'] === undefined ? undefined : num(a['session-timeout-ms'], 'session-timeout-ms', 1000, 3_600_000, 10_000);
   const handover = str('handover');
+  const dataDir = str('data-dir');
+  if (a['checkpoint-interval-ms'] !== undefined && dataDir === undefined) throw new UsageError('--checkpoint-interval-ms needs --data-dir');
+  const checkpointIntervalMs =
+    a['checkpoint-interval-ms'] === undefined ? undefined : num(a['checkpoint-interval-ms'], 'checkpoint-interval-ms', 50, 86_400_000, 10_000);
   if (handover !== undefined && handover !== 'replay' && handover !== 'none') throw new UsageError('--handover must be replay or none');
   const system = await createKafkaSystem({
     brokers,
-    cardRefSecret: cardRefSecret(str('data-dir') ?? defaultDataDir()),
+    cardRefSecret: cardRefSecret(dataDir ?? defaultDataDir()),
+    ...(dataDir === undefined ? {} : { checkpointDir: join(dataDir, 'kafka-checkpoints') }),
+    ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
     thresholds,
     autoStart: false,
     ...(group === undefined ? {} : { group }),

@@ -62,9 +62,11 @@ async function moveAndCompare(leave: 'SIGKILL' | 'SIGTERM', handover: 'replay' |
   produceTxs(brokers, tx, first);
   await waitDecided(brokers, [single], one, first.map((x) => x.id));
   await waitDecided(brokers, [a, b], two, first.map((x) => x.id));
-  // Both members took part before the move.
-  const owned = (await Promise.all([a, b].map(stats))).map((s) => s.kafka.partitions.filter((p) => p.topic === tx).length);
-  expect(owned.every((n) => n > 0)).toBe(true);
+  // Both members took part before the move (waited for: the second one's join may still be settling).
+  await waitUntil(
+    async () => (await Promise.all([a, b].map(stats))).every((s) => s.kafka.partitions.some((p) => p.topic === tx)),
+    () => 'both members owning partitions',
+  );
 
   if (leave === 'SIGKILL') a.child.kill('SIGKILL');
   else await stopInstance(a);

@@ -106,7 +106,7 @@ export async function startInstance(args: string[], env: Record<string, string> 
 export async function stats(i: Instance): Promise<{
   counts: { decided: number; written: number; labels: { applied: number } };
   laws: { ok: boolean };
-  kafka: { produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; replays: number; replayed: number; deadLettered: number; ackedSeq: number; committedSeq: number; checkpoints?: { taken: number; durableSeq: number; restored?: { id: number; messages: number }; lastError?: string }; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
+  kafka: { produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; replays: number; replayed: number; deadLettered: number; ackedSeq: number; committedSeq: number; checkpoints?: { taken: number; durableSeq: number; restored?: { id: number; messages: number }; lastError?: string }; terminalTable?: { published: number; received: number; merged: number; settled: boolean; lastError?: string }; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
 }> {
   // A fresh connection each time: a pooled keep-alive socket the server has closed while the test was blocked
   // (spawnSync of the broker script) fails with "other side closed".

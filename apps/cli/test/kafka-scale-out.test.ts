@@ -81,7 +81,7 @@ function decidedAll(instances: Instance[], topic: string, ids: string[]): Promis
  * then those days' labels (all applied before going on), then days 10-19. Every decision of phase 2 thus sees the
  * same labels in both groups, whatever the timing, and the two groups' decisions can be compared exactly.
  */
-async function compare(localTerminals: boolean, poison: string[]): Promise<{ total: number; differScore: number; differDecision: number; dlq: string }> {
+async function compare(localTerminals: boolean, poison: string[], terminalTable = false): Promise<{ total: number; differScore: number; differDecision: number; differScoreAfterLabels: number; dlq: string }> {
   const t = await scenarioTopics(localTerminals ? 'eq' : 'shared');
   const [one, two] = [unique('one'), unique('two')];
   await decisionTopics(one, two);
@@ -91,9 +91,12 @@ async function compare(localTerminals: boolean, poison: string[]): Promise<{ tot
   const single = await startInstance([...t.args(one), '--group', unique('g1')]);
   running.push(single);
   const group = unique('g2');
-  const a = await startInstance([...t.args(two), '--group', group]);
+  const table = unique('terminal-days');
+  if (terminalTable) await ensureTopics(brokers, [{ name: table, partitions: 2 }]);
+  const tableArgs = terminalTable ? ['--terminal-table', table, '--terminal-table-interval-ms', '200'] : [];
+  const a = await startInstance([...t.args(two), '--group', group, ...tableArgs]);
   running.push(a);
-  const b = await startInstance([...t.args(two), '--group', group]);
+  const b = await startInstance([...t.args(two), '--group', group, ...tableArgs]);
   running.push(b);
 
   produceTransactions(t.tx, first, poison);
@@ -106,6 +109,14 @@ async function compare(localTerminals: boolean, poison: string[]): Promise<{ tot
   // Labels are keyed by card like their transactions: each reached the instance that saw its transaction.
   const ss = await Promise.all([single, a, b].map(stats));
   expect(ss.map((s) => s.kafka.unknownLabels)).toEqual([0, 0, 0]);
+  if (terminalTable) {
+    // Both instances have published what they applied, read every instance's aggregates back and merged them.
+    await waitUntil(async () => {
+      const [sa, sb] = (await Promise.all([a, b].map(stats))).map((s) => s.kafka.terminalTable!);
+      const published = sa!.published + sb!.published;
+      return published > 0 && [sa!, sb!].every((x) => x.settled && x.received >= published);
+    }, () => 'the terminal table settled');
+  }
   produceTransactions(t.tx, second);
   const ids = txs.map((x) => x.id);
   const alone = await decidedAll([single], one, ids);
@@ -120,10 +131,13 @@ async function compare(localTerminals: boolean, poison: string[]): Promise<{ tot
 
   let differScore = 0;
   let differDecision = 0;
+  let differScoreAfterLabels = 0;
+  const later = new Set(second.map((x) => x.id));
   for (const id of ids) {
     const x = alone.get(id)!;
     const y = split.get(id)!;
     if (x.score !== y.score) differScore++;
+    if (x.score !== y.score && later.has(id)) differScoreAfterLabels++;
     if (x.decision !== y.decision) differDecision++;
     expect(y.decisionId).toBe(x.decisionId);
     expect(y.key).toBe(x.key);
@@ -131,7 +145,7 @@ async function compare(localTerminals: boolean, poison: string[]): Promise<{ tot
   // Keys are card references (16 hex digits), never the card id; values never carry it either.
   const raw = kcatRead(brokers, two);
   expect(raw.every((m) => /^[0-9a-f]{16}$/.test(m.key) && !m.value.includes('card-'))).toBe(true);
-  return { total: ids.length, differScore, differDecision, dlq: t.dlq };
+  return { total: ids.length, differScore, differDecision, differScoreAfterLabels, dlq: t.dlq };
 }
 
 describe('fraudstream start --source kafka', () => {
@@ -156,6 +170,18 @@ describe('fraudstream start --source kafka', () => {
     // Terminal risk really does see only this instance's labels: the difference exists and is counted.
     expect(r.differScore).toBeGreaterThan(0);
   }, 120_000);
+
+  it('with the global terminal table, fewer decisions differ from one instance than without it (same input, same run)', async () => {
+    const without = await compare(false, []);
+    const withTable = await compare(false, [], true);
+    console.log(
+      `scale-out equivalence (shared terminals, 2 instances): without the terminal table ${without.differScore} scores and ` +
+        `${without.differDecision} decisions differ of ${without.total} (${without.differScoreAfterLabels} scores of days 10-19); ` +
+        `with it ${withTable.differScore} scores and ${withTable.differDecision} decisions (${withTable.differScoreAfterLabels} of days 10-19)`,
+    );
+    expect(withTable.differScore).toBeLessThan(without.differScore);
+    expect(withTable.differDecision).toBeLessThanOrEqual(without.differDecision);
+  }, 240_000);
 
   it('SIGKILL of one of two instances mid-stream: the other takes over and every transaction gets a decision', async () => {
     const t = await scenarioTopics('kill');

@@ -50,6 +50,13 @@ export interface KafkaSystemConfig {
   checkpointDir?: string;
   /** Time between checkpoints, ms (default 10,000). */
   checkpointIntervalMs?: number;
+  /**
+   * The global terminal table's topic (compacted; absent: terminal state stays per instance): every instance
+   * publishes its partitions' per-terminal per-day counts there and merges the others' (see `TerminalTable`).
+   */
+  terminalTableTopic?: string;
+  /** How often the table is published and merged, ms (default 2,000). */
+  terminalTableIntervalMs?: number;
   replayWindowMs?: number;
 }
 
@@ -75,7 +82,7 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
   for (const b of brokers) {
     if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b)) throw new RangeError(`config.brokers must be HOST:PORT entries (got '${b.slice(0, 80)}')`);
   }
-  for (const f of ['group', 'topic', 'decisionsTopic', 'alertsTopic', 'deadLetterTopic', 'clientId'] as const) {
+  for (const f of ['group', 'topic', 'decisionsTopic', 'alertsTopic', 'deadLetterTopic', 'clientId', 'terminalTableTopic'] as const) {
     const v = config[f];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0 || v.length > 249)) {
       throw new TypeError(`config.${f} must be a non-empty string of at most 249 characters`);
@@ -118,6 +125,7 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
     commitIntervalMs: int(config.commitIntervalMs, 'commitIntervalMs', 10, 60_000, 200),
     maxUnacknowledged: int(config.maxUnacknowledged, 'maxUnacknowledged', 1000, 10_000_000, 100_000),
     ...(config.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: int(config.checkpointIntervalMs, 'checkpointIntervalMs', 50, 86_400_000, 10_000) }),
+    ...(config.terminalTableIntervalMs === undefined ? {} : { terminalTableIntervalMs: int(config.terminalTableIntervalMs, 'terminalTableIntervalMs', 50, 3_600_000, 2000) }),
     ...(config.replayWindowMs === undefined ? {} : { replayWindowMs: int(config.replayWindowMs, 'replayWindowMs', 0, 366 * 86_400_000, 0) }),
     ...(config.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: int(config.sessionTimeoutMs, 'sessionTimeoutMs', 1000, 3_600_000, 10_000) }),
   };

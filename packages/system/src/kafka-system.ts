@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DecidedBatch } from '@fraudstream/engine';
-import { KafkaDecisionSink, KafkaSource, type DecidedRecord, type KafkaSourceStats, type PartitionStats } from '@fraudstream/kafka';
+import { KafkaDecisionSink, KafkaSource, TerminalTable, type DecidedRecord, type KafkaSourceStats, type PartitionStats, type TerminalTableStats } from '@fraudstream/kafka';
 import { decodeReasons, modelVersionOf } from '@fraudstream/scorer';
-import { DECISION_NAMES } from '@fraudstream/schema';
+import { DECISION_NAMES, ResultStatus } from '@fraudstream/schema';
 import { CardRefHasher, refToHex } from '@fraudstream/store';
 import type { EngineTuning } from './create-system.js';
 import type { FraudSystem, Stats } from './fraud-system.js';
@@ -45,6 +45,8 @@ export interface KafkaStats {
   unknownLabels: number;
   /** Consumption held back because too many decisions wait for acknowledgement. */
   outputPaused: boolean;
+  /** The global terminal table, when `config.terminalTableTopic` is given. */
+  terminalTable?: TerminalTableStats;
   /** Checkpoints, when `config.checkpointDir` is given. */
   checkpoints?: KafkaCheckpointStats;
   lastError?: string;
@@ -139,6 +141,15 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       },
     });
   let source = newSource(restoredApplied);
+  const table =
+    cfg.terminalTableTopic === undefined
+      ? undefined
+      : new TerminalTable(
+          { brokers: cfg.brokers, topic: cfg.terminalTableTopic, clientId: cfg.clientId, publishIntervalMs: cfg.terminalTableIntervalMs ?? 2000 },
+          engine.scorer,
+          () => new Set(source.stats().partitions.filter((p) => p.topic === cfg.topic).map((p) => p.partition)),
+        );
+  let tableStarted: Promise<void> | undefined;
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: retired.transactions + s.generated, labels: retired.labels + s.labelsEmitted };
@@ -192,6 +203,15 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     const src = source;
     for (let i = 0; i < b.count; i++) {
       const slot = b.slot + i;
+      if (table !== undefined) {
+        // What this instance applied to its terminal state, by partition, for the global terminal table.
+        const status = results.status(slot);
+        const at = src.positionAt(slot);
+        if (at !== undefined && (status === ResultStatus.Scored || status === ResultStatus.Label)) {
+          const label = records.isLabel(slot) ? { fraud: records.isFraud(slot) } : undefined;
+          table.record(at.partition, records.termKeyLo(slot), records.termKeyHi(slot), records.timestampMs(slot), label);
+        }
+      }
       // A replay record (a partition's hand-over) only rebuilds state: its decision was output by the partition's
       // previous owner.
       if (records.isLabel(slot) || src.isReplayAt(slot)) continue;
@@ -348,6 +368,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       unknownLabels: retired.unknownLabels + s.unknownLabels,
       outputPaused,
       ...(checkpoints === undefined ? {} : { checkpoints: checkpoints.stats() }),
+      ...(table === undefined ? {} : { terminalTable: table.stats() }),
       ...(lastError === undefined ? {} : { lastError }),
     };
   };
@@ -384,6 +405,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     async start(): Promise<void> {
       if (closing !== undefined) throw new Error('the system is closed');
       userRunning = true;
+      tableStarted ??= table?.start();
+      await tableStarted;
       if (!outputPaused && restarting === undefined) await source.start();
     },
     async stop(): Promise<void> {
@@ -422,6 +445,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         clearInterval(commitTimer);
         await source.close();
         await output.close().catch(() => undefined);
+        await table?.close();
         await engine.close();
       })();
       return closing;

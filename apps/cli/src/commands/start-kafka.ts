@@ -37,6 +37,11 @@ Options:
   --handover replay|none   how a partition that moved here (a rebalance, a crash) gets its cards' state: replay
                            (default) reads its last 32 days below the committed offset into the scorer, decisions
                            suppressed, before deciding anything from it; none starts those cards empty
+  --terminal-table T       the global terminal table's topic (compacted, the same for every instance): each instance
+                           publishes its partitions' per-terminal per-day counts and merges the others', so terminal
+                           features see every instance's transactions and labels (risk windows exactly once settled,
+                           current-day counts a publish interval behind); absent, terminal state is per instance
+  --terminal-table-interval-ms N  how often it is published and merged (default 2000)
   --session-timeout-ms N   how soon the group moves a dead instance's partitions (default 10000)
   --host HOST, --port N, --token TOKEN, --workers N, --model FILE, --review X, --decline X, --no-start
                            as for 'fraudstream start'
@@ -68,6 +73,8 @@ export async function run(argv: string[]): Promise<number> {
     'checkpoint-interval-ms': { type: 'string' },
     'session-timeout-ms': { type: 'string' },
     handover: { type: 'string' },
+    'terminal-table': { type: 'string' },
+    'terminal-table-interval-ms': { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
     token: { type: 'string' },
@@ -106,6 +113,9 @@ export async function run(argv: string[]): Promise<number> {
   const sessionTimeoutMs = a['session-timeout-ms'] === undefined ? undefined : num(a['session-timeout-ms'], 'session-timeout-ms', 1000, 3_600_000, 10_000);
   const handover = str('handover');
   const dataDir = str('data-dir');
+  const terminalTableTopic = str('terminal-table');
+  const terminalTableIntervalMs =
+    a['terminal-table-interval-ms'] === undefined ? undefined : num(a['terminal-table-interval-ms'], 'terminal-table-interval-ms', 50, 3_600_000, 2000);
   if (a['checkpoint-interval-ms'] !== undefined && dataDir === undefined) throw new UsageError('--checkpoint-interval-ms needs --data-dir');
   const checkpointIntervalMs =
     a['checkpoint-interval-ms'] === undefined ? undefined : num(a['checkpoint-interval-ms'], 'checkpoint-interval-ms', 50, 86_400_000, 10_000);
@@ -125,6 +135,8 @@ export async function run(argv: string[]): Promise<number> {
     ...(deadLetterTopic === undefined ? {} : { deadLetterTopic }),
     ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
     ...(handover === undefined ? {} : { handover }),
+    ...(terminalTableTopic === undefined ? {} : { terminalTableTopic }),
+    ...(terminalTableIntervalMs === undefined ? {} : { terminalTableIntervalMs }),
     ...(workers === undefined ? {} : { workers }),
     ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
   });

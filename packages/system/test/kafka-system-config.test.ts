@@ -25,6 +25,8 @@ describe('validateKafkaSystemConfig', () => {
       [{ replayWindowMs: -1 }, /config\.replayWindowMs/],
       [{ checkpointDir: '' }, /config\.checkpointDir/],
       [{ checkpointIntervalMs: 10 }, /config\.checkpointIntervalMs/],
+      [{ terminalTableTopic: '' }, /config\.terminalTableTopic/],
+      [{ terminalTableIntervalMs: 1 }, /config\.terminalTableIntervalMs/],
     ];
     for (const [patch, re] of bad) expect(() => validateKafkaSystemConfig({ ...ok, ...patch } as KafkaSystemConfig)).toThrow(re);
   });

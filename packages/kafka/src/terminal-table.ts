@@ -106,7 +106,13 @@ export class TerminalTable {
       retries: 5,
     });
     this.consumer = consumer;
-    const stream = await consumer.consume({ topics: [this.options.topic], mode: 'earliest', autocommit: false });
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+    try {
+      stream = await consumer.consume({ topics: [this.options.topic], mode: 'earliest', autocommit: false });
+    } catch (err) {
+      await consumer.close().catch(() => {});
+      throw new Error(`the terminal table topic ${this.options.topic} cannot be read (create it first): ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.stream = stream;
     stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => this.onMessage(m));
     stream.on('error', (err: Error) => {

@@ -78,4 +78,10 @@ describe('TerminalTable against a real broker', () => {
     // Instance 2 now merges partition 2 as published by its new owner: the same totals, so no change for it.
     expect(m2.sums.get(key(17_000))).toEqual([3, 1, 1]);
   }, 60_000);
+
+  it('fails to start, naming the topic, when the table topic does not exist', async () => {
+    const t = new TerminalTable({ brokers: [brokers], topic: `missing-${Date.now().toString(36)}`, clientId: 'tt-x', publishIntervalMs: 1000 }, new Summed(), () => new Set());
+    tables.push(t);
+    await expect(t.start()).rejects.toThrow(/terminal table topic missing-\w+ cannot be read/);
+  }, 60_000);
 });

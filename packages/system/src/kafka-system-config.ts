@@ -111,6 +111,10 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
   if (config.checkpointDir !== undefined && (typeof config.checkpointDir !== 'string' || config.checkpointDir.length === 0)) {
     throw new TypeError('config.checkpointDir must be a non-empty string');
   }
+  if (config.terminalTableTopic !== undefined && config.checkpointDir !== undefined) {
+    // The table's counts are not in the checkpoint: a restore would merge the others' counts twice.
+    throw new TypeError('config.terminalTableTopic cannot be combined with config.checkpointDir yet');
+  }
   if (config.handover !== undefined && config.handover !== 'replay' && config.handover !== 'none') {
     throw new TypeError("config.handover must be 'replay' or 'none'");
   }

@@ -27,6 +27,7 @@ describe('validateKafkaSystemConfig', () => {
       [{ checkpointIntervalMs: 10 }, /config\.checkpointIntervalMs/],
       [{ terminalTableTopic: '' }, /config\.terminalTableTopic/],
       [{ terminalTableIntervalMs: 1 }, /config\.terminalTableIntervalMs/],
+      [{ terminalTableTopic: 'terminal-days', checkpointDir: '/tmp/x' }, /config\.terminalTableTopic cannot be combined with config\.checkpointDir/],
     ];
     for (const [patch, re] of bad) expect(() => validateKafkaSystemConfig({ ...ok, ...patch } as KafkaSystemConfig)).toThrow(re);
   });

@@ -4,6 +4,9 @@ import { boundedRules } from './rules-routes.js';
 import type { ApiStats } from './score-api.js';
 import type { WebhookCounts } from './webhook-sink.js';
 
+/** Most `fraudstream_kafka_lag` series (one per assigned partition): a label set that cannot grow without bound. */
+const MAX_LAG_SERIES = 256;
+
 /** Latency bucket bounds in seconds (the engine's fixed buckets): 10 µs to 10 s. */
 export { LATENCY_BUCKETS_S } from '@fraudstream/system';
 
@@ -88,6 +91,22 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
   ]);
   p.gauge('fraudstream_rules_live', 'Rules in the live rule set.', stats.rules.rules.length);
   p.gauge('fraudstream_rules_generation', 'The scorer generation in force (each rules, bundle or model swap makes a new one).', stats.rules.generation);
+  const kafka = stats.kafka;
+  if (kafka !== undefined) {
+    // Bounded cardinality: one series per assigned partition of the transactions topic, at most MAX_LAG_SERIES
+    // (partitions beyond are summed in the total only).
+    const tx = kafka.partitions.filter((q) => q.topic === kafka.topic).slice(0, MAX_LAG_SERIES);
+    p.gauge(
+      'fraudstream_kafka_lag',
+      "Messages of each assigned partition of the transactions topic not yet read (end offset - position), at the source's last refresh.",
+      tx.map((q) => ({ labels: { partition: String(q.partition) }, value: q.lag })),
+    );
+    p.gauge('fraudstream_kafka_lag_total', 'Messages not yet read, summed over every assigned partition (transactions and labels).', kafka.lag);
+    p.gauge('fraudstream_kafka_partitions_assigned', 'Partitions of the transactions topic assigned to this instance.', kafka.partitions.filter((q) => q.topic === kafka.topic).length);
+    p.counter('fraudstream_kafka_produced_total', 'Decisions the broker acknowledged on the decisions topic.', kafka.produced);
+    p.counter('fraudstream_kafka_rebalances_total', 'Group rebalances this instance took part in.', kafka.rebalances);
+    p.counter('fraudstream_kafka_replayed_total', 'Transactions replayed (state only, decision not output) to hand a moved partition over.', kafka.replayed);
+  }
   p.gauge('fraudstream_websocket_clients', 'WebSocket clients connected.', server.wsClients);
   p.counter('fraudstream_websocket_refused_total', 'WebSocket upgrades refused (origin, host, token or client cap).', server.wsRefused);
   const api = server.api;

@@ -10,4 +10,5 @@ export { checkTps, validateSystemConfig, type SourceConfig, type SystemConfig } 
 export { Durability, DEFAULT_CHECKPOINT_INTERVAL_MS, CHECKPOINTS_KEPT, type DurabilityConfig, type DurabilityStats } from './durability.js';
 export { CheckpointError, CHECKPOINTS_DIR, checkpointsDir, listCheckpoints, readCheckpointRecord, type CheckpointRecord } from './checkpoint.js';
 export { createKafkaSystem, type KafkaStats, type KafkaSystem } from './kafka-system.js';
+export { KafkaCheckpoints, type AppliedOffset, type KafkaCheckpointStats } from './kafka-checkpoint.js';
 export { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { scorerDefaults } from '@fraudstream/scorer';
 import { createLogger, installSignalHandlers, startServer } from '@fraudstream/server';
 import { defaultDataDir, loadOrCreateSecret } from '@fraudstream/store';
@@ -34,10 +35,21 @@ Options:
   --data-dir DIR           where the card-reference secret lives (DIR/card-ref.key, created on first use; default as
                            for 'start': \$XDG_DATA_HOME/fraudstream or ~/.local/share/fraudstream); the key
                            security.card_ref_secret (env FRAUDSTREAM_CARD_REF_SECRET, 32 to 256 hex digits)
-                           overrides it. Every instance of a
-                           deployment must use the same secret, or one card's decisions get different keys. The
-                           decision log and checkpoints of 'start' are not wired for the Kafka source yet: the
-                           decisions topic is the record, and offsets move once the broker acknowledged it.
+                           overrides it. Every instance of a deployment must use the same secret, or one card's
+                           decisions get different keys. Given explicitly (flag, env or config), it also holds this
+                           instance's checkpoints (DIR/kafka-checkpoints: scorer state and per-partition offsets):
+                           offsets are committed only below the last complete checkpoint, and a restart restores it
+                           before deciding. One DIR per instance. The decisions topic is the record of decisions (no
+                           decision log here).
+  --checkpoint-interval-ms N  time between checkpoints with --data-dir (default 10000)
+  --handover replay|none   how a partition that moved here (a rebalance, a crash) gets its cards' state: replay
+                           (default) reads its last 32 days below the committed offset into the scorer, decisions
+                           suppressed, before deciding anything from it; none starts those cards empty
+  --terminal-table T       the global terminal table's topic (compacted, the same for every instance): each instance
+                           publishes its partitions' per-terminal per-day counts and merges the others', so terminal
+                           features see every instance's transactions and labels (risk windows exactly once settled,
+                           current-day counts a publish interval behind); absent, terminal state is per instance
+  --terminal-table-interval-ms N  how often it is published and merged (default 2000)
   --session-timeout-ms N   how soon the group moves a dead instance's partitions (default 10000)
   --host HOST, --port N, --token TOKEN, --token-file FILE, --workers N, --model FILE, --review X, --decline X,
   --log-level LEVEL, --max-ws-clients N, --webhook URL, --no-start,
@@ -72,6 +84,13 @@ export async function run(settings: ReadonlyMap<string, Resolved>): Promise<numb
     const v = get<T>(key);
     return v === undefined ? {} : { [name]: v };
   };
+  // An explicit data dir (flag, env or config; not the default) also holds this instance's checkpoints.
+  const dataDir = settings.get('data.dir');
+  const checkpointDir = dataDir !== undefined && dataDir.origin !== 'default' && dataDir.value !== undefined ? join(dataDir.value as string, 'kafka-checkpoints') : undefined;
+  const interval = settings.get('kafka.checkpoint_interval_ms');
+  if (checkpointDir === undefined && interval !== undefined && interval.origin !== 'default') {
+    throw new UsageError(`kafka.checkpoint_interval_ms (${interval.from}) needs an explicit data.dir (--data-dir)`);
+  }
   const system = await createKafkaSystem({
     brokers,
     cardRefSecret,
@@ -84,6 +103,11 @@ export async function run(settings: ReadonlyMap<string, Resolved>): Promise<numb
     ...optional<string>('kafka.alerts_topic', 'alertsTopic'),
     ...optional<string>('kafka.dlq_topic', 'deadLetterTopic'),
     ...optional<number>('kafka.session_timeout_ms', 'sessionTimeoutMs'),
+    ...optional<string>('kafka.handover', 'handover'),
+    ...optional<string>('kafka.terminal_table', 'terminalTableTopic'),
+    ...optional<number>('kafka.terminal_table_interval_ms', 'terminalTableIntervalMs'),
+    ...(checkpointDir === undefined ? {} : { checkpointDir }),
+    ...optional<number>('kafka.checkpoint_interval_ms', 'checkpointIntervalMs'),
     ...(workers === undefined ? {} : { workers }),
     ...(model === undefined ? {} : { modelPath: model }),
   });

@@ -5,6 +5,7 @@ import { connect } from './connection';
 import { Controls } from './controls';
 import { ModelPanel } from './model-panel';
 import { ReviewQueue } from './review-queue';
+import { RulesPanel } from './rules-panel';
 import { createStore } from './store';
 import type { DecisionEvent, DecisionName } from './types';
 
@@ -225,6 +226,8 @@ export function App() {
       <Show when={s()?.cases !== undefined}>
         <ReviewQueue />
       </Show>
+
+      <RulesPanel stats={s} />
 
       <section class="panel feed" data-testid="feed">
         <h2>Live transactions <span class="muted small">(uniform sample, card ids masked)</span></h2>

@@ -1,5 +1,6 @@
 import { Limits } from '@fraudstream/schema';
 import { caseRoutes } from './case-routes.js';
+import { rulesRoutes } from './rules-routes.js';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
 import { parseScenarioRequest, parseThresholdsRequest } from './control-requests.js';
@@ -8,16 +9,16 @@ import { reply, replyJson } from './http-reply.js';
 import type { RequestContext } from './request-context.js';
 import type { VerdictLabels } from './verdict-labels.js';
 
-/** A route handler; `body` is the read request body for POST, empty otherwise. */
+/** A route handler; `body` is the read request body for POST and PUT, empty otherwise. */
 export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<void> | void;
 
 /**
  * Handlers of one path by lower-case method. A `post` marked `streamed` reads its own body (it is authorized before
  * the first byte is read) and gets an empty buffer.
  */
-export type Route = Readonly<Partial<Record<'get' | 'post', RouteHandler>>> & {
+export type Route = Readonly<Partial<Record<'get' | 'post' | 'put', RouteHandler>>> & {
   readonly streamed?: boolean;
-  /** Largest POST body in bytes (default `MAX_BODY_BYTES`, 16 KiB). */
+  /** Largest POST or PUT body in bytes (default `MAX_BODY_BYTES`, 16 KiB). */
   readonly maxBody?: number;
 };
 
@@ -31,7 +32,7 @@ export interface V1Handlers {
 }
 
 /** The REST control API, the scoring API, the case and decision-log API, the OpenAPI document and the health check, by path. */
-export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openApiJson: string): ReadonlyMap<string, Route> {
+export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openApiJson: string, token?: string): ReadonlyMap<string, Route> {
   const replyStats = (context: RequestContext): void => replyJson(context, 200, system.stats());
   const unavailable = (): never => {
     throw new HttpError(503, 'service_unavailable', 'this system exposes no engine for the /v1 routes');
@@ -122,5 +123,6 @@ export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openA
       },
     ],
     ...caseRoutes(system, v1?.verdicts),
+    ...rulesRoutes(system, token),
   ]);
 }

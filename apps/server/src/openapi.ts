@@ -5,6 +5,7 @@
 import { Limits } from '@fraudstream/schema';
 import { COMPONENT_SCHEMAS } from './api-schemas.js';
 import { MAX_BODY_BYTES } from './read-body.js';
+import { MAX_BUNDLE_BODY, MAX_RULES_BODY } from './rules-routes.js';
 
 type Json = Record<string, unknown>;
 
@@ -171,6 +172,44 @@ export function openApiDocument(version = '0.1.0'): Json {
             '400': err('BadRequest'),
             '409': err('Conflict'),
           },
+        },
+      },
+      '/api/rules': {
+        get: {
+          summary: 'The live rules: text, origin, each rule with its hits, list sizes and hits, generation',
+          description:
+            'A data route: with a token configured it needs Authorization: Bearer <token> (the text can name cards). ' +
+            'origin says what set the text: api (PUT /api/rules), file (the watched --rules file), bundle, or none.',
+          security: [{}, { bearer: [] }],
+          responses: { '200': ok('The live rules', 'RulesState'), '401': err('Unauthorized'), '403': err('Forbidden'), '503': err('Unavailable') },
+        },
+        put: {
+          summary: 'Replace the live rules and allow/block lists (the rule language, as text)',
+          description:
+            `The body is the whole rules text (UTF-8, at most ${MAX_RULES_BODY} bytes). It is compiled in full first: an error is a ` +
+            '400 whose message names the rule (or statement), line and column, and the live set stays. A good text is swapped ' +
+            'in between batches without stopping the stream; its hit counters start at 0 and its decisions carry a new generation. ' +
+            'With a watched --rules file the last writer wins: the API text stays until the file is saved again.',
+          security: [{}, { bearer: [] }],
+          requestBody: { required: true, content: { 'text/plain': { schema: { type: 'string', maxLength: MAX_RULES_BODY } } } },
+          responses: { '200': ok('The new live rules', 'RulesState'), '400': err('BadRequest'), '503': err('Unavailable'), ...MUTATION_ERRORS },
+        },
+      },
+      '/api/bundle': {
+        get: {
+          summary: 'The live bundle: version, content hash, generation',
+          security: [{}, { bearer: [] }],
+          responses: { '200': ok('The live bundle', 'BundleState'), '401': err('Unauthorized'), '403': err('Forbidden'), '503': err('Unavailable') },
+        },
+        put: {
+          summary: 'Swap the decision bundle (model, thresholds, rules, lists) atomically between batches',
+          description:
+            `The body is the bundle's JSON (format fraudstream-bundle/1, at most ${MAX_BUNDLE_BODY} bytes). It is checked in full ` +
+            'first: an error is a 400 naming the bundle field (e.g. bundle.rules, bundle.thresholds) and the live bundle stays. ' +
+            'Every decision carries the version (name@hash) of the bundle that made it.',
+          security: [{}, { bearer: [] }],
+          requestBody: { required: true, content: json({ type: 'object', description: 'a fraudstream-bundle/1 document' }) },
+          responses: { '200': ok('The new live bundle', 'BundleState'), '400': err('BadRequest'), '503': err('Unavailable'), ...MUTATION_ERRORS },
         },
       },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },

@@ -25,7 +25,7 @@ export class RequestRouter {
   readonly #log: (line: string) => void;
 
   constructor(options: RouterOptions) {
-    this.#routes = apiRoutes(options.system, options.v1, options.openApiJson);
+    this.#routes = apiRoutes(options.system, options.v1, options.openApiJson, options.token);
     this.#files = new StaticFiles(options.staticDir);
     this.#token = options.token;
     this.#log = options.log;
@@ -59,8 +59,8 @@ export class RequestRouter {
     if (route !== undefined) {
       const key = method === 'head' ? 'get' : method;
       // Only own, known keys: a method named e.g. "constructor" must not reach Object.prototype.
-      const handler = key === 'get' || key === 'post' ? route[key] : undefined;
-      if (handler === undefined) throw methodNotAllowed(Object.keys(route).filter((k) => k === 'get' || k === 'post'));
+      const handler = key === 'get' || key === 'post' || key === 'put' ? route[key] : undefined;
+      if (handler === undefined) throw methodNotAllowed(Object.keys(route).filter((k) => k === 'get' || k === 'post' || k === 'put'));
       if (method === 'post' && route.streamed === true) {
         // A streamed body is read by its handler, so the request is authorized before the first byte is read.
         try {
@@ -71,7 +71,7 @@ export class RequestRouter {
           throw error;
         }
         await handler(context, Buffer.alloc(0));
-      } else if (method === 'post') {
+      } else if (method === 'post' || method === 'put') {
         const body = await readBody(context, route.maxBody);
         authorizeMutation(context, this.#token);
         await handler(context, body);

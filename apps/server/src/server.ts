@@ -1,6 +1,7 @@
 import { apiRoutes } from './api-routes.js';
 import { replyError } from './http-reply.js';
 import { routeLabel } from './logger.js';
+import { serveScore } from './score-route.js';
 import { metricsRoute } from './metrics-route.js';
 import { PushHub, type PushMetrics } from './push-hub.js';
 import { createRequestContext } from './request-context.js';
@@ -69,6 +70,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   app.any('/*', (res, req) => {
     const context = createRequestContext(res, req);
     const started = performance.now();
+    if (scoreApi !== undefined && context.url === '/v1/score' && context.method === 'post' && context.headers.upgrade === '') {
+      // The authorisation path skips the general router (its promises and async frames); see score-route.ts.
+      serveScore(context, scoreApi, token, (unexpected) => {
+        if (unexpected !== undefined) log(`fraudstream server: POST /v1/score failed: ${unexpected instanceof Error ? unexpected.message : String(unexpected)}`);
+        if (!resolved.logger.isLevelEnabled('info')) return;
+        const ms = Math.round((performance.now() - started) * 1000) / 1000;
+        resolved.logger.info({ reqId: context.requestId, method: 'post', route: '/v1/score', status: context.status, ms }, 'request');
+      });
+      return;
+    }
     const done = context.url === '/metrics' ? metrics(context).catch((error: unknown) => replyError(context, error)) : router.handle(context);
     void done.then(() => {
       const { method, url, status, requestId } = context;
@@ -145,6 +156,7 @@ function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
     setRules: (rules) => system.setRules(rules),
     swapBundle: (bundle) => system.swapBundle(bundle),
     ruleStats: () => system.ruleStats(),
+    ...(system.liveConfig === undefined ? {} : { liveConfig: () => system.liveConfig!() }),
     get cases() {
       return system.cases;
     },

@@ -52,7 +52,8 @@ export interface EngineStats {
   /** Label records applied to the scorer's state (same as counts.labels.applied). */
   labels: number;
   errors: { rejectedByField: Record<string, number>; scorerFailures: number };
-  batches: { dispatched: number; meanSize: number; failed: number; retried: number };
+  /** `inline`/`inlineTx`: batches and transactions scored on the engine's thread (Engine.setInlineMaxBatch). */
+  batches: { dispatched: number; meanSize: number; failed: number; retried: number; inline: number; inlineTx: number };
   thresholds: Thresholds;
   /** Micro-batches cut and not yet finished (the workers' stage depth). */
   batchesInFlight: number;

@@ -24,7 +24,7 @@ import { faultsFromEnv, type Faults } from './faults.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
 import { RateMeter } from './rate-meter.js';
 import { RingSink } from './ring-sink.js';
-import { LiveVersions, type GenerationInfo } from './live-versions.js';
+import { LiveVersions, bundleConfig, type GenerationInfo, type LiveConfig, type RulesOrigin } from './live-versions.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -59,6 +59,8 @@ export class Engine {
   private readonly versions: LiveVersions;
   /** The rules' stats taken as the scorer closed. */
   private finalRules: RulesInfo | undefined;
+  /** The live rules text, where it came from, and the live bundle (see {@link liveConfig}). */
+  private live: LiveConfig = { rulesText: '', rulesOrigin: 'none', bundle: undefined };
 
   private constructor(options: ResolvedOptions, scorer: Scorer) {
     this.options = options;
@@ -96,11 +98,13 @@ export class Engine {
     let engine: Engine | undefined;
     try {
       scorer.loadModel(resolved.modelJson);
+      let bundle: BundleInfo | undefined;
       if (resolved.bundle !== undefined) {
-        const b = scorer.loadBundle(resolved.bundle);
-        resolved.thresholds = { review: b.review, decline: b.decline };
+        bundle = scorer.loadBundle(resolved.bundle);
+        resolved.thresholds = { review: bundle.review, decline: bundle.decline };
       }
       engine = new Engine(resolved, scorer);
+      if (resolved.bundle !== undefined && bundle !== undefined) engine.live = bundleConfig(resolved.bundle, bundle);
       await engine.dispatcher.warmUp();
       return engine;
     } catch (err) {
@@ -117,6 +121,14 @@ export class Engine {
   addWriter(counts: () => WriterCounts): () => void {
     this.writers.add(counts);
     return () => this.writers.delete(counts);
+  }
+
+  /**
+   * Lets batches of at most `n` records be scored on the engine's thread when nothing is in flight (0 turns it off,
+   * the default): see `Dispatcher.setInlineMaxBatch`. The scoring API turns it on for small request batches.
+   */
+  setInlineMaxBatch(n: number): void {
+    this.dispatcher.setInlineMaxBatch(n);
   }
 
   /** Counts an input rejected by validation: it never enters the ring. */
@@ -187,10 +199,12 @@ export class Engine {
   /**
    * Replaces the live rules and allow/block lists between batches, without stopping the stream: batches already cut
    * finish with the old set. Decisions of the new set carry the live version + `+rules@` + 8 hex of the text's
-   * SHA-256. Throws naming the rule, line and column of the first problem, leaving the live set in force.
+   * SHA-256. Throws naming the rule, line and column of the first problem, leaving the live set in force. `origin`
+   * (what set it: the API by default, or the watched file) is what {@link liveConfig} reports.
    */
-  setRules(rules: string): RulesInfo {
+  setRules(rules: string, origin: RulesOrigin = 'api'): RulesInfo {
     const info = this.scorer.setRules(rules);
+    this.live = { ...this.live, rulesText: rules, rulesOrigin: origin };
     const base = this.versions.live.version.split('+rules@')[0] ?? '';
     const hash = createHash('sha256').update(rules).digest('hex').slice(0, 8);
     this.versions.set(info.generation, { version: `${base}+rules@${hash}`, rules: info.rules.map((r) => r.name) });
@@ -206,7 +220,13 @@ export class Engine {
     const info = this.scorer.loadBundle(bundle);
     this.options.thresholds = { review: info.review, decline: info.decline };
     this.versions.set(info.generation, { version: info.version, rules: info.rules });
+    this.live = bundleConfig(bundle, info);
     return info;
+  }
+
+  /** The live rules text (as set; '' when none), where it came from, and the live bundle (undefined when none was loaded). */
+  liveConfig(): LiveConfig {
+    return { ...this.live, version: this.versions.live.version };
   }
 
   /**
@@ -301,6 +321,8 @@ export class Engine {
         meanSize: d.batches === 0 ? 0 : (d.consumedTx + d.consumedLabels) / d.batches,
         failed: d.failedBatches,
         retried: d.retriedBatches,
+        inline: d.inlineBatches,
+        inlineTx: d.inlineTx,
       },
       thresholds: { ...this.options.thresholds },
       batchesInFlight: d.batchesInFlight,

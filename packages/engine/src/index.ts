@@ -1,5 +1,5 @@
 export { Engine } from './engine.js';
-export { LiveVersions, type GenerationInfo } from './live-versions.js';
+export { LiveVersions, type GenerationInfo, type LiveConfig, type RulesOrigin } from './live-versions.js';
 export type { EngineStats, EngineTelemetry, DecidedBatch, SubmitResult, WriterCounts } from './engine-stats.js';
 export { type EngineOptions, type Thresholds, resolveOptions } from './options.js';
 export { type DecisionEvent, type DrainedEvents } from './decision-event.js';

@@ -65,7 +65,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   if (config.rulesPath !== undefined) {
     const rulesPath = config.rulesPath;
     try {
-      engine.setRules(readRulesFile(rulesPath));
+      engine.setRules(readRulesFile(rulesPath), 'file');
     } catch (err) {
       await engine.close();
       throw new Error(`config.rulesPath ${rulesPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -165,7 +165,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       await served?.sync();
     };
   }
-  const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text));
+  const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text, 'file'));
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: s.generated, labels: s.labelsEmitted };
@@ -252,6 +252,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     ruleStats(): RulesInfo {
       return engine.ruleStats();
     },
+    liveConfig: () => engine.liveConfig(),
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();

@@ -54,6 +54,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
     ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
+    // The durable mode's decision log copies the columns the scoring workers lay out (off the engine's thread).
+    ...(config.durability === undefined ? {} : { stageDecisionColumns: true }),
     ...(config.bundlePath === undefined ? {} : { bundle: await readFile(config.bundlePath, 'utf8') }),
     ...tuning,
   });

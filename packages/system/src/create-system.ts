@@ -220,6 +220,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       return engine.drainEvents(maxFeed, maxAlerts);
     },
     telemetry: () => engine.telemetry(),
+    holdingBack: () => (cases !== undefined && cases.writer.full ? "the case store is behind: the case writer's queue is full" : undefined),
     cases: cases?.writer,
     queryDecisions: cases === undefined ? undefined : (query) => cases.decisions.query(query),
     setRules(rules: string): RulesInfo {

@@ -1,3 +1,4 @@
+# Sums the samples of V8 .cpuprofile files (node --cpu-prof) by function: self and inclusive shares per file.
 import json,sys,collections
 for f in sys.argv[1:]:
     p=json.load(open(f)); nodes={n['id']:n for n in p['nodes']}

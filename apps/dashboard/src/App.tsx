@@ -4,6 +4,7 @@ import { compact, TimeChart } from './chart';
 import { connect } from './connection';
 import { Controls } from './controls';
 import { ModelPanel } from './model-panel';
+import { ReviewQueue } from './review-queue';
 import { createStore } from './store';
 import type { DecisionEvent, DecisionName } from './types';
 
@@ -219,6 +220,11 @@ export function App() {
           </Show>
         </section>
       </div>
+
+      {/* Case review: shown when the system keeps a case store (the stats carry `cases`). */}
+      <Show when={s()?.cases !== undefined}>
+        <ReviewQueue />
+      </Show>
 
       <section class="panel feed" data-testid="feed">
         <h2>Live transactions <span class="muted small">(uniform sample, card ids masked)</span></h2>

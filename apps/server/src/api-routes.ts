@@ -6,6 +6,7 @@ import { parseScenarioRequest, parseThresholdsRequest } from './control-requests
 import { parseGeneratorRequest } from './generator-request.js';
 import { reply, replyJson } from './http-reply.js';
 import type { RequestContext } from './request-context.js';
+import type { VerdictLabels } from './verdict-labels.js';
 
 /** A route handler; `body` is the read request body for POST, empty otherwise. */
 export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<void> | void;
@@ -25,6 +26,8 @@ export interface V1Handlers {
   score: RouteHandler;
   transactions: RouteHandler;
   labels: RouteHandler;
+  /** Writes analysts' verdicts into the engine as label records (`POST /api/cases/:id`). */
+  verdicts?: VerdictLabels;
 }
 
 /** The REST control API, the scoring API, the case and decision-log API, the OpenAPI document and the health check, by path. */
@@ -118,6 +121,6 @@ export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openA
         },
       },
     ],
-    ...caseRoutes(system),
+    ...caseRoutes(system, v1?.verdicts),
   ]);
 }

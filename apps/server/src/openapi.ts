@@ -74,7 +74,8 @@ export function openApiDocument(version = '0.1.0'): Json {
           summary: 'Ingest transactions in bulk (NDJSON, streamed)',
           description:
             'One transaction per line (the Transaction schema). Lines are validated and written into the engine as they ' +
-            'arrive; a full engine slows the upload down (backpressure), nothing is dropped. Invalid lines are listed with ' +
+            'arrive; a full engine slows the upload down (backpressure), nothing is dropped; an upload that starts while the ' +
+            'case store is behind is refused whole with 503 and Retry-After. Invalid lines are listed with ' +
             'their line number and field (the first 100) and counted. Bounded in bytes and lines (413 past them).',
           security: [{}, { bearer: [] }],
           requestBody: {
@@ -247,7 +248,11 @@ export function openApiDocument(version = '0.1.0'): Json {
           ['PayloadTooLarge', 'The body is over its bound'],
           ['UpgradeRequired', 'A plain GET on /ws'],
           ['InternalError', 'Unexpected failure; the message is generic'],
-          ['Unavailable', 'The engine is overloaded (ring full past the wait) or not exposed by this system'],
+          [
+            'Unavailable',
+            'The engine is overloaded (ring full past the wait) or not exposed by this system, or the system holds its inputs ' +
+              'back because the case store is behind (then with Retry-After, in seconds: retry the same request then)',
+          ],
         ].map(([name, description]) => [name, { description, content: json(ref('Error')) }]),
       ),
     },

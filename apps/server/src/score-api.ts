@@ -43,6 +43,8 @@ interface Pending {
 }
 
 const now = (): number => performance.now();
+/** Seconds a client held back by the system (its case writer is behind) is asked to wait (`Retry-After`). */
+export const RETRY_AFTER_S = 1;
 
 /** The reasons of a deadline fallback, as JSON text. */
 const DEADLINE_REASONS_JSON = JSON.stringify([DEADLINE_REASON]);
@@ -130,6 +132,8 @@ export class ScoreApi {
   constructor(
     private readonly engine: ScoringEngine,
     private readonly options: ResolvedScoringOptions,
+    /** Why inputs must hold back now (the system's case writer is behind), or undefined; see {@link holdBack}. */
+    private readonly holdingBack: () => string | undefined = () => undefined,
   ) {
     this.labelIndex = new LabelIndex(options.labelIndexSize);
     this.counters = {
@@ -163,9 +167,26 @@ export class ScoreApi {
     this.deadlineHead = 0;
   }
 
+  /**
+   * Throws a 503 with `Retry-After` when the system holds its inputs back (the case writer's queue is full): the
+   * request is refused whole, before anything is written, so the client retries it and nothing is dropped.
+   */
+  holdBack(): void {
+    const reason = this.holdingBack();
+    if (reason !== undefined) {
+      throw new HttpError(503, 'service_unavailable', `${reason}: retry in ${RETRY_AFTER_S} s`, { headers: { 'Retry-After': String(RETRY_AFTER_S) } });
+    }
+  }
+
+  /** True while the system holds its inputs back (a bulk upload then pauses, as for a full ring). */
+  held(): boolean {
+    return this.holdingBack() !== undefined;
+  }
+
   /** Handles `POST /v1/score` with its read body. */
   score(context: RequestContext, body: Buffer): void {
     const startMs = now();
+    this.holdBack();
     let input: unknown;
     try {
       input = parseBody<unknown>(body, { type: 'object' });

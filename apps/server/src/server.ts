@@ -43,7 +43,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = resolved.token;
 
   const engine = engineOf(resolved.system);
-  const scoreApi = engine === undefined ? undefined : new ScoreApi(engine, resolved.scoring);
+  // The HTTP inputs hold back while the system does (its case writer is behind), as the generator and replay do.
+  const scoreApi = engine === undefined ? undefined : new ScoreApi(engine, resolved.scoring, () => resolved.system.holdingBack?.());
   let v1: V1Handlers | undefined;
   if (engine !== undefined && scoreApi !== undefined) {
     const labelApi = new LabelApi(engine, scoreApi);
@@ -162,6 +163,7 @@ function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
     },
     queryDecisions: system.queryDecisions === undefined ? undefined : (query) => system.queryDecisions!(query),
     ...(system.telemetry === undefined ? {} : { telemetry: () => system.telemetry!() }),
+    ...(system.holdingBack === undefined ? {} : { holdingBack: () => system.holdingBack!() }),
     close: () => system.close(),
   };
 }

@@ -4,6 +4,7 @@ import type { RingConsumer } from '@fraudstream/queue';
 import { writeFallback, type Scorer } from '@fraudstream/scorer';
 import { BatchBoard, BUSY_NS, DONE, FAILED, type BatchReport } from './batch-control.js';
 import type { DispatchCounts, FinishedBatch } from './batches.js';
+import type { DecisionColumns } from './decision-columns.js';
 import type { Faults } from './faults.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScoreTask, TaskResult, WorkerInit } from './worker.js';
@@ -73,6 +74,7 @@ export class Dispatcher {
     private readonly scorer: Scorer,
     private readonly faults: Faults | undefined,
     private readonly onFinished: (batch: FinishedBatch) => void,
+    columns?: DecisionColumns,
   ) {
     this.cutSeq = consumer.released;
     this.board = new BatchBoard(options.maxInFlightBatches);
@@ -84,6 +86,8 @@ export class Dispatcher {
       descriptors: this.board.descriptors.buffer as SharedArrayBuffer,
       descriptorMask: this.board.mask,
       faults,
+      columns: columns?.buffer,
+      cardRefSecret: columns === undefined ? undefined : Uint8Array.from(options.cardRefSecret),
     };
     this.pool = new Piscina<ScoreTask, TaskResult>({
       // '../dist/worker.js' resolves to the built worker both from dist/ and from src/ (tests run the sources).

@@ -1,3 +1,4 @@
+import type { StagedDecisions } from './decision-columns.js';
 import type { BucketSnapshot } from './latency-window.js';
 import type { RecordViews, ResultViews, ValidationError } from '@fraudstream/schema';
 import type { Thresholds } from '@fraudstream/scorer';
@@ -79,6 +80,8 @@ export interface DecidedBatch {
   count: number;
   /** Decided by the fallback. */
   fallback: boolean;
+  /** The decision log's columns of the batch, filled by its worker (engine option `stageDecisionColumns`; absent for a fallback batch). */
+  staged?: StagedDecisions;
 }
 
 /** What {@link Engine.telemetry} reads at scrape time for operators' metrics (nothing here is counted per record). */

@@ -18,6 +18,7 @@ import { Accountant } from './accountant.js';
 import type { DrainedEvents } from './decision-event.js';
 import type { FinishedBatch } from './batches.js';
 import { Dispatcher } from './dispatcher.js';
+import { DecisionColumns } from './decision-columns.js';
 import { EngineClosedError } from './errors.js';
 import type { DecidedBatch, EngineStats, EngineTelemetry, SubmitResult, WriterCounts } from './engine-stats.js';
 import { faultsFromEnv, type Faults } from './faults.js';
@@ -48,6 +49,7 @@ export class Engine {
   private readonly accountant: Accountant;
   private readonly faults: Faults | undefined;
   private readonly ids: (string | undefined)[];
+  private readonly columns: DecisionColumns | undefined;
   private readonly writers = new Set<() => WriterCounts>();
   private readonly listeners = new Set<(batch: DecidedBatch) => void>();
   private readonly rejectedByField = new Map<string, number>();
@@ -78,7 +80,8 @@ export class Engine {
     this.ids = new Array<string | undefined>(options.capacity);
     this.sink = new RingSink(this.ring, this.ids, this.onPublish, (e) => this.reject(e));
     this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, this.versions, this.faults, new CardRefHasher(options.cardRefSecret));
-    this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished);
+    this.columns = options.stageDecisionColumns ? DecisionColumns.create(options.capacity) : undefined;
+    this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished, this.columns);
     this.writers.add(() => this.submitted);
     this.sampler = setInterval(() => {
       const c = this.accountant.counts;
@@ -382,7 +385,10 @@ export class Engine {
 
   private readonly finished = (batch: FinishedBatch): void => {
     this.accountant.account(batch);
+    // Always taken (and so cleared), so a later batch at the same slot never sees this one's mark.
+    const stagedCount = this.columns === undefined ? -1 : this.columns.take(batch.slot);
     if (this.listeners.size > 0) {
+      const c = this.columns;
       const decided: DecidedBatch = {
         records: this.records,
         results: this.results,
@@ -390,6 +396,22 @@ export class Engine {
         seq: batch.seq,
         count: batch.handed,
         fallback: batch.fallback,
+        ...(c === undefined || stagedCount < 0 || batch.fallback
+          ? {}
+          : {
+              staged: {
+                ts: c.ts,
+                txNum: c.txNum,
+                card: c.card,
+                score: c.score,
+                decision: c.decision,
+                flag: c.flag,
+                slotOf: c.slotOf,
+                start: batch.slot,
+                count: stagedCount,
+                generation: c.generation[batch.slot] ?? 0,
+              },
+            }),
       };
       for (const listener of this.listeners) listener(decided);
     }

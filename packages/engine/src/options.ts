@@ -39,6 +39,11 @@ export interface EngineOptions {
    * over `modelJson` and `thresholds`; its version is what decisions carry.
    */
   bundle?: string;
+  /**
+   * The scoring workers fill the decision log's columns of each batch they score (see decision-columns.ts) and each
+   * decided batch carries them as `staged`, so a decision log appends runs of columns (default false: nothing staged).
+   */
+  stageDecisionColumns?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -92,7 +97,11 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (o.bundle !== undefined && (typeof o.bundle !== 'string' || o.bundle.length === 0)) {
     throw new TypeError("options.bundle must be a bundle's JSON text");
   }
+  if (o.stageDecisionColumns !== undefined && typeof o.stageDecisionColumns !== 'boolean') {
+    throw new EngineOptionsError('options.stageDecisionColumns must be a boolean');
+  }
   return {
+    stageDecisionColumns: o.stageDecisionColumns ?? false,
     cardRefSecret,
     modelJson: o.modelJson,
     modelVersion: o.modelVersion,

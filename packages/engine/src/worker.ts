@@ -4,6 +4,7 @@
  * memory; a task message carries only its id (and, for a retry, the ticket to take over).
  */
 import { workerData } from 'piscina';
+import { CardRefHasher, RECORD_SIZE, RecordViews, ResultViews } from '@fraudstream/schema';
 import { Scorer } from '@fraudstream/scorer';
 import {
   BUSY_NS,
@@ -21,6 +22,7 @@ import {
   claimOrWait,
   descriptorAt,
 } from './batch-control.js';
+import { DecisionColumns } from './decision-columns.js';
 import type { Faults } from './faults.js';
 
 /** What the engine hands a worker at start-up (see the dispatcher). */
@@ -34,6 +36,9 @@ export interface WorkerInit {
   descriptorMask: number;
   /** Test-only faults (faults.ts); undefined normally. */
   faults: Faults | undefined;
+  /** The decision columns' region (decision-columns.ts) when the engine stages them, and the card-reference secret. */
+  columns: SharedArrayBuffer | undefined;
+  cardRefSecret: Uint8Array | undefined;
 }
 
 /**
@@ -56,6 +61,16 @@ const counters = new BigInt64Array(init.counters);
 const descriptors = new Int32Array(init.descriptors);
 const scorer = Scorer.attach(init.handle);
 const faults = init.faults;
+// The decision log's columns, filled here after each batch (the engine's thread then only copies them).
+const staging =
+  init.columns === undefined || init.cardRefSecret === undefined
+    ? undefined
+    : {
+        columns: new DecisionColumns(init.columns, init.records.byteLength / RECORD_SIZE),
+        records: new RecordViews(init.records.buffer, init.records.byteOffset, init.records.byteLength / RECORD_SIZE),
+        results: ResultViews.over(init.results),
+        hasher: new CardRefHasher(Buffer.from(init.cardRefSecret)),
+      };
 
 function runBatch(ticket: number, done: TaskResult, retry = false): void {
   const at = descriptorAt(ticket, init.descriptorMask);
@@ -67,8 +82,11 @@ function runBatch(ticket: number, done: TaskResult, retry = false): void {
     const kill = !retry && faults?.killWorkerTicket === ticket;
     if (kill && faults?.killWorkerWhen !== 'after') process.exit(1);
     if (faults?.failBatchTicket === ticket) throw new Error(`test fault: batch ${ticket} fails`);
-    const counts = scorer.scoreBatch(init.records, init.results, descriptors[at + START] ?? 0, descriptors[at + COUNT] ?? 0, ticket);
+    const start = descriptors[at + START] ?? 0;
+    const count = descriptors[at + COUNT] ?? 0;
+    const counts = scorer.scoreBatch(init.records, init.results, start, count, ticket);
     if (kill) process.exit(1);
+    staging?.columns.stage(staging.records, staging.results, staging.hasher, start, count);
     descriptors[at + SCORED] = counts.scored;
     descriptors[at + LABELS] = counts.labels;
     descriptors[at + INVALID] = counts.invalid;

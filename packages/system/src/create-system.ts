@@ -57,6 +57,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
     ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
+    // The durable mode's decision log copies the columns the scoring workers lay out (off the engine's thread).
+    ...(config.durability === undefined ? {} : { stageDecisionColumns: true }),
     ...(config.bundlePath === undefined ? {} : { bundle: await readFile(config.bundlePath, 'utf8') }),
     ...tuning,
   });
@@ -241,6 +243,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       return engine.drainEvents(maxFeed, maxAlerts);
     },
     telemetry: () => engine.telemetry(),
+    holdingBack: () => (cases !== undefined && cases.writer.full ? "the case store is behind: the case writer's queue is full" : undefined),
     cases: cases?.writer,
     queryDecisions: cases === undefined ? undefined : (query) => cases.decisions.query(query),
     setRules(rules: string): RulesInfo {

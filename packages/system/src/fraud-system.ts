@@ -105,6 +105,11 @@ export interface FraudSystem {
   telemetry?(): EngineTelemetry;
   /** Stops everything: source, drain in-flight batches, worker pool. */
   close(): Promise<void>;
+  /**
+   * Why inputs must hold back now (the case writer's queue is full), or undefined when they may write. The generator
+   * and replay are gated inside the system; the HTTP inputs ask this (503 with Retry-After, or a paused upload).
+   */
+  holdingBack?(): string | undefined;
   /** The case store, when the system has a data dir (undefined otherwise). */
   readonly cases?: CaseDesk | undefined;
   /** A page of the decision log, newest first (flushed decisions), when the system has a data dir. */

@@ -8,6 +8,18 @@ import type { Faults } from './faults.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScoreTask, TaskResult, WorkerInit } from './worker.js';
 
+/** The challenger's hooks into the cut (see challenger.ts): its shared descriptors, results, and per-batch calls. */
+export interface ShadowHooks {
+  /** The shadow descriptors (shadow-control.ts), sized for the same ticket places as the batch descriptors. */
+  readonly descriptors: SharedArrayBuffer;
+  /** The challenger's results region (same slots as the champion's). */
+  readonly results: Uint8Array;
+  /** Called for each batch before it is published: writes its shadow descriptor (a challenger, or none). */
+  assign(ticket: number, tx: number, labels: number): void;
+  /** The batch's worker died after its champion scoring: its shadow ticket is given up. */
+  abandon(ticket: number): void;
+}
+
 interface InFlight {
   ticket: number;
   seq: number;
@@ -68,6 +80,7 @@ export class Dispatcher {
     private readonly scorer: Scorer,
     private readonly faults: Faults | undefined,
     private readonly onFinished: (batch: FinishedBatch) => void,
+    private readonly shadow: ShadowHooks,
   ) {
     this.cutSeq = consumer.released;
     this.board = new BatchBoard(options.maxInFlightBatches);
@@ -79,6 +92,8 @@ export class Dispatcher {
       descriptors: this.board.descriptors.buffer as SharedArrayBuffer,
       descriptorMask: this.board.mask,
       faults,
+      shadow: shadow.descriptors,
+      shadowResults: shadow.results,
     };
     this.pool = new Piscina<ScoreTask, TaskResult>({
       // '../dist/worker.js' resolves to the built worker both from dist/ and from src/ (tests run the sources).
@@ -259,6 +274,7 @@ export class Dispatcher {
     for (let s = slot; s < slot + count; s++) if (this.records.isLabel(s)) labels++;
     const tx = count - labels;
     const ticket = this.nextTicket++;
+    this.shadow.assign(ticket, tx, labels);
     this.board.publish(ticket, slot, handed);
     this.inFlight.push({ ticket, seq, slot, count, handed, tx, labels, retried: false, cutMs: now() });
     this.cutSeq += count;
@@ -321,6 +337,7 @@ export class Dispatcher {
         this.runTask({ id, retry: batch.ticket });
       } else {
         this.scorer.skipTicket(batch.ticket);
+        this.shadow.abandon(batch.ticket);
         this.board.fail(batch.ticket);
         process.emitWarning(`fraudstream: the worker of batch ${batch.ticket} died (${String(err)}); decided by fallback`);
       }

@@ -25,6 +25,7 @@ import { resolveOptions, type EngineOptions, type ResolvedOptions } from './opti
 import { RateMeter } from './rate-meter.js';
 import { RingSink } from './ring-sink.js';
 import { LiveVersions, type GenerationInfo } from './live-versions.js';
+import { ChallengerLane } from './challenger.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -57,6 +58,7 @@ export class Engine {
   private rejected = 0;
   private closed = false;
   private readonly versions: LiveVersions;
+  private readonly challenger: ChallengerLane;
   /** The rules' stats taken as the scorer closed. */
   private finalRules: RulesInfo | undefined;
 
@@ -75,8 +77,10 @@ export class Engine {
     this.results = new ResultViews(new SharedArrayBuffer(options.capacity * RESULT_SIZE), 0, options.capacity);
     this.ids = new Array<string | undefined>(options.capacity);
     this.sink = new RingSink(this.ring, this.ids, this.onPublish, (e) => this.reject(e));
-    this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, this.versions, this.faults, new CardRefHasher(options.cardRefSecret));
-    this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished);
+    const cardRefs = new CardRefHasher(options.cardRefSecret);
+    this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, this.versions, this.faults, cardRefs);
+    this.challenger = new ChallengerLane(options.capacity, options.maxInFlightBatches, this.records, this.results, cardRefs, this.ids);
+    this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished, this.challenger);
     this.writers.add(() => this.submitted);
     this.sampler = setInterval(() => {
       const c = this.accountant.counts;
@@ -101,10 +105,14 @@ export class Engine {
         resolved.thresholds = { review: b.review, decline: b.decline };
       }
       engine = new Engine(resolved, scorer);
+      if (resolved.challenger !== undefined) engine.setChallenger(resolved.challenger);
       await engine.dispatcher.warmUp();
       return engine;
     } catch (err) {
-      if (engine !== undefined) await engine.dispatcher.close();
+      if (engine !== undefined) {
+        await engine.dispatcher.close();
+        engine.challenger.close();
+      }
       scorer.close();
       throw err;
     }
@@ -210,6 +218,42 @@ export class Engine {
   }
 
   /**
+   * Makes a bundle (JSON text) the challenger, replacing any: from the next batch on, every batch is also scored in
+   * shadow by it, with its own state (fresh: it sees the stream from now on), and its decisions are only counted,
+   * sampled and compared (`stats().challenger`), never acted on. Throws naming the field of the first problem,
+   * leaving the live challenger in force.
+   */
+  setChallenger(bundle: string): BundleInfo {
+    if (this.closed) throw new EngineClosedError();
+    const o = this.options;
+    return this.challenger.load(bundle, { thresholds: o.thresholds, labelDelayDays: o.labelDelayDays, ...(o.rules === undefined ? {} : { rules: o.rules }) }, o.modelJson);
+  }
+
+  /** Removes the challenger: batches cut from now on are not shadowed. Returns whether one was live. */
+  removeChallenger(): boolean {
+    return this.challenger.remove();
+  }
+
+  /** The live challenger's bundle (its info and JSON text), or undefined. */
+  get challengerBundle(): { info: BundleInfo; text: string } | undefined {
+    return this.challenger.bundle;
+  }
+
+  /**
+   * Promotes the challenger: its bundle becomes the champion's in one swap between batches (the champion keeps its
+   * own card and terminal state, which has seen the whole stream), and the challenger slot is emptied; the old
+   * champion is dropped. Decisions from the next batch on carry the promoted bundle's version. Throws a RangeError
+   * when no challenger is live.
+   */
+  promoteChallenger(): BundleInfo {
+    const live = this.challenger.bundle;
+    if (live === undefined) throw new RangeError('no challenger is loaded');
+    const info = this.swapBundle(live.text);
+    this.challenger.remove();
+    return info;
+  }
+
+  /**
    * The live rules with their hit counts (kept in Rust), the list sizes and hits, and the live generation; after
    * {@link close}, the last ones (stats stay readable on a closed engine).
    */
@@ -304,6 +348,7 @@ export class Engine {
       },
       thresholds: { ...this.options.thresholds },
       batchesInFlight: d.batchesInFlight,
+      challenger: this.challenger.stats(),
       ...(this.faults === undefined ? {} : { faults: this.faults }),
     };
   }
@@ -343,6 +388,7 @@ export class Engine {
     this.closed = true;
     clearInterval(this.sampler);
     await this.dispatcher.close();
+    this.challenger.close();
     this.finalRules = this.scorer.ruleStats();
     this.scorer.close();
   }
@@ -360,6 +406,7 @@ export class Engine {
 
   private readonly finished = (batch: FinishedBatch): void => {
     this.accountant.account(batch);
+    this.challenger.finished(batch);
     if (this.listeners.size > 0) {
       const decided: DecidedBatch = {
         records: this.records,

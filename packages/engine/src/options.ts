@@ -39,12 +39,15 @@ export interface EngineOptions {
    * over `modelJson` and `thresholds`; its version is what decisions carry.
    */
   bundle?: string;
+  /** A bundle's JSON text made the challenger at start (scored in shadow, see `Engine.setChallenger`). */
+  challenger?: string;
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<EngineOptions, 'rules' | 'bundle'>> & {
+export type ResolvedOptions = Required<Omit<EngineOptions, 'rules' | 'bundle' | 'challenger'>> & {
   rules: EngineOptions['rules'];
   bundle: string | undefined;
+  challenger: string | undefined;
 };
 
 function positiveInt(name: string, v: unknown, max: number): number {
@@ -92,7 +95,11 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (o.bundle !== undefined && (typeof o.bundle !== 'string' || o.bundle.length === 0)) {
     throw new TypeError("options.bundle must be a bundle's JSON text");
   }
+  if (o.challenger !== undefined && (typeof o.challenger !== 'string' || o.challenger.length === 0)) {
+    throw new TypeError("options.challenger must be a bundle's JSON text");
+  }
   return {
+    challenger: o.challenger,
     cardRefSecret,
     modelJson: o.modelJson,
     modelVersion: o.modelVersion,

@@ -22,6 +22,7 @@ import {
   descriptorAt,
 } from './batch-control.js';
 import type { Faults } from './faults.js';
+import { scoreShadow } from './shadow-control.js';
 
 /** What the engine hands a worker at start-up (see the dispatcher). */
 export interface WorkerInit {
@@ -34,6 +35,9 @@ export interface WorkerInit {
   descriptorMask: number;
   /** Test-only faults (faults.ts); undefined normally. */
   faults: Faults | undefined;
+  /** The shadow descriptors (shadow-control.ts, same place mask) and the challenger's results region. */
+  shadow: SharedArrayBuffer;
+  shadowResults: Uint8Array;
 }
 
 /**
@@ -56,6 +60,18 @@ const counters = new BigInt64Array(init.counters);
 const descriptors = new Int32Array(init.descriptors);
 const scorer = Scorer.attach(init.handle);
 const faults = init.faults;
+const shadow = new Int32Array(init.shadow);
+/** Challengers attached by this worker, by handle (a handle is never reused in a process). */
+const challengers = new Map<number, Scorer>();
+const attachChallenger = (handle: number): Scorer => {
+  let s = challengers.get(handle);
+  if (s === undefined) {
+    s = Scorer.attach(handle);
+    challengers.clear();
+    challengers.set(handle, s);
+  }
+  return s;
+};
 
 function runBatch(ticket: number, done: TaskResult, retry = false): void {
   const at = descriptorAt(ticket, init.descriptorMask);
@@ -82,6 +98,8 @@ function runBatch(ticket: number, done: TaskResult, retry = false): void {
       // The scorer itself is gone (the engine is closing): nothing waits at its gate any more.
     }
   }
+  // The challenger scores the same records after the champion, failed or not (its own gate needs every shadow ticket).
+  scoreShadow(shadow, init.descriptorMask, ticket, attachChallenger, init.records, init.shadowResults, descriptors[at + START] ?? 0, descriptors[at + COUNT] ?? 0);
   // Busy time is added before the batch is marked done, so a reader that saw it done also sees its time.
   Atomics.add(counters, BUSY_NS, process.hrtime.bigint() - started);
   Atomics.store(descriptors, at + STATE, state);

@@ -134,15 +134,14 @@ export class ChallengerLane implements ShadowHooks {
   }
 
   /**
-   * Makes `bundle` the challenger (replacing any): a fresh scorer with the champion's scorer options and start
-   * model, then the bundle over it (a bundle without a model scores with the start model). Batches cut from now on
-   * are shadowed by it. Throws naming the field of the first problem, leaving the live challenger in force.
+   * Makes `bundle` the challenger (replacing any): a fresh scorer with the champion's scorer options (label delay,
+   * built-in rule parameters), then the bundle (as for the champion, a bundle without a model scores 0). Batches cut
+   * from now on are shadowed by it. Throws naming the field of the first problem, leaving the live challenger in force.
    */
-  load(bundle: string, options: ScorerOptions, modelJson: string): BundleInfo {
+  load(bundle: string, options: ScorerOptions): BundleInfo {
     const scorer = Scorer.open(options);
     let info: BundleInfo;
     try {
-      scorer.loadModel(modelJson);
       info = scorer.loadBundle(bundle);
     } catch (err) {
       scorer.close();

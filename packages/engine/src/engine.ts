@@ -226,7 +226,7 @@ export class Engine {
   setChallenger(bundle: string): BundleInfo {
     if (this.closed) throw new EngineClosedError();
     const o = this.options;
-    return this.challenger.load(bundle, { thresholds: o.thresholds, labelDelayDays: o.labelDelayDays, ...(o.rules === undefined ? {} : { rules: o.rules }) }, o.modelJson);
+    return this.challenger.load(bundle, { thresholds: o.thresholds, labelDelayDays: o.labelDelayDays, ...(o.rules === undefined ? {} : { rules: o.rules }) });
   }
 
   /** Removes the challenger: batches cut from now on are not shadowed. Returns whether one was live. */

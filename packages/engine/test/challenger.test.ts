@@ -13,7 +13,7 @@ const bundle = (name: string, rules: string, extra: Record<string, unknown> = {}
 const APPROVE_ALL = bundle('approve-all', '');
 const DECLINE_ALL = bundle('decline-all', 'rule ALL decline: amount >= 0');
 /** The start model with real thresholds: the champion and an identical challenger. */
-const SAME = bundle('same', '', {}, { review: 0.3, decline: 0.9 });
+const SAME = bundle('same', '', { model: { format: 'xgboost-json', text: modelJson() } }, { review: 0.3, decline: 0.9 });
 
 /** The start model with every leaf set to 0: one constant score for every transaction (a deliberately worse model). */
 function constantModel(): string {

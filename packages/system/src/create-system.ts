@@ -55,6 +55,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
     ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
     ...(config.bundlePath === undefined ? {} : { bundle: await readFile(config.bundlePath, 'utf8') }),
+    ...(config.challengerPath === undefined ? {} : { challenger: await readFile(config.challengerPath, 'utf8') }),
     ...tuning,
   });
   // The rules file is loaded before anything else opens, so a bad one fails the start at once; it is watched once

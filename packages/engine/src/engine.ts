@@ -105,7 +105,13 @@ export class Engine {
         resolved.thresholds = { review: b.review, decline: b.decline };
       }
       engine = new Engine(resolved, scorer);
-      if (resolved.challenger !== undefined) engine.setChallenger(resolved.challenger);
+      if (resolved.challenger !== undefined) {
+        try {
+          engine.setChallenger(resolved.challenger);
+        } catch (err) {
+          throw new Error(`options.challenger: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+      }
       await engine.dispatcher.warmUp();
       return engine;
     } catch (err) {

@@ -6,6 +6,8 @@
  * from another, so a record lost or counted twice anywhere breaks at least one law.
  */
 
+import type { ShadowCounts } from './challenger.js';
+
 /** The counts the laws relate (a subset of the engine's and the system's stats). */
 export interface LawCounts {
   counts: {
@@ -25,8 +27,6 @@ export interface LawCounts {
   /** The live challenger's own counts (challenger.ts), when one is live. */
   challenger?: { counts: ShadowCounts } | null;
 }
-
-import type { ShadowCounts } from './challenger.js';
 
 /** One broken law: its name, the equation, and both sides. */
 export interface LawViolation {

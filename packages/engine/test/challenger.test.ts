@@ -180,4 +180,36 @@ describe('champion/challenger (real engine, two worker threads, real addon)', ()
     expect(averagePrecision(new Float32Array([0.5, 0.5, 0.5, 0.5]), new Uint8Array([1, 0, 0, 0]), 4)).toBeCloseTo(0.25, 12);
     expect(averagePrecision(new Float32Array([0.5]), new Uint8Array([0]), 1)).toBe(0);
   });
+
+  it('average precision equals a plain comparator-sort reference on random scores with many ties', () => {
+    const reference = (scores: Float32Array, fraud: Uint8Array): number => {
+      const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
+      const positives = fraud.reduce((a, b) => a + b, 0);
+      let tp = 0;
+      let ap = 0;
+      for (let k = 0; k < order.length; ) {
+        let j = k;
+        let group = 0;
+        while (j < order.length && scores[order[j]!] === scores[order[k]!]) group += fraud[order[j++]!]!;
+        tp += group;
+        ap += (group / positives) * (tp / j);
+        k = j;
+      }
+      return ap;
+    };
+    let seed = 1;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 50; round++) {
+      const n = 1 + Math.floor(rnd() * 500);
+      const scores = Float32Array.from({ length: n }, () => (round % 2 === 0 ? Math.floor(rnd() * 10) / 10 : rnd()));
+      const fraud = Uint8Array.from({ length: n }, (_, i) => (i === 0 || rnd() < 0.2 ? 1 : 0));
+      expect(averagePrecision(scores, fraud, n)).toBeCloseTo(reference(scores, fraud), 12);
+    }
+  });
+
+  it('a challenger refused at start names the option and the field', async () => {
+    await expect(withEngine({ workers: 1, challenger: '{"format":"fraudstream-bundle/1"}' }, async () => undefined)).rejects.toThrow(
+      /^options\.challenger: bundle\.featureSet/,
+    );
+  });
 });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { featureSet, sealBundle } from '@fraudstream/scorer';
-import { averagePrecision, checkLaws, checkQuiescent, type DecidedBatch, type Engine, type EngineStats } from '../src/index.js';
+import { averagePrecision, checkLaws, checkQuiescent, FAULTS_ENV, type DecidedBatch, type Engine, type EngineStats, type Faults } from '../src/index.js';
 import { feed, lawsHold, modelJson, simulatedStream, withEngine } from './helpers.js';
 
 const APPROVE = 0;
@@ -212,4 +212,49 @@ describe('champion/challenger (real engine, two worker threads, real addon)', ()
       /^options\.challenger: bundle\.featureSet/,
     );
   });
+});
+
+/** A 10-day stream through an engine with a challenger equal to the champion, under a test-only fault. */
+async function runWithFault(faults: Faults): Promise<{ end: EngineStats; snapshots: EngineStats[] }> {
+  const stream = await simulatedStream(10);
+  process.env[FAULTS_ENV] = JSON.stringify(faults);
+  return withEngine({ workers: 2, maxBatch: 64, capacity: 4096, lingerMs: 0, bundle: SAME, challenger: SAME }, async (engine) => {
+    const snapshots: EngineStats[] = [];
+    await feed(engine, stream.views, stream.count, 200, { afterChunk: () => void snapshots.push(engine.stats()) });
+    await engine.drain();
+    return { end: engine.stats(), snapshots };
+  });
+}
+
+describe('champion/challenger under test-only faults (real workers)', () => {
+  afterEach(() => {
+    delete process.env[FAULTS_ENV];
+  });
+
+  it('a champion batch that fails is still scored in shadow; the shadow laws hold', async () => {
+    const { end, snapshots } = await runWithFault({ failBatchTicket: 3 });
+    const ch = end.challenger!;
+    expect(end.counts.fallback).toBeGreaterThan(0);
+    expect(ch.counts.failed).toBe(0);
+    expect(ch.counts.scored + ch.counts.invalid).toBe(end.counts.scored + end.counts.invalid + end.counts.fallback);
+    expect(snapshots.flatMap((s) => checkLaws(s))).toEqual([]);
+    expect(checkLaws(end)).toEqual([]);
+  }, 60_000);
+
+  it('a worker that dies after the champion scored: the shadow ticket is given up and counted failed, the stream goes on', async () => {
+    const { end } = await runWithFault({ killWorkerTicket: 4, killWorkerWhen: 'after' });
+    const ch = end.challenger!;
+    expect(end.workers.deaths).toBe(1);
+    expect(ch.counts.failed).toBe(end.counts.fallback);
+    expect(ch.counts.failed).toBeGreaterThan(0);
+    expect(ch.counts.scored + ch.counts.invalid).toBe(end.counts.scored + end.counts.invalid);
+    expect(checkLaws(end)).toEqual([]);
+  }, 60_000);
+
+  it('a record dropped before the scorers breaks the shadow law too', async () => {
+    const { end } = await runWithFault({ dropRecordSeq: 300 });
+    const broken = checkLaws(end).map((v) => v.law);
+    expect(broken).toContain('decisions');
+    expect(broken).toContain('shadow');
+  }, 60_000);
 });

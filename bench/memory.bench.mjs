@@ -5,42 +5,18 @@
 // payload kept the obvious JavaScript way, a Map from card key to an object holding its buckets, measured by the
 // V8 heap growth (node --expose-gc for a clean figure; without it the figure includes garbage).
 import { Scorer } from '@fraudstream/scorer';
-import { RecordViews, RECORD_SIZE, RESULT_SIZE, packCurrency } from '@fraudstream/schema';
 import { readFileSync } from 'node:fs';
-
-const CARDS = 1_000_000;
-const TERMINALS = 10_000;
-const BATCH = 4096;
-const DAY = 86_400_000;
-
-function records() {
-  const v = new RecordViews(new ArrayBuffer(CARDS * RECORD_SIZE));
-  const start = Date.UTC(2018, 3, 1);
-  const eur = packCurrency('EUR');
-  for (let i = 0; i < CARDS; i++) {
-    v.setHeader(i, i, start + Math.floor((i / CARDS) * 30 * DAY), 10 + (i % 997), 0);
-    // Distinct 64-bit card keys (a multiplicative hash of i), terminal keys from a small set.
-    v.setKeys(i, Math.imul(i + 1, 0x9e3779b1) >>> 0, i, Math.imul((i % TERMINALS) + 1, 0x85ebca6b) >>> 0, 7);
-    v.setTerminalFields(i, 0, 0, eur, Number.NaN, Number.NaN);
-  }
-  return v;
-}
+import { CARDS, millionCardRecords, scoreAll } from './lib/million-cards.mjs';
 
 const gc = () => globalThis.gc?.();
 
 export async function run() {
-  const v = records();
-  const results = new Uint8Array(BATCH * RESULT_SIZE);
+  const v = millionCardRecords();
   gc();
   const rss0 = process.memoryUsage().rss;
   const scorer = Scorer.open();
   scorer.loadModel(readFileSync(new URL('../models/default.json', import.meta.url), 'utf8'));
-  const t0 = performance.now();
-  for (let s = 0, t = 0; s < CARDS; s += BATCH, t++) {
-    const n = Math.min(BATCH, CARDS - s);
-    scorer.scoreBatch(v.bytes(s, n), results, 0, n, t);
-  }
-  const ms = performance.now() - t0;
+  const ms = scoreAll(scorer, v);
   const rss1 = process.memoryUsage().rss;
   const size = scorer.stateSize();
   scorer.close();

@@ -59,7 +59,8 @@ export interface ChallengerStats {
   recent: ShadowDisagreement[];
 }
 
-const RECENT = 50;
+/** Disagreements kept (each WebSocket update carries them: kept small). */
+const RECENT = 20;
 
 /** One loaded challenger and everything counted about it. */
 class Loaded {

@@ -71,7 +71,7 @@ describe('champion/challenger (real engine, two worker threads, real addon)', ()
       expect(engine.drainEvents(100, 1000).alerts).toEqual([]);
       expect(s.counts.declined + s.counts.review).toBe(0);
       // The disagreements are sampled (bounded) and compared side by side.
-      expect(ch.recent.length).toBe(50);
+      expect(ch.recent.length).toBe(20);
       expect(ch.recent.every((d) => d.champion.decision === 'APPROVE' && d.challenger.decision === 'DECLINE')).toBe(true);
       expect(ch.agreement[APPROVE]![DECLINE]).toBe(ch.counts.scored + ch.counts.invalid);
       expect(ch.quality.challenger.recall).toBe(1);

@@ -8,6 +8,7 @@ import { DecisionCode, DECISION_NAMES, ResultStatus, ResultViews, RESULT_SIZE, t
 import { Scorer, type BundleInfo, type ScorerOptions } from '@fraudstream/scorer';
 import { descriptorRingSize } from './batch-control.js';
 import type { FinishedBatch } from './batches.js';
+import type { DecidedBatch } from './engine-stats.js';
 import type { ShadowHooks } from './dispatcher.js';
 import { HANDLE, NONE, SDONE, SHADOW_DESCRIPTOR, SINVALID, SLABELS, SSCORED, SSTATE, TICKET, shadowAt } from './shadow-control.js';
 import { PairedQuality, type WindowComparison } from './window-quality.js';
@@ -62,6 +63,12 @@ export interface ChallengerStats {
 /** Disagreements kept (each WebSocket update carries them: kept small). */
 const RECENT = 20;
 
+/** A batch the challenger decided in shadow (its results region), with the version and rule names of its bundle. */
+export interface ShadowBatch extends DecidedBatch {
+  version: string;
+  rules: readonly string[];
+}
+
 /** One loaded challenger and everything counted about it. */
 class Loaded {
   nextTicket = 0;
@@ -110,6 +117,7 @@ export class ChallengerLane implements ShadowHooks {
   /** The challenger each ticket place was handed to (undefined: none), cleared when the batch is finished. */
   private readonly byPlace: (Loaded | undefined)[];
   private live: Loaded | undefined;
+  private readonly listeners = new Set<(batch: ShadowBatch) => void>();
 
   constructor(
     capacity: number,
@@ -126,6 +134,12 @@ export class ChallengerLane implements ShadowHooks {
     this.byPlace = new Array<Loaded | undefined>(size);
     this.views = new ResultViews(new SharedArrayBuffer(capacity * RESULT_SIZE), 0, capacity);
     this.results = this.views.u8;
+  }
+
+  /** Calls `listener` with every batch the challenger decided, in ingest order, before its slots are reused. */
+  onShadowBatch(listener: (batch: ShadowBatch) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The live challenger's bundle, or undefined. */
@@ -233,6 +247,10 @@ export class ChallengerLane implements ShadowHooks {
         l.quality.decided(batch.seq + i, champ.score(slot), cc, shad.score(slot), sc);
       }
       if (sc !== cc) this.remember(l, slot, batch.seq + i, cc, sc);
+    }
+    if (done && this.listeners.size > 0) {
+      const b: ShadowBatch = { records, results: shad, slot: batch.slot, seq: batch.seq, count: batch.handed, fallback: false, version: l.info.version, rules: l.info.rules };
+      for (const listener of this.listeners) listener(b);
     }
     l.batchesInFlight--;
     l.closeIfIdle();

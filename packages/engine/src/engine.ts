@@ -25,7 +25,7 @@ import { resolveOptions, type EngineOptions, type ResolvedOptions } from './opti
 import { RateMeter } from './rate-meter.js';
 import { RingSink } from './ring-sink.js';
 import { LiveVersions, type GenerationInfo } from './live-versions.js';
-import { ChallengerLane } from './challenger.js';
+import { ChallengerLane, type ShadowBatch } from './challenger.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -238,6 +238,14 @@ export class Engine {
   /** Removes the challenger: batches cut from now on are not shadowed. Returns whether one was live. */
   removeChallenger(): boolean {
     return this.challenger.remove();
+  }
+
+  /**
+   * Calls `listener` with every batch the challenger decided in shadow (its own results region, its bundle's version
+   * and rule names), in ingest order, before the slots are reused: for a shadow decision log. Returns an unsubscribe.
+   */
+  onShadowBatch(listener: (batch: ShadowBatch) => void): () => void {
+    return this.challenger.onShadowBatch(listener);
   }
 
   /** The live challenger's bundle (its info and JSON text), or undefined. */

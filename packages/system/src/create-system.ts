@@ -7,6 +7,7 @@ import { RulesFileWatcher, readRulesFile } from './rules-file.js';
 import { loadOrCreateSecret } from '@fraudstream/store';
 import { CheckpointError } from './checkpoint.js';
 import { Durability, type DurableSourceKind } from './durability.js';
+import { ShadowLog } from './shadow-log.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
 
@@ -141,6 +142,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     throw err;
   }
   durability?.attach(engine, source);
+  // With a data dir, the challenger's decisions (when one is live) go to a shadow log beside the main one.
+  const shadowLog = secretDir === undefined || cardRefSecret === undefined ? undefined : new ShadowLog(secretDir, engine, cardRefSecret);
   // A checkpoint covers the cases of the decisions before it: they are durable before its record is written.
   const caseWiring = cases;
   if (durability !== undefined && caseWiring !== undefined) durability.barrierSync = () => caseWiring.writer.sync();
@@ -186,6 +189,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         rules: { ...engine.ruleStats(), ...(rulesFile === undefined ? {} : { file: rulesFile.status() }) },
         ...(durability === undefined ? {} : { durability: durability.stats() }),
         ...(cases === undefined ? {} : { cases: cases.stats() }),
+        ...(shadowLog === undefined ? {} : { shadowLog: { records: shadowLog.records(), ...(shadowLog.error === undefined ? {} : { error: shadowLog.error }) } }),
       };
     },
     async start(): Promise<void> {
@@ -236,6 +240,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         rulesFile?.close();
         // Drain, then the final checkpoint covers every decision: a restart resumes exactly here.
         await engine.drain();
+        shadowLog?.close();
         await durability?.close();
         await engine.close();
         await cases?.close();

@@ -11,3 +11,4 @@ export { Durability, DEFAULT_CHECKPOINT_INTERVAL_MS, CHECKPOINTS_KEPT, type Dura
 export { CheckpointError, CHECKPOINTS_DIR, checkpointsDir, listCheckpoints, readCheckpointRecord, type CheckpointRecord } from './checkpoint.js';
 export { createKafkaSystem, type KafkaStats, type KafkaSystem } from './kafka-system.js';
 export { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';
+export { SHADOW_DECISIONS_DIR, ShadowLog, shadowLogDir } from './shadow-log.js';

@@ -15,7 +15,7 @@ export interface ShadowHooks {
   /** The challenger's results region (same slots as the champion's). */
   readonly results: Uint8Array;
   /** Called for each batch before it is published: writes its shadow descriptor (a challenger, or none). */
-  assign(ticket: number, tx: number, labels: number): void;
+  assign(ticket: number, tx: number): void;
   /** The batch's worker died after its champion scoring: its shadow ticket is given up. */
   abandon(ticket: number): void;
 }
@@ -274,7 +274,7 @@ export class Dispatcher {
     for (let s = slot; s < slot + count; s++) if (this.records.isLabel(s)) labels++;
     const tx = count - labels;
     const ticket = this.nextTicket++;
-    this.shadow.assign(ticket, tx, labels);
+    this.shadow.assign(ticket, tx);
     this.board.publish(ticket, slot, handed);
     this.inFlight.push({ ticket, seq, slot, count, handed, tx, labels, retried: false, cutMs: now() });
     this.cutSeq += count;

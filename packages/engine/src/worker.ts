@@ -1,7 +1,9 @@
 /**
  * The piscina worker: each task claims published micro-batches in ticket order and scores each with one call into
- * the Rust scorer, sleeping on the board between publishes, until none came for IDLE_MS (see batch-control.ts). Records, results and batch descriptors stay in shared
- * memory; a task message carries only its id (and, for a retry, the ticket to take over).
+ * the Rust scorer (and, while a challenger is live, once more with the challenger's scorer: shadow-control.ts),
+ * sleeping on the board between publishes, until none came for IDLE_MS (see batch-control.ts). Records, results and
+ * batch descriptors stay in shared memory; a task message carries only its id (and, for a retry, the ticket to take
+ * over).
  */
 import { workerData } from 'piscina';
 import { Scorer } from '@fraudstream/scorer';

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureSet, sealBundle } from '@fraudstream/scorer';
 import { startServer, type FraudSystem, type RunningServer } from '../src/index.js';
 import { MAX_BUNDLE_BYTES } from '../src/challenger-routes.js';
+import { promtoolCheck } from './utils/promtool.js';
 import { createTestSystem, waitFor } from './utils/real-system.js';
 
 const TOKEN = 'challenger-token-1';
@@ -62,6 +63,12 @@ describe('challenger API (real server, real engine)', () => {
     expect(stats.challenger.version).toBe(loaded.bundle.version);
     expect(stats.laws).toEqual({ ok: true, violations: [] });
     expect(stats.challenger.quality.champion.labelled).toBe(stats.challenger.quality.challenger.labelled);
+    // The metrics carry it too, in an exposition promtool accepts.
+    const metrics = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+    expect(promtoolCheck(metrics)).toEqual({ status: 0, output: '' });
+    expect(metrics).toContain(`fraudstream_challenger_info{version="${loaded.bundle.version}"} 1`);
+    expect(metrics).toMatch(/^fraudstream_challenger_transactions\{outcome="scored"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^fraudstream_challenger_quality_ratio\{bundle="challenger",measure="average_precision"\} /m);
   }, 30_000);
 
   it('promotes with the token only: the champion then decides with the challenger bundle and the slot is empty', async () => {

@@ -5,6 +5,7 @@ import { connect } from './connection';
 import { Controls } from './controls';
 import { ModelPanel } from './model-panel';
 import { ChallengerPanel } from './challenger-panel';
+import { ReviewQueue } from './review-queue';
 import { createStore } from './store';
 import type { DecisionEvent, DecisionName } from './types';
 
@@ -220,6 +221,11 @@ export function App() {
           </Show>
         </section>
       </div>
+
+      {/* Case review: shown when the system keeps a case store (the stats carry `cases`). */}
+      <Show when={s()?.cases !== undefined}>
+        <ReviewQueue />
+      </Show>
 
       <ChallengerPanel stats={s} onError={(t) => say(t, true)} onInfo={(t) => say(t, false)} />
 

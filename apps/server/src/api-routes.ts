@@ -7,6 +7,7 @@ import { parseScenarioRequest, parseThresholdsRequest } from './control-requests
 import { parseGeneratorRequest } from './generator-request.js';
 import { reply, replyJson } from './http-reply.js';
 import type { RequestContext } from './request-context.js';
+import type { VerdictLabels } from './verdict-labels.js';
 
 /** A route handler; `body` is the read request body for POST, empty otherwise. */
 export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<void> | void;
@@ -26,6 +27,8 @@ export interface V1Handlers {
   score: RouteHandler;
   transactions: RouteHandler;
   labels: RouteHandler;
+  /** Writes analysts' verdicts into the engine as label records (`POST /api/cases/:id`). */
+  verdicts?: VerdictLabels;
 }
 
 /** The REST control API, the scoring API, the case and decision-log API, the OpenAPI document and the health check, by path. */
@@ -124,7 +127,7 @@ export function apiRoutes(
         },
       },
     ],
-    ...caseRoutes(system),
+    ...caseRoutes(system, v1?.verdicts),
     ...challengerRoutes(system, challenger),
   ]);
 }

@@ -242,18 +242,53 @@ export const ScenarioResponseSchema: JsonSchema = {
 };
 
 /**
- * `POST /api/cases/:id` as documented. Note: that route is still checked by its own parser (case-routes.ts,
- * `parseCaseUpdate`, with the store's rules), not by this schema.
+ * `POST /api/cases/:id`: an analyst's verdict or note. The route checks every body against this schema (the first
+ * violation is a 400 naming the field), then the store's own rules (the same ones, for callers of the store).
  */
 export const CaseUpdateRequestSchema: JsonSchema = {
   type: 'object',
+  description:
+    'A verdict (confirmed_fraud or legitimate) on an open case, written into the engine as one label record; final: ' +
+    'a second verdict is a 409. status "open" on an open case records a note only. There are no user accounts: the ' +
+    'API token is the authority, analyst is who the caller says it is, kept in the audit trail.',
   required: ['status', 'analyst'],
   additionalProperties: false,
   properties: {
     status: { type: 'string', enum: ['open', 'confirmed_fraud', 'legitimate'] },
-    analyst: { type: 'string', minLength: 1, maxLength: 64, description: "letters, digits, spaces or . _ @ ' -" },
-    note: { type: 'string', maxLength: 2000 },
+    analyst: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      pattern: "^[\\p{L}\\p{N} ._@'-]+$",
+      description: "the analyst's name: letters, digits, spaces or . _ @ ' -",
+    },
+    note: {
+      type: 'string',
+      maxLength: 2000,
+      pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$',
+      description: 'free text without control codes (tab and newlines allowed); replaces the case note, "" clears it',
+    },
     expectedVersion: { type: 'integer', minimum: 1, description: 'the case version the verdict is based on (409 when stale)' },
+  },
+};
+
+/** The answer of `POST /api/cases/:id`. */
+export const CaseVerdictResponseSchema: JsonSchema = {
+  type: 'object',
+  required: ['case', 'history', 'label'],
+  properties: {
+    case: { type: 'object', description: 'the case after the change (as in GET /api/cases)' },
+    history: { type: 'array', description: 'the audit trail, oldest first: {seq, at, actor, fromStatus, toStatus, note}' },
+    label: {
+      type: 'object',
+      required: ['state', 'quality'],
+      description: "what happened to the verdict's label record in the engine",
+      properties: {
+        state: { type: 'string', enum: ['written', 'queued', 'none'], description: 'queued: written as soon as the ring has room' },
+        quality: { type: 'boolean', description: 'the label also counts in the live quality figures (decided by this run)' },
+        reason: { type: 'string', description: 'why no label was written (state none)' },
+      },
+    },
   },
 };
 
@@ -273,4 +308,5 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   ApiStats: ApiStatsSchema,
   Health: HealthSchema,
   CaseUpdateRequest: CaseUpdateRequestSchema,
+  CaseVerdictResponse: CaseVerdictResponseSchema,
 };

@@ -107,8 +107,14 @@ export function openApiDocument(version = '0.1.0'): Json {
       }),
       '/api/cases': {
         get: {
-          summary: 'A page of cases (one per REVIEW/DECLINE decision), newest opened first',
+          summary: 'A page of cases (one per REVIEW/DECLINE decision): newest opened first, oldest first or riskiest first',
           parameters: [
+            {
+              name: 'order',
+              in: 'query',
+              schema: { type: 'string', enum: ['newest', 'oldest', 'score'] },
+              description: 'newest (default) or oldest opened first, or highest score first (unscored fallback cases last); a cursor pages only its own order',
+            },
             { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'confirmed_fraud', 'legitimate'] } },
             { name: 'cardRef', in: 'query', schema: { type: 'string', pattern: '^[0-9a-f]{16}$' } },
             { name: 'before', in: 'query', schema: { type: 'string' }, description: 'the `next` cursor of the previous page' },
@@ -132,14 +138,20 @@ export function openApiDocument(version = '0.1.0'): Json {
           },
         },
         post: {
-          summary: "An analyst's verdict, appended to the case's audit trail",
+          summary: "An analyst's verdict, appended to the case's audit trail and written into the engine as one label record",
+          description:
+            'A verdict (confirmed_fraud or legitimate) is accepted on an open case only and is final: the label record goes into ' +
+            'the engine exactly once (card and terminal fraud state, and the live quality figures when this run decided the ' +
+            'transaction). A second verdict, or a stale expectedVersion, is a 409 and changes nothing. The body is checked ' +
+            'against CaseUpdateRequest; the first violation is a 400 naming the field.',
           security: [{}, { bearer: [] }],
           requestBody: { required: true, content: json(ref('CaseUpdateRequest')) },
           responses: {
-            '200': { description: 'The updated case', content: json({ type: 'object' }) },
+            '200': ok('The case after the change, its audit trail and what happened to the label', 'CaseVerdictResponse'),
             '400': err('BadRequest'),
             '404': err('NotFound'),
             '409': err('Conflict'),
+            '503': err('Unavailable'),
             ...MUTATION_ERRORS,
           },
         },
@@ -149,6 +161,7 @@ export function openApiDocument(version = '0.1.0'): Json {
           summary: 'Pages back through the decision log, newest first',
           parameters: [
             { name: 'decision', in: 'query', schema: { type: 'string' }, description: 'comma-separated APPROVE, REVIEW, DECLINE' },
+            { name: 'cardRef', in: 'query', schema: { type: 'string', pattern: '^[0-9a-f]{16}$' }, description: "one card's decisions (its keyed card reference)" },
             { name: 'since', in: 'query', schema: { type: 'string' } },
             { name: 'until', in: 'query', schema: { type: 'string' } },
             { name: 'before', in: 'query', schema: { type: 'string' } },

@@ -15,6 +15,7 @@ import { ScoreApi, type ApiStats } from './score-api.js';
 import { engineOf } from './scoring-engine.js';
 import { challengerOf } from './challenger-routes.js';
 import { createApp, LISTEN_EXCLUSIVE_PORT, uws, type us_listen_socket } from './uws.js';
+import { VerdictLabels } from './verdict-labels.js';
 import { WebhookSink, type WebhookCounts } from './webhook-sink.js';
 import { guardWebSocket } from './ws-guard.js';
 
@@ -50,6 +51,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       score: (context, body) => scoreApi.score(context, body),
       transactions: (context) => ingestNdjson(context, engine, scoreApi, resolved.scoring),
       labels: (context, body) => labelApi.label(context, body),
+      verdicts: new VerdictLabels(engine),
     };
   }
   const system = withApiStats(resolved.system, () => scoreApi?.stats() ?? emptyApiStats());

@@ -60,7 +60,7 @@ describe('GET /api/cases', () => {
     expect((await get('/api/cases?status=open&limit=20')).body.cases.map((c: { id: string }) => c.id)).toEqual(ids);
     for (const c of first.body.cases) {
       expect(Object.keys(c).sort()).toEqual(
-        ['cardRef', 'decision', 'eventTimeMs', 'id', 'modelVersion', 'note', 'openedAt', 'reasons', 'score', 'status', 'transactionId', 'updatedAt', 'updatedBy', 'version'].sort(),
+        ['cardRef', 'decision', 'detail', 'eventTimeMs', 'id', 'modelVersion', 'note', 'openedAt', 'reasons', 'score', 'status', 'transactionId', 'updatedAt', 'updatedBy', 'version'].sort(),
       );
       expect(c.cardRef).toMatch(/^[0-9a-f]{16}$/);
       expect(c.id).toMatch(/^[0-9a-f]{32}$/);

@@ -20,6 +20,40 @@ export interface CaseAlert {
   reasons: readonly string[];
   modelVersion: string;
   eventTimeMs: number;
+  /** The transaction's fields the case keeps (absent for cases opened before they were kept). */
+  detail?: CaseDetail | undefined;
+  /**
+   * What the verdict's label record needs (absent for cases opened before it was kept); never returned by the API.
+   * Note: the card and terminal keys are sealed with the deployment secret, so the store holds no unkeyed card key.
+   */
+  labelRef?: CaseLabelRef | undefined;
+}
+
+/** The transaction fields a case keeps for the analyst: never a card id (the case has the keyed `cardRef`). */
+export interface CaseDetail {
+  /** Amount in major units. */
+  amount: number;
+  /** ISO 4217 code, null when the input had none. */
+  currency: string | null;
+  /** POS, ONLINE or ATM, null when unknown. */
+  channel: 'POS' | 'ONLINE' | 'ATM' | null;
+  /** Merchant category code, null when unknown. */
+  mcc: number | null;
+  /** ISO 3166 alpha-2, null when unknown. */
+  country: string | null;
+  cardPresent: boolean | null;
+  /** The terminal's keyed reference (16 hex digits, like `cardRef`). */
+  terminalRef: string;
+}
+
+/** The label record of a verdict: the sealed keys, the engine run and ingest sequence number of the transaction. */
+export interface CaseLabelRef {
+  /** The card and terminal keys sealed with the deployment secret (32 hex digits; see `sealLabelKeys`). */
+  sealed: string;
+  /** The engine run (process) that decided the transaction: its `seq` only means something in that run. */
+  run: string;
+  /** The transaction's ingest sequence number in that run. */
+  seq: number;
 }
 
 /** A case: the alert, its status, and who changed it last and when (epoch ms). */
@@ -32,6 +66,20 @@ export interface Case extends CaseAlert {
   note: string | null;
   /** 1 when opened, +1 per update; pass it back as `expectedVersion` to refuse lost updates. */
   version: number;
+  /**
+   * On the answer of an update through the `CaseWriter` only (never stored, never returned by the API): the label
+   * record the verdict writes into the engine.
+   */
+  verdictLabel?: VerdictLabel | undefined;
+}
+
+/** What a verdict's label record carries: the transaction's card and terminal keys, event time and ingest sequence. */
+export interface VerdictLabel {
+  /** cardLo, cardHi, termLo, termHi. */
+  keys: [number, number, number, number];
+  eventTimeMs: number;
+  /** The transaction's ingest sequence number in this engine run; NaN when it was decided by an earlier run. */
+  seq: number;
 }
 
 /** One entry of a case's audit trail: never changed or removed once written. */
@@ -54,16 +102,25 @@ export interface CaseUpdate {
   note?: string | undefined;
   /** Refuse the update (CaseConflictError) unless the case is still at this version. */
   expectedVersion?: number | undefined;
+  /** Refuse the update (CaseConflictError) unless the case has this status now (verdicts: only an open case). */
+  expectedStatus?: CaseStatus | undefined;
 }
 
-/** Filters and paging of {@link CaseStore.list}: newest opened first. */
+/** Orders of {@link CaseStore.list}: newest opened first (default), oldest opened first, highest score first. */
+export type CaseOrder = 'newest' | 'oldest' | 'score';
+/** Every case order, as the API documents them. */
+export const CASE_ORDERS: readonly CaseOrder[] = ['newest', 'oldest', 'score'];
+
+/** Filters and paging of {@link CaseStore.list}: newest opened first unless `order` says otherwise. */
 export interface CaseQuery {
   status?: CaseStatus | undefined;
   cardRef?: string | undefined;
   /** 1..1000, default 50. */
   limit?: number | undefined;
-  /** The `next` cursor of the previous page. */
+  /** The `next` cursor of the previous page (of the same order). */
   before?: string | undefined;
+  /** Default `newest`; `score` puts unscored (fallback) cases last. */
+  order?: CaseOrder | undefined;
 }
 
 /** A page of cases; `next` pages to older ones, null when this page is the last. */
@@ -106,7 +163,7 @@ export function checkCaseId(id: unknown, field = 'id'): string {
 /** Validates an analyst's update; errors name the field (`update.status`, `update.analyst`, ...). */
 export function checkUpdate(u: unknown): CaseUpdate {
   if (u === null || typeof u !== 'object') throw new StoreInputError('update', 'update must be an object');
-  const { status, analyst, note, expectedVersion } = u as Record<string, unknown>;
+  const { status, analyst, note, expectedVersion, expectedStatus } = u as Record<string, unknown>;
   if (typeof status !== 'string' || !(CASE_STATUSES as readonly string[]).includes(status)) {
     throw new StoreInputError('update.status', `update.status must be one of ${CASE_STATUSES.join(', ')}`);
   }
@@ -119,7 +176,16 @@ export function checkUpdate(u: unknown): CaseUpdate {
   if (expectedVersion !== undefined && (!Number.isSafeInteger(expectedVersion) || (expectedVersion as number) < 1)) {
     throw new StoreInputError('update.expectedVersion', 'update.expectedVersion must be a positive integer');
   }
-  return { status: status as CaseStatus, analyst: analyst.trim(), note: note as string | undefined, expectedVersion: expectedVersion as number | undefined };
+  if (expectedStatus !== undefined && (typeof expectedStatus !== 'string' || !(CASE_STATUSES as readonly string[]).includes(expectedStatus))) {
+    throw new StoreInputError('update.expectedStatus', `update.expectedStatus must be one of ${CASE_STATUSES.join(', ')}`);
+  }
+  return {
+    status: status as CaseStatus,
+    analyst: analyst.trim(),
+    note: note as string | undefined,
+    expectedVersion: expectedVersion as number | undefined,
+    expectedStatus: expectedStatus as CaseStatus | undefined,
+  };
 }
 
 /** Validates alerts before they open cases; errors name the field (`alerts[3].score`). */
@@ -144,16 +210,49 @@ export function checkAlerts(alerts: unknown): readonly CaseAlert[] {
       throw new StoreInputError(f('modelVersion'), `${f('modelVersion')} must be a string of 1 to 64 characters`);
     }
     if (typeof a.eventTimeMs !== 'number' || !Number.isFinite(a.eventTimeMs)) throw new StoreInputError(f('eventTimeMs'), `${f('eventTimeMs')} must be a finite number`);
+    if (a.detail !== undefined) checkDetail(a.detail, f('detail'));
+    if (a.labelRef !== undefined) {
+      const l = a.labelRef as Record<string, unknown>;
+      if (l === null || typeof l !== 'object' || typeof l.sealed !== 'string' || !HEX32.test(l.sealed)) {
+        throw new StoreInputError(f('labelRef.sealed'), `${f('labelRef.sealed')} must be 32 lower-case hex digits`);
+      }
+      if (typeof l.run !== 'string' || !HEX16.test(l.run)) throw new StoreInputError(f('labelRef.run'), `${f('labelRef.run')} must be 16 lower-case hex digits`);
+      if (!Number.isSafeInteger(l.seq) || (l.seq as number) < 0) throw new StoreInputError(f('labelRef.seq'), `${f('labelRef.seq')} must be a non-negative integer`);
+    }
   });
   return alerts as CaseAlert[];
 }
 
-/** A validated case query. */
+const CHANNELS = ['POS', 'ONLINE', 'ATM'];
+const nullOr = (v: unknown, ok: (x: unknown) => boolean): boolean => v === null || ok(v);
+
+function checkDetail(d: unknown, field: string): void {
+  const bad = (name: string, rule: string): never => {
+    throw new StoreInputError(`${field}.${name}`, `${field}.${name} must be ${rule}`);
+  };
+  if (d === null || typeof d !== 'object') bad('', 'an object');
+  const x = d as Record<string, unknown>;
+  if (typeof x.amount !== 'number' || !Number.isFinite(x.amount) || x.amount < 0) bad('amount', 'a finite number >= 0');
+  if (!nullOr(x.currency, (v) => typeof v === 'string' && /^[A-Z]{3}$/.test(v))) bad('currency', 'null or 3 upper-case letters');
+  if (!nullOr(x.channel, (v) => CHANNELS.includes(v as string))) bad('channel', 'null, POS, ONLINE or ATM');
+  if (!nullOr(x.mcc, (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 9999)) bad('mcc', 'null or an integer from 0 to 9999');
+  if (!nullOr(x.country, (v) => typeof v === 'string' && /^[A-Z]{2}$/.test(v))) bad('country', 'null or 2 upper-case letters');
+  if (!nullOr(x.cardPresent, (v) => typeof v === 'boolean')) bad('cardPresent', 'null or a boolean');
+  if (typeof x.terminalRef !== 'string' || !HEX16.test(x.terminalRef)) bad('terminalRef', '16 lower-case hex digits');
+}
+
+/** A validated case query; `before` is `[seq]` (newest, oldest) or `[score, seq]` (score order, score -1 = none). */
 export interface ParsedCaseQuery {
   status: CaseStatus | undefined;
   cardRef: string | undefined;
   limit: number;
-  before: number | undefined;
+  before: number[] | undefined;
+  order: CaseOrder;
+}
+
+/** The `next` cursor after a case (its `seq` in the table) in `order`. */
+export function caseCursor(order: CaseOrder, seq: number, score: number | null): string {
+  return order === 'score' ? `${score ?? -1}_${seq}` : String(seq);
 }
 
 /** Validates a case query; errors name the field (`query.status`, ...). */
@@ -167,12 +266,19 @@ export function checkCaseQuery(q: CaseQuery = {}): ParsedCaseQuery {
   }
   const limit = q.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new StoreInputError('query.limit', 'query.limit must be an integer from 1 to 1000');
-  let before: number | undefined;
+  const order = q.order ?? 'newest';
+  if (!CASE_ORDERS.includes(order)) throw new StoreInputError('query.order', `query.order must be one of ${CASE_ORDERS.join(', ')}`);
+  let before: number[] | undefined;
   if (q.before !== undefined) {
-    if (typeof q.before !== 'string' || !/^\d{1,15}$/.test(q.before)) throw new StoreInputError('query.before', 'query.before must be a cursor returned by an earlier page');
-    before = Number(q.before);
+    const shape = order === 'score' ? /^-?[0-9.e-]{1,32}_\d{1,15}$/ : /^\d{1,15}$/;
+    const parts = typeof q.before === 'string' && shape.test(q.before) ? q.before.split('_').map(Number) : [];
+    const score = parts.length === 2 ? (parts[0] as number) : 0;
+    if (parts.length === 0 || !(score === -1 || (score >= 0 && score <= 1))) {
+      throw new StoreInputError('query.before', 'query.before must be a cursor returned by an earlier page of the same order');
+    }
+    before = parts;
   }
-  return { status: q.status, cardRef: q.cardRef, limit, before };
+  return { status: q.status, cardRef: q.cardRef, limit, before, order };
 }
 
 /** Checks a timestamp argument (epoch ms). */

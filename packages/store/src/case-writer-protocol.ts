@@ -12,11 +12,16 @@
  *  +5 rules      bit mask of the rules that fired
  *  +6..+8        top feature indices (NO_REASON when absent)
  *  +9 cardLo, +10 cardHi   the record's 64-bit card key (hashed to the keyed card reference in the worker)
+ *  +11 seq       ingest sequence number (NaN when the caller gave none)
+ *  +12 amount
+ *  +13 termLo, +14 termHi  the record's 64-bit terminal key
+ *  +15 word      mcc | channel << 16 | flags << 24 (the record's u32 at `mcc`)
+ *  +16 country, +17 currency   packed as in the record
  * ```
  */
 
 /** Numbers per packed alert. */
-export const ALERT_FIELDS = 11;
+export const ALERT_FIELDS = 18;
 
 /** Names of rules and features by index (the scorer's), to turn packed reasons into names in the worker. */
 export interface ReasonNames {
@@ -38,6 +43,8 @@ export interface CaseWorkerData {
   retryMs: number;
   /** Least time between two commits while fewer than `commitMax` alerts wait and nobody waits for a flush, ms. */
   lingerMs: number;
+  /** This engine run's id (16 hex digits): a case's ingest sequence number counts for quality only in its run. */
+  run: string;
 }
 
 /** Engine thread -> worker. */

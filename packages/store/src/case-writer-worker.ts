@@ -2,10 +2,11 @@
 // opens them in group commits, retrying a failed commit (never dropping an alert), and serves the analysts' reads
 // and updates. See case-writer.ts for the engine side.
 import { parentPort, workerData } from 'node:worker_threads';
-import { NO_REASON, ResultStatus } from '@fraudstream/schema';
+import { CHANNEL_NAMES, Flag, NO_REASON, ResultStatus, unpackCountry, unpackCurrency } from '@fraudstream/schema';
 import { CardRefHasher, refToHex } from './card-ref.js';
 import { openCaseStore } from './case-store.js';
-import type { CaseAlert, CaseStore } from './case-types.js';
+import type { Case, CaseAlert, CaseDetail, CaseStore } from './case-types.js';
+import { labelSealKey, openLabelKeys, sealLabelKeysBatch } from './label-keys.js';
 import { decisionIdOf } from './decision-id.js';
 import { ALERT_FIELDS, type CaseWorkerData, type FromWorker, type ToWorker, type WireError } from './case-writer-protocol.js';
 
@@ -16,6 +17,7 @@ const port = parentPort;
 const post = (m: FromWorker): void => port.postMessage(m);
 const hasher = new CardRefHasher(Buffer.from(data.secret));
 const ref = new Uint32Array(2);
+const sealKey = labelSealKey(data.secret);
 const { ruleNames, featureNames } = data.names;
 
 /** Alerts received and not yet committed, oldest first (`head` is the first uncommitted one). */
@@ -55,6 +57,15 @@ function reasonsOf(a: Float64Array, o: number): string[] {
 function decode(alerts: Float64Array, ids: [number, string][], modelVersion: string): void {
   const stringIds = new Map(ids);
   const n = alerts.length / ALERT_FIELDS;
+  const words = new Uint32Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const o = i * ALERT_FIELDS;
+    words[i * 4] = alerts[o + 9] as number;
+    words[i * 4 + 1] = alerts[o + 10] as number;
+    words[i * 4 + 2] = alerts[o + 13] as number;
+    words[i * 4 + 3] = alerts[o + 14] as number;
+  }
+  const sealed = sealLabelKeysBatch(sealKey, words);
   for (let i = 0; i < n; i++) {
     const o = i * ALERT_FIELDS;
     const txNum = alerts[o] as number;
@@ -62,15 +73,36 @@ function decode(alerts: Float64Array, ids: [number, string][], modelVersion: str
     const status = alerts[o + 4] as number;
     const score = status === ResultStatus.Scored ? (alerts[o + 2] as number) : Number.NaN;
     hasher.refOfKeyInto(alerts[o + 9] as number, alerts[o + 10] as number, ref, 0);
+    const cardRef = refToHex(ref[0] ?? 0, ref[1] ?? 0);
+    const termLo = alerts[o + 13] as number;
+    const termHi = alerts[o + 14] as number;
+    hasher.refOfKeyInto(termLo, termHi, ref, 0);
+    const word = alerts[o + 15] as number;
+    const channel = (word >>> 16) & 0xff;
+    const flags = (word >>> 24) & 0xff;
+    const detail: CaseDetail = {
+      amount: alerts[o + 12] as number,
+      currency: unpackCurrency(alerts[o + 17] as number) ?? null,
+      channel: CHANNEL_NAMES[channel - 1] ?? null,
+      mcc: (word & 0xffff) === 0 ? null : word & 0xffff,
+      country: unpackCountry(alerts[o + 16] as number) ?? null,
+      cardPresent: (flags & Flag.CardPresentKnown) === 0 ? null : (flags & Flag.CardPresent) !== 0,
+      terminalRef: refToHex(ref[0] ?? 0, ref[1] ?? 0),
+    };
+    const seq = alerts[o + 11] as number;
     queue.push({
       decisionId: decisionIdOf(transactionId),
       transactionId,
-      cardRef: refToHex(ref[0] ?? 0, ref[1] ?? 0),
+      cardRef,
       decision: alerts[o + 3] === 2 ? 'DECLINE' : 'REVIEW',
       score,
       reasons: reasonsOf(alerts, o),
       modelVersion,
       eventTimeMs: alerts[o + 1] as number,
+      detail,
+      ...(Number.isSafeInteger(seq) && seq >= 0
+        ? { labelRef: { sealed: sealed[i] as string, run: data.run, seq } }
+        : {}),
     });
   }
   received += n;
@@ -142,6 +174,14 @@ async function commitLoop(store: CaseStore): Promise<void> {
   }
 }
 
+/** The case with the label record its verdict writes (keys opened, seq kept only for a case of this run). */
+function withVerdictLabel(c: Case): Case {
+  const { labelRef, ...rest } = c;
+  if (labelRef === undefined) return rest;
+  const seq = labelRef.run === data.run ? labelRef.seq : Number.NaN;
+  return { ...rest, verdictLabel: { keys: openLabelKeys(sealKey, labelRef.sealed), eventTimeMs: c.eventTimeMs, seq } };
+}
+
 async function call(store: CaseStore, method: 'get' | 'list' | 'update' | 'history', args: unknown[]): Promise<unknown> {
   switch (method) {
     case 'get':
@@ -149,7 +189,7 @@ async function call(store: CaseStore, method: 'get' | 'list' | 'update' | 'histo
     case 'list':
       return store.list(args[0] as Parameters<CaseStore['list']>[0]);
     case 'update':
-      return store.update(args[0] as string, args[1] as Parameters<CaseStore['update']>[1]);
+      return withVerdictLabel(await store.update(args[0] as string, args[1] as Parameters<CaseStore['update']>[1]));
     case 'history':
       return store.history(args[0] as string);
   }

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { RecordViews, ResultViews } from '@fraudstream/schema';
+import { layout, type RecordViews, type ResultViews } from '@fraudstream/schema';
 import type { Case, CaseEvent, CasePage, CaseQuery, CaseUpdate } from './case-types.js';
 import { ALERT_FIELDS, type CaseWorkerData, type FromWorker, type ReasonNames, type ToWorker, type WireError } from './case-writer-protocol.js';
 import { CaseConflictError, CaseNotFoundError, StoreInputError } from './errors.js';
@@ -58,6 +59,9 @@ const checkInt = (name: string, v: unknown, min: number, max: number, dflt: numb
   }
   return v;
 };
+
+const R = layout.record;
+const RECORD_BYTES = R.size;
 
 function fromWire(e: WireError): Error {
   if (e.name === 'StoreInputError') return new StoreInputError(e.field ?? '', e.message);
@@ -125,6 +129,7 @@ export class CaseWriter {
       commitMax: checkInt('options.commitMax', options.commitMax, 1, 100_000, 8192),
       retryMs: checkInt('options.retryMs', options.retryMs, 1, 5000, 100),
       lingerMs: checkInt('options.lingerMs', options.lingerMs, 0, 1000, 50),
+      run: randomBytes(8).toString('hex'),
     };
     const worker = new Worker(new URL('../dist/case-writer-worker.js', import.meta.url), { workerData: data });
     const kind = await new Promise<'sqlite' | 'postgres'>((resolve, reject) => {
@@ -147,10 +152,21 @@ export class CaseWriter {
   /**
    * Queues the alerts of one decided engine batch (slots `slot` .. `slot + count - 1` of the shared record and result
    * regions, in ingest order): one postMessage per batch with alerts, none without. Label records and APPROVE are
-   * skipped. `stringId(slot)` gives the id of a record whose integer id is NaN. Returns the alerts queued.
+   * skipped. `stringId(slot)` gives the id of a record whose integer id is NaN. `seq` is the ingest sequence number
+   * of the batch's first record (the engine's `DecidedBatch.seq`): with it, an analyst's verdict on the case also
+   * counts in the engine's live quality figures (without it, the verdict's label updates card and terminal state
+   * only). Returns the alerts queued.
    * Note: never refuses (the engine has already decided them); back-pressure is {@link full}, checked by the source.
    */
-  queueBatch(records: RecordViews, results: ResultViews, slot: number, count: number, modelVersion: string, stringId: (slot: number) => string | undefined): number {
+  queueBatch(
+    records: RecordViews,
+    results: ResultViews,
+    slot: number,
+    count: number,
+    modelVersion: string,
+    stringId: (slot: number) => string | undefined,
+    seq = Number.NaN,
+  ): number {
     if (this.closing !== undefined) throw new StoreInputError('caseWriter', 'the case writer is closed');
     let n = 0;
     let ids: [number, string][] | undefined;
@@ -177,6 +193,13 @@ export class CaseWriter {
       a[o + 8] = results.reason(s, 2);
       a[o + 9] = records.cardKeyLo(s);
       a[o + 10] = records.cardKeyHi(s);
+      a[o + 11] = seq + (s - slot);
+      a[o + 12] = records.amount(s);
+      a[o + 13] = records.termKeyLo(s);
+      a[o + 14] = records.termKeyHi(s);
+      a[o + 15] = records.u32[(s * RECORD_BYTES + R.mcc) / 4] ?? 0;
+      a[o + 16] = records.u16[(s * RECORD_BYTES + R.country) / 2] ?? 0;
+      a[o + 17] = records.u16[(s * RECORD_BYTES + R.currency) / 2] ?? 0;
       if (Number.isNaN(txNum)) (ids ??= []).push([n, stringId(s) ?? '']);
       n++;
     }

@@ -12,3 +12,5 @@ export * from './data-dir.js';
 export * from './engine-batch.js';
 export * from './case-writer.js';
 export * from './decision-log-reader.js';
+export * from './label-keys.js';
+export * from './case-verdicts.js';

@@ -14,7 +14,7 @@ import {
   type CaseUpdate,
 } from './case-types.js';
 import { CaseConflictError, CaseNotFoundError, StoreInputError } from './errors.js';
-import { caseFromRow, eventFromRow } from './sqlite-case-store.js';
+import { ADDED_COLUMNS, addedValues, caseFromRow, caseOrderSql, eventFromRow, nextCursor } from './sqlite-case-store.js';
 
 /** Options of {@link PgCaseStore.connect}. */
 export interface PgCaseStoreOptions {
@@ -95,6 +95,8 @@ export class PgCaseStore implements CaseStore {
         version INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS cases_status ON ${s}.cases (status, seq);
+      ${ADDED_COLUMNS.map(([name, , type]) => `ALTER TABLE ${s}.cases ADD COLUMN IF NOT EXISTS ${name} ${type};`).join('\n      ')}
+      CREATE INDEX IF NOT EXISTS cases_status_score ON ${s}.cases (status, (COALESCE(score, -1)), seq);
       CREATE INDEX IF NOT EXISTS cases_card ON ${s}.cases (card_ref, seq);
       CREATE TABLE IF NOT EXISTS ${s}.case_events (
         case_id TEXT NOT NULL REFERENCES ${s}.cases (id),
@@ -122,10 +124,11 @@ export class PgCaseStore implements CaseStore {
     try {
       await client.query('BEGIN');
       const inserted = await client.query<{ id: string }>(
-        `INSERT INTO ${this.t('cases')} (id, transaction_id, card_ref, decision, score, reasons, model_version, event_ms, status, opened_at, updated_at, updated_by, note, version)
-         SELECT a.id, a.tx, a.card, a.decision, a.score, a.reasons, a.model, a.event_ms, 'open', $9, $9, 'system', NULL, 1
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::float8[])
-           WITH ORDINALITY AS a (id, tx, card, decision, score, reasons, model, event_ms, ord)
+        `INSERT INTO ${this.t('cases')} (id, transaction_id, card_ref, decision, score, reasons, model_version, event_ms, status, opened_at, updated_at, updated_by, note, version,
+           detail, label_sealed, label_run, label_seq)
+         SELECT a.id, a.tx, a.card, a.decision, a.score, a.reasons, a.model, a.event_ms, 'open', $9, $9, 'system', NULL, 1, a.detail, a.sealed, a.run, a.lseq
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::float8[], $10::text[], $11::text[], $12::text[], $13::int8[])
+           WITH ORDINALITY AS a (id, tx, card, decision, score, reasons, model, event_ms, detail, sealed, run, lseq, ord)
          ORDER BY a.ord
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         [
@@ -138,6 +141,7 @@ export class PgCaseStore implements CaseStore {
           alerts.map((a) => a.modelVersion),
           alerts.map((a) => a.eventTimeMs),
           at,
+          ...[0, 1, 2, 3].map((k) => alerts.map((a) => addedValues(a)[k] ?? null)),
         ],
       );
       const ids = inserted.rows.map((r) => r.id);
@@ -176,17 +180,18 @@ export class PgCaseStore implements CaseStore {
       params.push(q.cardRef);
       where.push(`card_ref = $${params.length}`);
     }
-    if (q.before !== undefined) {
-      params.push(q.before);
-      where.push(`seq < $${params.length}`);
+    const order = caseOrderSql(q);
+    if (order.where !== undefined) {
+      let k = 0;
+      where.push(order.where.replace(/\?/g, () => `$${params.length + ++k}`));
+      params.push(...order.params);
     }
     params.push(q.limit);
     const r = await this.pool.query(
-      `SELECT * FROM ${this.t('cases')} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`,
+      `SELECT * FROM ${this.t('cases')} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order.orderBy} LIMIT $${params.length}`,
       params,
     );
-    const last = r.rows[r.rows.length - 1] as { seq: string } | undefined;
-    return { cases: r.rows.map(caseFromRow), next: r.rows.length === q.limit && last !== undefined ? String(last.seq) : null };
+    return { cases: r.rows.map(caseFromRow), next: nextCursor(q, r.rows) };
   }
 
   async update(id: string, update: CaseUpdate, at = Date.now()): Promise<Case> {
@@ -203,6 +208,9 @@ export class PgCaseStore implements CaseStore {
       const current = caseFromRow(row);
       if (u.expectedVersion !== undefined && u.expectedVersion !== current.version) {
         throw new CaseConflictError(`case ${id} is at version ${current.version}, not ${u.expectedVersion}: reload it and try again`);
+      }
+      if (u.expectedStatus !== undefined && u.expectedStatus !== current.status) {
+        throw new CaseConflictError(`case ${id} is ${current.status} (by ${current.updatedBy}), not ${u.expectedStatus}: a verdict is final`);
       }
       const version = current.version + 1;
       const note = u.note === undefined ? current.note : u.note === '' ? null : u.note;

@@ -15,6 +15,8 @@ import {
   type CaseStatus,
   type CaseStore,
   type CaseUpdate,
+  caseCursor,
+  type ParsedCaseQuery,
 } from './case-types.js';
 import { CaseConflictError, CaseNotFoundError } from './errors.js';
 
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS cases (
   version INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS cases_status ON cases (status, seq);
+CREATE INDEX IF NOT EXISTS cases_status_score ON cases (status, (COALESCE(score, -1)), seq);
 CREATE INDEX IF NOT EXISTS cases_card ON cases (card_ref, seq);
 CREATE TABLE IF NOT EXISTS case_events (
   case_id TEXT NOT NULL REFERENCES cases (id),
@@ -73,6 +76,49 @@ interface CaseRow {
   updated_by: string;
   note: string | null;
   version: number;
+  detail?: string | null;
+  label_sealed?: string | null;
+  label_run?: string | null;
+  label_seq?: number | string | null;
+}
+
+/** Columns added after the first release of the case store (migrated in place by both backends). */
+export const ADDED_COLUMNS: readonly [name: string, sqliteType: string, pgType: string][] = [
+  ['detail', 'TEXT', 'TEXT'],
+  ['label_sealed', 'TEXT', 'TEXT'],
+  ['label_run', 'TEXT', 'TEXT'],
+  ['label_seq', 'INTEGER', 'BIGINT'],
+];
+
+/**
+ * The ORDER BY and cursor condition of a case query in `q.order` (placeholders `?`; the PostgreSQL store renumbers
+ * them). Score order puts unscored cases (fallback decisions, score NULL) last, as score -1.
+ */
+export function caseOrderSql(q: ParsedCaseQuery): { orderBy: string; where: string | undefined; params: number[] } {
+  const b = q.before;
+  switch (q.order) {
+    case 'oldest':
+      return { orderBy: 'seq ASC', where: b === undefined ? undefined : 'seq > ?', params: b ?? [] };
+    case 'score':
+      return {
+        orderBy: 'COALESCE(score, -1) DESC, seq DESC',
+        where: b === undefined ? undefined : '(COALESCE(score, -1) < ? OR (COALESCE(score, -1) = ? AND seq < ?))',
+        params: b === undefined ? [] : [b[0] as number, b[0] as number, b[1] as number],
+      };
+    default:
+      return { orderBy: 'seq DESC', where: b === undefined ? undefined : 'seq < ?', params: b ?? [] };
+  }
+}
+
+/** The `next` cursor of a page of rows (null when the page is not full). */
+export function nextCursor(q: ParsedCaseQuery, rows: readonly { seq: number | string; score: number | null }[]): string | null {
+  const last = rows[rows.length - 1];
+  return rows.length === q.limit && last !== undefined ? caseCursor(q.order, Number(last.seq), last.score === null ? null : Number(last.score)) : null;
+}
+
+/** The detail and label columns of an alert, in {@link ADDED_COLUMNS} order. */
+export function addedValues(a: CaseAlert): [string | null, string | null, string | null, number | null] {
+  return [a.detail === undefined ? null : JSON.stringify(a.detail), a.labelRef?.sealed ?? null, a.labelRef?.run ?? null, a.labelRef?.seq ?? null];
 }
 
 interface EventRow {
@@ -103,6 +149,10 @@ export function caseFromRow(r: Omit<CaseRow, 'seq'>): Case {
     updatedBy: r.updated_by,
     note: r.note,
     version: Number(r.version),
+    ...(r.detail == null ? {} : { detail: JSON.parse(r.detail) as Case['detail'] }),
+    ...(r.label_sealed == null || r.label_run == null || r.label_seq == null
+      ? {}
+      : { labelRef: { sealed: r.label_sealed, run: r.label_run, seq: Number(r.label_seq) } }),
   };
 }
 
@@ -130,6 +180,8 @@ export class SqliteCaseStore implements CaseStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const have = new Set((this.db.prepare('PRAGMA table_info(cases)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`ALTER TABLE cases ADD COLUMN ${name} ${type}`);
   }
 
   /** Opens the store in a data dir. */
@@ -142,14 +194,15 @@ export class SqliteCaseStore implements CaseStore {
     checkAlerts(alerts);
     checkAt(at);
     const insert = this.db.prepare(
-      `INSERT INTO cases (id, transaction_id, card_ref, decision, score, reasons, model_version, event_ms, status, opened_at, updated_at, updated_by, note, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 'system', NULL, 1) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO cases (id, transaction_id, card_ref, decision, score, reasons, model_version, event_ms, status, opened_at, updated_at, updated_by, note, version,
+         detail, label_sealed, label_run, label_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 'system', NULL, 1, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
     const event = this.db.prepare(`INSERT INTO case_events (case_id, seq, at, actor, from_status, to_status, note) VALUES (?, 1, ?, 'system', NULL, 'open', NULL)`);
     const run = this.db.transaction((list: readonly CaseAlert[]) => {
       let opened = 0;
       for (const a of list) {
-        const r = insert.run(a.decisionId, a.transactionId, a.cardRef, a.decision, Number.isNaN(a.score) ? null : a.score, JSON.stringify(a.reasons), a.modelVersion, a.eventTimeMs, at, at);
+        const r = insert.run(a.decisionId, a.transactionId, a.cardRef, a.decision, Number.isNaN(a.score) ? null : a.score, JSON.stringify(a.reasons), a.modelVersion, a.eventTimeMs, at, at, ...addedValues(a));
         if (r.changes === 1) {
           event.run(a.decisionId, at);
           opened++;
@@ -178,14 +231,14 @@ export class SqliteCaseStore implements CaseStore {
       where.push('card_ref = ?');
       params.push(q.cardRef);
     }
-    if (q.before !== undefined) {
-      where.push('seq < ?');
-      params.push(q.before);
+    const order = caseOrderSql(q);
+    if (order.where !== undefined) {
+      where.push(order.where);
+      params.push(...order.params);
     }
-    const sql = `SELECT * FROM cases ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    const sql = `SELECT * FROM cases ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order.orderBy} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...params, q.limit) as CaseRow[];
-    const last = rows[rows.length - 1];
-    return { cases: rows.map(caseFromRow), next: rows.length === q.limit && last !== undefined ? String(last.seq) : null };
+    return { cases: rows.map(caseFromRow), next: nextCursor(q, rows) };
   }
 
   async update(id: string, update: CaseUpdate, at = Date.now()): Promise<Case> {
@@ -197,6 +250,9 @@ export class SqliteCaseStore implements CaseStore {
       if (row === undefined) throw new CaseNotFoundError(`no case with id ${id}`);
       if (u.expectedVersion !== undefined && u.expectedVersion !== row.version) {
         throw new CaseConflictError(`case ${id} is at version ${row.version}, not ${u.expectedVersion}: reload it and try again`);
+      }
+      if (u.expectedStatus !== undefined && u.expectedStatus !== row.status) {
+        throw new CaseConflictError(`case ${id} is ${row.status} (by ${row.updated_by}), not ${u.expectedStatus}: a verdict is final`);
       }
       const version = row.version + 1;
       const note = u.note === undefined ? row.note : u.note === '' ? null : u.note;

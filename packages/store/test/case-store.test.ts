@@ -189,6 +189,63 @@ describe.each([sqliteBackend(), pgBackend()])('case store on $name', (backend) =
     expect((await store.list({ cardRef: card, status: 'confirmed_fraud' })).cases).toHaveLength(0);
   });
 
+  it('lists oldest first and riskiest first, paging each order with its own cursor', async () => {
+    // Scores repeat (k % 40 over 45 alerts), so score order needs the opening order as its tie-break.
+    const alerts = Array.from({ length: 45 }, (_, k) => alert(k));
+    alerts[10] = { ...alerts[10]!, score: Number.NaN, reasons: ['SCORER_ERROR'] };
+    await store.openCases(alerts, 1000);
+    const pages = async (order: 'oldest' | 'score', limit: number): Promise<string[]> => {
+      const seen: string[] = [];
+      let before: string | undefined;
+      do {
+        const page = await store.list({ status: 'open', order, limit, before });
+        seen.push(...page.cases.map((c) => c.transactionId));
+        before = page.next ?? undefined;
+      } while (before !== undefined);
+      return seen;
+    };
+    expect(await pages('oldest', 7)).toEqual(alerts.map((a) => a.transactionId));
+    const byScore = alerts
+      .map((a, k) => ({ id: a.transactionId, score: Number.isNaN(a.score) ? -1 : a.score, k }))
+      .sort((x, y) => y.score - x.score || y.k - x.k)
+      .map((x) => x.id);
+    expect(byScore.at(-1)).toBe('tx-10');
+    expect(await pages('score', 6)).toEqual(byScore);
+    expect(await pages('score', 1000)).toEqual(byScore);
+    // A cursor of one order is refused by the other, naming the field.
+    const first = await store.list({ order: 'score', limit: 2 });
+    await expect(store.list({ order: 'oldest', before: first.next ?? '' })).rejects.toMatchObject({ field: 'query.before' });
+    await expect(store.list({ order: 'best' as never })).rejects.toMatchObject({ field: 'query.order' });
+  });
+
+  it('keeps the transaction detail and the sealed label reference of an alert', async () => {
+    const detail = { amount: 812.5, currency: 'EUR', channel: 'ONLINE' as const, mcc: 5411, country: 'FR', cardPresent: false, terminalRef: hasher.refOf('T-9') };
+    const labelRef = { sealed: 'ab'.repeat(16), run: '0123456789abcdef', seq: 123_456 };
+    await store.openCases([{ ...alert(1), detail, labelRef }, alert(2)], 1000);
+    expect(await store.get(decisionIdOf('tx-1'))).toMatchObject({ detail, labelRef });
+    const old = await store.get(decisionIdOf('tx-2'));
+    expect(old?.detail).toBeUndefined();
+    expect(old?.labelRef).toBeUndefined();
+    await expect(store.openCases([{ ...alert(3), detail: { ...detail, channel: 'MAIL' as never } }])).rejects.toMatchObject({ field: 'alerts[0].detail.channel' });
+    await expect(store.openCases([{ ...alert(3), labelRef: { ...labelRef, seq: -1 } }])).rejects.toMatchObject({ field: 'alerts[0].labelRef.seq' });
+  });
+
+  it('changes a case only from the expected status (a verdict is final), atomically', async () => {
+    await store.openCases([alert(1)], 1000);
+    const id = decisionIdOf('tx-1');
+    // Two analysts decide at once: one wins, the other is refused, and the trail holds one verdict.
+    const both = await Promise.allSettled([
+      store.update(id, { status: 'confirmed_fraud', analyst: 'alice', expectedStatus: 'open' }, 2000),
+      store.update(id, { status: 'legitimate', analyst: 'bob', expectedStatus: 'open' }, 2001),
+    ]);
+    expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = both.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(CaseConflictError);
+    expect(String(refused.reason.message)).toMatch(/a verdict is final/);
+    expect(await store.history(id)).toHaveLength(2);
+    await expect(store.update(id, { status: 'open', analyst: 'a', expectedStatus: 'closed' as never })).rejects.toMatchObject({ field: 'update.expectedStatus' });
+  });
+
   it('keeps a fallback alert without a score (NaN in, NaN out)', async () => {
     expect(await store.openCases([{ ...alert(7), score: Number.NaN, reasons: ['SCORER_ERROR'] }], 1000)).toBe(1);
     const c = await store.get(decisionIdOf('tx-7'));
@@ -245,6 +302,29 @@ describe.each([sqliteBackend(), pgBackend()])('case store on $name', (backend) =
     expect((await store.update(id, { status: 'open', analyst: 'a', note: 'n'.repeat(2000) })).note).toHaveLength(2000);
     expect((await store.list()).cases).toHaveLength(1);
     expect(await store.history(id)).toHaveLength(2);
+  });
+});
+
+describe('a case store made before cases kept their detail', () => {
+  it('gains the new columns on open and keeps its cases (SQLite)', async () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, CASES_FILE));
+    db.exec(`CREATE TABLE cases (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, transaction_id TEXT NOT NULL, card_ref TEXT NOT NULL,
+      decision TEXT NOT NULL, score REAL, reasons TEXT NOT NULL, model_version TEXT NOT NULL, event_ms INTEGER NOT NULL, status TEXT NOT NULL,
+      opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL, note TEXT, version INTEGER NOT NULL)`);
+    const a = alert(1);
+    db.prepare(`INSERT INTO cases (id, transaction_id, card_ref, decision, score, reasons, model_version, event_ms, status, opened_at, updated_at, updated_by, note, version)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', 5, 5, 'system', NULL, 1)`).run(a.decisionId, a.transactionId, a.cardRef, a.decision, a.score, JSON.stringify(a.reasons), a.modelVersion, a.eventTimeMs);
+    db.close();
+    const store = await openCaseStore({ dataDir: dir });
+    try {
+      expect(await store.get(a.decisionId)).toMatchObject({ transactionId: 'tx-1', status: 'open' });
+      const detail = { amount: 1, currency: null, channel: null, mcc: null, country: null, cardPresent: null, terminalRef: hasher.refOf('T') };
+      await store.openCases([{ ...alert(2), detail }]);
+      expect((await store.get(decisionIdOf('tx-2')))?.detail).toEqual(detail);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -73,7 +73,7 @@ describe.each([
     records.writeLabel(8, 3, T0, 0, 0, 0, 0, true, 0);
     results.write(8, { score: 0, decision: 0, status: ResultStatus.Label, rules: 0, reasons: [NO_REASON, NO_REASON, NO_REASON] });
     const expected = [...alerts, 'abc-4'].filter((id) => id !== '1008');
-    const queued = writer.queueBatch(records, results, 0, 40, 'model-7', (s) => (s === 4 ? 'abc-4' : undefined));
+    const queued = writer.queueBatch(records, results, 0, 40, 'model-7', (s) => (s === 4 ? 'abc-4' : undefined), 500);
     expect(queued).toBe(expected.length);
     await writer.flush();
     expect(writer.stats()).toMatchObject({ backend: where.db === undefined ? 'sqlite' : 'postgres', opened: expected.length, existing: 0, queue: 0, full: false });
@@ -103,10 +103,21 @@ describe.each([
     expect(fallback?.score).toBeNaN();
     expect(page.cases.find((c) => c.transactionId === 'abc-4')).toMatchObject({ id: decisionIdOf('abc-4'), cardRef: hasher.refOf('card-4'), reasons: ['AMOUNT_HIGH', 'amount', 'hour'] });
 
+    // The transaction's detail is kept (terminal as a keyed reference, never an id); the label keys only sealed.
+    const c1005 = page.cases.find((c) => c.transactionId === '1005');
+    expect(c1005?.detail).toEqual({ amount: 10, currency: 'EUR', channel: null, mcc: null, country: null, cardPresent: null, terminalRef: hasher.refOf('T1') });
+    expect(c1005?.labelRef).toMatchObject({ run: expect.stringMatching(/^[0-9a-f]{16}$/), seq: 500 + 5 });
+    expect(c1005?.labelRef?.sealed).toMatch(/^[0-9a-f]{32}$/);
+    expect(c1005?.labelRef?.sealed).not.toContain(records.cardKeyLo(5).toString(16).padStart(8, '0'));
+
     // Reads and updates go through the worker to the same store, with the audit trail.
     const id = decisionIdOf('1005');
     const updated = await writer.update(id, { status: 'confirmed_fraud', analyst: 'alice@bank', note: 'called the customer' });
     expect(updated).toMatchObject({ status: 'confirmed_fraud', updatedBy: 'alice@bank', version: 2 });
+    // The answer of an update carries the label record the verdict writes: the record's own keys and its ingest
+    // sequence number in this run (the writer's run), opened from the sealed form.
+    expect(updated.verdictLabel).toEqual({ keys: [records.cardKeyLo(5), records.cardKeyHi(5), records.termKeyLo(5), records.termKeyHi(5)], eventTimeMs: T0 + 5000, seq: 505 });
+    expect(updated.labelRef).toBeUndefined();
     expect((await writer.history(id)).map((e) => [e.seq, e.actor, e.fromStatus, e.toStatus])).toEqual([
       [1, 'system', null, 'open'],
       [2, 'alice@bank', 'open', 'confirmed_fraud'],
@@ -124,7 +135,7 @@ describe.each([
     const where = db();
     const first = await openWriter({ dataDir, ...where });
     const b = batch(300);
-    first.queueBatch(b.records, b.results, 0, 200, 'm', () => undefined);
+    first.queueBatch(b.records, b.results, 0, 200, 'm', () => undefined, 0);
     await first.close();
     // The restart replays from an earlier checkpoint: slots 100..299, of which 100..199 already have cases.
     const second = await openWriter({ dataDir, ...where });
@@ -135,6 +146,11 @@ describe.each([
     expect(second.stats()).toMatchObject({ opened: b.alerts.length - before - replayed, existing: replayed, queue: 0 });
     const page = await second.list({ limit: 1000 });
     expect(page.cases.map((c) => c.transactionId).sort()).toEqual([...b.alerts].sort());
+    // A verdict on a case the first run decided: its ingest sequence number meant something in that run only, so
+    // the label updates card and terminal state but cannot be joined with this run's quality figures (seq NaN).
+    const verdict = await second.update(decisionIdOf('1003'), { status: 'legitimate', analyst: 'bob' });
+    expect(verdict.verdictLabel?.keys).toEqual([b.records.cardKeyLo(3), b.records.cardKeyHi(3), b.records.termKeyLo(3), b.records.termKeyHi(3)]);
+    expect(verdict.verdictLabel?.seq).toBeNaN();
   });
 });
 

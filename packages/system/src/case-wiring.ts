@@ -52,7 +52,7 @@ export async function wireCases(engine: Engine, options: CaseWiringOptions): Pro
   });
   const sink = new GatedSink(engine.sink, () => writer.full);
   const unsubscribe = engine.onBatch((b) => {
-    writer.queueBatch(b.records, b.results, b.slot, b.count, options.modelVersion(), (slot) => sink.ids[slot]);
+    writer.queueBatch(b.records, b.results, b.slot, b.count, options.modelVersion(), (slot) => sink.ids[slot], b.seq);
   });
   const decisions = new DecisionLogReader(decisionLogDir(options.dataDir));
   let closing: Promise<void> | undefined;

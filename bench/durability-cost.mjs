@@ -6,6 +6,7 @@
 // a log sync and an atomic checkpoint record), alternating in interleaved rounds so both modes share the machine's
 // conditions. Each durable round gets a new data dir (an existing one would be resumed).
 // Usage: pnpm build && node bench/durability-cost.mjs [seconds per run = 10] [rounds = 3] [checkpoint interval s = 2]
+//        [baseline CLI: another build's apps/cli/dist/main.js, run durable as a third mode "baseline" in the same rounds]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -14,14 +15,15 @@ const seconds = Number(process.argv[2] ?? 10);
 const rounds = Number(process.argv[3] ?? 3);
 const interval = Number(process.argv[4] ?? 2);
 const cli = new URL('../apps/cli/dist/main.js', import.meta.url).pathname;
+const baselineCli = process.argv[5];
 const root = new URL('../data/durability-cost/', import.meta.url).pathname;
 rmSync(root, { recursive: true, force: true });
 mkdirSync(root, { recursive: true });
 
 function bench(mode, round) {
   const json = `${root}${mode}-${round}.json`;
-  const args = [cli, 'bench', '--tps', 'max', '--duration', String(seconds), '--json', json];
-  if (mode === 'durable') args.push('--data-dir', `${root}data-${round}`, '--checkpoint-interval', String(interval));
+  const args = [mode === 'baseline' ? baselineCli : cli, 'bench', '--tps', 'max', '--duration', String(seconds), '--json', json];
+  if (mode === 'durable' || mode === 'baseline') args.push('--data-dir', `${root}data-${round}`, '--checkpoint-interval', String(interval));
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bench ${mode} failed (${r.status}): ${r.stderr}${r.stdout}`);
   const out = JSON.parse(readFileSync(json, 'utf8'));
@@ -33,7 +35,9 @@ const load = loadavg()[0];
 const rows = [];
 for (let round = 0; round < rounds; round++) {
   // Alternate which mode goes first, so a drift in the machine's load does not favour one.
-  const order = round % 2 === 0 ? ['ephemeral', 'durable'] : ['durable', 'ephemeral'];
+  const modes = baselineCli === undefined ? ['ephemeral', 'durable'] : ['ephemeral', 'durable', 'baseline'];
+  // Rotate the order each round.
+  const order = modes.map((_, k) => modes[(k + round) % modes.length]);
   for (const mode of order) {
     const r = bench(mode, round);
     rows.push({
@@ -47,6 +51,7 @@ for (let round = 0; round < rounds; round++) {
       snapshotBytes: r.durability?.lastCheckpoint?.snapshotBytes ?? 0,
       checkpointMs: r.durability?.lastCheckpoint?.tookMs ?? 0,
       logged: r.durability?.logRecords ?? 0,
+      load1m: +loadavg()[0].toFixed(1),
     });
     console.log(JSON.stringify(rows[rows.length - 1]));
   }
@@ -62,13 +67,24 @@ const summary = {
   command: `node bench/durability-cost.mjs ${seconds} ${rounds} ${interval}`,
   ephemeral: { sustainedTps: Math.round(mean('ephemeral', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('ephemeral', 'scoredPerCpuSecond')) },
   durable: { sustainedTps: Math.round(mean('durable', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('durable', 'scoredPerCpuSecond')) },
+  ...(baselineCli === undefined
+    ? {}
+    : { baseline: { cli: baselineCli, sustainedTps: Math.round(mean('baseline', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('baseline', 'scoredPerCpuSecond')) } }),
   rows,
 };
 summary.costPercent = {
   sustainedTps: Math.round((1 - summary.durable.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10,
   scoredPerCpuSecond: Math.round((1 - summary.durable.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10,
 };
+if (summary.baseline !== undefined) {
+  summary.costPercent.baselineSustainedTps = Math.round((1 - summary.baseline.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10;
+  summary.costPercent.baselineScoredPerCpuSecond = Math.round((1 - summary.baseline.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10;
+}
+summary.loadAverage1mEnd = loadavg()[0];
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/durability-cost.json', import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
 console.table(rows);
 console.log(`durable vs ephemeral: ${summary.costPercent.sustainedTps}% fewer decisions/s, ${summary.costPercent.scoredPerCpuSecond}% fewer per CPU-second (load ${load.toFixed(1)} on ${cpus().length} cores)`);
+if (summary.baseline !== undefined) {
+  console.log(`baseline durable vs ephemeral: ${summary.costPercent.baselineSustainedTps}% fewer decisions/s, ${summary.costPercent.baselineScoredPerCpuSecond}% fewer per CPU-second`);
+}

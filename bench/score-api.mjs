@@ -3,7 +3,8 @@
 //   fraudstream  the real server (engine, worker threads, Rust scorer, micro-batches)      peers/fraudstream-server.mjs
 //   node-http    the same scorer addon behind a plain node:http server, one process          peers/node-http-scorer.mjs
 //   fastapi      FastAPI + uvicorn, features in Python, XGBoost's predictor (needs .venv)   peers/fastapi_xgb.py
-// Usage: node bench/score-api.mjs [--duration S] [--warmup S] [--only name,name] [--rates R,R] [--json OUT]
+// Usage: node bench/score-api.mjs [--duration S] [--warmup S] [--only name,name] [--rates R,R] [--wrk-threads N]
+//                                 [--concurrency C,C] [--json OUT]
 // Prints a markdown table and writes bench/results/score-api.json. wrk measures latency from each request's send
 // time on a connection that waits for the previous answer (closed loop): see RESULTS.md on coordinated omission.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -24,7 +25,9 @@ const only = flag('only', 'fraudstream,node-http,fastapi').split(',');
 const out = flag('json', here('./results/score-api.json'));
 // Optional open-loop runs (peers/open-loop.mjs, wrk2-style fixed rates), e.g. --rates 25000,50000.
 const rates = flag('rates', '').split(',').filter((r) => r !== '').map(Number);
-const CONCURRENCY = [1, 64, 256];
+const CONCURRENCY = flag('concurrency', '1,64,256').split(',').map(Number);
+// wrk's own threads share the 2 cores with the server: 2 by default (1 at c=1); --wrk-threads 1 measures with one.
+const wrkThreads = flag('wrk-threads', '');
 const python = here('../.venv/bin/python');
 
 const TARGETS = [
@@ -62,7 +65,7 @@ function cpuSeconds(pid) {
 }
 
 function wrk(port, connections, seconds) {
-  const threads = connections === 1 ? 1 : 2;
+  const threads = connections === 1 ? 1 : wrkThreads === '' ? 2 : Number(wrkThreads);
   const argv = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', here('./peers/score-api.lua'), `http://127.0.0.1:${port}/v1/score`];
   const text = execFileSync('wrk', argv, { encoding: 'utf8' });
   const line = text.split('\n').find((l) => l.startsWith('RESULT '));

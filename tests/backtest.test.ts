@@ -94,7 +94,7 @@ describe('fraudstream backtest', () => {
 
   it('chooses hyper-parameters on validation windows before the test window, and scores a given --model the same way', () => {
     const report = join(dir, 'grid.json');
-    const r = cli(['backtest', '--data', data, ...protocol, '--folds', '1', '--report', report], 300_000);
+    const r = cli(['backtest', '--data', data, ...protocol, '--grid', '--folds', '1', '--report', report], 300_000);
     expect(r.status, r.stderr).toBe(0);
     const rep = JSON.parse(readFileSync(report, 'utf8')) as Report;
     expect(rep.validation.length).toBeGreaterThan(1);

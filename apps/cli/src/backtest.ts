@@ -3,6 +3,7 @@ import { DECISION_NAMES, RESULT_SIZE, ResultViews } from '@fraudstream/schema';
 import { readCsvRecords, type CsvRecords } from '@fraudstream/sources';
 import { aucRoc, cardPrecisionAtK, precisionRecall, thinCurve, type PrPoint } from './metrics.js';
 import { moneyReport, type MoneyReport } from './metrics-money.js';
+import { candidateConfig, compareDecisions, type Candidate, type Comparison, type ScoringConfig } from './backtest-compare.js';
 
 const DAY_MS = 86_400_000;
 
@@ -26,6 +27,16 @@ export const GRID: readonly GbdtParams[] = [
   { trees: 300, maxDepth: 6, learningRate: 0.05, minChildWeight: 5, bins: 1024 },
   { trees: 200, maxDepth: 4, learningRate: 0.1, minChildWeight: 1, bins: 1024 },
 ];
+
+/**
+ * The hyper-parameters and training window chosen on validation windows only (handbook-mode data, seeds 0-2, both
+ * validation weeks; native/scorer/FEATURES.md "Issue 12"): what `fraudstream backtest` trains with unless told
+ * otherwise (`--grid` chooses from {@link GRID} on the data at hand instead).
+ */
+export const VALIDATED: { params: GbdtParams; trainDays: number } = {
+  params: { trees: 300, maxDepth: 4, learningRate: 0.05, minChildWeight: 5, bins: 1024 },
+  trainDays: 84,
+};
 
 /** Options of {@link backtest}. */
 export interface BacktestOptions {
@@ -56,6 +67,16 @@ export interface BacktestOptions {
   dropFeatures?: string[];
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /**
+   * The current configuration as a bundle's JSON text (its model, thresholds, rules and lists), instead of the trained
+   * or given model with the scorer's default thresholds and no rules.
+   */
+  currentBundle?: string;
+  /**
+   * A candidate to compare with the current configuration: a bundle, or a rule added to the current rules. The report's
+   * metrics are then the candidate's, and `comparison` holds the current one's and the differences.
+   */
+  candidate?: Candidate;
 }
 
 /** Metrics of one evaluated set. */
@@ -103,6 +124,8 @@ export interface BacktestResult {
   /** Fraud amounts caught and missed, false alerts, and the cost curve. */
   money: MoneyReport;
   rejectedRows: number;
+  /** With a candidate: the current configuration's metrics and the decision-level comparison. */
+  comparison?: Comparison & { currentMetrics: Metrics };
 }
 
 /** One test transaction as `--scores` writes it. */
@@ -233,13 +256,16 @@ function evaluate(
 /** Scores every transaction of the stream through a real scorer (labels applied where they arrive), in order. */
 function scoreStream(
   p: Prepared,
-  modelJson: string,
+  config: ScoringConfig,
   delayDays: number,
-): { scores: Float32Array; decisions: Uint8Array; results: ResultViews } {
+): { scores: Float32Array; decisions: Uint8Array; results: ResultViews; version: string } {
   const { data } = p;
   const scorer = Scorer.open({ labelDelayDays: delayDays });
   try {
-    scorer.loadModel(modelJson);
+    let version = '';
+    if (config.bundle !== undefined) version = scorer.loadBundle(config.bundle).version;
+    else if (config.modelJson !== undefined) scorer.loadModel(config.modelJson);
+    if (config.rules !== undefined) scorer.setRules(config.rules);
     const records = data.views.bytes(0, data.count);
     const results = new ResultViews(new ArrayBuffer(Math.max(1, data.count) * RESULT_SIZE), 0, data.count);
     const chunk = 65_536;
@@ -255,7 +281,7 @@ function scoreStream(
       scores[i] = results.score(slot);
       decisions[i] = results.decisionCode(slot);
     }
-    return { scores, decisions, results };
+    return { scores, decisions, results, version };
   } finally {
     scorer.close();
   }
@@ -320,6 +346,8 @@ function scoreRows(p: Prepared, modelJson: string, fromMs: number, days: number)
 export async function backtest(o: BacktestOptions): Promise<{ result: BacktestResult; rows: ScoredRow[] }> {
   const seed = o.seed ?? 0;
   const topK = o.topK ?? 100;
+  // A bad candidate is refused before the file is read (its rules and bundle do not depend on the model).
+  const candidateBase = o.candidate === undefined ? undefined : candidateConfig(o.currentBundle === undefined ? {} : { bundle: o.currentBundle }, o.candidate);
   const p = o.prepared ?? (await prepare(o.data, o.delayDays));
   if (o.dropFeatures !== undefined && o.dropFeatures.length > 0) {
     const names = featureNames;
@@ -337,10 +365,13 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
   const [tlo, thi] = range(p, testStartMs, testStartMs + o.testDays * DAY_MS);
   if (thi === tlo) throw new Error(`the test window ${isoDay(testStartMs)} + ${o.testDays} days has no transaction`);
 
-  let modelJson: string;
+  let modelJson = '';
   let model: BacktestResult['model'];
   let validation: BacktestResult['validation'] = [];
-  if (o.modelJson !== undefined) {
+  if (o.currentBundle !== undefined) {
+    // The current bundle carries its own model: nothing to train.
+    model = { source: 'file' };
+  } else if (o.modelJson !== undefined) {
     modelJson = o.modelJson;
     model = { source: 'file' };
   } else {
@@ -358,10 +389,21 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
     model = { source: 'trained', params, trainDays: days, trainRows: m.rows, trainFrauds: m.frauds };
   }
 
-  const s = scoreStream(p, modelJson, o.delayDays);
+  const current: ScoringConfig = o.currentBundle !== undefined ? { bundle: o.currentBundle } : { modelJson };
+  // Without a bundle the candidate scores with the current model (plus its rules).
+  const candidate = candidateBase === undefined ? undefined : { modelJson, ...candidateBase };
+  const old = scoreStream(p, current, o.delayDays);
+  // With a candidate, the report is the candidate's; the current configuration's run is the baseline.
+  const s = candidate === undefined ? old : scoreStream(p, candidate, o.delayDays);
   const ev = evaluate(p, s.scores, trainStartDay, testStartDay, o.testDays, o.delayDays, topK);
   const amounts = new Float64Array(p.data.txCount);
   for (let i = 0; i < amounts.length; i++) amounts[i] = p.data.views.amount(p.data.txSlots[i]!);
+  let comparison: BacktestResult['comparison'];
+  if (o.candidate !== undefined) {
+    const about: Comparison['candidate'] = o.candidate.kind === 'bundle' ? { kind: 'bundle', bundleVersion: s.version } : { kind: 'rule', rule: o.candidate.rule };
+    const currentMetrics = evaluate(p, old.scores, trainStartDay, testStartDay, o.testDays, o.delayDays, topK).metrics;
+    comparison = { ...compareDecisions(ev.idx, p.data.fraud, amounts, old.decisions, s.decisions, about), currentMetrics };
+  }
   const money = moneyReport(ev.idx, amounts, p.data.fraud, s.scores, s.decisions);
 
   // Per scenario: that scenario's frauds against every evaluated genuine transaction.
@@ -421,6 +463,7 @@ export async function backtest(o: BacktestOptions): Promise<{ result: BacktestRe
       prCurve: thinCurve(ev.curve, 500),
       money,
       rejectedRows: p.data.rejectedCount,
+      ...(comparison === undefined ? {} : { comparison }),
     },
     rows,
   };

@@ -71,10 +71,10 @@ function oneOf<T extends string>(values: readonly T[]) {
   };
 }
 
-/** `generator` or `replay:FILE`. */
+/** `generator`, `replay:FILE` or `kafka`. */
 function sourceSpec(value: unknown): string {
-  if (typeof value !== 'string' || !(value === 'generator' || (value.startsWith('replay:') && value.length > 7 && value.length <= 4096))) {
-    throw new SettingValueError('must be generator or replay:FILE.csv');
+  if (typeof value !== 'string' || !(value === 'generator' || value === 'kafka' || (value.startsWith('replay:') && value.length > 7 && value.length <= 4096))) {
+    throw new SettingValueError('must be generator, replay:FILE.csv or kafka');
   }
   return value;
 }
@@ -109,7 +109,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'server.token', flag: 'token', env: ['FRAUDSTREAM_TOKEN'], help: 'bearer token for POST routes, /metrics and /ws (prefer token_file or the env)', parse: str(4096, /^[\x21-\x7e]+$/, 'printable ASCII without spaces') },
   { key: 'server.token_file', flag: 'token-file', env: ['FRAUDSTREAM_TOKEN_FILE'], help: 'file holding the bearer token (its first line)', parse: str(4096) },
   { key: 'server.max_ws_clients', flag: 'max-ws-clients', env: ['FRAUDSTREAM_MAX_WS_CLIENTS'], default: 64, help: 'most WebSocket clients at once', parse: int(1, 100_000) },
-  { key: 'source.from', flag: 'source', env: ['FRAUDSTREAM_SOURCE'], default: 'generator', help: 'generator or replay:FILE.csv', parse: sourceSpec },
+  { key: 'source.from', flag: 'source', env: ['FRAUDSTREAM_SOURCE'], default: 'generator', help: 'generator, replay:FILE.csv or kafka (the kafka.* keys)', parse: sourceSpec },
   { key: 'source.tps', flag: 'tps', env: ['FRAUDSTREAM_TPS'], default: 1000, help: 'generator / replay rate, tx/s (replay also max)', parse: tps },
   { key: 'source.seed', flag: 'seed', env: ['FRAUDSTREAM_SEED'], default: 0, help: 'generator seed', parse: int(0, 2 ** 32 - 1) },
   { key: 'source.autostart', flag: 'no-start', switchValue: false, env: ['FRAUDSTREAM_AUTOSTART'], default: true, help: 'start the source at once (--no-start: wait for POST /api/system/start)', parse: bool },
@@ -127,6 +127,25 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'cases.db', flag: 'db', env: ['FRAUDSTREAM_DB'], help: 'postgres://USER:PASS@HOST:PORT/DB[?schema=NAME]: keep the cases in PostgreSQL (prefer the env: argv is visible to all)', parse: str(4096, /^postgres(ql)?:\/\//, 'a postgres:// URL') },
   { key: 'security.card_ref_secret', env: ['FRAUDSTREAM_CARD_REF_SECRET'], help: 'card-reference key, 32 to 256 hex digits (default: generated into data.dir)', parse: str(256, /^(?:[0-9a-fA-F]{2}){16,128}$/, 'an even number of hex digits (32 to 256)') },
   { key: 'log.level', flag: 'log-level', env: ['FRAUDSTREAM_LOG_LEVEL'], default: 'info', help: 'fatal, error, warn, info, debug, trace or silent', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  { key: 'scoring.batch', flag: 'score-batch', env: ['FRAUDSTREAM_SCORE_BATCH'], default: 256, help: 'most /v1/score requests cut into one micro-batch', parse: int(1, 8192) },
+  { key: 'scoring.linger_us', flag: 'score-linger-us', env: ['FRAUDSTREAM_SCORE_LINGER_US'], default: 0, help: 'how long the first request of a micro-batch waits for others, microseconds (0: the end of the event-loop turn)', parse: int(0, 10_000_000) },
+  { key: 'scoring.deadline_ms', flag: 'score-deadline-ms', env: ['FRAUDSTREAM_SCORE_DEADLINE_MS'], default: 50, help: '/v1/score deadline, ms: past it the fallback REVIEW/DEADLINE is answered and counted (0: always)', parse: int(0, 60_000) },
+  { key: 'scoring.inline_max_batch', flag: 'score-inline-max', env: ['FRAUDSTREAM_SCORE_INLINE_MAX'], default: 64, help: 'largest micro-batch scored on the main thread when no batch is in flight (0: always a worker thread)', parse: int(0, 8192) },
+  { key: 'scoring.bulk_max_bytes', flag: 'bulk-max-bytes', env: ['FRAUDSTREAM_BULK_MAX_BYTES'], default: 64 * 1024 * 1024, help: 'largest /v1/transactions body, bytes', parse: int(1024, 2 ** 31) },
+  { key: 'scoring.bulk_max_lines', flag: 'bulk-max-lines', env: ['FRAUDSTREAM_BULK_MAX_LINES'], default: 1_000_000, help: 'most lines in one /v1/transactions body', parse: int(1, 100_000_000) },
+  { key: 'kafka.brokers', flag: 'brokers', env: ['FRAUDSTREAM_KAFKA_BROKERS'], help: 'bootstrap brokers HOST:PORT, comma-separated (source kafka; required there)', parse: str(4096, /^[^\s,]+(,[^\s,]+)*$/, 'HOST:PORT[,HOST:PORT...]') },
+  { key: 'kafka.group', flag: 'group', env: ['FRAUDSTREAM_KAFKA_GROUP'], help: 'consumer group (default fraudstream)', parse: str(255) },
+  { key: 'kafka.topic', flag: 'topic', env: ['FRAUDSTREAM_KAFKA_TOPIC'], help: 'transactions topic (default transactions)', parse: str(249) },
+  { key: 'kafka.labels', flag: 'no-labels', switchValue: false, env: ['FRAUDSTREAM_KAFKA_LABELS'], default: true, help: 'read the labels topic (--no-labels: read none)', parse: bool },
+  { key: 'kafka.labels_topic', flag: 'labels-topic', env: ['FRAUDSTREAM_KAFKA_LABELS_TOPIC'], help: 'labels topic (default fraud-labels)', parse: str(249) },
+  { key: 'kafka.decisions_topic', flag: 'decisions-topic', env: ['FRAUDSTREAM_KAFKA_DECISIONS_TOPIC'], help: 'decisions topic (default fraud-decisions)', parse: str(249) },
+  { key: 'kafka.alerts_topic', flag: 'alerts-topic', env: ['FRAUDSTREAM_KAFKA_ALERTS_TOPIC'], help: 'alerts topic (default fraud-alerts)', parse: str(249) },
+  { key: 'kafka.dlq_topic', flag: 'dlq-topic', env: ['FRAUDSTREAM_KAFKA_DLQ_TOPIC'], help: 'dead-letter topic (default transactions-dlq)', parse: str(249) },
+  { key: 'kafka.session_timeout_ms', flag: 'session-timeout-ms', env: ['FRAUDSTREAM_KAFKA_SESSION_TIMEOUT_MS'], help: "how soon the group moves a dead instance's partitions (default 10000)", parse: int(1000, 3_600_000) },
+  { key: 'kafka.handover', flag: 'handover', env: ['FRAUDSTREAM_KAFKA_HANDOVER'], help: "how a partition that moved here gets its cards' state: replay (default) or none", parse: oneOf(['replay', 'none']) },
+  { key: 'kafka.terminal_table', flag: 'terminal-table', env: ['FRAUDSTREAM_KAFKA_TERMINAL_TABLE'], help: 'compacted topic of the global terminal table (absent: terminal state per instance)', parse: str(249) },
+  { key: 'kafka.terminal_table_interval_ms', flag: 'terminal-table-interval-ms', env: ['FRAUDSTREAM_KAFKA_TERMINAL_TABLE_INTERVAL_MS'], help: 'how often the terminal table is published and merged, ms (default 2000)', parse: int(50, 3_600_000) },
+  { key: 'kafka.checkpoint_interval_ms', flag: 'checkpoint-interval-ms', env: ['FRAUDSTREAM_KAFKA_CHECKPOINT_INTERVAL_MS'], help: 'time between Kafka-mode checkpoints with an explicit data.dir, ms (default 10000)', parse: int(50, 86_400_000) },
   { key: 'webhook.url', flag: 'webhook', env: ['FRAUDSTREAM_WEBHOOK_URL'], help: 'POST alerts to this URL (Slack-compatible JSON)', parse: url },
   { key: 'webhook.batch', flag: 'webhook-batch', env: ['FRAUDSTREAM_WEBHOOK_BATCH'], default: 20, help: 'most alerts per message', parse: int(1, 100) },
   { key: 'webhook.interval_ms', flag: 'webhook-interval-ms', env: ['FRAUDSTREAM_WEBHOOK_INTERVAL_MS'], default: 1000, help: 'gather alerts this long before sending', parse: int(10, 3_600_000) },

@@ -169,6 +169,17 @@ function checkTogether(settings: ReadonlyMap<string, Resolved>): void {
   if (tps?.value === 'max' && from?.value === 'generator') {
     throw new ConfigError(`source.tps (${tps.from}) may be max only for a replay source`);
   }
+  const labels = settings.get('kafka.labels');
+  const labelsTopic = settings.get('kafka.labels_topic');
+  if (labels?.value === false && labelsTopic !== undefined) {
+    throw new ConfigError(`kafka.labels_topic (${labelsTopic.from}) and kafka.labels = false (${labels.from}) exclude each other`);
+  }
+  // A kafka flag on a non-kafka start is a mistake on the command line; the keys in a file or the environment may
+  // serve another deployment and are simply unused.
+  if (from?.value !== 'kafka') {
+    const stray = [...settings].find(([key, r]) => key.startsWith('kafka.') && r.origin === 'flag');
+    if (stray !== undefined) throw new UsageError(`${stray[1].from} is for --source kafka (config key ${stray[0]}); source.from is ${String(from?.value)} (${from?.from})`);
+  }
 }
 
 /** Reads the token file's first line; an empty or unreadable file is an error naming `server.token_file`. */

@@ -106,7 +106,7 @@ export async function startInstance(args: string[], env: Record<string, string> 
 export async function stats(i: Instance): Promise<{
   counts: { decided: number; written: number; labels: { applied: number } };
   laws: { ok: boolean };
-  kafka: { produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; deadLettered: number; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
+  kafka: { produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; replays: number; replayed: number; deadLettered: number; ackedSeq: number; committedSeq: number; checkpoints?: { taken: number; durableSeq: number; restored?: { id: number; messages: number }; lastError?: string }; terminalTable?: { published: number; received: number; merged: number; settled: boolean; lastError?: string }; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
 }> {
   // A fresh connection each time: a pooled keep-alive socket the server has closed while the test was blocked
   // (spawnSync of the broker script) fails with "other side closed".
@@ -141,4 +141,87 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, what: (
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Partitions of the scenario topics (card i goes to partition i mod 4). */
+export const PARTITIONS = 4;
+const DAY = 86_400_000;
+
+/** A generated transaction, its partition, its JSON and its label. */
+export interface GenTx {
+  id: string;
+  card: number;
+  partition: number;
+  day: number;
+  json: string;
+  fraud: boolean;
+}
+
+/**
+ * Deterministic transactions over 20 days of event time, card i in partition i mod 4, with labels (a few terminals
+ * are compromised: 40% fraud there, 2% elsewhere). With `localTerminals` every terminal is used by the cards of one
+ * partition only, so all the state a decision reads (card and terminal windows, terminal risk from labels) lives in
+ * that partition, and any split of the partitions over instances must decide exactly as one instance does.
+ */
+export function transactions(n: number, localTerminals: boolean): GenTx[] {
+  let seed = 12345;
+  const rnd = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const t0 = Date.UTC(2018, 3, 1);
+  const out: GenTx[] = [];
+  for (let k = 0; k < n; k++) {
+    const card = Math.floor(rnd() * 240);
+    const partition = card % PARTITIONS;
+    const term = Math.floor(rnd() * 30);
+    const terminalId = localTerminals ? `t${partition}-${term}` : `t${term}`;
+    const fraud = rnd() < (term % 7 === 0 ? 0.4 : 0.02);
+    const amount = Math.round((5 + rnd() * (fraud ? 900 : 150)) * 100) / 100;
+    const offset = Math.floor((k * 20 * DAY) / n);
+    const ts = new Date(t0 + offset).toISOString();
+    const id = `tx-${k}`;
+    out.push({ id, card, partition, day: Math.floor(offset / DAY), fraud, json: JSON.stringify({ id, cardId: `card-${card}`, terminalId, amount, currency: 'EUR', timestamp: ts }) });
+  }
+  return out;
+}
+
+/** Produces `txs` with kcat, each to its partition; `poison` goes in the middle of partition 1 (which must go on past it). */
+export function produceTxs(brokers: string, topic: string, txs: GenTx[], poison: string[] = []): void {
+  for (let p = 0; p < PARTITIONS; p++) {
+    const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${t.json}`);
+    if (p === 1) lines.splice(Math.floor(lines.length / 2), 0, ...poison.map((v) => `card-poison\t${v}`));
+    kcatProduce(brokers, topic, p, lines);
+  }
+}
+
+/** Decisions by transaction id; throws if one transaction got two decisions with different ids. */
+export function byTx(decisions: ReadDecision[]): Map<string, ReadDecision> {
+  const m = new Map<string, ReadDecision>();
+  for (const d of decisions) {
+    const prev = m.get(d.id);
+    if (prev !== undefined && prev.decisionId !== d.decisionId) {
+      throw new Error(`transaction ${d.id} has two decision ids: ${prev.decisionId} and ${d.decisionId}`);
+    }
+    m.set(d.id, d);
+  }
+  return m;
+}
+
+/** Waits until the decisions topic (read by kcat) holds a decision for every id in `ids`; returns them by id. */
+export async function waitDecided(brokers: string, instances: Instance[], topic: string, ids: string[]): Promise<Map<string, ReadDecision>> {
+  let got = new Map<string, ReadDecision>();
+  await waitUntil(
+    async () => {
+      const live = instances.filter(alive);
+      const s = await Promise.all(live.map(stats));
+      // Until the live instances have produced as many decisions as there are transactions, kcat need not look (a
+      // killed instance's decisions are on the topic but no longer in any stats: then look every time).
+      if (live.length === instances.length && s.reduce((a, x) => a + x.kafka.produced, 0) < ids.length) return false;
+      got = byTx(readDecisions(brokers, topic));
+      return ids.every((id) => got.has(id));
+    },
+    () => `every transaction decided (${got.size} of ${ids.length}); output: ${instances.map((i) => i.output().slice(-500)).join(' | ')}`,
+  );
+  return got;
 }

@@ -6,11 +6,16 @@ import {
   kcatProduce,
   kcatRead,
   MAIN,
+  PARTITIONS,
   readDecisions,
   startInstance,
   stats,
+  transactions,
+  produceTxs,
   unique,
+  waitDecided,
   waitUntil,
+  type GenTx,
   type Instance,
   type ReadDecision,
 } from './kafka-helpers.js';
@@ -32,9 +37,6 @@ afterEach(async () => {
     await i.exited;
   }
 });
-
-const PARTITIONS = 4;
-const DAY = 86_400_000;
 
 /** Topics of one scenario: transactions and labels co-partitioned, decisions, alerts, dead letters. */
 async function scenarioTopics(prefix: string): Promise<{ tx: string; labels: string; dlq: string; args: (decisions: string) => string[] }> {
@@ -58,52 +60,8 @@ async function decisionTopics(...names: string[]): Promise<void> {
   await ensureTopics(brokers, names.flatMap((n) => [{ name: n, partitions: PARTITIONS }, { name: `${n}-alerts`, partitions: 1 }]));
 }
 
-/** A generated transaction, its partition, its JSON and its label. */
-interface GenTx {
-  id: string;
-  card: number;
-  partition: number;
-  day: number;
-  json: string;
-  fraud: boolean;
-}
-
-/**
- * Deterministic transactions over 20 days of event time, card i in partition i mod 4, with labels (a few terminals
- * are compromised: 40% fraud there, 2% elsewhere). With `localTerminals` every terminal is used by the cards of one
- * partition only, so all the state a decision reads (card and terminal windows, terminal risk from labels) lives in
- * that partition, and any split of the partitions over instances must decide exactly as one instance does.
- */
-function transactions(n: number, localTerminals: boolean): GenTx[] {
-  let seed = 12345;
-  const rnd = (): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed / 2 ** 32;
-  };
-  const t0 = Date.UTC(2018, 3, 1);
-  const out: GenTx[] = [];
-  for (let k = 0; k < n; k++) {
-    const card = Math.floor(rnd() * 240);
-    const partition = card % PARTITIONS;
-    const term = Math.floor(rnd() * 30);
-    const terminalId = localTerminals ? `t${partition}-${term}` : `t${term}`;
-    const fraud = rnd() < (term % 7 === 0 ? 0.4 : 0.02);
-    const amount = Math.round((5 + rnd() * (fraud ? 900 : 150)) * 100) / 100;
-    const offset = Math.floor((k * 20 * DAY) / n);
-    const ts = new Date(t0 + offset).toISOString();
-    const id = `tx-${k}`;
-    out.push({ id, card, partition, day: Math.floor(offset / DAY), fraud, json: JSON.stringify({ id, cardId: `card-${card}`, terminalId, amount, currency: 'EUR', timestamp: ts }) });
-  }
-  return out;
-}
-
 function produceTransactions(topic: string, txs: GenTx[], poison: string[] = []): void {
-  for (let p = 0; p < PARTITIONS; p++) {
-    const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${t.json}`);
-    // Poison in the middle of partition 1: the partition must go on past it.
-    if (p === 1) lines.splice(Math.floor(lines.length / 2), 0, ...poison.map((v) => `card-poison\t${v}`));
-    kcatProduce(brokers, topic, p, lines);
-  }
+  produceTxs(brokers, topic, txs, poison);
 }
 
 /** Produces the labels of `txs` keyed by card id, each to its transaction's partition number. */
@@ -114,34 +72,8 @@ function produceLabels(topic: string, txs: GenTx[]): void {
   }
 }
 
-/** Decisions by transaction id; throws if one transaction got two decisions with different ids. */
-function byTx(decisions: ReadDecision[]): Map<string, ReadDecision> {
-  const m = new Map<string, ReadDecision>();
-  for (const d of decisions) {
-    const prev = m.get(d.id);
-    if (prev !== undefined && prev.decisionId !== d.decisionId) {
-      throw new Error(`transaction ${d.id} has two decision ids: ${prev.decisionId} and ${d.decisionId}`);
-    }
-    m.set(d.id, d);
-  }
-  return m;
-}
-
-async function decidedAll(instances: Instance[], topic: string, ids: string[]): Promise<Map<string, ReadDecision>> {
-  let got = new Map<string, ReadDecision>();
-  await waitUntil(
-    async () => {
-      const live = instances.filter(alive);
-      const s = await Promise.all(live.map(stats));
-      // Until the live instances have produced as many decisions as there are transactions, kcat need not look (a
-      // killed instance's decisions are on the topic but no longer in any stats: then look every time).
-      if (live.length === instances.length && s.reduce((a, x) => a + x.kafka.produced, 0) < ids.length) return false;
-      got = byTx(readDecisions(brokers, topic));
-      return ids.every((id) => got.has(id));
-    },
-    () => `every transaction decided (${got.size} of ${ids.length}); output: ${instances.map((i) => i.output().slice(-500)).join(' | ')}`,
-  );
-  return got;
+function decidedAll(instances: Instance[], topic: string, ids: string[]): Promise<Map<string, ReadDecision>> {
+  return waitDecided(brokers, instances, topic, ids);
 }
 
 /**
@@ -149,7 +81,7 @@ async function decidedAll(instances: Instance[], topic: string, ids: string[]): 
  * then those days' labels (all applied before going on), then days 10-19. Every decision of phase 2 thus sees the
  * same labels in both groups, whatever the timing, and the two groups' decisions can be compared exactly.
  */
-async function compare(localTerminals: boolean, poison: string[]): Promise<{ total: number; differScore: number; differDecision: number; dlq: string }> {
+async function compare(localTerminals: boolean, poison: string[], terminalTable = false): Promise<{ total: number; differScore: number; differDecision: number; differScoreAfterLabels: number; dlq: string }> {
   const t = await scenarioTopics(localTerminals ? 'eq' : 'shared');
   const [one, two] = [unique('one'), unique('two')];
   await decisionTopics(one, two);
@@ -159,9 +91,12 @@ async function compare(localTerminals: boolean, poison: string[]): Promise<{ tot
   const single = await startInstance([...t.args(one), '--group', unique('g1')]);
   running.push(single);
   const group = unique('g2');
-  const a = await startInstance([...t.args(two), '--group', group]);
+  const table = unique('terminal-days');
+  if (terminalTable) await ensureTopics(brokers, [{ name: table, partitions: 2 }]);
+  const tableArgs = terminalTable ? ['--terminal-table', table, '--terminal-table-interval-ms', '200'] : [];
+  const a = await startInstance([...t.args(two), '--group', group, ...tableArgs]);
   running.push(a);
-  const b = await startInstance([...t.args(two), '--group', group]);
+  const b = await startInstance([...t.args(two), '--group', group, ...tableArgs]);
   running.push(b);
 
   produceTransactions(t.tx, first, poison);
@@ -174,6 +109,14 @@ async function compare(localTerminals: boolean, poison: string[]): Promise<{ tot
   // Labels are keyed by card like their transactions: each reached the instance that saw its transaction.
   const ss = await Promise.all([single, a, b].map(stats));
   expect(ss.map((s) => s.kafka.unknownLabels)).toEqual([0, 0, 0]);
+  if (terminalTable) {
+    // Both instances have published what they applied, read every instance's aggregates back and merged them.
+    await waitUntil(async () => {
+      const [sa, sb] = (await Promise.all([a, b].map(stats))).map((s) => s.kafka.terminalTable!);
+      const published = sa!.published + sb!.published;
+      return published > 0 && [sa!, sb!].every((x) => x.settled && x.received >= published);
+    }, () => 'the terminal table settled');
+  }
   produceTransactions(t.tx, second);
   const ids = txs.map((x) => x.id);
   const alone = await decidedAll([single], one, ids);
@@ -188,10 +131,13 @@ async function compare(localTerminals: boolean, poison: string[]): Promise<{ tot
 
   let differScore = 0;
   let differDecision = 0;
+  let differScoreAfterLabels = 0;
+  const later = new Set(second.map((x) => x.id));
   for (const id of ids) {
     const x = alone.get(id)!;
     const y = split.get(id)!;
     if (x.score !== y.score) differScore++;
+    if (x.score !== y.score && later.has(id)) differScoreAfterLabels++;
     if (x.decision !== y.decision) differDecision++;
     expect(y.decisionId).toBe(x.decisionId);
     expect(y.key).toBe(x.key);
@@ -199,7 +145,7 @@ async function compare(localTerminals: boolean, poison: string[]): Promise<{ tot
   // Keys are card references (16 hex digits), never the card id; values never carry it either.
   const raw = kcatRead(brokers, two);
   expect(raw.every((m) => /^[0-9a-f]{16}$/.test(m.key) && !m.value.includes('card-'))).toBe(true);
-  return { total: ids.length, differScore, differDecision, dlq: t.dlq };
+  return { total: ids.length, differScore, differDecision, differScoreAfterLabels, dlq: t.dlq };
 }
 
 describe('fraudstream start --source kafka', () => {
@@ -215,15 +161,19 @@ describe('fraudstream start --source kafka', () => {
     expect(dead.every((d) => d.partition === 1 && d.reason.length > 0)).toBe(true);
   }, 120_000);
 
-  it('with terminals shared across partitions, counts the decisions that differ from one instance (terminal state is per instance)', async () => {
-    const r = await compare(false, []);
+  it('with terminals shared across partitions: counts the decisions that differ from one instance, without and with the global terminal table (fewer with it)', async () => {
+    const without = await compare(false, []);
+    const withTable = await compare(false, [], true);
     console.log(
-      `scale-out equivalence (terminals shared by all partitions, 2 instances): ${r.total} transactions, ` +
-        `${r.differScore} scores and ${r.differDecision} decisions differ from one instance`,
+      `scale-out equivalence (shared terminals, 2 instances): without the terminal table ${without.differScore} scores and ` +
+        `${without.differDecision} decisions differ of ${without.total} (${without.differScoreAfterLabels} scores of days 10-19); ` +
+        `with it ${withTable.differScore} scores and ${withTable.differDecision} decisions (${withTable.differScoreAfterLabels} of days 10-19)`,
     );
-    // Terminal risk really does see only this instance's labels: the difference exists and is counted.
-    expect(r.differScore).toBeGreaterThan(0);
-  }, 120_000);
+    // Without the table terminal risk sees only each instance's labels: the difference exists and is counted.
+    expect(without.differScore).toBeGreaterThan(0);
+    expect(withTable.differScore).toBeLessThan(without.differScore);
+    expect(withTable.differDecision).toBeLessThanOrEqual(without.differDecision);
+  }, 240_000);
 
   it('SIGKILL of one of two instances mid-stream: the other takes over and every transaction gets a decision', async () => {
     const t = await scenarioTopics('kill');

@@ -6,6 +6,7 @@ import { Controls } from './controls';
 import { ModelPanel } from './model-panel';
 import { ChallengerPanel } from './challenger-panel';
 import { ReviewQueue } from './review-queue';
+import { RulesPanel } from './rules-panel';
 import { createStore } from './store';
 import type { DecisionEvent, DecisionName } from './types';
 
@@ -226,6 +227,8 @@ export function App() {
       <Show when={s()?.cases !== undefined}>
         <ReviewQueue />
       </Show>
+
+      <RulesPanel stats={s} />
 
       <ChallengerPanel stats={s} onError={(t) => say(t, true)} onInfo={(t) => say(t, false)} />
 

@@ -1,6 +1,7 @@
 import { Limits } from '@fraudstream/schema';
 import { caseRoutes } from './case-routes.js';
 import { challengerRoutes, type ChallengerControl } from './challenger-routes.js';
+import { rulesRoutes } from './rules-routes.js';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
 import { parseScenarioRequest, parseThresholdsRequest } from './control-requests.js';
@@ -9,7 +10,7 @@ import { reply, replyJson } from './http-reply.js';
 import type { RequestContext } from './request-context.js';
 import type { VerdictLabels } from './verdict-labels.js';
 
-/** A route handler; `body` is the read request body for POST, empty otherwise. */
+/** A route handler; `body` is the read request body for POST and PUT, empty otherwise. */
 export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<void> | void;
 
 /**
@@ -36,6 +37,7 @@ export function apiRoutes(
   system: FraudSystem,
   v1: V1Handlers | undefined,
   openApiJson: string,
+  token?: string,
   challenger?: ChallengerControl,
 ): ReadonlyMap<string, Route> {
   const replyStats = (context: RequestContext): void => replyJson(context, 200, system.stats());
@@ -128,6 +130,7 @@ export function apiRoutes(
       },
     ],
     ...caseRoutes(system, v1?.verdicts),
+    ...rulesRoutes(system, token),
     ...challengerRoutes(system, challenger),
   ]);
 }

@@ -6,6 +6,7 @@
 import { CHANNEL_NAMES, DECISION_NAMES, Limits } from '@fraudstream/schema';
 import { MAX_GENERATOR_TPS, MIN_GENERATOR_TPS } from '@fraudstream/system';
 import type { JsonSchema } from './json-schema.js';
+import { BundleStateSchema, RulesStateSchema } from './rules-schemas.js';
 
 /** An id as the schema package accepts it: 1 to 64 characters, or a non-negative integer (canonicalised). */
 const idSchema = (description: string): JsonSchema => ({
@@ -309,4 +310,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Health: HealthSchema,
   CaseUpdateRequest: CaseUpdateRequestSchema,
   CaseVerdictResponse: CaseVerdictResponseSchema,
+  // The rules and bundle routes (rules-routes.ts).
+  RulesState: RulesStateSchema,
+  BundleState: BundleStateSchema,
 };

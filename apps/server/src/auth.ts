@@ -46,7 +46,12 @@ export function authorizeMutation(context: RequestContext, token: string | undef
       throw new HttpError(403, 'forbidden', 'cross-origin requests may not change the system');
     }
   }
-  if (token === undefined && !isLoopbackHost(hostName(host))) {
-    throw new HttpError(403, 'forbidden', 'the Host header must name this machine');
+  if (token === undefined && host !== lastLoopbackHost) {
+    if (!isLoopbackHost(hostName(host))) throw new HttpError(403, 'forbidden', 'the Host header must name this machine');
+    // Every request of a client repeats its Host header: the last one found loopback skips the URL parse next time.
+    lastLoopbackHost = host;
   }
 }
+
+/** The last `Host` header value found to name this machine (exact text). */
+let lastLoopbackHost = '\0';

@@ -23,7 +23,9 @@ const NEWLINE = 0x0a;
  * `POST /v1/transactions`: NDJSON, one transaction per line, read as it streams in (the body is never held whole:
  * only the current chunk and one partial line, itself bounded by the 4 KiB line limit). Each line is parsed, checked
  * against the transaction schema and the schema package's rules, and written into the engine's ring through
- * `Engine.submit`. A full ring pauses the socket until the engine frees slots (backpressure; nothing is dropped).
+ * `Engine.submit`. A full ring pauses the socket until the engine frees slots (backpressure; nothing is dropped), and
+ * so does a system holding its inputs back mid-upload (its case writer is behind); an upload that starts while it
+ * holds back is refused with 503 and `Retry-After`.
  * Blank lines are skipped but counted in line numbers. Past `maxBulkBytes` or `maxBulkLines` the request ends with a
  * 413 (lines before the limit stay accepted: the message says how many).
  */
@@ -49,6 +51,14 @@ export function ingestNdjson(context: RequestContext, engine: ScoringEngine, api
       chunks.length = 0;
       reject(error);
     };
+    // The system holds its inputs back (the case writer is behind): refuse the upload whole with a Retry-After.
+    try {
+      api.holdBack();
+    } catch (error) {
+      context.res.onData(() => {});
+      fail(error as HttpError);
+      return;
+    }
     const declared = context.headers.contentLength;
     if (declared !== '' && Number(declared) > options.maxBulkBytes) {
       context.res.onData(() => {});
@@ -81,6 +91,8 @@ export function ingestNdjson(context: RequestContext, engine: ScoringEngine, api
         error(tx.field, tx.message);
         return true;
       }
+      // Held back mid-upload: pause like a full ring and retry the same line (nothing accepted so far is lost).
+      if (api.held()) return false;
       const r = engine.submit(value);
       if (r.state === 'full') {
         // Not counted anywhere yet; `submit` will see it again once there is space. The validation above counted
@@ -109,7 +121,10 @@ export function ingestNdjson(context: RequestContext, engine: ScoringEngine, api
     const waitForSpace = async (): Promise<void> => {
       api.counters.bulk.pauses++;
       context.res.pause();
-      while (engine.sink.free() === 0 && !context.aborted) await engine.sink.waitForSpace(50);
+      while ((engine.sink.free() === 0 || api.held()) && !context.aborted) {
+        if (engine.sink.free() === 0) await engine.sink.waitForSpace(50);
+        else await new Promise((r) => setTimeout(r, 20));
+      }
       if (!context.aborted) context.res.resume();
     };
 

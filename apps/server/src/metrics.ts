@@ -1,7 +1,11 @@
 import type { EngineTelemetry, FraudSystem, Stats } from '@fraudstream/system';
 import { PromText } from './prom-text.js';
+import { boundedRules } from './rules-routes.js';
 import type { ApiStats } from './score-api.js';
 import type { WebhookCounts } from './webhook-sink.js';
+
+/** Most `fraudstream_kafka_lag` series (one per assigned partition): a label set that cannot grow without bound. */
+const MAX_LAG_SERIES = 256;
 
 /** Latency bucket bounds in seconds (the engine's fixed buckets): 10 µs to 10 s. */
 export { LATENCY_BUCKETS_S } from '@fraudstream/system';
@@ -97,6 +101,32 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
         { labels: { bundle, measure: 'average_precision' }, value: q[bundle].averagePrecision },
       ]),
     );
+  }
+  // Rule hits: the first MAX_PUSHED_RULES rules in text order (the label's cardinality stays bounded); a rule set
+  // replaced starts at 0, which Prometheus reads as a counter reset.
+  const rules = boundedRules(stats.rules);
+  p.counter('fraudstream_rule_hits_total', 'Transactions each live rule fired on since its rule set went live (counted in Rust).', rules.rules.map((r) => ({ labels: { rule: r.name }, value: r.hits })));
+  p.counter('fraudstream_list_hits_total', 'Transactions decided by the allow list (APPROVE) or the block list (DECLINE) since the rule set went live.', [
+    { labels: { list: 'allow' }, value: stats.rules.allowHits },
+    { labels: { list: 'block' }, value: stats.rules.blockHits },
+  ]);
+  p.gauge('fraudstream_rules_live', 'Rules in the live rule set.', stats.rules.rules.length);
+  p.gauge('fraudstream_rules_generation', 'The scorer generation in force (each rules, bundle or model swap makes a new one).', stats.rules.generation);
+  const kafka = stats.kafka;
+  if (kafka !== undefined) {
+    // Bounded cardinality: one series per assigned partition of the transactions topic, at most MAX_LAG_SERIES
+    // (partitions beyond are summed in the total only).
+    const tx = kafka.partitions.filter((q) => q.topic === kafka.topic).slice(0, MAX_LAG_SERIES);
+    p.gauge(
+      'fraudstream_kafka_lag',
+      "Messages of each assigned partition of the transactions topic not yet read (end offset - position), at the source's last refresh.",
+      tx.map((q) => ({ labels: { partition: String(q.partition) }, value: q.lag })),
+    );
+    p.gauge('fraudstream_kafka_lag_total', 'Messages not yet read, summed over every assigned partition (transactions and labels).', kafka.lag);
+    p.gauge('fraudstream_kafka_partitions_assigned', 'Partitions of the transactions topic assigned to this instance.', kafka.partitions.filter((q) => q.topic === kafka.topic).length);
+    p.counter('fraudstream_kafka_produced_total', 'Decisions the broker acknowledged on the decisions topic.', kafka.produced);
+    p.counter('fraudstream_kafka_rebalances_total', 'Group rebalances this instance took part in.', kafka.rebalances);
+    p.counter('fraudstream_kafka_replayed_total', 'Transactions replayed (state only, decision not output) to hand a moved partition over.', kafka.replayed);
   }
   p.gauge('fraudstream_websocket_clients', 'WebSocket clients connected.', server.wsClients);
   p.counter('fraudstream_websocket_refused_total', 'WebSocket upgrades refused (origin, host, token or client cap).', server.wsRefused);

@@ -6,6 +6,7 @@ import { Limits } from '@fraudstream/schema';
 import { COMPONENT_SCHEMAS } from './api-schemas.js';
 import { MAX_BODY_BYTES } from './read-body.js';
 import { challengerPaths } from './challenger-openapi.js';
+import { MAX_BUNDLE_BODY, MAX_RULES_BODY } from './rules-routes.js';
 
 type Json = Record<string, unknown>;
 
@@ -74,7 +75,8 @@ export function openApiDocument(version = '0.1.0'): Json {
           summary: 'Ingest transactions in bulk (NDJSON, streamed)',
           description:
             'One transaction per line (the Transaction schema). Lines are validated and written into the engine as they ' +
-            'arrive; a full engine slows the upload down (backpressure), nothing is dropped. Invalid lines are listed with ' +
+            'arrive; a full engine slows the upload down (backpressure), nothing is dropped; an upload that starts while the ' +
+            'case store is behind is refused whole with 503 and Retry-After. Invalid lines are listed with ' +
             'their line number and field (the first 100) and counted. Bounded in bytes and lines (413 past them).',
           security: [{}, { bearer: [] }],
           requestBody: {
@@ -175,6 +177,44 @@ export function openApiDocument(version = '0.1.0'): Json {
         },
       },
       ...challengerPaths({ json, ref, err, mutationErrors: MUTATION_ERRORS }),
+      '/api/rules': {
+        get: {
+          summary: 'The live rules: text, origin, each rule with its hits, list sizes and hits, generation',
+          description:
+            'A data route: with a token configured it needs Authorization: Bearer <token> (the text can name cards). ' +
+            'origin says what set the text: api (PUT /api/rules), file (the watched --rules file), bundle, or none.',
+          security: [{}, { bearer: [] }],
+          responses: { '200': ok('The live rules', 'RulesState'), '401': err('Unauthorized'), '403': err('Forbidden'), '503': err('Unavailable') },
+        },
+        put: {
+          summary: 'Replace the live rules and allow/block lists (the rule language, as text)',
+          description:
+            `The body is the whole rules text (UTF-8, at most ${MAX_RULES_BODY} bytes). It is compiled in full first: an error is a ` +
+            '400 whose message names the rule (or statement), line and column, and the live set stays. A good text is swapped ' +
+            'in between batches without stopping the stream; its hit counters start at 0 and its decisions carry a new generation. ' +
+            'With a watched --rules file the last writer wins: the API text stays until the file is saved again.',
+          security: [{}, { bearer: [] }],
+          requestBody: { required: true, content: { 'text/plain': { schema: { type: 'string', maxLength: MAX_RULES_BODY } } } },
+          responses: { '200': ok('The new live rules', 'RulesState'), '400': err('BadRequest'), '503': err('Unavailable'), ...MUTATION_ERRORS },
+        },
+      },
+      '/api/bundle': {
+        get: {
+          summary: 'The live bundle: version, content hash, generation',
+          security: [{}, { bearer: [] }],
+          responses: { '200': ok('The live bundle', 'BundleState'), '401': err('Unauthorized'), '403': err('Forbidden'), '503': err('Unavailable') },
+        },
+        put: {
+          summary: 'Swap the decision bundle (model, thresholds, rules, lists) atomically between batches',
+          description:
+            `The body is the bundle's JSON (format fraudstream-bundle/1, at most ${MAX_BUNDLE_BODY} bytes). It is checked in full ` +
+            'first: an error is a 400 naming the bundle field (e.g. bundle.rules, bundle.thresholds) and the live bundle stays. ' +
+            'Every decision carries the version (name@hash) of the bundle that made it.',
+          security: [{}, { bearer: [] }],
+          requestBody: { required: true, content: json({ type: 'object', description: 'a fraudstream-bundle/1 document' }) },
+          responses: { '200': ok('The new live bundle', 'BundleState'), '400': err('BadRequest'), '503': err('Unavailable'), ...MUTATION_ERRORS },
+        },
+      },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
       '/ws': {
         get: {
@@ -210,7 +250,11 @@ export function openApiDocument(version = '0.1.0'): Json {
           ['PayloadTooLarge', 'The body is over its bound'],
           ['UpgradeRequired', 'A plain GET on /ws'],
           ['InternalError', 'Unexpected failure; the message is generic'],
-          ['Unavailable', 'The engine is overloaded (ring full past the wait) or not exposed by this system'],
+          [
+            'Unavailable',
+            'The engine is overloaded (ring full past the wait) or not exposed by this system, or the system holds its inputs ' +
+              'back because the case store is behind (then with Retry-After, in seconds: retry the same request then)',
+          ],
         ].map(([name, description]) => [name, { description, content: json(ref('Error')) }]),
       ),
     },

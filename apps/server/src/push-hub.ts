@@ -1,4 +1,5 @@
 import type { DecisionEvent, FraudSystem, Stats } from '@fraudstream/system';
+import { boundedRules } from './rules-routes.js';
 import type { WebSocket, WebSocketBehavior } from './uws.js';
 
 /** A socket whose send buffer holds more than this many bytes is skipped until it drains. */
@@ -94,7 +95,7 @@ export class PushHub {
           ws.end(1011, 'stats unavailable');
           return;
         }
-        const hello: HelloMessage = { type: 'hello', stats };
+        const hello: HelloMessage = { type: 'hello', stats: pushedStats(stats) };
         ws.send(JSON.stringify(hello));
       },
       drain: (ws) => {
@@ -137,7 +138,7 @@ export class PushHub {
       // Drain even without clients, so a client that connects later sees fresh decisions, not old ones.
       const events = this.#system.drainEvents(FEED_PER_UPDATE, ALERTS_PER_UPDATE);
       if (this.#sockets.size === 0) return;
-      update = { type: 'update', stats: this.#system.stats(), ...events };
+      update = { type: 'update', stats: pushedStats(this.#system.stats()), ...events };
       message = JSON.stringify(update);
       alertCount = events.alerts.length + events.alertsOmitted;
       this.#lastLoggedError = '';
@@ -170,4 +171,9 @@ export class PushHub {
     this.#lastLoggedError = text;
     this.#log(`fraudstream server: error in ${where}: ${text}`);
   }
+}
+
+/** The stats as pushed: the rules bounded (at most `MAX_PUSHED_RULES`, sources cut; `rules.rulesOmitted` counts the rest). */
+function pushedStats(stats: Stats): Stats {
+  return { ...stats, rules: boundedRules(stats.rules) };
 }

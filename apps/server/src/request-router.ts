@@ -28,7 +28,7 @@ export class RequestRouter {
   readonly #log: (line: string) => void;
 
   constructor(options: RouterOptions) {
-    this.#routes = apiRoutes(options.system, options.v1, options.openApiJson, options.challenger);
+    this.#routes = apiRoutes(options.system, options.v1, options.openApiJson, options.token, options.challenger);
     this.#files = new StaticFiles(options.staticDir);
     this.#token = options.token;
     this.#log = options.log;
@@ -40,7 +40,8 @@ export class RequestRouter {
       await this.#dispatch(context);
     } catch (error) {
       const httpError = HttpError.from(error);
-      if (httpError.status >= 500) {
+      // A 503 with Retry-After is the system holding its inputs back on purpose (backpressure), not a failure.
+      if (httpError.status >= 500 && httpError.headers['Retry-After'] === undefined) {
         const cause = httpError.cause instanceof Error ? httpError.cause.message : String(httpError.cause);
         // Only the method and path are logged: they never carry card data.
         this.#log(`fraudstream server: ${context.method.toUpperCase()} ${context.url} failed: ${cause}`);

@@ -5,7 +5,7 @@ import { decodeReasons } from '@fraudstream/scorer';
 import { decisionIdOf } from '@fraudstream/store';
 import { DEADLINE_REASON, TransactionSchema } from './api-schemas.js';
 import { HttpError, type HttpErrorCode } from './errors.js';
-import { replyJson } from './http-reply.js';
+import { JsonStringCache, reasonsJson, replyJson200, scoreResponseJson } from './score-response.js';
 import { checkSchema, parseBody } from './json-schema.js';
 import type { RequestContext } from './request-context.js';
 import type { ScoringEngine } from './scoring-engine.js';
@@ -34,15 +34,20 @@ export interface ApiStats {
 /** One `/v1/score` request between its arrival and its engine decision. */
 interface Pending {
   context: RequestContext;
-  input: unknown;
+  /** The transaction as validated (request schema and schema package rules). */
+  tx: Transaction;
   id: string;
   startMs: number;
-  timer: NodeJS.Timeout | undefined;
   /** Answered already (by the deadline fallback): the engine decision, when it comes, is only counted. */
   answered: boolean;
 }
 
 const now = (): number => performance.now();
+/** Seconds a client held back by the system (its case writer is behind) is asked to wait (`Retry-After`). */
+export const RETRY_AFTER_S = 1;
+
+/** The reasons of a deadline fallback, as JSON text. */
+const DEADLINE_REASONS_JSON = JSON.stringify([DEADLINE_REASON]);
 
 /** Maps a schema-package validation error to the API's error codes. */
 const CODE_OF: Readonly<Record<ValidationError['code'], HttpErrorCode>> = {
@@ -112,10 +117,23 @@ export class ScoreApi {
   private firstQueuedMs = 0;
   private waitingForSpace = false;
   private readonly unsubscribe: () => void;
+  /**
+   * Requests in arrival order, watched by ONE timer for the oldest's deadline (all share `deadlineMs`, so arrival
+   * order is deadline order); answered ones are skipped when the timer fires. Replaces a setTimeout/clearTimeout
+   * pair per request. `deadlineHead` is the first unexamined entry.
+   */
+  private readonly deadlines: Pending[] = [];
+  private deadlineHead = 0;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly versionJson = new JsonStringCache();
+  /** Transactions this API wrote into the ring (its writer count in the engine's ring law). */
+  private written = 0;
 
   constructor(
     private readonly engine: ScoringEngine,
     private readonly options: ResolvedScoringOptions,
+    /** Why inputs must hold back now (the system's case writer is behind), or undefined; see {@link holdBack}. */
+    private readonly holdingBack: () => string | undefined = () => undefined,
   ) {
     this.labelIndex = new LabelIndex(options.labelIndexSize);
     this.counters = {
@@ -124,6 +142,14 @@ export class ScoreApi {
       labels: { accepted: 0, unknown: 0 },
     };
     this.unsubscribe = engine.onBatch(this.onBatch);
+    engine.setInlineMaxBatch(options.inlineMaxBatch);
+    // The API writes its micro-batches into the ring as a source does: its own count enters the ring law.
+    const removeWriter = engine.addWriter(() => ({ transactions: this.written, labels: 0 }));
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = () => {
+      unsubscribe();
+      removeWriter();
+    };
   }
 
   /** A copy of the counters. */
@@ -135,13 +161,32 @@ export class ScoreApi {
   /** Stops listening to the engine (the server is closing). */
   close(): void {
     this.unsubscribe();
-    for (const p of this.queue) clearTimeout(p.timer);
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlines.length = 0;
+    this.deadlineHead = 0;
+  }
+
+  /**
+   * Throws a 503 with `Retry-After` when the system holds its inputs back (the case writer's queue is full): the
+   * request is refused whole, before anything is written, so the client retries it and nothing is dropped.
+   */
+  holdBack(): void {
+    const reason = this.holdingBack();
+    if (reason !== undefined) {
+      throw new HttpError(503, 'service_unavailable', `${reason}: retry in ${RETRY_AFTER_S} s`, { headers: { 'Retry-After': String(RETRY_AFTER_S) } });
+    }
+  }
+
+  /** True while the system holds its inputs back (a bulk upload then pauses, as for a full ring). */
+  held(): boolean {
+    return this.holdingBack() !== undefined;
   }
 
   /** Handles `POST /v1/score` with its read body. */
   score(context: RequestContext, body: Buffer): void {
     const startMs = now();
+    this.holdBack();
     let input: unknown;
     try {
       input = parseBody<unknown>(body, { type: 'object' });
@@ -152,14 +197,49 @@ export class ScoreApi {
     const tx = checkTransaction(this.engine, input);
     if ('code' in tx) throw transactionError(tx);
     this.counters.score.requests++;
-    const p: Pending = { context, input, id: tx.id, startMs, timer: undefined, answered: false };
-    const { deadlineMs } = this.options;
-    if (deadlineMs === 0) this.missDeadline(p);
-    else p.timer = setTimeout(() => this.missDeadline(p), deadlineMs);
+    const p: Pending = { context, tx, id: tx.id, startMs, answered: false };
+    if (this.options.deadlineMs === 0) this.missDeadline(p);
+    else {
+      this.deadlines.push(p);
+      if (this.deadlineTimer === undefined) this.armDeadline();
+    }
     this.queue.push(p);
     if (this.queue.length >= this.options.maxBatch) this.flush();
     else this.arm();
   }
+
+  /** Arms the one deadline timer for the oldest request not yet answered, or leaves it unarmed when none is left. */
+  private armDeadline(): void {
+    const d = this.deadlines;
+    while (this.deadlineHead < d.length && (d[this.deadlineHead] as Pending).answered) this.deadlineHead++;
+    if (this.deadlineHead === d.length) {
+      d.length = 0;
+      this.deadlineHead = 0;
+      this.deadlineTimer = undefined;
+      return;
+    }
+    // Drop the examined prefix once it is most of the array (amortised O(1) per request).
+    if (this.deadlineHead > 1024 && this.deadlineHead * 2 > d.length) {
+      d.splice(0, this.deadlineHead);
+      this.deadlineHead = 0;
+    }
+    const due = (d[this.deadlineHead] as Pending).startMs + this.options.deadlineMs;
+    this.deadlineTimer = setTimeout(this.onDeadline, Math.max(1, due - now()));
+  }
+
+  private readonly onDeadline = (): void => {
+    this.deadlineTimer = undefined;
+    const t = now();
+    const d = this.deadlines;
+    const { deadlineMs } = this.options;
+    while (this.deadlineHead < d.length) {
+      const p = d[this.deadlineHead] as Pending;
+      if (!p.answered && p.startMs + deadlineMs > t) break;
+      this.deadlineHead++;
+      if (!p.answered) this.missDeadline(p);
+    }
+    this.armDeadline();
+  };
 
   private arm(): void {
     if (this.armed || this.waitingForSpace) return;
@@ -185,23 +265,37 @@ export class ScoreApi {
     this.flush();
   };
 
-  /** Writes the queued requests into the ring (as many as fit) and asks the engine to cut them now. */
+  /**
+   * Writes the queued requests into the ring (as many as fit) and asks the engine to cut them now. They are written
+   * as a source writes: contiguous slots claimed at once, one record per validated transaction (the same
+   * `writeTransaction` as `Engine.submit`, ingest time as due time, the string id kept for a non-numeric id), and ONE
+   * publish per claim, so the engine's publish handler runs once per micro-batch rather than once per request.
+   */
   private flush(): void {
     let written = 0;
     const { engine } = this;
-    while (written < this.queue.length && written < this.options.maxBatch) {
-      const p = this.queue[written] as Pending;
-      const r = engine.submit(p.input);
-      if (r.state === 'full') break;
-      written++;
-      if (r.state === 'rejected') {
-        // Not expected (the request was checked with the same rules); answered rather than left waiting.
-        clearTimeout(p.timer);
-        if (!p.answered) replyErrorJson(p.context, transactionError(r.error));
-        continue;
+    const { sink } = engine;
+    const views = sink.views;
+    const limit = Math.min(this.queue.length, this.options.maxBatch);
+    while (written < limit) {
+      // A claim stops at the ring's end: a batch that wraps takes two claims.
+      const got = sink.claim(limit - written);
+      if (got === 0) break;
+      const slot0 = sink.claimedSlot;
+      const seq0 = sink.claimedSeq;
+      const t = performance.timeOrigin + now();
+      for (let i = 0; i < got; i++) {
+        const p = this.queue[written + i] as Pending;
+        const slot = slot0 + i;
+        views.writeTransaction(slot, p.tx, t);
+        sink.dueMs[slot] = t;
+        if (Number.isNaN(views.txNum(slot))) sink.setId(slot, p.tx.id);
+        this.pending.set(seq0 + i, p);
+        this.remember(p.id, seq0 + i);
       }
-      this.pending.set(r.seq, p);
-      this.remember(p.id, r.seq);
+      this.written += got;
+      written += got;
+      sink.publish(got);
     }
     this.queue.splice(0, written);
     if (written > 0) {
@@ -233,19 +327,18 @@ export class ScoreApi {
   private missDeadline(p: Pending): void {
     if (p.answered) return;
     p.answered = true;
-    p.timer = undefined;
     this.counters.score.deadlineMisses++;
-    const response: ScoreResponse = {
-      id: p.id,
-      decisionId: decisionIdOf(p.id),
-      score: null,
-      decision: DECISION_NAMES[DecisionCode.Review],
-      reasons: [DEADLINE_REASON],
-      modelVersion: this.engine.currentModelVersion,
-      latencyUs: Math.round((now() - p.startMs) * 1000),
-      outcome: 'deadline',
-    };
-    replyJson(p.context, 200, response);
+    const body = scoreResponseJson(
+      JSON.stringify(p.id),
+      decisionIdOf(p.id),
+      null,
+      DECISION_NAMES[DecisionCode.Review],
+      DEADLINE_REASONS_JSON,
+      this.versionJson.of(this.engine.currentModelVersion),
+      Math.round((now() - p.startMs) * 1000),
+      'deadline',
+    );
+    replyJson200(p.context, body);
   }
 
   private readonly onBatch = (batch: DecidedBatch): void => {
@@ -259,29 +352,24 @@ export class ScoreApi {
         this.counters.score.lateDecisions++;
         continue;
       }
-      clearTimeout(p.timer);
       p.answered = true;
       const slot = batch.slot + i;
       const status = results.status(slot);
       const score = results.score(slot);
       // The version and rule names of the configuration that decided (a bundle or rules swap may have happened since).
       const generation = this.engine.generationInfo(results.generation(slot));
-      const response: ScoreResponse = {
-        id: p.id,
-        decisionId: decisionIdOf(p.id),
-        score: Number.isNaN(score) ? null : score,
-        decision: results.decision(slot),
-        reasons: decodeReasons(results.u8, slot, generation.rules),
-        modelVersion: generation.version,
-        latencyUs: Math.round((now() - p.startMs) * 1000),
-        outcome: status === ResultStatus.Scored ? 'scored' : status === ResultStatus.Invalid ? 'invalid' : 'fallback',
-      };
+      const body = scoreResponseJson(
+        JSON.stringify(p.id),
+        decisionIdOf(p.id),
+        Number.isNaN(score) ? null : score,
+        results.decision(slot),
+        reasonsJson(decodeReasons(results.u8, slot, generation.rules)),
+        this.versionJson.of(generation.version),
+        Math.round((now() - p.startMs) * 1000),
+        status === ResultStatus.Scored ? 'scored' : status === ResultStatus.Invalid ? 'invalid' : 'fallback',
+      );
       this.counters.score.answered++;
-      replyJson(p.context, 200, response);
+      replyJson200(p.context, body);
     }
   };
-}
-
-function replyErrorJson(context: RequestContext, error: HttpError): void {
-  replyJson(context, error.status, error);
 }

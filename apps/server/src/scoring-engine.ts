@@ -15,6 +15,7 @@ export type ScoringEngine = Pick<
   | 'currentModelVersion'
   | 'generationInfo'
   | 'options'
+  | 'setInlineMaxBatch'
 >;
 
 /** The engine of a system composed by `createSystem` (which exposes it), or undefined for another `FraudSystem`. */

@@ -1,6 +1,7 @@
 import { apiRoutes } from './api-routes.js';
 import { replyError } from './http-reply.js';
 import { routeLabel } from './logger.js';
+import { serveScore } from './score-route.js';
 import { metricsRoute } from './metrics-route.js';
 import { PushHub, type PushMetrics } from './push-hub.js';
 import { createRequestContext } from './request-context.js';
@@ -43,7 +44,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = resolved.token;
 
   const engine = engineOf(resolved.system);
-  const scoreApi = engine === undefined ? undefined : new ScoreApi(engine, resolved.scoring);
+  // The HTTP inputs hold back while the system does (its case writer is behind), as the generator and replay do.
+  const scoreApi = engine === undefined ? undefined : new ScoreApi(engine, resolved.scoring, () => resolved.system.holdingBack?.());
   let v1: V1Handlers | undefined;
   if (engine !== undefined && scoreApi !== undefined) {
     const labelApi = new LabelApi(engine, scoreApi);
@@ -67,10 +69,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const ws = guardWebSocket(hub.behavior(), { token, maxClients: resolved.maxWsClients });
   app.ws('/ws', ws.behavior);
   const metrics = metricsRoute(system, token, () => ({ wsClients: ws.counts.open, wsRefused: ws.counts.refused, webhook: webhook?.counts(), api: scoreApi?.stats() }));
-  const known = new Set([...apiRoutes(system, v1, '', challenger).keys(), '/metrics']);
+  const known = new Set([...apiRoutes(system, v1, '', token, challenger).keys(), '/metrics']);
   app.any('/*', (res, req) => {
     const context = createRequestContext(res, req);
     const started = performance.now();
+    if (scoreApi !== undefined && context.url === '/v1/score' && context.method === 'post' && context.headers.upgrade === '') {
+      // The authorisation path skips the general router (its promises and async frames); see score-route.ts.
+      serveScore(context, scoreApi, token, (unexpected) => {
+        if (unexpected !== undefined) log(`fraudstream server: POST /v1/score failed: ${unexpected instanceof Error ? unexpected.message : String(unexpected)}`);
+        if (!resolved.logger.isLevelEnabled('info')) return;
+        const ms = Math.round((performance.now() - started) * 1000) / 1000;
+        resolved.logger.info({ reqId: context.requestId, method: 'post', route: '/v1/score', status: context.status, ms }, 'request');
+      });
+      return;
+    }
     const done = context.url === '/metrics' ? metrics(context).catch((error: unknown) => replyError(context, error)) : router.handle(context);
     void done.then(() => {
       const { method, url, status, requestId } = context;
@@ -147,11 +159,13 @@ function withApiStats(system: FraudSystem, api: () => ApiStats): FraudSystem {
     setRules: (rules) => system.setRules(rules),
     swapBundle: (bundle) => system.swapBundle(bundle),
     ruleStats: () => system.ruleStats(),
+    ...(system.liveConfig === undefined ? {} : { liveConfig: () => system.liveConfig!() }),
     get cases() {
       return system.cases;
     },
     queryDecisions: system.queryDecisions === undefined ? undefined : (query) => system.queryDecisions!(query),
     ...(system.telemetry === undefined ? {} : { telemetry: () => system.telemetry!() }),
+    ...(system.holdingBack === undefined ? {} : { holdingBack: () => system.holdingBack!() }),
     close: () => system.close(),
   };
 }

@@ -40,7 +40,7 @@ describe('the OpenAPI document', () => {
     const routes = apiRoutes({} as FraudSystem, undefined, '{}');
     const documented = (path: string): string => path.replace(/:(\w+)/g, '{$1}');
     for (const [path, route] of routes) {
-      for (const method of Object.keys(route).filter((k) => k === 'get' || k === 'post')) {
+      for (const method of Object.keys(route).filter((k) => k === 'get' || k === 'post' || k === 'put')) {
         expect(doc.paths[documented(path)]?.[method], `${method.toUpperCase()} ${path}`).toBeDefined();
       }
     }

@@ -381,6 +381,21 @@ pub fn state_size(handle: u32) -> Result<StateSize> {
     })
 }
 
+/// Merges terminal-day aggregates of other instances (the global terminal table of a Kafka deployment) into a
+/// scorer's terminal state: 6 integers per entry, the terminal key's low and high 32 bits (as int32), the event day
+/// (days since the Unix epoch, UTC), then the transactions, labels and fraud labels to add (negative takes back).
+#[napi(catch_unwind)]
+pub fn merge_terminal_days(handle: u32, entries: Vec<i32>) -> Result<()> {
+    if !entries.len().is_multiple_of(6) {
+        return Err(invalid(format!(
+            "entries must hold 6 numbers per entry (got {})",
+            entries.len()
+        )));
+    }
+    scorer(handle)?.merge_terminal_days(&entries);
+    Ok(())
+}
+
 /// Scores row-major feature rows with a scorer's loaded model (the model half of `scoreBatch`, without state):
 /// one probability per row into `out`.
 #[napi(catch_unwind)]

@@ -244,6 +244,20 @@ impl Scorer {
         ]
     }
 
+    /// Merges terminal-day aggregates of other instances into the terminal state (see `TermStore::merge_day`):
+    /// `entries` holds 6 words per entry, the terminal key's low and high 32 bits, the event day, then the
+    /// transactions, labels and fraud labels to add. A trailing partial entry is ignored.
+    pub fn merge_terminal_days(&self, entries: &[i32]) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        for e in entries.chunks_exact(6) {
+            let lo = u64::from(u32::from_ne_bytes(e[0].to_ne_bytes()));
+            let hi = u64::from(u32::from_ne_bytes(e[1].to_ne_bytes()));
+            state
+                .terms
+                .merge_day(lo | (hi << 32), e[2], e[3], e[4], e[5]);
+        }
+    }
+
     /// Marks a ticket done without a batch (the batch failed before reaching the scorer).
     pub fn skip_ticket(&self, ticket: u64) {
         self.gate.done(ticket);

@@ -378,6 +378,25 @@ impl TermStore {
         out
     }
 
+    /// Adds aggregates merged from other instances to terminal `key` on `day`: `tx` transactions, `labelled`
+    /// labels of which `fraud` say fraud. A negative value takes back part of an earlier merge (a bucket never goes
+    /// below 0). Dropped for a ring whose days no longer hold `day`; the fraud run is not touched.
+    pub fn merge_day(&mut self, key: u64, day: i32, tx: i32, labelled: i32, fraud: i32) {
+        let t = self.slot_of(key);
+        self.advance(t, day);
+        let last = self.meta[t].last;
+        if windows::held(last, day, CARD_DAYS) {
+            let i = t * CARD_DAYS + windows::slot(day, CARD_DAYS);
+            self.tx[i] = self.tx[i].saturating_add_signed(tx);
+        }
+        let ld = self.label_days;
+        if windows::held(last, day, ld) {
+            let [f, l] = &mut self.labels[t * ld + windows::slot(day, ld)];
+            *l = l.saturating_add_signed(labelled);
+            *f = f.saturating_add_signed(fraud);
+        }
+    }
+
     /// Number of terminals seen.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -599,5 +618,57 @@ mod tests {
         assert_eq!(t.count, [1, 2, 3]);
         s.label(1, 101, false);
         assert_eq!(s.transaction(1, 108).risk, [0.0, 0.5, 0.5]);
+    }
+
+    #[test]
+    fn merged_days_count_like_own_ones_and_can_be_taken_back() {
+        // One store sees everything; another sees half and merges the rest: the same totals.
+        let mut all = TermStore::new(7);
+        let mut half = TermStore::new(7);
+        for (day, fraud) in [(100, true), (101, false), (102, true)] {
+            all.transaction(5, day);
+            all.label(5, day, fraud);
+        }
+        half.transaction(5, 100);
+        half.label(5, 100, true);
+        half.merge_day(5, 101, 1, 1, 0);
+        half.merge_day(5, 102, 1, 1, 1);
+        let (h, a) = (half.transaction(5, 109), all.transaction(5, 109));
+        // Counts and risk agree; the fraud run (labels in arrival order) is not merged.
+        assert_eq!((h.count, h.risk, h.frauds), (a.count, a.risk, a.frauds));
+        assert_ne!(h.streak_day, a.streak_day);
+        // Taking a merge back (a negative delta) restores the store without it, never below 0.
+        let mut other = TermStore::new(7);
+        other.transaction(6, 100);
+        let before = other.clone_totals(6, 107);
+        other.merge_day(6, 100, 4, 2, 1);
+        assert_ne!(other.clone_totals(6, 107), before);
+        other.merge_day(6, 100, -4, -2, -1);
+        assert_eq!(other.clone_totals(6, 107), before);
+        other.merge_day(6, 100, -9, -9, -9);
+        assert_eq!(other.clone_totals(6, 107).count, [0, 0, 0]);
+        // A day the rings no longer hold is dropped.
+        other.merge_day(6, 10, 50, 50, 50);
+        assert_eq!(other.clone_totals(6, 107).count, [0, 0, 0]);
+    }
+
+    impl TermStore {
+        /// The totals a transaction on `day` would see, without recording one (tests only).
+        fn clone_totals(&self, key: u64, day: i32) -> TermTotals {
+            let mut copy = TermStore {
+                delay: self.delay,
+                label_days: self.label_days,
+                index: self.index.clone(),
+                meta: self.meta.clone(),
+                tx: self.tx.clone(),
+                labels: self.labels.clone(),
+            };
+            let mut t = copy.transaction(key, day);
+            // Without the transaction itself.
+            for c in &mut t.count {
+                *c -= 1;
+            }
+            t
+        }
     }
 }

@@ -59,6 +59,9 @@ export const LABELS = 5;
 export const INVALID = 6;
 export const DESCRIPTOR = 8;
 
+/** OWNER of a ticket the engine scored on its own thread: no task id (tasks count up from 0) and no unclaimed mark. */
+export const INLINE_OWNER = 0x7fff_ffff;
+
 /** Descriptor states. */
 export const CUT = 0;
 export const RUNNING = 1;
@@ -148,6 +151,23 @@ export class BatchBoard {
     Atomics.store(this.counters, PUBLISHED, BigInt(ticket + 1));
     // Wakes one idle worker task, if any is waiting (see waitForPublish).
     Atomics.notify(this.counters, PUBLISHED, 1);
+  }
+
+  /**
+   * Settles `ticket` without publishing it (the engine scored it on its own thread): writes its descriptor as a
+   * worker would, DONE with the scorer's counts or FAILED without them. Workers never claim it (it is not published:
+   * the claim CAS on OWNER fails and CLAIMED moves past it, as for a barrier's ticket).
+   */
+  settleInline(ticket: number, slot: number, count: number, report: BatchReport | undefined): void {
+    const at = descriptorAt(ticket, this.mask);
+    const d = this.descriptors;
+    d[at + START] = slot;
+    d[at + COUNT] = count;
+    d[at + SCORED] = report?.scored ?? 0;
+    d[at + LABELS] = report?.labels ?? 0;
+    d[at + INVALID] = report?.invalid ?? 0;
+    Atomics.store(d, at + OWNER, INLINE_OWNER);
+    Atomics.store(d, at + STATE, report === undefined ? FAILED : DONE);
   }
 
   /** Tickets published and not yet claimed. */

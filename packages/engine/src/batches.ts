@@ -41,4 +41,10 @@ export interface DispatchCounts {
   workerDeaths: number;
   /** Batches cut and not yet finished. */
   batchesInFlight: number;
+  /**
+   * Batches (and their transactions) scored on the engine's own thread instead of a worker (see
+   * `Dispatcher.setInlineMaxBatch`): real decisions by the same scorer in the same ticket order, counted apart.
+   */
+  inlineBatches: number;
+  inlineTx: number;
 }

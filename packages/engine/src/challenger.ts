@@ -142,6 +142,11 @@ export class ChallengerLane implements ShadowHooks {
     return () => this.listeners.delete(listener);
   }
 
+  /** Whether a challenger is live. */
+  get active(): boolean {
+    return this.live !== undefined;
+  }
+
   /** The live challenger's bundle, or undefined. */
   get bundle(): { info: BundleInfo; text: string } | undefined {
     const l = this.live;

@@ -2,8 +2,9 @@ import { Piscina } from 'piscina';
 import type { RecordViews, ResultViews } from '@fraudstream/schema';
 import type { RingConsumer } from '@fraudstream/queue';
 import { writeFallback, type Scorer } from '@fraudstream/scorer';
-import { BatchBoard, BUSY_NS, DONE, FAILED } from './batch-control.js';
+import { BatchBoard, BUSY_NS, DONE, FAILED, type BatchReport } from './batch-control.js';
 import type { DispatchCounts, FinishedBatch } from './batches.js';
+import type { DecisionColumns } from './decision-columns.js';
 import type { Faults } from './faults.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScoreTask, TaskResult, WorkerInit } from './worker.js';
@@ -16,6 +17,8 @@ export interface ShadowHooks {
   readonly results: Uint8Array;
   /** Called for each batch before it is published: writes its shadow descriptor (a challenger, or none). */
   assign(ticket: number, tx: number): void;
+  /** Whether a challenger is live (its batches are never scored inline on the engine's thread). */
+  readonly active: boolean;
   /** The batch's worker died after its champion scoring: its shadow ticket is given up. */
   abandon(ticket: number): void;
 }
@@ -56,7 +59,12 @@ export class Dispatcher {
     retriedBatches: 0,
     workerDeaths: 0,
     batchesInFlight: 0,
+    inlineBatches: 0,
+    inlineTx: 0,
   };
+  /** Largest batch scored on this thread when nothing is in flight (0: never; see {@link setInlineMaxBatch}). */
+  private inlineMaxBatch = 0;
+  private inlineQueued = false;
   /** Sequence number of the next record to cut. */
   private cutSeq: number;
   private nextTicket = 0;
@@ -81,6 +89,7 @@ export class Dispatcher {
     private readonly faults: Faults | undefined,
     private readonly onFinished: (batch: FinishedBatch) => void,
     private readonly shadow: ShadowHooks,
+    columns?: DecisionColumns,
   ) {
     this.cutSeq = consumer.released;
     this.board = new BatchBoard(options.maxInFlightBatches);
@@ -94,6 +103,8 @@ export class Dispatcher {
       faults,
       shadow: shadow.descriptors,
       shadowResults: shadow.results,
+      columns: columns?.buffer,
+      cardRefSecret: columns === undefined ? undefined : Uint8Array.from(options.cardRefSecret),
     };
     this.pool = new Piscina<ScoreTask, TaskResult>({
       // '../dist/worker.js' resolves to the built worker both from dist/ and from src/ (tests run the sources).
@@ -105,6 +116,18 @@ export class Dispatcher {
       workerData: init,
     });
     this.board.watch(() => this.complete(), () => this.closed);
+  }
+
+  /**
+   * Lets a batch of at most `n` records be scored on this thread, synchronously, when no batch is in flight and the
+   * scorer has passed every earlier ticket (so its ordering gate admits this ticket at once and never blocks the
+   * event loop): no publish, no worker wake-up, no thread hop. The decisions are real ones (same scorer, same state,
+   * same ticket order), counted apart as `inlineBatches`/`inlineTx`. Never with test faults (they target workers).
+   * 0 turns it off (the default).
+   */
+  setInlineMaxBatch(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > 65_536) throw new RangeError('inlineMaxBatch must be an integer from 0 to 65536');
+    this.inlineMaxBatch = n;
   }
 
   /** Runs an empty task on every worker, so each has loaded the addon before the first transaction arrives. */
@@ -275,8 +298,11 @@ export class Dispatcher {
     const tx = count - labels;
     const ticket = this.nextTicket++;
     this.shadow.assign(ticket, tx);
-    this.board.publish(ticket, slot, handed);
-    this.inFlight.push({ ticket, seq, slot, count, handed, tx, labels, retried: false, cutMs: now() });
+    const cutMs = now();
+    const inline = this.canInline(ticket, handed);
+    if (inline) this.scoreInline(ticket, slot, handed);
+    else this.board.publish(ticket, slot, handed);
+    this.inFlight.push({ ticket, seq, slot, count, handed, tx, labels, retried: false, cutMs });
     this.cutSeq += count;
     const l = this.ledger;
     l.consumedTx += tx;
@@ -284,8 +310,51 @@ export class Dispatcher {
     l.inFlightTx += tx;
     l.inFlightLabels += labels;
     l.batches++;
-    this.startTasks();
+    if (inline) {
+      l.inlineBatches++;
+      l.inlineTx += tx;
+      // Finished (listeners, slot release) once the current cut loop is over, not from inside it.
+      if (!this.inlineQueued) {
+        this.inlineQueued = true;
+        queueMicrotask(this.completeInline);
+      }
+    } else {
+      this.startTasks();
+    }
   }
+
+  private canInline(ticket: number, handed: number): boolean {
+    return (
+      handed <= this.inlineMaxBatch &&
+      this.inFlight.length === 0 &&
+      this.faults === undefined &&
+      // A challenger scores in the workers, right after the champion: its batches are never scored inline.
+      !this.shadow.active &&
+      !this.closed &&
+      (ticket === 0 || this.scorer.ticketDone(ticket - 1))
+    );
+  }
+
+  /** Scores one batch here (see {@link setInlineMaxBatch}); an error decides it by the fallback, as a worker's would. */
+  private scoreInline(ticket: number, slot: number, count: number): void {
+    let report: BatchReport | undefined;
+    try {
+      report = this.scorer.scoreBatch(this.records.u8, this.results.u8, slot, count, ticket);
+    } catch (err) {
+      try {
+        this.scorer.skipTicket(ticket);
+      } catch {
+        // The scorer is gone (closing): nothing waits at its gate.
+      }
+      process.emitWarning(`fraudstream: batch ${ticket} failed, decided by fallback: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.board.settleInline(ticket, slot, count, report);
+  }
+
+  private readonly completeInline = (): void => {
+    this.inlineQueued = false;
+    this.complete();
+  };
 
   /**
    * Runs a worker task while published batches are unclaimed and fewer than `workers` tasks run. A task keeps

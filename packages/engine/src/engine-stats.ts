@@ -1,4 +1,5 @@
 import type { ChallengerStats } from './challenger.js';
+import type { StagedDecisions } from './decision-columns.js';
 import type { BucketSnapshot } from './latency-window.js';
 import type { RecordViews, ResultViews, ValidationError } from '@fraudstream/schema';
 import type { Thresholds } from '@fraudstream/scorer';
@@ -53,7 +54,8 @@ export interface EngineStats {
   /** Label records applied to the scorer's state (same as counts.labels.applied). */
   labels: number;
   errors: { rejectedByField: Record<string, number>; scorerFailures: number };
-  batches: { dispatched: number; meanSize: number; failed: number; retried: number };
+  /** `inline`/`inlineTx`: batches and transactions scored on the engine's thread (Engine.setInlineMaxBatch). */
+  batches: { dispatched: number; meanSize: number; failed: number; retried: number; inline: number; inlineTx: number };
   thresholds: Thresholds;
   /** Micro-batches cut and not yet finished (the workers' stage depth). */
   batchesInFlight: number;
@@ -81,6 +83,8 @@ export interface DecidedBatch {
   count: number;
   /** Decided by the fallback. */
   fallback: boolean;
+  /** The decision log's columns of the batch, filled by its worker (engine option `stageDecisionColumns`; absent for a fallback batch). */
+  staged?: StagedDecisions;
 }
 
 /** What {@link Engine.telemetry} reads at scrape time for operators' metrics (nothing here is counted per record). */

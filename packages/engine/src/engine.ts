@@ -18,13 +18,14 @@ import { Accountant } from './accountant.js';
 import type { DrainedEvents } from './decision-event.js';
 import type { FinishedBatch } from './batches.js';
 import { Dispatcher } from './dispatcher.js';
+import { DecisionColumns } from './decision-columns.js';
 import { EngineClosedError } from './errors.js';
 import type { DecidedBatch, EngineStats, EngineTelemetry, SubmitResult, WriterCounts } from './engine-stats.js';
 import { faultsFromEnv, type Faults } from './faults.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
 import { RateMeter } from './rate-meter.js';
 import { RingSink } from './ring-sink.js';
-import { LiveVersions, type GenerationInfo } from './live-versions.js';
+import { LiveVersions, bundleConfig, type GenerationInfo, type LiveConfig, type RulesOrigin } from './live-versions.js';
 import { ChallengerLane, type ShadowBatch } from './challenger.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -49,6 +50,7 @@ export class Engine {
   private readonly accountant: Accountant;
   private readonly faults: Faults | undefined;
   private readonly ids: (string | undefined)[];
+  private readonly columns: DecisionColumns | undefined;
   private readonly writers = new Set<() => WriterCounts>();
   private readonly listeners = new Set<(batch: DecidedBatch) => void>();
   private readonly rejectedByField = new Map<string, number>();
@@ -61,6 +63,8 @@ export class Engine {
   private readonly challenger: ChallengerLane;
   /** The rules' stats taken as the scorer closed. */
   private finalRules: RulesInfo | undefined;
+  /** The live rules text, where it came from, and the live bundle (see {@link liveConfig}). */
+  private live: LiveConfig = { rulesText: '', rulesOrigin: 'none', bundle: undefined };
 
   private constructor(options: ResolvedOptions, scorer: Scorer) {
     this.options = options;
@@ -80,7 +84,8 @@ export class Engine {
     const cardRefs = new CardRefHasher(options.cardRefSecret);
     this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, this.versions, this.faults, cardRefs);
     this.challenger = new ChallengerLane(options.capacity, options.maxInFlightBatches, this.records, this.results, cardRefs, this.ids);
-    this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished, this.challenger);
+    this.columns = options.stageDecisionColumns ? DecisionColumns.create(options.capacity) : undefined;
+    this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished, this.challenger, this.columns);
     this.writers.add(() => this.submitted);
     this.sampler = setInterval(() => {
       const c = this.accountant.counts;
@@ -100,11 +105,13 @@ export class Engine {
     let engine: Engine | undefined;
     try {
       scorer.loadModel(resolved.modelJson);
+      let bundle: BundleInfo | undefined;
       if (resolved.bundle !== undefined) {
-        const b = scorer.loadBundle(resolved.bundle);
-        resolved.thresholds = { review: b.review, decline: b.decline };
+        bundle = scorer.loadBundle(resolved.bundle);
+        resolved.thresholds = { review: bundle.review, decline: bundle.decline };
       }
       engine = new Engine(resolved, scorer);
+      if (resolved.bundle !== undefined && bundle !== undefined) engine.live = bundleConfig(resolved.bundle, bundle);
       if (resolved.challenger !== undefined) {
         try {
           engine.setChallenger(resolved.challenger);
@@ -131,6 +138,14 @@ export class Engine {
   addWriter(counts: () => WriterCounts): () => void {
     this.writers.add(counts);
     return () => this.writers.delete(counts);
+  }
+
+  /**
+   * Lets batches of at most `n` records be scored on the engine's thread when nothing is in flight (0 turns it off,
+   * the default): see `Dispatcher.setInlineMaxBatch`. The scoring API turns it on for small request batches.
+   */
+  setInlineMaxBatch(n: number): void {
+    this.dispatcher.setInlineMaxBatch(n);
   }
 
   /** Counts an input rejected by validation: it never enters the ring. */
@@ -201,10 +216,12 @@ export class Engine {
   /**
    * Replaces the live rules and allow/block lists between batches, without stopping the stream: batches already cut
    * finish with the old set. Decisions of the new set carry the live version + `+rules@` + 8 hex of the text's
-   * SHA-256. Throws naming the rule, line and column of the first problem, leaving the live set in force.
+   * SHA-256. Throws naming the rule, line and column of the first problem, leaving the live set in force. `origin`
+   * (what set it: the API by default, or the watched file) is what {@link liveConfig} reports.
    */
-  setRules(rules: string): RulesInfo {
+  setRules(rules: string, origin: RulesOrigin = 'api'): RulesInfo {
     const info = this.scorer.setRules(rules);
+    this.live = { ...this.live, rulesText: rules, rulesOrigin: origin };
     const base = this.versions.live.version.split('+rules@')[0] ?? '';
     const hash = createHash('sha256').update(rules).digest('hex').slice(0, 8);
     this.versions.set(info.generation, { version: `${base}+rules@${hash}`, rules: info.rules.map((r) => r.name) });
@@ -220,7 +237,13 @@ export class Engine {
     const info = this.scorer.loadBundle(bundle);
     this.options.thresholds = { review: info.review, decline: info.decline };
     this.versions.set(info.generation, { version: info.version, rules: info.rules });
+    this.live = bundleConfig(bundle, info);
     return info;
+  }
+
+  /** The live rules text (as set; '' when none), where it came from, and the live bundle (undefined when none was loaded). */
+  liveConfig(): LiveConfig {
+    return { ...this.live, version: this.versions.live.version };
   }
 
   /**
@@ -359,6 +382,8 @@ export class Engine {
         meanSize: d.batches === 0 ? 0 : (d.consumedTx + d.consumedLabels) / d.batches,
         failed: d.failedBatches,
         retried: d.retriedBatches,
+        inline: d.inlineBatches,
+        inlineTx: d.inlineTx,
       },
       thresholds: { ...this.options.thresholds },
       batchesInFlight: d.batchesInFlight,
@@ -421,7 +446,10 @@ export class Engine {
   private readonly finished = (batch: FinishedBatch): void => {
     this.accountant.account(batch);
     this.challenger.finished(batch);
+    // Always taken (and so cleared), so a later batch at the same slot never sees this one's mark.
+    const stagedCount = this.columns === undefined ? -1 : this.columns.take(batch.slot);
     if (this.listeners.size > 0) {
+      const c = this.columns;
       const decided: DecidedBatch = {
         records: this.records,
         results: this.results,
@@ -429,6 +457,22 @@ export class Engine {
         seq: batch.seq,
         count: batch.handed,
         fallback: batch.fallback,
+        ...(c === undefined || stagedCount < 0 || batch.fallback
+          ? {}
+          : {
+              staged: {
+                ts: c.ts,
+                txNum: c.txNum,
+                card: c.card,
+                score: c.score,
+                decision: c.decision,
+                flag: c.flag,
+                slotOf: c.slotOf,
+                start: batch.slot,
+                count: stagedCount,
+                generation: c.generation[batch.slot] ?? 0,
+              },
+            }),
       };
       for (const listener of this.listeners) listener(decided);
     }

@@ -9,6 +9,8 @@
  * - `failBatchTicket`: the worker throws on this ticket before calling the scorer (a failed batch: fallback).
  * - `killWorkerTicket` with `killWorkerWhen` `before` (default) or `after`: the worker thread that claims this
  *   ticket exits, before calling the scorer or after it returned and before marking the batch done (a dead worker).
+ * - `stallCaseWriter`: true makes the case writer's worker (@fraudstream/store, which reads this variable itself)
+ *   commit nothing until it is closed (a case store that cannot keep up), so its queue fills and inputs must hold back.
  */
 export interface Faults {
   dropRecordSeq?: number;
@@ -16,6 +18,7 @@ export interface Faults {
   failBatchTicket?: number;
   killWorkerTicket?: number;
   killWorkerWhen?: 'before' | 'after';
+  stallCaseWriter?: boolean;
 }
 
 /** The environment variable holding the faults (JSON). */
@@ -37,6 +40,9 @@ export function parseFaults(text: string): Faults {
     if ((NUMERIC as readonly string[]).includes(key)) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new TypeError(`${FAULTS_ENV}.${key} must be a non-negative integer`);
       out[key as (typeof NUMERIC)[number]] = v;
+    } else if (key === 'stallCaseWriter') {
+      if (typeof v !== 'boolean') throw new TypeError(`${FAULTS_ENV}.stallCaseWriter must be a boolean`);
+      out.stallCaseWriter = v;
     } else if (key === 'killWorkerWhen') {
       if (v !== 'before' && v !== 'after') throw new TypeError(`${FAULTS_ENV}.killWorkerWhen must be "before" or "after"`);
       out.killWorkerWhen = v;

@@ -1,6 +1,7 @@
 export { Engine } from './engine.js';
-export { LiveVersions, type GenerationInfo } from './live-versions.js';
+export { LiveVersions, type GenerationInfo, type LiveConfig, type RulesOrigin } from './live-versions.js';
 export type { EngineStats, EngineTelemetry, DecidedBatch, SubmitResult, WriterCounts } from './engine-stats.js';
+export { DecisionColumns, type StagedDecisions } from './decision-columns.js';
 export { type EngineOptions, type Thresholds, resolveOptions } from './options.js';
 export { type DecisionEvent, type DrainedEvents } from './decision-event.js';
 export { type BucketSnapshot, LATENCY_BUCKETS_S, type LatencySummary, summarize as summarizeLatency } from './latency-window.js';

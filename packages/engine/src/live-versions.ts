@@ -1,3 +1,4 @@
+import type { BundleInfo } from '@fraudstream/scorer';
 /**
  * What each scorer generation was: the version label its decisions carry and the names of its live rules. The
  * scorer writes the generation that decided into every result (bytes 12-15); the engine records here, on the main
@@ -8,6 +9,26 @@ export interface GenerationInfo {
   version: string;
   /** Names of the live rules, by the index a result's rule byte holds. */
   rules: readonly string[];
+}
+
+/** Where the live rules text came from: a `setRules` call (the API), the watched rules file, a bundle, or nothing yet. */
+export type RulesOrigin = 'api' | 'file' | 'bundle' | 'none';
+
+/** The live rules text and bundle as last set (what `GET /api/rules` and `GET /api/bundle` serve). */
+export interface LiveConfig {
+  /** The rules text in force ('' when none); a bundle's `rules` field after a bundle swap. */
+  rulesText: string;
+  rulesOrigin: RulesOrigin;
+  /** The live bundle; undefined when none was loaded (rules set since then leave it as the base). */
+  bundle: BundleInfo | undefined;
+  /** The version label decisions of the live generation carry (filled by the engine's `liveConfig`). */
+  version?: string;
+}
+
+/** The live config after `bundle` (its JSON text, already loaded by the scorer as `info`). */
+export function bundleConfig(bundle: string, info: BundleInfo): LiveConfig {
+  const doc = JSON.parse(bundle) as { rules?: unknown };
+  return { rulesText: typeof doc.rules === 'string' ? doc.rules : '', rulesOrigin: 'bundle', bundle: info };
 }
 
 /** Generations remembered: far more than can be in flight (at most `maxInFlightBatches` batches). */

@@ -41,6 +41,11 @@ export interface EngineOptions {
   bundle?: string;
   /** A bundle's JSON text made the challenger at start (scored in shadow, see `Engine.setChallenger`). */
   challenger?: string;
+  /**
+   * The scoring workers fill the decision log's columns of each batch they score (see decision-columns.ts) and each
+   * decided batch carries them as `staged`, so a decision log appends runs of columns (default false: nothing staged).
+   */
+  stageDecisionColumns?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -98,8 +103,12 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (o.challenger !== undefined && (typeof o.challenger !== 'string' || o.challenger.length === 0)) {
     throw new TypeError("options.challenger must be a bundle's JSON text");
   }
+  if (o.stageDecisionColumns !== undefined && typeof o.stageDecisionColumns !== 'boolean') {
+    throw new EngineOptionsError('options.stageDecisionColumns must be a boolean');
+  }
   return {
     challenger: o.challenger,
+    stageDecisionColumns: o.stageDecisionColumns ?? false,
     cardRefSecret,
     modelJson: o.modelJson,
     modelVersion: o.modelVersion,

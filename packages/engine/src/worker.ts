@@ -6,6 +6,7 @@
  * over).
  */
 import { workerData } from 'piscina';
+import { CardRefHasher, RECORD_SIZE, RecordViews, ResultViews } from '@fraudstream/schema';
 import { Scorer } from '@fraudstream/scorer';
 import {
   BUSY_NS,
@@ -23,6 +24,7 @@ import {
   claimOrWait,
   descriptorAt,
 } from './batch-control.js';
+import { DecisionColumns } from './decision-columns.js';
 import type { Faults } from './faults.js';
 import { scoreShadow } from './shadow-control.js';
 
@@ -40,6 +42,9 @@ export interface WorkerInit {
   /** The shadow descriptors (shadow-control.ts, same place mask) and the challenger's results region. */
   shadow: SharedArrayBuffer;
   shadowResults: Uint8Array;
+  /** The decision columns' region (decision-columns.ts) when the engine stages them, and the card-reference secret. */
+  columns: SharedArrayBuffer | undefined;
+  cardRefSecret: Uint8Array | undefined;
 }
 
 /**
@@ -74,6 +79,16 @@ const attachChallenger = (handle: number): Scorer => {
   }
   return s;
 };
+// The decision log's columns, filled here after each batch (the engine's thread then only copies them).
+const staging =
+  init.columns === undefined || init.cardRefSecret === undefined
+    ? undefined
+    : {
+        columns: new DecisionColumns(init.columns, init.records.byteLength / RECORD_SIZE),
+        records: new RecordViews(init.records.buffer, init.records.byteOffset, init.records.byteLength / RECORD_SIZE),
+        results: ResultViews.over(init.results),
+        hasher: new CardRefHasher(Buffer.from(init.cardRefSecret)),
+      };
 
 function runBatch(ticket: number, done: TaskResult, retry = false): void {
   const at = descriptorAt(ticket, init.descriptorMask);
@@ -85,8 +100,11 @@ function runBatch(ticket: number, done: TaskResult, retry = false): void {
     const kill = !retry && faults?.killWorkerTicket === ticket;
     if (kill && faults?.killWorkerWhen !== 'after') process.exit(1);
     if (faults?.failBatchTicket === ticket) throw new Error(`test fault: batch ${ticket} fails`);
-    const counts = scorer.scoreBatch(init.records, init.results, descriptors[at + START] ?? 0, descriptors[at + COUNT] ?? 0, ticket);
+    const start = descriptors[at + START] ?? 0;
+    const count = descriptors[at + COUNT] ?? 0;
+    const counts = scorer.scoreBatch(init.records, init.results, start, count, ticket);
     if (kill) process.exit(1);
+    staging?.columns.stage(staging.records, staging.results, staging.hasher, start, count);
     descriptors[at + SCORED] = counts.scored;
     descriptors[at + LABELS] = counts.labels;
     descriptors[at + INVALID] = counts.invalid;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAULTS_ENV, checkQuiescent, type Engine, type EngineStats, type Faults } from '../src/index.js';
+import { FAULTS_ENV, checkQuiescent, parseFaults, type Engine, type EngineStats, type Faults } from '../src/index.js';
 import { collect, feed, lawsHold, simulatedStream, withEngine } from './helpers.js';
 
 /**
@@ -107,5 +107,10 @@ describe('test-only faults', () => {
   it('are refused when malformed, naming the key', async () => {
     process.env[FAULTS_ENV] = JSON.stringify({ dropRecord: 1 });
     await expect(withEngine({ workers: 1 }, async () => undefined)).rejects.toThrow(/FRAUDSTREAM_TEST_FAULTS\.dropRecord is not a known fault/);
+  });
+
+  it('take stallCaseWriter as a boolean only (the case writer reads it; the engine checks it)', () => {
+    expect(parseFaults('{"stallCaseWriter":true}')).toEqual({ stallCaseWriter: true });
+    expect(() => parseFaults('{"stallCaseWriter":1}')).toThrow(/FRAUDSTREAM_TEST_FAULTS\.stallCaseWriter must be a boolean/);
   });
 });

@@ -12,3 +12,4 @@ export * from './feed-producer.js';
 export * from './local-broker.js';
 export * from './serial-producer.js';
 export * from './co-partitioned-assigner.js';
+export * from './terminal-table.js';

@@ -1,4 +1,5 @@
-import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { randomUUID } from 'node:crypto';
+import { Consumer, type GroupPartitionsAssigner, type Message, type MessagesStream } from '@platformatic/kafka';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { Limits, parseTransactionJson, RejectionLog, validateLabel, type Validated, type ValidationError } from '@fraudstream/schema';
 import { assertRecordSink, type RecordSink, type SourceState } from '@fraudstream/sources';
@@ -49,6 +50,16 @@ export interface KafkaSourceOptions {
    * produced), so per-card and per-terminal state never counts one transaction twice.
    */
   skipBelow?: readonly { topic: string; partition: number; offset: number }[];
+  /**
+   * How a partition that arrives with messages this process has not applied (another instance decided them: a
+   * rebalance, a crash, a restart) gets its card state: `replay` (default) first reads the partition from the
+   * offset of (the first delivered message's time - `replayWindowMs`) up to that message and writes those
+   * transactions into the sink as replay records (state only: `isReplayAt(slot)` is true and their decisions are
+   * not output), before any of its live messages; `none` starts those cards from empty state.
+   */
+  handover?: 'replay' | 'none';
+  /** Event-time reach of the replay, ms (default 32 days: the longest card window, 31 daily buckets, plus a day). */
+  replayWindowMs?: number;
 }
 
 /** One assigned partition in {@link KafkaSourceStats}. */
@@ -95,6 +106,11 @@ export interface KafkaSourceStats {
   commits: number;
   /** Messages delivered again below what this process had already applied (after a rebalance or a restart), skipped. */
   redeliveredSkipped: number;
+  /** Hand-overs by replay started, and the transactions they wrote as replay records (state only, no decision). */
+  replays: number;
+  replayed: number;
+  /** True while a replay runs (live messages wait). */
+  replaying: boolean;
   /** Assigned partitions with their position, end offset, lag and last commit. */
   partitions: PartitionStats[];
   /** Sum of `lag` over the partitions. */
@@ -113,6 +129,25 @@ const BACKPRESSURE_RETRY_MS = 1;
 const DLQ_VALUE_CHARS = Limits.maxJsonBytes;
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** A hand-over replay in progress: one partition's messages below `to`, read by a consumer of its own. */
+interface Replay {
+  tp: number;
+  /** The first live message's offset: the replay stops below it. */
+  to: number;
+  queue: (KafkaMessage | undefined)[];
+  head: number;
+  finished: boolean;
+  paused: boolean;
+  consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+}
+
+/** An assignor for a replay consumer: only `partition` of `topic`, to the only member. */
+function onePartition(topic: string, partition: number): GroupPartitionsAssigner {
+  return (_current, members) =>
+    [...members.keys()].slice(0, 1).map((memberId) => ({ memberId, assignments: new Map([[topic, { topic, partitions: [partition] }]]) }));
+}
 
 interface PartitionState {
   topic: string;
@@ -190,6 +225,13 @@ export class KafkaSource {
   private readonly slotTxId: (string | undefined)[];
   private readonly slotTp: Int32Array;
   private readonly slotOffset: Float64Array;
+  /** 1 for a replay record (state only: its decision is not output). */
+  private readonly slotReplay: Uint8Array;
+  private readonly handover: 'replay' | 'none';
+  private readonly replayWindowMs: number;
+  private replay: Replay | undefined;
+  private replays = 0;
+  private replayed = 0;
 
   private generated = 0;
   private labelsEmitted = 0;
@@ -241,11 +283,17 @@ export class KafkaSource {
       }
       this.tps[this.tpOf(b.topic, b.partition)]!.applied = b.offset;
     }
+    if (options.handover !== undefined && options.handover !== 'replay' && options.handover !== 'none') {
+      throw new KafkaOptionsTypeError("options.handover must be 'replay' or 'none'");
+    }
+    this.handover = options.handover ?? 'replay';
+    this.replayWindowMs = integerOption(options.replayWindowMs ?? 32 * 86_400_000, 'options.replayWindowMs', 0, 366 * 86_400_000);
     const slots = this.sink.views.slots;
     this.slotCard = new Array<string | undefined>(slots);
     this.slotTxId = new Array<string | undefined>(slots);
     this.slotTp = new Int32Array(slots);
     this.slotOffset = new Float64Array(slots);
+    this.slotReplay = new Uint8Array(slots);
   }
 
   /** True while consuming (between start() and stop() or close()). */
@@ -287,6 +335,7 @@ export class KafkaSource {
     await this.starting?.catch(() => {});
     this.clearTimers();
     await Promise.allSettled([...this.pendingDlq]);
+    await this.closeReplay();
     await this.stream?.close().catch(() => {});
     await this.consumer?.close().catch(() => {});
     await this.dlq?.close().catch(() => {});
@@ -316,6 +365,9 @@ export class KafkaSource {
       backpressureWaits: this.backpressureWaits,
       commits: this.commits,
       redeliveredSkipped: this.redeliveredSkipped,
+      replays: this.replays,
+      replayed: this.replayed,
+      replaying: this.replay !== undefined,
       partitions,
       lag,
       error: this.failure,
@@ -338,6 +390,11 @@ export class KafkaSource {
    */
   txIdAt(slot: number): string | undefined {
     return this.slotTxId[slot];
+  }
+
+  /** True when the record in ring `slot` is a hand-over replay record: it updates state; its decision is not output. */
+  isReplayAt(slot: number): boolean {
+    return this.slotReplay[slot] === 1;
   }
 
   /** Where the record in ring `slot` came from. */
@@ -551,6 +608,7 @@ export class KafkaSource {
     this.drainImmediate = undefined;
     if (this.state !== 'running') return;
     try {
+      if (this.replay !== undefined && !this.writeReplay(this.replay)) return;
       this.writeStaged();
     } catch (err) {
       // A throwing sink must not crash the process from a timer callback: the source fails, visibly.
@@ -570,7 +628,8 @@ export class KafkaSource {
     let lastTopic = '';
     let lastPartition = -1;
     let lastTp = -1;
-    while (this.stagedHead < this.staged.length) {
+    let gap: { tp: number; to: number; timestampMs: number } | undefined;
+    while (this.stagedHead < this.staged.length && gap === undefined) {
       const k = sink.claim(Math.min(this.staged.length - this.stagedHead, CHUNK));
       if (k === 0) {
         this.backpressureWaits++;
@@ -583,7 +642,6 @@ export class KafkaSource {
       let filled = 0;
       while (filled < k && this.stagedHead < this.staged.length) {
         const m = this.staged[this.stagedHead]!;
-        this.staged[this.stagedHead++] = undefined as unknown as KafkaMessage;
         // Messages come in runs of one partition: look the partition up only when it changes.
         if (m.partition !== lastPartition || m.topic !== lastTopic) {
           lastTp = this.tpOf(m.topic, m.partition);
@@ -592,6 +650,13 @@ export class KafkaSource {
         }
         const tp = lastTp;
         const offset = Number(m.offset);
+        // Messages below this one were applied elsewhere (the partition moved here): its cards' state is replayed
+        // first, and this message waits for it.
+        if (this.handover === 'replay' && m.topic === this.topic && offset > this.tps[tp]!.applied) {
+          gap = { tp, to: offset, timestampMs: Number(m.timestamp) };
+          break;
+        }
+        this.staged[this.stagedHead++] = undefined as unknown as KafkaMessage;
         if (tp !== runTp || runLength >= RUN) {
           if (runTp >= 0) this.positions.record(seq0 + filled, runTp, runNext);
           runTp = tp;
@@ -639,6 +704,7 @@ export class KafkaSource {
         }
         this.slotTp[slot] = tp;
         this.slotOffset[slot] = offset;
+        this.slotReplay[slot] = 0;
         filled++;
       }
       sink.publish(filled);
@@ -653,7 +719,155 @@ export class KafkaSource {
       this.stagedHead = 0;
     }
     if (dead.length > 0) this.deadLetter(dead);
+    if (gap !== undefined) this.startReplay(gap.tp, gap.to, gap.timestampMs);
     this.maybeResume();
+  }
+
+  /** Starts the hand-over replay of partition `tp` below offset `to` (the first live message, of time `timestampMs`). */
+  private startReplay(tp: number, to: number, timestampMs: number): void {
+    const r: Replay = { tp, to, queue: [], head: 0, finished: false, paused: false, consumer: undefined, stream: undefined };
+    this.replay = r;
+    this.replays++;
+    this.runReplay(r, timestampMs).catch((err: unknown) => {
+      if (this.replay === r) this.fail(err);
+    });
+  }
+
+  /**
+   * Reads partition `r.tp` from max(applied here, its earliest offset, the offset of time `timestampMs -
+   * replayWindowMs`) up to `r.to` with a consumer of its own (a one-off group that commits nothing, assigned only
+   * this partition, offsets given by hand) into `r.queue`.
+   */
+  private async runReplay(r: Replay, timestampMs: number): Promise<void> {
+    const s = this.tps[r.tp]!;
+    const { topic, partition } = s;
+    const consumer = new Consumer({
+      clientId: `${this.clientId}-replay`,
+      groupId: `${this.group}.replay.${randomUUID()}`,
+      bootstrapBrokers: this.brokers,
+      autocommit: false,
+      maxWaitTime: 200,
+      highWaterMark: 1024,
+      retries: 5,
+      partitionAssigner: onePartition(topic, partition),
+    });
+    r.consumer = consumer;
+    const at = async (timestamp: bigint): Promise<number> => {
+      const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
+      const o = offsets.get(topic)?.[partition];
+      return o === undefined ? -1 : Number(o);
+    };
+    const earliest = await at(-2n);
+    const byTime = await at(BigInt(Math.max(0, timestampMs - this.replayWindowMs)));
+    // No message at or after that time below `to` (timestamps out of order): nothing to replay.
+    const from = byTime < 0 ? r.to : Math.max(s.applied, earliest, byTime);
+    if (from >= r.to || this.replay !== r) {
+      this.finishReplay(r);
+      return;
+    }
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'manual',
+      offsets: [{ topic, partition, offset: BigInt(from) }],
+      autocommit: false,
+    });
+    r.stream = stream;
+    stream.on('data', (m: KafkaMessage) => {
+      if (r.finished || m.partition !== partition) return;
+      const offset = Number(m.offset);
+      if (offset < r.to) r.queue.push(m);
+      if (offset >= r.to - 1) {
+        this.finishReplay(r);
+        return;
+      }
+      if (r.queue.length - r.head >= this.maxStaged && !r.paused) {
+        r.paused = true;
+        stream.pause();
+      }
+      this.scheduleDrain(0);
+    });
+    stream.on('error', (err: Error) => {
+      if (this.replay === r && !r.finished) this.fail(err);
+    });
+  }
+
+  /** Marks the replay read to its end, closes its consumer (in the background) and lets the drain write the rest. */
+  private finishReplay(r: Replay): void {
+    if (r.finished) return;
+    r.finished = true;
+    void this.closeReplayClients(r);
+    this.scheduleDrain(0);
+  }
+
+  private async closeReplayClients(r: Replay): Promise<void> {
+    await r.stream?.close().catch(() => {});
+    await r.consumer?.close().catch(() => {});
+  }
+
+  private async closeReplay(): Promise<void> {
+    const r = this.replay;
+    if (r === undefined) return;
+    r.finished = true;
+    await this.closeReplayClients(r);
+  }
+
+  /**
+   * Writes queued replay messages into the sink as replay records (transactions only; a message that fails
+   * validation was dead-lettered by its first owner and is skipped). Returns true once the replay is complete (then
+   * live messages go on), false while it waits for the sink or for messages.
+   */
+  private writeReplay(r: Replay): boolean {
+    const sink = this.sink;
+    const views = sink.views;
+    const s = this.tps[r.tp]!;
+    while (r.head < r.queue.length) {
+      const k = sink.claim(Math.min(r.queue.length - r.head, CHUNK));
+      if (k === 0) {
+        this.backpressureWaits++;
+        this.scheduleDrain(BACKPRESSURE_RETRY_MS);
+        return false;
+      }
+      const slot0 = sink.claimedSlot;
+      const seq0 = sink.claimedSeq;
+      const ingestMs = performance.timeOrigin + performance.now();
+      let filled = 0;
+      while (filled < k && r.head < r.queue.length) {
+        const m = r.queue[r.head]!;
+        r.queue[r.head++] = undefined;
+        const offset = Number(m.offset);
+        if (offset < s.applied) continue;
+        s.applied = offset + 1;
+        const parsed = parseValue(m.value, parseTransactionJson);
+        if (!parsed.ok) continue;
+        const tx = parsed.value;
+        const slot = slot0 + filled;
+        views.writeTransaction(slot, tx, ingestMs);
+        sink.dueMs[slot] = ingestMs;
+        if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
+        this.slotTxId[slot] = tx.id;
+        this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
+        this.slotCard[slot] = tx.cardId;
+        this.slotTp[slot] = r.tp;
+        this.slotOffset[slot] = offset;
+        this.slotReplay[slot] = 1;
+        this.generated++;
+        this.replayed++;
+        filled++;
+      }
+      sink.publish(filled);
+    }
+    r.queue = [];
+    r.head = 0;
+    if (r.paused && !r.finished) {
+      r.paused = false;
+      r.stream?.resume();
+    }
+    if (!r.finished) return false;
+    // Everything below the first live message is applied now (replayed here or, below the replay's start, outside
+    // the card windows).
+    if (s.applied < r.to) s.applied = r.to;
+    this.replay = undefined;
+    return true;
   }
 
   /** Sends rejected messages to the dead-letter topic (one produce request), counts them and tells the sink. */

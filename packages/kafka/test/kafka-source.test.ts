@@ -272,6 +272,50 @@ describe('KafkaSource against a real broker', () => {
     expect(() => source({ sink: sinkB, brokers, topic, skipBelow: [{ topic: topic!, partition: 0, offset: -1 }] })).toThrow(/options\.skipBelow\[0\]/);
   });
 
+  it('hand-over by replay: a partition that arrives with messages applied elsewhere is replayed below the committed offset first, as replay records', async () => {
+    const [topic, dlq] = await freshTopics(brokers, 2, 'tx', 'dlq');
+    const { messages } = await simulated(800, 23);
+    await produceRaw(topic!, messages.map((m, i) => ({ ...m, partition: i % 2 })));
+    const group = `g-${topic}`;
+    const a = source({ sink: new TestRingSink(2048), brokers, topic, labelsTopic: null, deadLetterTopic: dlq, group });
+    await a.start();
+    await waitFor(() => a.stats().generated === 800, 'the first read');
+    // Another process decided partition 0 up to offset 150 (committed) and left; partition 1 was never committed.
+    await a.commitUpTo(0, 150);
+    await a.close();
+
+    // 'none' first: it commits nothing, so the group still starts partition 0 at 150 for 'replay'.
+    for (const handover of ['none', 'replay'] as const) {
+      const sink = new TestRingSink(2048);
+      const b = source({ sink, brokers, topic, labelsTopic: null, deadLetterTopic: dlq, group, handover });
+      await b.start();
+      const got: RingRecord[] = [];
+      await waitFor(() => (got.push(...sink.drain()), b.stats().generated === (handover === 'replay' ? 800 : 650)), () => `the read (${handover})`);
+      got.push(...sink.drain());
+      const p0 = got.filter((r) => b.positionAt(r.slot)?.partition === 0);
+      const replayed = p0.filter((r) => b.isReplayAt(r.slot));
+      if (handover === 'replay') {
+        // Offsets 0-149 of partition 0 come back as replay records, in order, before any live record of it.
+        expect(replayed.map((r) => b.positionAt(r.slot)!.offset)).toEqual([...Array(150).keys()]);
+        expect(p0.slice(0, 150).every((r) => b.isReplayAt(r.slot))).toBe(true);
+        expect(b.stats()).toMatchObject({ replays: 1, replayed: 150, replaying: false });
+      } else {
+        expect(replayed).toHaveLength(0);
+        expect(b.stats().replays).toBe(0);
+      }
+      // Live records: partition 0 from the committed offset, partition 1 (nothing committed, no gap) from 0.
+      expect(p0.filter((r) => !b.isReplayAt(r.slot)).map((r) => b.positionAt(r.slot)!.offset)[0]).toBe(150);
+      expect(got.filter((r) => b.positionAt(r.slot)?.partition === 1 && b.isReplayAt(r.slot))).toHaveLength(0);
+      if (handover === 'replay') {
+        // Replay records are never committed: what is released commits each partition up to its live records' end.
+        const committed = await b.commitReleased(sink.released);
+        expect(committed.map((c) => [c.partition, c.offset]).sort()).toEqual([[0, 400], [1, 400]]);
+      }
+      await b.close();
+    }
+    expect(() => source({ sink: new TestRingSink(16), brokers, topic, handover: 'copy' as never })).toThrow(/options\.handover/);
+  });
+
   it('stop() pauses (nothing more enters the ring) and start() resumes where it stopped', async () => {
     const [topic, dlq] = await freshTopics(brokers, 2, 'tx', 'dlq');
     const { messages } = await simulated(800, 15);

@@ -209,6 +209,16 @@ export class Scorer {
     return native.stateSize(this.handle);
   }
 
+  /**
+   * Merges terminal-day aggregates of other instances into the terminal state (a Kafka deployment's global terminal
+   * table), from any thread: 6 integers per entry, the terminal key's low and high 32 bits (`| 0`), the event day
+   * (UTC days since the epoch), then the transactions, labels and fraud labels to add (negative takes back).
+   */
+  mergeTerminalDays(entries: number[]): void {
+    this.#open();
+    native.mergeTerminalDays(this.handle, entries);
+  }
+
   /** Scores `n` row-major feature rows with the loaded model (no state): one probability per row into `out`. */
   scoreFeatures(rows: Float32Array, n: number, out: Float32Array): void {
     this.#open();

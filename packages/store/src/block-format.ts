@@ -61,6 +61,15 @@ const align8 = (n: number): number => (n + 7) & ~7;
 /** Decision codes as stored: 0 APPROVE, 1 REVIEW, 2 DECLINE. */
 export const DECISION_CODES = ['APPROVE', 'REVIEW', 'DECLINE'] as const;
 
+/** Decision columns to copy runs from ({@link BlockBuilder.addRun}): the engine's staged columns have this shape. */
+export interface ColumnRun {
+  ts: Float64Array;
+  txNum: Float64Array;
+  /** Card references, two words (high first) per decision. */
+  card: Uint32Array;
+  score: Float32Array;
+}
+
 /** Accumulates decisions into one block's columns; {@link seal} lays them out as the bytes to write. */
 export class BlockBuilder {
   count = 0;
@@ -136,6 +145,42 @@ export class BlockBuilder {
     this.rows[this.rowsLen++] = reasons.length;
     for (let r = 0; r < reasons.length; r++) this.rows[this.rowsLen++] = this.intern(reasons[r] as string);
     return true;
+  }
+
+  /**
+   * Copies up to `n` APPROVE decisions with integer ids and no reasons from columns (`src`, indices `from ..`) in bulk:
+   * the columns by `TypedArray.set`, two zero bytes of row each. Returns how many fit (0 when the block is full or its
+   * dictionary has no room for `modelVersion`). The values must already be valid (see {@link add}).
+   */
+  addRun(src: ColumnRun, from: number, n: number, modelVersion: string): number {
+    const m = Math.min(n, this.capacity - this.count);
+    if (m <= 0) return 0;
+    if (modelVersion !== this.lastModel || this.lastModelIdx < 0) {
+      if (!this.dict.has(modelVersion) && this.dictList.length >= MAX_DICT) return 0;
+      this.lastModel = modelVersion;
+      this.lastModelIdx = this.intern(modelVersion);
+    }
+    const i = this.count;
+    const ts = src.ts.subarray(from, from + m);
+    this.ts.set(ts, i);
+    this.txNum.set(src.txNum.subarray(from, from + m), i);
+    this.card.set(src.card.subarray(2 * from, 2 * (from + m)), 2 * i);
+    this.score.set(src.score.subarray(from, from + m), i);
+    this.decision.fill(0, i, i + m);
+    this.model.fill(this.lastModelIdx, i, i + m);
+    let lo = this.minTs;
+    let hi = this.maxTs;
+    for (let k = 0; k < m; k++) {
+      const t = ts[k] as number;
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    this.minTs = lo;
+    this.maxTs = hi;
+    this.rows.fill(0, this.rowsLen, this.rowsLen + 2 * m);
+    this.rowsLen += 2 * m;
+    this.count += m;
+    return m;
   }
 
   private intern(s: string): number {

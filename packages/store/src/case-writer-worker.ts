@@ -19,6 +19,19 @@ const hasher = new CardRefHasher(Buffer.from(data.secret));
 const ref = new Uint32Array(2);
 const sealKey = labelSealKey(data.secret);
 const { ruleNames, featureNames } = data.names;
+/**
+ * Test-only fault (the engine documents FRAUDSTREAM_TEST_FAULTS): commit nothing until closed, as a case store that
+ * cannot keep up, so the queue fills and the inputs are held back.
+ */
+const stalled = ((): boolean => {
+  const text = process.env.FRAUDSTREAM_TEST_FAULTS;
+  if (text === undefined || text === '') return false;
+  try {
+    return (JSON.parse(text) as { stallCaseWriter?: unknown }).stallCaseWriter === true;
+  } catch {
+    return false;
+  }
+})();
 
 /** Alerts received and not yet committed, oldest first (`head` is the first uncommitted one). */
 let queue: CaseAlert[] = [];
@@ -127,6 +140,7 @@ async function answerWaiters(store: CaseStore): Promise<void> {
 
 /** Commits queued alerts until none is left; a failed commit is retried with backoff, the alerts kept in order. */
 async function commitLoop(store: CaseStore): Promise<void> {
+  if (stalled && closeId === undefined) return;
   committing = true;
   let retryMs = data.retryMs;
   while (head < queue.length && !aborted) {

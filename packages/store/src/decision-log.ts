@@ -14,7 +14,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { BlockBuilder, bodyIntact, DecodedBlock, H, HEADER_SIZE, MAX_REASONS, MAX_STRING, parseHeader } from './block-format.js';
+import { BlockBuilder, bodyIntact, type ColumnRun, DecodedBlock, H, HEADER_SIZE, MAX_REASONS, MAX_STRING, parseHeader } from './block-format.js';
 import { refFromHex, refToHex } from './card-ref.js';
 import { decisionIdOf } from './decision-id.js';
 import { CorruptLogError, StoreInputError } from './errors.js';
@@ -285,6 +285,30 @@ export class DecisionLog {
       this.builder.add(transactionId, eventTimeMs, score, decision, reasons, modelVersion, refHi >>> 0, refLo >>> 0);
     }
     if (this.builder.count === this.builder.capacity) this.writeBlock();
+  }
+
+  /**
+   * Adds `n` APPROVE decisions without reasons from columns (indices `from ..` of `src`) in bulk, made by
+   * `modelVersion`: what the engine's staged columns hold for every decision its worker did not flag. Each must
+   * have an integer id from 0 to 2^53 - 1, a finite event time and a score from 0 to 1 (the worker flags any other,
+   * and those go through {@link add}); this is not checked again per decision.
+   */
+  addRun(src: ColumnRun, from: number, n: number, modelVersion: string): void {
+    if (this.readOnly || this.closed) throw new StoreInputError('log', this.closed ? 'the log is closed' : 'the log is open read-only');
+    if (!Number.isInteger(from) || !Number.isInteger(n) || from < 0 || n < 0 || from + n > src.ts.length) {
+      throw new StoreInputError('n', 'from and n must be integers within the columns');
+    }
+    if (modelVersion !== this.checkedModel) {
+      checkString(modelVersion, 'modelVersion');
+      this.checkedModel = modelVersion;
+    }
+    let done = 0;
+    while (done < n) {
+      const k = this.builder.addRun(src, from + done, n - done, modelVersion);
+      done += k;
+      if (k === 0 && this.builder.count === 0) throw new StoreInputError('modelVersion', 'the block has no room for the model version');
+      if (k === 0 || this.builder.count === this.builder.capacity) this.writeBlock();
+    }
   }
 
   /** Adds decisions given as objects (see {@link add}); validates each, naming the field at fault. */

@@ -1,5 +1,6 @@
 import { NO_REASON, ResultStatus, type RecordViews, type ResultViews } from '@fraudstream/schema';
 import type { CardRefHasher } from './card-ref.js';
+import type { ColumnRun } from './block-format.js';
 import type { DecisionLog } from './decision-log.js';
 
 /** How the decisions of an engine batch are named: the scorer's rule and feature names, and the model version. */
@@ -13,6 +14,19 @@ export interface BatchNaming {
    * live rule is named; without it every decision carries `modelVersion` and a live rule is `DYNAMIC_RULE`.
    */
   generation?: (generation: number) => { version: string; rules: readonly string[] };
+}
+
+/**
+ * A batch's decisions as columns its scoring worker filled (the engine's `DecidedBatch.staged`): transactions only,
+ * at indices `start .. start + count - 1`, each flagged when it must be made the slow way (`slotOf` gives its slot).
+ */
+export interface StagedBatch extends ColumnRun {
+  decision: Uint8Array;
+  flag: Uint8Array;
+  slotOf: Int32Array;
+  start: number;
+  count: number;
+  generation: number;
 }
 
 /** What {@link appendDecidedBatch} reports: decisions appended and, of them, alerts (REVIEW or DECLINE). */
@@ -40,6 +54,8 @@ const ref = new Uint32Array(2);
  * named like the engine's alert events: the rules that fired, then up to 3 top features.
  * `onAlert(slot, refHi, refLo, reasons, score)` is called for each REVIEW or DECLINE, to queue its case (opened off
  * the hot path, in batches).
+ * With `staged` (the columns the batch's worker filled) the runs of plain APPROVE decisions are copied in bulk and
+ * only flagged rows read the records; the log's contents are the same either way.
  */
 export function appendDecidedBatch(
   log: DecisionLog,
@@ -51,6 +67,7 @@ export function appendDecidedBatch(
   naming: BatchNaming,
   stringId: (slot: number) => string | undefined,
   onAlert?: (slot: number, refHi: number, refLo: number, reasons: readonly string[], score: number) => void,
+  staged?: StagedBatch,
 ): AppendedBatch {
   const { ruleNames, featureNames } = naming;
   const dynamicBit = ruleNames.indexOf('DYNAMIC_RULE');
@@ -60,17 +77,16 @@ export function appendDecidedBatch(
   let lastGeneration = -1;
   let modelVersion = naming.modelVersion;
   let liveRules: readonly string[] = EMPTY;
-  for (let s = slot; s < slot + count; s++) {
-    if (records.isLabel(s)) continue;
-    if (naming.generation !== undefined) {
-      const g = results.generation(s);
-      if (g !== lastGeneration) {
-        const info = naming.generation(g);
-        lastGeneration = g;
-        modelVersion = info.version;
-        liveRules = info.rules;
-      }
-    }
+  const useGeneration = (g: number): void => {
+    if (naming.generation === undefined || g === lastGeneration) return;
+    const info = naming.generation(g);
+    lastGeneration = g;
+    modelVersion = info.version;
+    liveRules = info.rules;
+  };
+  /** One decision the slow way, from the record and result at slot `s`; the card reference is in `ref`. */
+  const one = (s: number): void => {
+    useGeneration(results.generation(s));
     const code = results.decisionCode(s);
     const status = results.status(s);
     let reasons = EMPTY;
@@ -95,7 +111,6 @@ export function appendDecidedBatch(
       }
       reasons = names;
     }
-    hasher.refOfKeyInto(records.cardKeyLo(s), records.cardKeyHi(s), ref, 0);
     const txNum = records.txNum(s);
     const id = Number.isNaN(txNum) ? (stringId(s) ?? '') : txNum;
     log.add(id, records.timestampMs(s), score, code, reasons, modelVersion, ref[0] ?? 0, ref[1] ?? 0);
@@ -104,6 +119,34 @@ export function appendDecidedBatch(
       alerts++;
       onAlert?.(s, ref[0] ?? 0, ref[1] ?? 0, reasons, score);
     }
+  };
+  if (staged !== undefined) {
+    // The worker laid the batch's transactions out as columns: unflagged runs are copied whole, flagged rows
+    // (alerts, string ids, invalid records) are made the slow way with the worker's card reference.
+    useGeneration(staged.generation);
+    const base = staged.start;
+    const flags = staged.flag.subarray(base, base + staged.count);
+    let i = 0;
+    while (i < staged.count) {
+      let j = flags.indexOf(1, i);
+      if (j < 0) j = staged.count;
+      if (j > i) {
+        log.addRun(staged, base + i, j - i, modelVersion);
+        appended += j - i;
+      }
+      if (j === staged.count) break;
+      const c = 2 * (base + j);
+      ref[0] = staged.card[c] ?? 0;
+      ref[1] = staged.card[c + 1] ?? 0;
+      one(staged.slotOf[base + j] ?? 0);
+      i = j + 1;
+    }
+    return { appended, alerts };
+  }
+  for (let s = slot; s < slot + count; s++) {
+    if (records.isLabel(s)) continue;
+    hasher.refOfKeyInto(records.cardKeyLo(s), records.cardKeyHi(s), ref, 0);
+    one(s);
   }
   return { appended, alerts };
 }

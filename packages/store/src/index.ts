@@ -3,7 +3,7 @@ export * from './card-ref.js';
 export * from './decision-id.js';
 export * from './decision-log.js';
 export * from './query.js';
-export { HEADER_SIZE, MAX_REASONS, MAX_STRING } from './block-format.js';
+export { HEADER_SIZE, MAX_REASONS, MAX_STRING, type ColumnRun } from './block-format.js';
 export * from './case-types.js';
 export * from './case-store.js';
 export { SqliteCaseStore, CASES_FILE } from './sqlite-case-store.js';

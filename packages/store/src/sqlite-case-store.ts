@@ -25,7 +25,7 @@ export const CASES_FILE = 'cases.sqlite';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cases (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   transaction_id TEXT NOT NULL,
   card_ref TEXT NOT NULL,
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS case_events (
   to_status TEXT NOT NULL,
   note TEXT,
   PRIMARY KEY (case_id, seq)
-);
+) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS case_events_no_update BEFORE UPDATE ON case_events
   BEGIN SELECT RAISE(ABORT, 'the case audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS case_events_no_delete BEFORE DELETE ON case_events
@@ -171,6 +171,7 @@ export function eventFromRow(r: EventRow): CaseEvent {
 export class SqliteCaseStore implements CaseStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
+  private readonly openMany: (list: readonly CaseAlert[], at: number) => number;
 
   /** Opens (creating if needed) `file`, usually `DATA_DIR/cases.sqlite`. */
   constructor(readonly file: string) {
@@ -182,6 +183,24 @@ export class SqliteCaseStore implements CaseStore {
     this.db.exec(SCHEMA);
     const have = new Set((this.db.prepare('PRAGMA table_info(cases)').all() as { name: string }[]).map((c) => c.name));
     for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`ALTER TABLE cases ADD COLUMN ${name} ${type}`);
+    // Prepared once: opening cases runs thousands of times a second.
+    const insert = this.db.prepare(
+      `INSERT INTO cases (id, transaction_id, card_ref, decision, score, reasons, model_version, event_ms, status, opened_at, updated_at, updated_by, note, version,
+         detail, label_sealed, label_run, label_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 'system', NULL, 1, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    );
+    const event = this.db.prepare(`INSERT INTO case_events (case_id, seq, at, actor, from_status, to_status, note) VALUES (?, 1, ?, 'system', NULL, 'open', NULL)`);
+    this.openMany = this.db.transaction((list: readonly CaseAlert[], at: number) => {
+      let opened = 0;
+      for (const a of list) {
+        const r = insert.run(a.decisionId, a.transactionId, a.cardRef, a.decision, Number.isNaN(a.score) ? null : a.score, JSON.stringify(a.reasons), a.modelVersion, a.eventTimeMs, at, at, ...addedValues(a));
+        if (r.changes === 1) {
+          event.run(a.decisionId, at);
+          opened++;
+        }
+      }
+      return opened;
+    });
   }
 
   /** Opens the store in a data dir. */
@@ -193,24 +212,7 @@ export class SqliteCaseStore implements CaseStore {
   async openCases(alerts: readonly CaseAlert[], at = Date.now()): Promise<number> {
     checkAlerts(alerts);
     checkAt(at);
-    const insert = this.db.prepare(
-      `INSERT INTO cases (id, transaction_id, card_ref, decision, score, reasons, model_version, event_ms, status, opened_at, updated_at, updated_by, note, version,
-         detail, label_sealed, label_run, label_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 'system', NULL, 1, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-    );
-    const event = this.db.prepare(`INSERT INTO case_events (case_id, seq, at, actor, from_status, to_status, note) VALUES (?, 1, ?, 'system', NULL, 'open', NULL)`);
-    const run = this.db.transaction((list: readonly CaseAlert[]) => {
-      let opened = 0;
-      for (const a of list) {
-        const r = insert.run(a.decisionId, a.transactionId, a.cardRef, a.decision, Number.isNaN(a.score) ? null : a.score, JSON.stringify(a.reasons), a.modelVersion, a.eventTimeMs, at, at, ...addedValues(a));
-        if (r.changes === 1) {
-          event.run(a.decisionId, at);
-          opened++;
-        }
-      }
-      return opened;
-    });
-    return run(alerts);
+    return this.openMany(alerts, at);
   }
 
   async get(id: string): Promise<Case | undefined> {

@@ -52,7 +52,9 @@ export async function wireCases(engine: Engine, options: CaseWiringOptions): Pro
   });
   const sink = new GatedSink(engine.sink, () => writer.full);
   const unsubscribe = engine.onBatch((b) => {
-    writer.queueBatch(b.records, b.results, b.slot, b.count, options.modelVersion(), (slot) => sink.ids[slot], b.seq);
+    // The engine keeps every string id by slot until its batch's listeners ran, whichever way it was written (the
+    // gated sink, or Engine.submit from the HTTP routes, which the sink's own `ids` never see).
+    writer.queueBatch(b.records, b.results, b.slot, b.count, options.modelVersion(), (slot) => engine.stringId(slot) ?? sink.ids[slot], b.seq);
   });
   const decisions = new DecisionLogReader(decisionLogDir(options.dataDir));
   let closing: Promise<void> | undefined;

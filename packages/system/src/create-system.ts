@@ -55,6 +55,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.thresholds === undefined ? {} : { thresholds: config.thresholds }),
     ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
+    // The durable mode's decision log copies the columns the scoring workers lay out (off the engine's thread).
+    ...(config.durability === undefined ? {} : { stageDecisionColumns: true }),
     ...(config.bundlePath === undefined ? {} : { bundle: await readFile(config.bundlePath, 'utf8') }),
     ...(config.challengerPath === undefined ? {} : { challenger: await readFile(config.challengerPath, 'utf8') }),
     ...tuning,
@@ -64,7 +66,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   if (config.rulesPath !== undefined) {
     const rulesPath = config.rulesPath;
     try {
-      engine.setRules(readRulesFile(rulesPath));
+      engine.setRules(readRulesFile(rulesPath), 'file');
     } catch (err) {
       await engine.close();
       throw new Error(`config.rulesPath ${rulesPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -147,7 +149,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
   // A checkpoint covers the cases of the decisions before it: they are durable before its record is written.
   const caseWiring = cases;
   if (durability !== undefined && caseWiring !== undefined) durability.barrierSync = () => caseWiring.writer.sync();
-  const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text));
+  const rulesFile = config.rulesPath === undefined ? undefined : new RulesFileWatcher(config.rulesPath, (text) => engine.setRules(text, 'file'));
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: s.generated, labels: s.labelsEmitted };
@@ -223,6 +225,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       return engine.drainEvents(maxFeed, maxAlerts);
     },
     telemetry: () => engine.telemetry(),
+    holdingBack: () => (cases !== undefined && cases.writer.full ? "the case store is behind: the case writer's queue is full" : undefined),
     cases: cases?.writer,
     queryDecisions: cases === undefined ? undefined : (query) => cases.decisions.query(query),
     setRules(rules: string): RulesInfo {
@@ -234,6 +237,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     ruleStats(): RulesInfo {
       return engine.ruleStats();
     },
+    liveConfig: () => engine.liveConfig(),
     close(): Promise<void> {
       closing ??= (async () => {
         source.stop();

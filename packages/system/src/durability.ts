@@ -84,6 +84,9 @@ export class Durability {
   private readonly intervalMs: number;
   private readonly log: DecisionLog;
   private readonly hasher: CardRefHasher;
+  private readonly secret: Buffer;
+  /** The engine's workers hash card references with this log's secret: their staged columns can be copied. */
+  private useStaged = false;
   private engine: Engine | undefined;
   private source: DurableSource | undefined;
   private naming: BatchNaming | undefined;
@@ -124,7 +127,8 @@ export class Durability {
     this.sourceKind = sourceKind;
     this.log = DecisionLog.open(decisionLogDir(this.dataDir));
     try {
-      this.hasher = new CardRefHasher(config.cardRefSecret ?? loadOrCreateSecret(this.dataDir));
+      this.secret = config.cardRefSecret ?? loadOrCreateSecret(this.dataDir);
+      this.hasher = new CardRefHasher(this.secret);
     } catch (err) {
       this.log.close();
       throw err;
@@ -242,6 +246,7 @@ export class Durability {
     this.engine = engine;
     this.source = source;
     this.naming = { ruleNames, featureNames, modelVersion: this.modelVersion, generation: (g) => engine.generationInfo(g) };
+    this.useStaged = engine.options.stageDecisionColumns && engine.options.cardRefSecret.equals(this.secret);
     engine.onBatch(this.onBatch);
     const every = (ms: number, f: () => void): void => {
       const t = setInterval(f, ms);
@@ -265,7 +270,8 @@ export class Durability {
     if (this.failure === undefined && this.naming !== undefined) {
       const engine = this.engine as Engine;
       this.guard('decision log', () =>
-        appendDecidedBatch(this.log, this.hasher, b.records, b.results, b.slot, b.count, this.naming as BatchNaming, (slot) => engine.stringId(slot)),
+        // b.staged: the columns the batch's worker laid out (engine option stageDecisionColumns), copied in runs.
+        appendDecidedBatch(this.log, this.hasher, b.records, b.results, b.slot, b.count, this.naming as BatchNaming, (slot) => engine.stringId(slot), undefined, this.useStaged ? b.staged : undefined),
       );
     }
     this.decidedSeq = b.seq + b.count;

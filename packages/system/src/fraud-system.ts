@@ -4,7 +4,7 @@ import type { RulesFileStatus } from './rules-file.js';
  * A running fraud-detection pipeline as its users (the server, the CLI, the benchmark) drive it; `createSystem`
  * (create-system.ts) is the composition that implements it.
  */
-import type { DrainedEvents, EngineStats, EngineTelemetry, LawViolation } from '@fraudstream/engine';
+import type { DrainedEvents, EngineStats, EngineTelemetry, LawViolation, LiveConfig } from '@fraudstream/engine';
 import type { SourceState } from '@fraudstream/sources';
 import type { Case, CaseEvent, CasePage, CaseQuery, CaseUpdate, DecisionPage, DecisionQuery } from '@fraudstream/store';
 import type { CaseStats } from './case-wiring.js';
@@ -13,7 +13,7 @@ import type { DurabilityStats } from './durability.js';
 /** Where transactions come from, as reported in the stats. */
 export type SourceKind = 'generator' | 'replay' | 'kafka' | 'http';
 
-export type { BucketSnapshot, DecisionEvent, DrainedEvents, EngineTelemetry } from '@fraudstream/engine';
+export type { BucketSnapshot, DecisionEvent, DrainedEvents, EngineTelemetry, LiveConfig, RulesOrigin } from '@fraudstream/engine';
 export type { DecisionName } from '@fraudstream/schema';
 
 /**
@@ -98,6 +98,8 @@ export interface FraudSystem {
   swapBundle(bundle: string): BundleInfo;
   /** The live rules with their hit counts, the list sizes and hits, the live generation and version. */
   ruleStats(): RulesInfo;
+  /** The live rules text, where it came from (api, file, bundle) and the live bundle (`GET /api/rules`, `/api/bundle`). */
+  liveConfig?(): LiveConfig;
   /**
    * Read at scrape time by the metrics endpoint: whole-run latency histograms, worker busy time, model version
    * (optional, so a system without an engine, e.g. a test double, can leave it out and export the stats alone).
@@ -105,6 +107,11 @@ export interface FraudSystem {
   telemetry?(): EngineTelemetry;
   /** Stops everything: source, drain in-flight batches, worker pool. */
   close(): Promise<void>;
+  /**
+   * Why inputs must hold back now (the case writer's queue is full), or undefined when they may write. The generator
+   * and replay are gated inside the system; the HTTP inputs ask this (503 with Retry-After, or a paused upload).
+   */
+  holdingBack?(): string | undefined;
   /** The case store, when the system has a data dir (undefined otherwise). */
   readonly cases?: CaseDesk | undefined;
   /** A page of the decision log, newest first (flushed decisions), when the system has a data dir. */

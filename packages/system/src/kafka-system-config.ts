@@ -35,6 +35,29 @@ export interface KafkaSystemConfig {
    * below min(acknowledged, durableSeq()). Absent: acknowledgement alone (decisions on the broker are the record).
    */
   durableSeq?: () => number;
+  /**
+   * How a partition that moved here gets its cards' state (see `KafkaSource`'s `handover`): `replay` (default) reads
+   * the partition's last `replayWindowMs` (default 32 days) below the group's committed offset into the scorer with
+   * the decisions suppressed, before deciding anything from it; `none` starts those cards empty.
+   */
+  handover?: 'replay' | 'none';
+  /**
+   * Checkpoints (this instance's own directory): the scorer's state and per-partition applied offsets at an engine
+   * barrier, complete once every decision before it is acknowledged. With it, offsets are committed only below the
+   * last complete checkpoint, and a start restores the newest one before deciding, then resumes from the committed
+   * offsets (skipping what the checkpoint already holds). Absent: no checkpoints.
+   */
+  checkpointDir?: string;
+  /** Time between checkpoints, ms (default 10,000). */
+  checkpointIntervalMs?: number;
+  /**
+   * The global terminal table's topic (compacted; absent: terminal state stays per instance): every instance
+   * publishes its partitions' per-terminal per-day counts there and merges the others' (see `TerminalTable`).
+   */
+  terminalTableTopic?: string;
+  /** How often the table is published and merged, ms (default 2,000). */
+  terminalTableIntervalMs?: number;
+  replayWindowMs?: number;
 }
 
 /** A validated {@link KafkaSystemConfig} with its defaults filled in. */
@@ -59,7 +82,7 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
   for (const b of brokers) {
     if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b)) throw new RangeError(`config.brokers must be HOST:PORT entries (got '${b.slice(0, 80)}')`);
   }
-  for (const f of ['group', 'topic', 'decisionsTopic', 'alertsTopic', 'deadLetterTopic', 'clientId'] as const) {
+  for (const f of ['group', 'topic', 'decisionsTopic', 'alertsTopic', 'deadLetterTopic', 'clientId', 'terminalTableTopic'] as const) {
     const v = config[f];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0 || v.length > 249)) {
       throw new TypeError(`config.${f} must be a non-empty string of at most 249 characters`);
@@ -85,6 +108,16 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
   };
   if (config.durableSeq !== undefined && typeof config.durableSeq !== 'function') throw new TypeError('config.durableSeq must be a function');
   if (config.autoStart !== undefined && typeof config.autoStart !== 'boolean') throw new TypeError('config.autoStart must be a boolean');
+  if (config.checkpointDir !== undefined && (typeof config.checkpointDir !== 'string' || config.checkpointDir.length === 0)) {
+    throw new TypeError('config.checkpointDir must be a non-empty string');
+  }
+  if (config.terminalTableTopic !== undefined && config.checkpointDir !== undefined) {
+    // The table's counts are not in the checkpoint: a restore would merge the others' counts twice.
+    throw new TypeError('config.terminalTableTopic cannot be combined with config.checkpointDir yet');
+  }
+  if (config.handover !== undefined && config.handover !== 'replay' && config.handover !== 'none') {
+    throw new TypeError("config.handover must be 'replay' or 'none'");
+  }
   return {
     ...config,
     brokers,
@@ -95,6 +128,9 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
     autoStart: config.autoStart ?? false,
     commitIntervalMs: int(config.commitIntervalMs, 'commitIntervalMs', 10, 60_000, 200),
     maxUnacknowledged: int(config.maxUnacknowledged, 'maxUnacknowledged', 1000, 10_000_000, 100_000),
+    ...(config.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: int(config.checkpointIntervalMs, 'checkpointIntervalMs', 50, 86_400_000, 10_000) }),
+    ...(config.terminalTableIntervalMs === undefined ? {} : { terminalTableIntervalMs: int(config.terminalTableIntervalMs, 'terminalTableIntervalMs', 50, 3_600_000, 2000) }),
+    ...(config.replayWindowMs === undefined ? {} : { replayWindowMs: int(config.replayWindowMs, 'replayWindowMs', 0, 366 * 86_400_000, 0) }),
     ...(config.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: int(config.sessionTimeoutMs, 'sessionTimeoutMs', 1000, 3_600_000, 10_000) }),
   };
 }

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { Engine, checkLaws, defaultModelPath, type DecidedBatch } from '@fraudstream/engine';
-import { KafkaDecisionSink, KafkaSource, type DecidedRecord, type KafkaSourceStats, type PartitionStats } from '@fraudstream/kafka';
+import { KafkaDecisionSink, KafkaSource, TerminalTable, type DecidedRecord, type KafkaSourceStats, type PartitionStats, type TerminalTableStats } from '@fraudstream/kafka';
 import { decodeReasons, modelVersionOf } from '@fraudstream/scorer';
-import { DECISION_NAMES } from '@fraudstream/schema';
+import { DECISION_NAMES, ResultStatus } from '@fraudstream/schema';
 import { CardRefHasher, refToHex } from '@fraudstream/store';
 import type { EngineTuning } from './create-system.js';
 import type { FraudSystem, Stats } from './fraud-system.js';
+import { KafkaCheckpoints, type KafkaCheckpointStats } from './kafka-checkpoint.js';
 import { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';
 
 /** The Kafka part of the stats: the source's partitions and lag, the output's acknowledgements and the commits. */
@@ -35,12 +36,19 @@ export interface KafkaStats {
   rebalances: number;
   /** Messages delivered again that this process had already applied, skipped (after a rebalance or a restart). */
   redeliveredSkipped: number;
+  /** Hand-overs by replay (a partition arrived with messages decided elsewhere), and the transactions they replayed. */
+  replays: number;
+  replayed: number;
   /** Messages rejected (sent to the dead-letter topic) and acknowledged there. */
   rejected: number;
   deadLettered: number;
   unknownLabels: number;
   /** Consumption held back because too many decisions wait for acknowledgement. */
   outputPaused: boolean;
+  /** The global terminal table, when `config.terminalTableTopic` is given. */
+  terminalTable?: TerminalTableStats;
+  /** Checkpoints, when `config.checkpointDir` is given. */
+  checkpoints?: KafkaCheckpointStats;
   lastError?: string;
 }
 
@@ -78,6 +86,16 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     ...(cfg.thresholds === undefined ? {} : { thresholds: cfg.thresholds }),
     ...tuning,
   });
+  const checkpoints =
+    cfg.checkpointDir === undefined ? undefined : new KafkaCheckpoints(cfg.checkpointDir, engine, cfg.group, cfg.topic, modelVersion);
+  let restoredApplied: { topic: string; partition: number; offset: number }[] = [];
+  try {
+    // Before the first batch: the scorer state of the newest complete checkpoint, and what it already holds.
+    restoredApplied = checkpoints?.restore() ?? [];
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
   const refs = new CardRefHasher(cfg.cardRefSecret);
   const refWords = new Uint32Array(2);
   const output = new KafkaDecisionSink({
@@ -98,7 +116,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let userRunning = false;
   let outputPaused = false;
   /** Counts of sources replaced after a failure, so `written` stays the sum over every source of this system. */
-  const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0, redeliveredSkipped: 0 };
+  const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0, redeliveredSkipped: 0, replays: 0, replayed: 0 };
 
   const newSource = (skipBelow: { topic: string; partition: number; offset: number }[] = []): KafkaSource =>
     new KafkaSource({
@@ -111,6 +129,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       clientId: cfg.clientId,
       ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
       ...(cfg.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: cfg.sessionTimeoutMs }),
+      ...(cfg.handover === undefined ? {} : { handover: cfg.handover }),
+      ...(cfg.replayWindowMs === undefined ? {} : { replayWindowMs: cfg.replayWindowMs }),
       onError: (err) => onSourceError(err),
       // Best effort: commit what is acknowledged before the partitions move (fewer redeliveries to the new owner).
       // The client rejoins at once, so batches still in flight are not waited for; their messages are decided again
@@ -120,7 +140,16 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         void commit();
       },
     });
-  let source = newSource();
+  let source = newSource(restoredApplied);
+  const table =
+    cfg.terminalTableTopic === undefined
+      ? undefined
+      : new TerminalTable(
+          { brokers: cfg.brokers, topic: cfg.terminalTableTopic, clientId: cfg.clientId, publishIntervalMs: cfg.terminalTableIntervalMs ?? 2000 },
+          engine.scorer,
+          () => new Set(source.stats().partitions.filter((p) => p.topic === cfg.topic).map((p) => p.partition)),
+        );
+  let tableStarted: Promise<void> | undefined;
   engine.addWriter(() => {
     const s = source.stats();
     return { transactions: retired.transactions + s.generated, labels: retired.labels + s.labelsEmitted };
@@ -174,7 +203,18 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     const src = source;
     for (let i = 0; i < b.count; i++) {
       const slot = b.slot + i;
-      if (records.isLabel(slot)) continue;
+      if (table !== undefined) {
+        // What this instance applied to its terminal state, by partition, for the global terminal table.
+        const status = results.status(slot);
+        const at = src.positionAt(slot);
+        if (at !== undefined && (status === ResultStatus.Scored || status === ResultStatus.Label)) {
+          const label = records.isLabel(slot) ? { fraud: records.isFraud(slot) } : undefined;
+          table.record(at.partition, records.termKeyLo(slot), records.termKeyHi(slot), records.timestampMs(slot), label);
+        }
+      }
+      // A replay record (a partition's hand-over) only rebuilds state: its decision was output by the partition's
+      // previous owner.
+      if (records.isLabel(slot) || src.isReplayAt(slot)) continue;
       const txNum = records.txNum(slot);
       refs.refOfKeyInto(records.cardKeyLo(slot), records.cardKeyHi(slot), refWords, 0);
       decisions.push({
@@ -232,7 +272,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   const commit = async (): Promise<void> => {
     if (committing) return;
     // The durability seam: offsets move only below what is both acknowledged and covered by a checkpoint.
-    const covered = cfg.durableSeq === undefined ? ackedSeq : Math.min(ackedSeq, cfg.durableSeq());
+    let covered = cfg.durableSeq === undefined ? ackedSeq : Math.min(ackedSeq, cfg.durableSeq());
+    if (checkpoints !== undefined) covered = Math.min(covered, checkpoints.durableSeq());
     if (covered <= committedSeq) return;
     committing = true;
     try {
@@ -248,6 +289,10 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   };
   const commitTimer = setInterval(() => void commit(), cfg.commitIntervalMs);
   commitTimer.unref();
+  const takeCheckpoint = (): Promise<void> =>
+    checkpoints === undefined || closed ? Promise.resolve() : checkpoints.take(() => source.applied(), () => ackedSeq).then(() => commit());
+  const checkpointTimer = checkpoints === undefined ? undefined : setInterval(() => void takeCheckpoint(), cfg.checkpointIntervalMs ?? 10_000);
+  checkpointTimer?.unref();
 
   let restarting: Promise<void> | undefined;
   function onSourceError(err: Error): void {
@@ -266,6 +311,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       retired.deadLettered += s.deadLettered;
       retired.unknownLabels += s.unknownLabels;
       retired.redeliveredSkipped += s.redeliveredSkipped;
+      retired.replays += s.replays;
+      retired.replayed += s.replayed;
       await old.close().catch(() => undefined);
       // Sequence numbers go on in the ring; the new source's position log starts empty, so nothing below is owed.
       committedSeq = ackedSeq;
@@ -314,10 +361,14 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       sourceRestarts,
       rebalances,
       redeliveredSkipped: retired.redeliveredSkipped + s.redeliveredSkipped,
+      replays: retired.replays + s.replays,
+      replayed: retired.replayed + s.replayed,
       rejected: retired.rejected + s.rejected,
       deadLettered: retired.deadLettered + s.deadLettered,
       unknownLabels: retired.unknownLabels + s.unknownLabels,
       outputPaused,
+      ...(checkpoints === undefined ? {} : { checkpoints: checkpoints.stats() }),
+      ...(table === undefined ? {} : { terminalTable: table.stats() }),
       ...(lastError === undefined ? {} : { lastError }),
     };
   };
@@ -354,6 +405,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     async start(): Promise<void> {
       if (closing !== undefined) throw new Error('the system is closed');
       userRunning = true;
+      tableStarted ??= table?.start();
+      await tableStarted;
       if (!outputPaused && restarting === undefined) await source.start();
     },
     async stop(): Promise<void> {
@@ -368,6 +421,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     },
     setRules: (rules: string) => engine.setRules(rules),
     swapBundle: (bundle: string) => engine.swapBundle(bundle),
+    liveConfig: () => engine.liveConfig(),
     ruleStats: () => engine.ruleStats(),
     drainEvents(maxFeed: number, maxAlerts: number) {
       return engine.drainEvents(maxFeed, maxAlerts);
@@ -383,11 +437,16 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         while (ackedSeq < lastEnd() && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 20));
         }
+        // A last checkpoint covering everything decided, so the commit below can go to the end.
+        if (checkpointTimer !== undefined) clearInterval(checkpointTimer);
+        await takeCheckpoint();
+        await takeCheckpoint();
         await commit();
         closed = true;
         clearInterval(commitTimer);
         await source.close();
         await output.close().catch(() => undefined);
+        await table?.close();
         await engine.close();
       })();
       return closing;

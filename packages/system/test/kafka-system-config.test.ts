@@ -21,6 +21,13 @@ describe('validateKafkaSystemConfig', () => {
       [{ maxUnacknowledged: 10 }, /config\.maxUnacknowledged/],
       [{ durableSeq: 5 as unknown as () => number }, /config\.durableSeq/],
       [{ thresholds: { review: 0.9, decline: 0.5 } }, /config\.thresholds/],
+      [{ handover: 'copy' as 'none' }, /config\.handover/],
+      [{ replayWindowMs: -1 }, /config\.replayWindowMs/],
+      [{ checkpointDir: '' }, /config\.checkpointDir/],
+      [{ checkpointIntervalMs: 10 }, /config\.checkpointIntervalMs/],
+      [{ terminalTableTopic: '' }, /config\.terminalTableTopic/],
+      [{ terminalTableIntervalMs: 1 }, /config\.terminalTableIntervalMs/],
+      [{ terminalTableTopic: 'terminal-days', checkpointDir: '/tmp/x' }, /config\.terminalTableTopic cannot be combined with config\.checkpointDir/],
     ];
     for (const [patch, re] of bad) expect(() => validateKafkaSystemConfig({ ...ok, ...patch } as KafkaSystemConfig)).toThrow(re);
   });

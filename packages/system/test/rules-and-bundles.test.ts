@@ -30,6 +30,35 @@ describe('rules and bundles through the system (real engine, generator and file 
     }
   }, 60_000);
 
+  it('liveConfig: the live text and what set it; the last writer wins between the API and the watched file', async () => {
+    const path = join(dir, 'precedence.rules');
+    writeFileSync(path, 'rule FROM_FILE flag: amount > 1\n');
+    const system = await createSystem({ source: { kind: 'generator', tps: 500, seed: 6 }, workers: 1, rulesPath: path });
+    try {
+      expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule FROM_FILE flag: amount > 1\n', rulesOrigin: 'file', bundle: undefined });
+      // The label decisions carry: the model's version + the text's hash.
+      expect(system.liveConfig?.().version).toMatch(/\+rules@[0-9a-f]{8}$/);
+      system.setRules('rule FROM_API flag: amount > 2');
+      expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule FROM_API flag: amount > 2', rulesOrigin: 'api' });
+      // A refused text changes nothing.
+      expect(() => system.setRules('rule BAD flag: amount >')).toThrow(/rules: BAD/);
+      expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule FROM_API flag: amount > 2', rulesOrigin: 'api' });
+      // The file's next save replaces the API's text.
+      writeFileSync(path, 'rule FROM_FILE_AGAIN flag: amount > 3\n');
+      await vi.waitFor(() => expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule FROM_FILE_AGAIN flag: amount > 3\n', rulesOrigin: 'file' }), { timeout: 10_000, interval: 50 });
+      expect(system.ruleStats().rules.map((r) => r.name)).toEqual(['FROM_FILE_AGAIN']);
+      // A bundle swap: its rules text and info; rules set later keep the bundle as the base.
+      const text = sealBundle(JSON.stringify({ format: 'fraudstream-bundle/1', name: 'b', featureSet, thresholds: { review: 0.5, decline: 0.9 }, rules: 'rule IN_BUNDLE flag: amount > 4' }));
+      const info = system.swapBundle(text);
+      expect(system.liveConfig?.()).toEqual({ rulesText: 'rule IN_BUNDLE flag: amount > 4', rulesOrigin: 'bundle', bundle: info, version: info.version });
+      system.setRules('rule AFTER flag: amount > 5');
+      expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule AFTER flag: amount > 5', rulesOrigin: 'api', bundle: info });
+      expect(system.liveConfig?.().version).toMatch(new RegExp(`^${info.version}\\+rules@[0-9a-f]{8}$`));
+    } finally {
+      await system.close();
+    }
+  }, 60_000);
+
   it('starts on a bundle file, swaps bundles and rules through its methods, and refuses bad ones naming the problem', async () => {
     const bundle = (name: string, decline: number): string =>
       sealBundle(JSON.stringify({ format: 'fraudstream-bundle/1', name, featureSet, thresholds: { review: 0.5, decline }, rules: 'rule R flag: amount > 1' }));
@@ -38,6 +67,7 @@ describe('rules and bundles through the system (real engine, generator and file 
     const system = await createSystem({ source: { kind: 'generator', tps: 1_000, seed: 4 }, workers: 1, bundlePath: path });
     try {
       expect(system.ruleStats().version).toMatch(/^first@[0-9a-f]{12}$/);
+      expect(system.liveConfig?.()).toMatchObject({ rulesText: 'rule R flag: amount > 1', rulesOrigin: 'bundle', bundle: { name: 'first', version: system.ruleStats().version } });
       expect(system.stats().thresholds).toEqual({ review: 0.5, decline: 0.9 });
       const second = system.swapBundle(bundle('second', 0.8));
       expect(second.version).toMatch(/^second@/);

@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { featureNames, scorerDefaults } from '@fraudstream/scorer';
 import { date, num, parse, required, UsageError } from '../args.js';
-import { backtest, paramText, scoresCsv, type GbdtParams } from '../backtest.js';
+import { backtest, paramText, scoresCsv, VALIDATED, type GbdtParams } from '../backtest.js';
 import { generateSeeds, rollingBacktest, summaryLines } from '../backtest-rolling.js';
+import { comparisonLines, type Candidate } from '../backtest-compare.js';
 import type { MoneyReport } from '../metrics-money.js';
 import { prAndCostSvg } from '../metrics-money.js';
 
@@ -10,7 +11,7 @@ export const help = `Usage: fraudstream backtest --data FILE.csv [options]
 
 Backtests a model with the Fraud Detection Handbook's time protocol. The file is replayed in event time through the
 scorer's own state and features, each label revealed only --delay-days after its transaction. A model is trained on
-the training window (hyper-parameters chosen by prequential validation on earlier windows, unless given) or read
+the training window (with the validated hyper-parameters below, or chosen by prequential validation with --grid) or read
 from --model; the test window, which starts --delay-days after the training window, is scored by a real scorer.
 Cards known to be compromised (a fraud in the training window or in the delay-period days whose labels arrived) are
 left out of each test day. Prints AUC ROC, average precision and card precision@100.
@@ -30,16 +31,37 @@ Options:
   --test-days N        days in the test window (default 7)
   --model FILE         score with this XGBoost JSON model instead of training one
   --trees N --max-depth N --learning-rate X --min-child-weight X --bins N
-                       fixed hyper-parameters (any given: the rest default to 100, 6, 0.1, 1, 256; none:
-                       the validated choice from the grid)
+                       fixed hyper-parameters (any given: the rest default to 100, 6, 0.1, 1, 256). None given
+                       and no --grid: the choice made on validation windows of handbook-mode seeds 0-2
+                       (300 trees, depth 4, learning rate 0.05, min child weight 5, 1024 bins, trained on the
+                       84 days ending where the training window ends; FEATURES.md)
+  --grid               choose the hyper-parameters (and --train-windows) from a small grid by prequential
+                       validation on this data instead
   --drop-features A,B  hide these features from training (ablation)
   --folds N            prequential validation folds (default 2)
   --train-windows A,B  model training-window lengths in days, ending where the protocol's training window ends
-                       (default: --train-days); several are chosen from by the same validation
+                       (default: 84 without --grid and hyper-parameters, else --train-days); several are chosen
+                       from by the same validation
   --scores FILE        write TRANSACTION_ID,score,decision,reasons for every test transaction
   --report FILE        write the metrics, per-scenario metrics and PR curve as JSON, and the curve as FILE.svg
   --seed N             training seed (default 0)
+
+Before enabling a bundle or a rule (one backtest, no --weeks/--seeds):
+  --bundle FILE        replay the protocol with this decision bundle (its model, thresholds, rules and lists) and
+                       compare it with the current configuration
+  --rule 'TEXT'        replay with this rule (the rule language, e.g. 'rule BIG review: amount > 5000') added to the
+                       current configuration's rules, and compare
+  --current FILE       the current configuration as a bundle (default: the trained or --model model with the
+                       scorer's default thresholds and no rules)
+  With --bundle or --rule the usual metrics are the candidate's, followed by alerts per 1,000 tx for both and the
+  frauds caught by the candidate and not the current configuration, and missed by the candidate but caught by the
+  current one (count and amount); --report adds them under "comparison".
 `;
+
+/** Largest bundle file read by --bundle and --current, bytes. */
+const MAX_BUNDLE_FILE = 64 << 20;
+/** Longest --rule text, characters. */
+const MAX_RULE_TEXT = 64 * 1024;
 
 export async function run(argv: string[]): Promise<number> {
   const a = parse(argv, {
@@ -64,6 +86,10 @@ export async function run(argv: string[]): Promise<number> {
     seeds: { type: 'string' },
     scenarios: { type: 'string' },
     'generated-dir': { type: 'string' },
+    grid: { type: 'boolean' },
+    bundle: { type: 'string' },
+    rule: { type: 'string' },
+    current: { type: 'string' },
   });
   if (a.help === true) {
     process.stdout.write(help);
@@ -85,8 +111,25 @@ export async function run(argv: string[]): Promise<number> {
       bins: num(a.bins, 'bins', 2, 4096, 256),
     };
   }
+  // Without --grid and any hyper-parameter, the validated choice (its window too, unless --train-windows is given).
+  const validated = a.grid !== true && params === undefined;
+  if (validated) params = VALIDATED.params;
+  const windows = typeof a['train-windows'] === 'string' ? windowList(a['train-windows']) : validated ? [VALIDATED.trainDays] : undefined;
   const modelPath = typeof a.model === 'string' ? a.model : undefined;
   const t0 = performance.now();
+  const comparing = a.bundle !== undefined || a.rule !== undefined || a.current !== undefined;
+  if (comparing && (seeds !== undefined || files.length > 1 || weeks > 1)) {
+    throw new UsageError('--bundle, --rule and --current need a single backtest (no --weeks, --seeds or several files)');
+  }
+  if (a.bundle !== undefined && a.rule !== undefined) throw new UsageError('give --bundle or --rule, not both');
+  if (a.current !== undefined && a.bundle === undefined && a.rule === undefined) throw new UsageError('--current needs --bundle or --rule');
+  if (a.current !== undefined && modelPath !== undefined) throw new UsageError('--current carries its own model: drop --model');
+  if (typeof a.rule === 'string' && (a.rule.trim() === '' || a.rule.length > MAX_RULE_TEXT)) {
+    throw new UsageError(`--rule must be a rule of the rule language, at most ${MAX_RULE_TEXT} characters`);
+  }
+  const candidate: Candidate | undefined =
+    typeof a.bundle === 'string' ? { kind: 'bundle', bundle: await readBundle(a.bundle, 'bundle') } : typeof a.rule === 'string' ? { kind: 'rule', rule: a.rule } : undefined;
+  const currentBundle = typeof a.current === 'string' ? await readBundle(a.current, 'current') : undefined;
   if (seeds !== undefined || files.length > 1 || weeks > 1) {
     if (modelPath !== undefined) throw new UsageError('--model cannot be combined with --weeks, --seeds or several --data files');
     if (typeof a.scores === 'string') throw new UsageError('--scores needs a single backtest (no --weeks, --seeds or several files)');
@@ -103,7 +146,7 @@ export async function run(argv: string[]): Promise<number> {
       testDays: num(a['test-days'], 'test-days', 1, 365, 7),
       ...(params === undefined ? {} : { params }),
       folds: num(a.folds, 'folds', 1, 10, 2),
-      ...(typeof a['train-windows'] === 'string' ? { trainWindows: windowList(a['train-windows']) } : {}),
+      ...(windows === undefined ? {} : { trainWindows: windows }),
       ...(typeof a['drop-features'] === 'string' ? { dropFeatures: dropList(a['drop-features']) } : {}),
       seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
       log,
@@ -128,10 +171,12 @@ export async function run(argv: string[]): Promise<number> {
     ...(modelPath === undefined ? {} : { modelJson: await readFile(modelPath, 'utf8') }),
     ...(params === undefined ? {} : { params }),
     folds: num(a.folds, 'folds', 1, 10, 2),
-    ...(typeof a['train-windows'] === 'string' ? { trainWindows: windowList(a['train-windows']) } : {}),
+    ...(windows === undefined ? {} : { trainWindows: windows }),
     ...(typeof a['drop-features'] === 'string' ? { dropFeatures: dropList(a['drop-features']) } : {}),
     seed: num(a.seed, 'seed', 0, 2 ** 32 - 1, 0),
     log: (line) => process.stdout.write(`${line}\n`),
+    ...(candidate === undefined ? {} : { candidate }),
+    ...(currentBundle === undefined ? {} : { currentBundle }),
   });
   const p = result.protocol;
   const m = result.metrics;
@@ -140,7 +185,7 @@ export async function run(argv: string[]): Promise<number> {
     `train ${p.trainStart}..${p.trainEnd}, delay ${p.delayDays} d, test ${p.testStart}..${p.testEnd}` +
       (result.model.source === 'trained'
         ? `; model trained on ${result.model.trainDays} d, ${result.model.trainRows} tx (${result.model.trainFrauds} fraud), ${paramText(result.model.params!)}\n`
-        : `; model ${modelPath}\n`),
+        : `; model ${currentBundle !== undefined ? `of the --current bundle ${String(a.current)}` : modelPath}\n`),
   );
   out.write(
     `test: ${m.transactions} tx, ${m.frauds} fraud (${result.removedKnownCompromised} tx of known compromised cards removed)\n`,
@@ -153,6 +198,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   out.write(`${moneyLine(result.money)}\n`);
   out.write(`AUC ROC ${m.aucRoc.toFixed(4)}  average precision ${m.averagePrecision.toFixed(4)}  card precision@${p.topK} ${m.cardPrecisionAtK.toFixed(4)}\n`);
+  if (result.comparison !== undefined) {
+    const cm = result.comparison.currentMetrics;
+    out.write(`current configuration: AUC ROC ${cm.aucRoc.toFixed(4)}  average precision ${cm.averagePrecision.toFixed(4)}  card precision@${p.topK} ${cm.cardPrecisionAtK.toFixed(4)}\n`);
+    for (const line of comparisonLines(result.comparison)) out.write(`${line}\n`);
+  }
   if (typeof a.scores === 'string') await writeFile(a.scores, scoresCsv(rows));
   if (typeof a.report === 'string') {
     await writeFile(a.report, `${JSON.stringify(result, null, 1)}\n`);
@@ -205,4 +255,16 @@ function dropList(v: string): string[] {
   const list = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
   for (const f of list) if (!names.includes(f)) throw new UsageError(`--drop-features: '${f}' is not a feature (see FEATURES.md)`);
   return list;
+}
+
+/** Reads a bundle file for `--bundle`/`--current`, refusing one too large to be a bundle. */
+async function readBundle(path: string, flag: string): Promise<string> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    throw new UsageError(`--${flag}: cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (size > MAX_BUNDLE_FILE) throw new UsageError(`--${flag}: ${path} is ${size} bytes, more than ${MAX_BUNDLE_FILE}`);
+  return readFile(path, 'utf8');
 }

@@ -1,11 +1,14 @@
+import { join } from 'node:path';
 import { scorerDefaults } from '@fraudstream/scorer';
-import { installSignalHandlers, startServer } from '@fraudstream/server';
+import { createLogger, installSignalHandlers, startServer } from '@fraudstream/server';
 import { defaultDataDir, loadOrCreateSecret } from '@fraudstream/store';
 import { createKafkaSystem } from '@fraudstream/system';
-import { num, parse, required, UsageError } from '../args.js';
+import { UsageError } from '../args.js';
+import type { Resolved } from '../config.js';
+import { scoringOptions, tokenOf } from './start-settings.js';
 
 /** Help of `fraudstream start --source kafka`. */
-export const help = `Usage: fraudstream start --source kafka --brokers HOST:PORT [options]
+export const help = `Usage: fraudstream start --source kafka --brokers HOST:PORT [--config FILE] [options]
 
 Runs one instance of a Kafka-fed deployment: joins the consumer group, decides the JSON transactions of the
 partitions Kafka assigns it (key = card id), applies labels from the labels topic, produces every decision to the
@@ -15,7 +18,12 @@ messages to the dead-letter topic with the reason and the field. Input offsets a
 has acknowledged the decisions of those offsets; a redelivered message gets the same decision id
 (topic-partition-offset). Start several on different ports with the same --group to scale out.
 
+Every option is also a key of the TOML file given by --config ([kafka] brokers, group, topic, labels, labels_topic,
+decisions_topic, alerts_topic, dlq_topic, session_timeout_ms; [source] from = "kafka" selects this mode) and an
+environment variable ('fraudstream config --help' lists them); precedence is flags > environment > file > defaults.
+
 Options:
+  --config FILE            TOML config file
   --brokers HOST:PORT      bootstrap brokers, comma-separated (required)
   --group G                consumer group (default fraudstream)
   --topic T                transactions topic (default transactions)
@@ -25,105 +33,123 @@ Options:
   --alerts-topic T         default fraud-alerts
   --dlq-topic T            dead-letter topic (default transactions-dlq)
   --data-dir DIR           where the card-reference secret lives (DIR/card-ref.key, created on first use; default as
-                           for 'start': \$XDG_DATA_HOME/fraudstream or ~/.local/share/fraudstream); env
-                           FRAUDSTREAM_CARD_REF_SECRET (hex, >= 32 digits) overrides it. Every instance of a
-                           deployment must use the same secret, or one card's decisions get different keys. The
-                           decision log and checkpoints of 'start' are not wired for the Kafka source yet: the
-                           decisions topic is the record, and offsets move once the broker acknowledged it.
+                           for 'start': \$XDG_DATA_HOME/fraudstream or ~/.local/share/fraudstream); the key
+                           security.card_ref_secret (env FRAUDSTREAM_CARD_REF_SECRET, 32 to 256 hex digits)
+                           overrides it. Every instance of a deployment must use the same secret, or one card's
+                           decisions get different keys. Given explicitly (flag, env or config), it also holds this
+                           instance's checkpoints (DIR/kafka-checkpoints: scorer state and per-partition offsets):
+                           offsets are committed only below the last complete checkpoint, and a restart restores it
+                           before deciding. One DIR per instance. The decisions topic is the record of decisions (no
+                           decision log here).
+  --checkpoint-interval-ms N  time between checkpoints with --data-dir (default 10000)
+  --handover replay|none   how a partition that moved here (a rebalance, a crash) gets its cards' state: replay
+                           (default) reads its last 32 days below the committed offset into the scorer, decisions
+                           suppressed, before deciding anything from it; none starts those cards empty
+  --terminal-table T       the global terminal table's topic (compacted, the same for every instance): each instance
+                           publishes its partitions' per-terminal per-day counts and merges the others', so terminal
+                           features see every instance's transactions and labels (risk windows exactly once settled,
+                           current-day counts a publish interval behind); absent, terminal state is per instance
+  --terminal-table-interval-ms N  how often it is published and merged (default 2000)
   --session-timeout-ms N   how soon the group moves a dead instance's partitions (default 10000)
-  --host HOST, --port N, --token TOKEN, --workers N, --model FILE, --review X, --decline X, --no-start
-                           as for 'fraudstream start'
+  --host HOST, --port N, --token TOKEN, --token-file FILE, --workers N, --model FILE, --review X, --decline X,
+  --log-level LEVEL, --max-ws-clients N, --webhook URL, --no-start,
+  --score-batch N, --score-linger-us N, --score-deadline-ms N, --score-inline-max N, --bulk-max-bytes N,
+  --bulk-max-lines N
+                           as for 'fraudstream start'. The generator, replay, bundle, rules, checkpoint and case
+                           settings do not apply to this mode: setting one is an error naming it.
 `;
 
-/** Reads the card-reference secret: env FRAUDSTREAM_CARD_REF_SECRET (hex) or DIR/card-ref.key. */
-function cardRefSecret(dataDir: string): Buffer {
-  const env = process.env['FRAUDSTREAM_CARD_REF_SECRET'];
-  if (env !== undefined && env !== '') {
-    if (!/^(?:[0-9a-fA-F]{2}){16,}$/.test(env)) throw new UsageError('FRAUDSTREAM_CARD_REF_SECRET must be at least 32 hex digits');
-    return Buffer.from(env, 'hex');
-  }
-  return loadOrCreateSecret(dataDir);
-}
+/** Settings of 'start' that this mode does not use: set anywhere (not left at their default), they are an error. */
+const NOT_FOR_KAFKA = ['source.tps', 'source.seed', 'engine.bundle', 'engine.rules', 'data.checkpoint_interval_s', 'data.ephemeral', 'cases.db'];
 
-/** `fraudstream start --source kafka`: one instance of a consumer-group deployment, served like `start`. */
-export async function run(argv: string[]): Promise<number> {
-  const a = parse(argv, {
-    source: { type: 'string' },
-    brokers: { type: 'string' },
-    group: { type: 'string' },
-    topic: { type: 'string' },
-    'labels-topic': { type: 'string' },
-    'no-labels': { type: 'boolean' },
-    'decisions-topic': { type: 'string' },
-    'alerts-topic': { type: 'string' },
-    'dlq-topic': { type: 'string' },
-    'data-dir': { type: 'string' },
-    'session-timeout-ms': { type: 'string' },
-    host: { type: 'string' },
-    port: { type: 'string' },
-    token: { type: 'string' },
-    workers: { type: 'string' },
-    model: { type: 'string' },
-    review: { type: 'string' },
-    decline: { type: 'string' },
-    'no-start': { type: 'boolean' },
-  });
-  if (a.help === true) {
-    process.stdout.write(help);
-    return 0;
+/** `fraudstream start --source kafka` (or `[source] from = "kafka"`): one instance of a consumer-group deployment, served like `start`. */
+export async function run(settings: ReadonlyMap<string, Resolved>): Promise<number> {
+  for (const key of NOT_FOR_KAFKA) {
+    const r = settings.get(key);
+    if (r !== undefined && r.origin !== 'default') throw new UsageError(`${key} (${r.from}) does not apply to --source kafka`);
   }
-  if (a.source !== 'kafka') throw new UsageError('--source must be kafka here');
-  const brokers = required(a.brokers, 'brokers');
-  if (a['no-labels'] === true && a['labels-topic'] !== undefined) throw new UsageError('--labels-topic and --no-labels exclude each other');
-  const str = (flag: keyof typeof a): string | undefined => {
-    const v = a[flag];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} must not be empty`);
-    return v;
-  };
-  const host = typeof a.host === 'string' ? a.host : (process.env.HOST ?? '127.0.0.1');
-  const port = num(a.port ?? process.env.PORT, 'port', 0, 65535, 8080);
-  const token = typeof a.token === 'string' ? a.token : process.env.FRAUDSTREAM_TOKEN;
-  const workers = a.workers === undefined ? undefined : num(a.workers, 'workers', 1, 64, 1);
+  const get = <T>(key: string): T | undefined => settings.get(key)?.value as T | undefined;
+  const brokers = get<string>('kafka.brokers');
+  if (brokers === undefined) throw new UsageError('--brokers is required with --source kafka (config key kafka.brokers)');
+  const logger = createLogger({ level: get<'info'>('log.level') ?? 'info' });
+  const configuredSecret = get<string>('security.card_ref_secret');
+  const cardRefSecret = configuredSecret === undefined ? loadOrCreateSecret(get<string>('data.dir') ?? defaultDataDir()) : Buffer.from(configuredSecret, 'hex');
   const d = scorerDefaults.thresholds;
-  const thresholds = { review: num(a.review, 'review', 0, 1, d.review, false), decline: num(a.decline, 'decline', 0, 1, d.decline, false) };
-  if (thresholds.review > thresholds.decline) throw new UsageError('--review must not be above --decline');
-  const group = str('group');
-  const topic = str('topic');
-  const labelsTopic = a['no-labels'] === true ? null : str('labels-topic');
-  const decisionsTopic = str('decisions-topic');
-  const alertsTopic = str('alerts-topic');
-  const deadLetterTopic = str('dlq-topic');
-  const sessionTimeoutMs = a['session-timeout-ms'] === undefined ? undefined : num(a['session-timeout-ms'], 'session-timeout-ms', 1000, 3_600_000, 10_000);
+  const thresholds = { review: get<number>('engine.review') ?? d.review, decline: get<number>('engine.decline') ?? d.decline };
+  if (thresholds.review > thresholds.decline) throw new UsageError('engine.review must not be above engine.decline (with the defaults)');
+  const token = tokenOf(settings);
+  const workers = get<number>('engine.workers');
+  const model = get<string>('engine.model');
+  const optional = <T>(key: string, name: string): Record<string, T> => {
+    const v = get<T>(key);
+    return v === undefined ? {} : { [name]: v };
+  };
+  // An explicit data dir (flag, env or config; not the default) also holds this instance's checkpoints.
+  const dataDir = settings.get('data.dir');
+  const checkpointDir = dataDir !== undefined && dataDir.origin !== 'default' && dataDir.value !== undefined ? join(dataDir.value as string, 'kafka-checkpoints') : undefined;
+  const interval = settings.get('kafka.checkpoint_interval_ms');
+  if (checkpointDir === undefined && interval !== undefined && interval.origin !== 'default') {
+    throw new UsageError(`kafka.checkpoint_interval_ms (${interval.from}) needs an explicit data.dir (--data-dir)`);
+  }
   const system = await createKafkaSystem({
     brokers,
-    cardRefSecret: cardRefSecret(str('data-dir') ?? defaultDataDir()),
+    cardRefSecret,
     thresholds,
     autoStart: false,
-    ...(group === undefined ? {} : { group }),
-    ...(topic === undefined ? {} : { topic }),
-    ...(labelsTopic === undefined ? {} : { labelsTopic }),
-    ...(decisionsTopic === undefined ? {} : { decisionsTopic }),
-    ...(alertsTopic === undefined ? {} : { alertsTopic }),
-    ...(deadLetterTopic === undefined ? {} : { deadLetterTopic }),
-    ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
+    ...optional<string>('kafka.group', 'group'),
+    ...optional<string>('kafka.topic', 'topic'),
+    ...(get<boolean>('kafka.labels') === false ? { labelsTopic: null } : optional<string>('kafka.labels_topic', 'labelsTopic')),
+    ...optional<string>('kafka.decisions_topic', 'decisionsTopic'),
+    ...optional<string>('kafka.alerts_topic', 'alertsTopic'),
+    ...optional<string>('kafka.dlq_topic', 'deadLetterTopic'),
+    ...optional<number>('kafka.session_timeout_ms', 'sessionTimeoutMs'),
+    ...optional<string>('kafka.handover', 'handover'),
+    ...optional<string>('kafka.terminal_table', 'terminalTableTopic'),
+    ...optional<number>('kafka.terminal_table_interval_ms', 'terminalTableIntervalMs'),
+    ...(checkpointDir === undefined ? {} : { checkpointDir }),
+    ...optional<number>('kafka.checkpoint_interval_ms', 'checkpointIntervalMs'),
     ...(workers === undefined ? {} : { workers }),
-    ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
+    ...(model === undefined ? {} : { modelPath: model }),
   });
+  const webhookUrl = get<string>('webhook.url');
   let server;
   try {
-    if (a['no-start'] !== true) await system.start();
-    server = await startServer({ system, host, port, ...(token === undefined ? {} : { token }) });
+    if (get<boolean>('source.autostart') !== false) await system.start();
+    server = await startServer({
+      system,
+      host: get<string>('server.host') ?? '127.0.0.1',
+      port: get<number>('server.port') ?? 8080,
+      ...(token === undefined ? {} : { token }),
+      logger,
+      maxWsClients: get<number>('server.max_ws_clients') ?? 64,
+      scoring: scoringOptions(settings),
+      ...(webhookUrl === undefined
+        ? {}
+        : {
+            webhook: {
+              url: webhookUrl,
+              batch: get<number>('webhook.batch') ?? 20,
+              intervalMs: get<number>('webhook.interval_ms') ?? 1000,
+              maxPerMinute: get<number>('webhook.max_per_minute') ?? 30,
+              retries: get<number>('webhook.retries') ?? 5,
+              queue: get<number>('webhook.queue') ?? 1000,
+            },
+          }),
+    });
   } catch (err) {
     await system.close();
     throw err;
   }
-  installSignalHandlers(server);
+  installSignalHandlers(server, {
+    log: (line) => logger.info(line),
+    exit: (code) => logger.flush(() => process.exit(code)),
+  });
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
   const k = system.kafkaStats();
-  process.stdout.write(
-    `fraudstream listening on ${url} (dashboard), stats at ${url}api/stats; consuming ${k.topic} ` +
-      `in group ${k.group} from ${k.brokers.join(',')}; Ctrl-C to stop\n`,
+  const origins = Object.fromEntries([...settings].filter(([, r]) => r.origin !== 'default').map(([key, r]) => [key, r.origin]));
+  logger.info(
+    { url, port: server.port, source: 'kafka', topic: k.topic, group: k.group, settingsFrom: origins },
+    `fraudstream listening on ${url} (dashboard), stats at ${url}api/stats; consuming ${k.topic} in group ${k.group} from ${k.brokers.join(',')}; Ctrl-C to stop`,
   );
   return -1;
 }

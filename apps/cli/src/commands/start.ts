@@ -4,9 +4,10 @@ import { createLogger, installSignalHandlers, startServer } from '@fraudstream/s
 import { defaultDataDir } from '@fraudstream/store';
 import { createSystem, DEFAULT_CHECKPOINT_INTERVAL_MS } from '@fraudstream/system';
 import { parse, UsageError } from '../args.js';
-import { loadConfigFile, readTokenFile, resolveSettings } from '../config.js';
+
 import { SETTINGS } from '../config-schema.js';
 import * as startKafka from './start-kafka.js';
+import { scoringOptions, settingsOf, tokenOf } from './start-settings.js';
 
 export const help = `Usage: fraudstream start [--config FILE] [options]
 
@@ -25,8 +26,8 @@ Options:
   --token TOKEN        bearer token for POST routes, /metrics and /ws (prefer env FRAUDSTREAM_TOKEN or --token-file:
                        argv is visible to every user of the machine)
   --token-file FILE    read the token from the first line of FILE (env FRAUDSTREAM_TOKEN_FILE)
-  --source SRC         generator (default), replay:FILE.csv, or kafka (see 'fraudstream start --source kafka --help';
-                       that mode takes its own flags and does not read --config yet)
+  --source SRC         generator (default), replay:FILE.csv, or kafka (see 'fraudstream start --source kafka --help'
+                       for its flags and the [kafka] keys; it reads --config and the environment like this mode)
   --tps N              generator / replay rate, transactions per second (default 1000; replay also accepts max)
   --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON or LightGBM text model (default: models/default.json)
@@ -49,6 +50,15 @@ Options:
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --max-ws-clients N   most WebSocket clients at once (default 64)
   --webhook URL        POST alerts to URL as Slack-compatible JSON (see the --webhook-* keys in config --help)
+  --score-batch N      most POST /v1/score requests cut into one micro-batch (default 256; 1 to 8192)
+  --score-linger-us N  how long the first request of a micro-batch waits for others, microseconds (default 0: the
+                       batch is cut at the end of the event-loop turn that read it)
+  --score-deadline-ms N   /v1/score deadline (default 50): past it the fallback REVIEW with reason DEADLINE is
+                       answered and counted as a deadline miss, never as a decision (0: always the fallback)
+  --score-inline-max N    largest micro-batch scored on the main thread when no batch is in flight (default 64;
+                       0: always a worker thread); counted in the stats as batches.inline
+  --bulk-max-bytes N   largest POST /v1/transactions body in bytes (default 67108864)
+  --bulk-max-lines N   most lines in one POST /v1/transactions body (default 1000000)
   --no-start           serve, but leave the source stopped until POST /api/system/start
   --open               open the dashboard in a browser (xdg-open) if one is available
 `;
@@ -66,21 +76,18 @@ function flagOptions(): Record<string, { type: 'string' | 'boolean' }> {
 
 /** Runs `start`. */
 export async function run(argv: string[]): Promise<number> {
-  const i = argv.findIndex((x) => x === '--source' || x === '--source=kafka');
-  if (i >= 0 && (argv[i] === '--source=kafka' || argv[i + 1] === 'kafka')) return startKafka.run(argv);
   const a = parse(argv, flagOptions());
   if (a.help === true) {
-    process.stdout.write(help);
+    process.stdout.write(a.source === 'kafka' ? startKafka.help : help);
     return 0;
   }
-  const configPath = typeof a.config === 'string' ? a.config : undefined;
-  const file = configPath === undefined ? undefined : { path: configPath, values: loadConfigFile(configPath) };
-  const settings = resolveSettings({ flags: a as Record<string, string | boolean | undefined>, env: process.env, ...(file === undefined ? {} : { file }) });
+  const settings = settingsOf(a as Record<string, string | boolean | undefined>, process.env);
+  // The Kafka mode reads the same settings (flags, environment, --config) and its own kafka.* keys.
+  if (settings.get('source.from')?.value === 'kafka') return startKafka.run(settings);
   const get = <T>(key: string): T | undefined => settings.get(key)?.value as T | undefined;
 
   const logger = createLogger({ level: get<'info'>('log.level') ?? 'info' });
-  const tokenFile = settings.get('server.token_file');
-  const token = tokenFile === undefined ? get<string>('server.token') : readTokenFile(tokenFile.value as string, tokenFile.from);
+  const token = tokenOf(settings);
 
   const from = get<string>('source.from') ?? 'generator';
   const tps = get<number | 'max'>('source.tps') ?? 1000;
@@ -136,6 +143,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(token === undefined ? {} : { token }),
       logger,
       maxWsClients: get<number>('server.max_ws_clients') ?? 64,
+      scoring: scoringOptions(settings),
       ...(webhookUrl === undefined
         ? {}
         : {

@@ -116,6 +116,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'engine.workers', flag: 'workers', env: ['FRAUDSTREAM_WORKERS'], help: 'scoring worker threads (default one per core)', parse: int(1, 64) },
   { key: 'engine.model', flag: 'model', env: ['FRAUDSTREAM_MODEL'], help: 'XGBoost JSON model (default models/default.json)', parse: str(4096) },
   { key: 'engine.bundle', flag: 'bundle', env: ['FRAUDSTREAM_BUNDLE'], help: 'decision bundle (JSON: model, thresholds, rules, lists) made live over model/review/decline', parse: str(4096) },
+  { key: 'engine.challenger', flag: 'challenger', env: ['FRAUDSTREAM_CHALLENGER'], help: 'decision bundle scored in shadow beside the live one, compared live, never acted on', parse: str(4096) },
   { key: 'engine.rules', flag: 'rules', env: ['FRAUDSTREAM_RULES'], help: 'rules file made live at start and again each time it is saved', parse: str(4096) },
   { key: 'engine.review', flag: 'review', env: ['FRAUDSTREAM_REVIEW'], help: 'score at or above which a transaction is REVIEWed', parse: real(0, 1) },
   { key: 'engine.decline', flag: 'decline', env: ['FRAUDSTREAM_DECLINE'], help: 'score at or above which it is DECLINEd (review <= decline)', parse: real(0, 1) },

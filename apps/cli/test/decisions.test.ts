@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CardRefHasher, DecisionLog, decisionIdOf, decisionLogDir, loadOrCreateSecret, type DecisionInput } from '@fraudstream/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shadowLogDir } from '@fraudstream/system';
 import { UsageError } from '../src/args.js';
 import { run, timeOf } from '../src/commands/decisions.js';
 
@@ -45,6 +46,21 @@ beforeAll(() => {
   log.close();
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('fraudstream decisions --shadow', () => {
+  it("reads the challenger's shadow log instead of the main one, and says so when there is none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fraudstream-cli-shadow-'));
+    await expect(cli('--data-dir', dir, '--shadow')).rejects.toThrow(`expected ${shadowLogDir(dir)}`);
+    const log = DecisionLog.open(shadowLogDir(dir));
+    log.append(input.slice(0, 3).map((d) => ({ ...d, modelVersion: 'challenger@0123456789ab' })));
+    log.close();
+    const r = await cli('--data-dir', dir, '--shadow', '--format', 'json');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as { modelVersion: string }[];
+    expect(rows.map((x) => x.modelVersion)).toEqual(['challenger@0123456789ab', 'challenger@0123456789ab', 'challenger@0123456789ab']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
 
 describe('fraudstream decisions', () => {
   it('prints every decision as CSV, newest first, one line each plus the header, with no duplicate id', async () => {

@@ -4,6 +4,7 @@ import { compact, TimeChart } from './chart';
 import { connect } from './connection';
 import { Controls } from './controls';
 import { ModelPanel } from './model-panel';
+import { ChallengerPanel } from './challenger-panel';
 import { ReviewQueue } from './review-queue';
 import { RulesPanel } from './rules-panel';
 import { createStore } from './store';
@@ -228,6 +229,8 @@ export function App() {
       </Show>
 
       <RulesPanel stats={s} />
+
+      <ChallengerPanel stats={s} onError={(t) => say(t, true)} onInfo={(t) => say(t, false)} />
 
       <section class="panel feed" data-testid="feed">
         <h2>Live transactions <span class="muted small">(uniform sample, card ids masked)</span></h2>

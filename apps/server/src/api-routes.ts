@@ -1,5 +1,6 @@
 import { Limits } from '@fraudstream/schema';
 import { caseRoutes } from './case-routes.js';
+import { challengerRoutes, type ChallengerControl } from './challenger-routes.js';
 import { rulesRoutes } from './rules-routes.js';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
@@ -16,9 +17,9 @@ export type RouteHandler = (context: RequestContext, body: Buffer) => Promise<vo
  * Handlers of one path by lower-case method. A `post` marked `streamed` reads its own body (it is authorized before
  * the first byte is read) and gets an empty buffer.
  */
-export type Route = Readonly<Partial<Record<'get' | 'post' | 'put', RouteHandler>>> & {
+export type Route = Readonly<Partial<Record<'get' | 'post' | 'put' | 'delete', RouteHandler>>> & {
   readonly streamed?: boolean;
-  /** Largest POST or PUT body in bytes (default `MAX_BODY_BYTES`, 16 KiB). */
+  /** Largest POST/PUT/DELETE body in bytes (default `MAX_BODY_BYTES`, 16 KiB). */
   readonly maxBody?: number;
 };
 
@@ -32,7 +33,13 @@ export interface V1Handlers {
 }
 
 /** The REST control API, the scoring API, the case and decision-log API, the OpenAPI document and the health check, by path. */
-export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openApiJson: string, token?: string): ReadonlyMap<string, Route> {
+export function apiRoutes(
+  system: FraudSystem,
+  v1: V1Handlers | undefined,
+  openApiJson: string,
+  token?: string,
+  challenger?: ChallengerControl,
+): ReadonlyMap<string, Route> {
   const replyStats = (context: RequestContext): void => replyJson(context, 200, system.stats());
   const unavailable = (): never => {
     throw new HttpError(503, 'service_unavailable', 'this system exposes no engine for the /v1 routes');
@@ -124,5 +131,6 @@ export function apiRoutes(system: FraudSystem, v1: V1Handlers | undefined, openA
     ],
     ...caseRoutes(system, v1?.verdicts),
     ...rulesRoutes(system, token),
+    ...challengerRoutes(system, challenger),
   ]);
 }

@@ -81,6 +81,27 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
     { labels: { measure: 'recall' }, value: stats.quality.recall },
     { labels: { measure: 'fpr' }, value: stats.quality.fpr },
   ]);
+  const ch = stats.challenger;
+  if (ch !== null && ch !== undefined) {
+    // Gauges, not counters: they start again from 0 when another challenger is loaded.
+    p.gauge('fraudstream_challenger_info', 'The challenger scored in shadow (value 1; the version is the label).', [{ labels: { version: ch.version }, value: 1 }]);
+    p.gauge('fraudstream_challenger_transactions', 'Transactions the challenger took in shadow since it was loaded, by outcome.', [
+      { labels: { outcome: 'scored' }, value: ch.counts.scored },
+      { labels: { outcome: 'invalid' }, value: ch.counts.invalid },
+      { labels: { outcome: 'failed' }, value: ch.counts.failed },
+    ]);
+    const q = ch.quality;
+    p.gauge(
+      'fraudstream_challenger_quality_ratio',
+      'Precision, recall, false-positive rate and average precision of champion and challenger over the same window of labelled transactions.',
+      (['champion', 'challenger'] as const).flatMap((bundle) => [
+        { labels: { bundle, measure: 'precision' }, value: q[bundle].precision },
+        { labels: { bundle, measure: 'recall' }, value: q[bundle].recall },
+        { labels: { bundle, measure: 'fpr' }, value: q[bundle].fpr },
+        { labels: { bundle, measure: 'average_precision' }, value: q[bundle].averagePrecision },
+      ]),
+    );
+  }
   // Rule hits: the first MAX_PUSHED_RULES rules in text order (the label's cardinality stays bounded); a rule set
   // replaced starts at 0, which Prometheus reads as a counter reset.
   const rules = boundedRules(stats.rules);

@@ -5,6 +5,7 @@
 import { Limits } from '@fraudstream/schema';
 import { COMPONENT_SCHEMAS } from './api-schemas.js';
 import { MAX_BODY_BYTES } from './read-body.js';
+import { challengerPaths } from './challenger-openapi.js';
 import { MAX_BUNDLE_BODY, MAX_RULES_BODY } from './rules-routes.js';
 
 type Json = Record<string, unknown>;
@@ -50,7 +51,7 @@ export function openApiDocument(version = '0.1.0'): Json {
       version,
       description:
         'Real-time card-fraud decisions. Every 4xx and 5xx answer has the body {"error":{"code","message","field?"}}. ' +
-        'Mutating routes (POST) need Authorization: Bearer <token> when the server has a token (always off loopback); ' +
+        'Mutating routes (POST, PUT, DELETE) need Authorization: Bearer <token> when the server has a token (always off loopback); ' +
         'a POST carrying an Origin must be same-origin, and without a token the Host must be a loopback name. ' +
         `JSON bodies are at most ${MAX_BODY_BYTES} bytes (a /v1/score transaction ${Limits.maxJsonBytes}); /v1/transactions ` +
         'is bounded by its own byte and line limits.',
@@ -175,6 +176,7 @@ export function openApiDocument(version = '0.1.0'): Json {
           },
         },
       },
+      ...challengerPaths({ json, ref, err, mutationErrors: MUTATION_ERRORS }),
       '/api/rules': {
         get: {
           summary: 'The live rules: text, origin, each rule with its hits, list sizes and hits, generation',

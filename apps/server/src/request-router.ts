@@ -1,5 +1,6 @@
 import { authorizeMutation } from './auth.js';
 import { apiRoutes, type Route, type V1Handlers } from './api-routes.js';
+import type { ChallengerControl } from './challenger-routes.js';
 import { HttpError } from './errors.js';
 import type { FraudSystem } from '@fraudstream/system';
 import { reply, replyError } from './http-reply.js';
@@ -15,6 +16,8 @@ export interface RouterOptions {
   log: (line: string) => void;
   v1: V1Handlers | undefined;
   openApiJson: string;
+  /** The engine's challenger slot, when the system exposes its engine. */
+  challenger?: ChallengerControl | undefined;
 }
 
 /** Dispatches every plain HTTP request: API routes by exact path (or `PREFIX/:id`), then static files with an SPA fallback. */
@@ -25,7 +28,7 @@ export class RequestRouter {
   readonly #log: (line: string) => void;
 
   constructor(options: RouterOptions) {
-    this.#routes = apiRoutes(options.system, options.v1, options.openApiJson, options.token);
+    this.#routes = apiRoutes(options.system, options.v1, options.openApiJson, options.token, options.challenger);
     this.#files = new StaticFiles(options.staticDir);
     this.#token = options.token;
     this.#log = options.log;
@@ -60,8 +63,8 @@ export class RequestRouter {
     if (route !== undefined) {
       const key = method === 'head' ? 'get' : method;
       // Only own, known keys: a method named e.g. "constructor" must not reach Object.prototype.
-      const handler = key === 'get' || key === 'post' || key === 'put' ? route[key] : undefined;
-      if (handler === undefined) throw methodNotAllowed(Object.keys(route).filter((k) => k === 'get' || k === 'post' || k === 'put'));
+      const handler = isMethod(key) ? route[key] : undefined;
+      if (handler === undefined) throw methodNotAllowed(Object.keys(route).filter(isMethod));
       if (method === 'post' && route.streamed === true) {
         // A streamed body is read by its handler, so the request is authorized before the first byte is read.
         try {
@@ -72,7 +75,7 @@ export class RequestRouter {
           throw error;
         }
         await handler(context, Buffer.alloc(0));
-      } else if (method === 'post' || method === 'put') {
+      } else if (method === 'post' || method === 'put' || method === 'delete') {
         const body = await readBody(context, route.maxBody);
         authorizeMutation(context, this.#token);
         await handler(context, body);
@@ -103,6 +106,11 @@ export class RequestRouter {
       },
     });
   }
+}
+
+/** Whether `key` is a method a route may handle. */
+function isMethod(key: string): key is 'get' | 'post' | 'put' | 'delete' {
+  return key === 'get' || key === 'post' || key === 'put' || key === 'delete';
 }
 
 /** A 405 naming the allowed methods (HEAD goes with GET). */

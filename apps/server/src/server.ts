@@ -14,6 +14,7 @@ import { LabelApi } from './label-api.js';
 import { openApiText } from './openapi.js';
 import { ScoreApi, type ApiStats } from './score-api.js';
 import { engineOf } from './scoring-engine.js';
+import { challengerOf } from './challenger-routes.js';
 import { createApp, LISTEN_EXCLUSIVE_PORT, uws, type us_listen_socket } from './uws.js';
 import { VerdictLabels } from './verdict-labels.js';
 import { WebhookSink, type WebhookCounts } from './webhook-sink.js';
@@ -62,12 +63,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The push loop is the one reader of the engine's alerts; the webhook sees every batch of them as it passes.
   const hubSystem = webhook === undefined ? system : tapAlerts(system, webhook);
   const hub = new PushHub(hubSystem, resolved.pushIntervalMs, log);
-  const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log, v1, openApiJson: openApiText() });
+  const challenger = challengerOf(resolved.system);
+  const router = new RequestRouter({ system, staticDir: resolved.staticDir, token, log, v1, openApiJson: openApiText(), challenger });
 
   const ws = guardWebSocket(hub.behavior(), { token, maxClients: resolved.maxWsClients });
   app.ws('/ws', ws.behavior);
   const metrics = metricsRoute(system, token, () => ({ wsClients: ws.counts.open, wsRefused: ws.counts.refused, webhook: webhook?.counts(), api: scoreApi?.stats() }));
-  const known = new Set([...apiRoutes(system, v1, '').keys(), '/metrics']);
+  const known = new Set([...apiRoutes(system, v1, '', token, challenger).keys(), '/metrics']);
   app.any('/*', (res, req) => {
     const context = createRequestContext(res, req);
     const started = performance.now();

@@ -9,6 +9,20 @@ import type { Faults } from './faults.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScoreTask, TaskResult, WorkerInit } from './worker.js';
 
+/** The challenger's hooks into the cut (see challenger.ts): its shared descriptors, results, and per-batch calls. */
+export interface ShadowHooks {
+  /** The shadow descriptors (shadow-control.ts), sized for the same ticket places as the batch descriptors. */
+  readonly descriptors: SharedArrayBuffer;
+  /** The challenger's results region (same slots as the champion's). */
+  readonly results: Uint8Array;
+  /** Called for each batch before it is published: writes its shadow descriptor (a challenger, or none). */
+  assign(ticket: number, tx: number): void;
+  /** Whether a challenger is live (its batches are never scored inline on the engine's thread). */
+  readonly active: boolean;
+  /** The batch's worker died after its champion scoring: its shadow ticket is given up. */
+  abandon(ticket: number): void;
+}
+
 interface InFlight {
   ticket: number;
   seq: number;
@@ -74,6 +88,7 @@ export class Dispatcher {
     private readonly scorer: Scorer,
     private readonly faults: Faults | undefined,
     private readonly onFinished: (batch: FinishedBatch) => void,
+    private readonly shadow: ShadowHooks,
     columns?: DecisionColumns,
   ) {
     this.cutSeq = consumer.released;
@@ -86,6 +101,8 @@ export class Dispatcher {
       descriptors: this.board.descriptors.buffer as SharedArrayBuffer,
       descriptorMask: this.board.mask,
       faults,
+      shadow: shadow.descriptors,
+      shadowResults: shadow.results,
       columns: columns?.buffer,
       cardRefSecret: columns === undefined ? undefined : Uint8Array.from(options.cardRefSecret),
     };
@@ -280,6 +297,7 @@ export class Dispatcher {
     for (let s = slot; s < slot + count; s++) if (this.records.isLabel(s)) labels++;
     const tx = count - labels;
     const ticket = this.nextTicket++;
+    this.shadow.assign(ticket, tx);
     const cutMs = now();
     const inline = this.canInline(ticket, handed);
     if (inline) this.scoreInline(ticket, slot, handed);
@@ -310,6 +328,8 @@ export class Dispatcher {
       handed <= this.inlineMaxBatch &&
       this.inFlight.length === 0 &&
       this.faults === undefined &&
+      // A challenger scores in the workers, right after the champion: its batches are never scored inline.
+      !this.shadow.active &&
       !this.closed &&
       (ticket === 0 || this.scorer.ticketDone(ticket - 1))
     );
@@ -386,6 +406,7 @@ export class Dispatcher {
         this.runTask({ id, retry: batch.ticket });
       } else {
         this.scorer.skipTicket(batch.ticket);
+        this.shadow.abandon(batch.ticket);
         this.board.fail(batch.ticket);
         process.emitWarning(`fraudstream: the worker of batch ${batch.ticket} died (${String(err)}); decided by fallback`);
       }

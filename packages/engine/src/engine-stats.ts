@@ -1,3 +1,4 @@
+import type { ChallengerStats } from './challenger.js';
 import type { StagedDecisions } from './decision-columns.js';
 import type { BucketSnapshot } from './latency-window.js';
 import type { RecordViews, ResultViews, ValidationError } from '@fraudstream/schema';
@@ -58,6 +59,8 @@ export interface EngineStats {
   thresholds: Thresholds;
   /** Micro-batches cut and not yet finished (the workers' stage depth). */
   batchesInFlight: number;
+  /** The challenger scored in shadow (challenger.ts): its counts, agreement, windowed quality beside the champion's; null when none is live. */
+  challenger: ChallengerStats | null;
   /** Test-only faults in force (absent normally). */
   faults?: Faults;
 }

@@ -26,6 +26,7 @@ import { resolveOptions, type EngineOptions, type ResolvedOptions } from './opti
 import { RateMeter } from './rate-meter.js';
 import { RingSink } from './ring-sink.js';
 import { LiveVersions, bundleConfig, type GenerationInfo, type LiveConfig, type RulesOrigin } from './live-versions.js';
+import { ChallengerLane, type ShadowBatch } from './challenger.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -59,6 +60,7 @@ export class Engine {
   private rejected = 0;
   private closed = false;
   private readonly versions: LiveVersions;
+  private readonly challenger: ChallengerLane;
   /** The rules' stats taken as the scorer closed. */
   private finalRules: RulesInfo | undefined;
   /** The live rules text, where it came from, and the live bundle (see {@link liveConfig}). */
@@ -79,9 +81,11 @@ export class Engine {
     this.results = new ResultViews(new SharedArrayBuffer(options.capacity * RESULT_SIZE), 0, options.capacity);
     this.ids = new Array<string | undefined>(options.capacity);
     this.sink = new RingSink(this.ring, this.ids, this.onPublish, (e) => this.reject(e));
-    this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, this.versions, this.faults, new CardRefHasher(options.cardRefSecret));
+    const cardRefs = new CardRefHasher(options.cardRefSecret);
+    this.accountant = new Accountant(this.records, this.results, this.sink.dueMs, this.ids, this.versions, this.faults, cardRefs);
+    this.challenger = new ChallengerLane(options.capacity, options.maxInFlightBatches, this.records, this.results, cardRefs, this.ids);
     this.columns = options.stageDecisionColumns ? DecisionColumns.create(options.capacity) : undefined;
-    this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished, this.columns);
+    this.dispatcher = new Dispatcher(options, this.consumer, this.records, this.results, scorer, this.faults, this.finished, this.challenger, this.columns);
     this.writers.add(() => this.submitted);
     this.sampler = setInterval(() => {
       const c = this.accountant.counts;
@@ -108,10 +112,20 @@ export class Engine {
       }
       engine = new Engine(resolved, scorer);
       if (resolved.bundle !== undefined && bundle !== undefined) engine.live = bundleConfig(resolved.bundle, bundle);
+      if (resolved.challenger !== undefined) {
+        try {
+          engine.setChallenger(resolved.challenger);
+        } catch (err) {
+          throw new Error(`options.challenger: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+      }
       await engine.dispatcher.warmUp();
       return engine;
     } catch (err) {
-      if (engine !== undefined) await engine.dispatcher.close();
+      if (engine !== undefined) {
+        await engine.dispatcher.close();
+        engine.challenger.close();
+      }
       scorer.close();
       throw err;
     }
@@ -233,6 +247,50 @@ export class Engine {
   }
 
   /**
+   * Makes a bundle (JSON text) the challenger, replacing any: from the next batch on, every batch is also scored in
+   * shadow by it, with its own state (fresh: it sees the stream from now on), and its decisions are only counted,
+   * sampled and compared (`stats().challenger`), never acted on. Throws naming the field of the first problem,
+   * leaving the live challenger in force.
+   */
+  setChallenger(bundle: string): BundleInfo {
+    if (this.closed) throw new EngineClosedError();
+    const o = this.options;
+    return this.challenger.load(bundle, { thresholds: o.thresholds, labelDelayDays: o.labelDelayDays, ...(o.rules === undefined ? {} : { rules: o.rules }) });
+  }
+
+  /** Removes the challenger: batches cut from now on are not shadowed. Returns whether one was live. */
+  removeChallenger(): boolean {
+    return this.challenger.remove();
+  }
+
+  /**
+   * Calls `listener` with every batch the challenger decided in shadow (its own results region, its bundle's version
+   * and rule names), in ingest order, before the slots are reused: for a shadow decision log. Returns an unsubscribe.
+   */
+  onShadowBatch(listener: (batch: ShadowBatch) => void): () => void {
+    return this.challenger.onShadowBatch(listener);
+  }
+
+  /** The live challenger's bundle (its info and JSON text), or undefined. */
+  get challengerBundle(): { info: BundleInfo; text: string } | undefined {
+    return this.challenger.bundle;
+  }
+
+  /**
+   * Promotes the challenger: its bundle becomes the champion's in one swap between batches (the champion keeps its
+   * own card and terminal state, which has seen the whole stream), and the challenger slot is emptied; the old
+   * champion is dropped. Decisions from the next batch on carry the promoted bundle's version. Throws a RangeError
+   * when no challenger is live.
+   */
+  promoteChallenger(): BundleInfo {
+    const live = this.challenger.bundle;
+    if (live === undefined) throw new RangeError('no challenger is loaded');
+    const info = this.swapBundle(live.text);
+    this.challenger.remove();
+    return info;
+  }
+
+  /**
    * The live rules with their hit counts (kept in Rust), the list sizes and hits, and the live generation; after
    * {@link close}, the last ones (stats stay readable on a closed engine).
    */
@@ -329,6 +387,7 @@ export class Engine {
       },
       thresholds: { ...this.options.thresholds },
       batchesInFlight: d.batchesInFlight,
+      challenger: this.challenger.stats(),
       ...(this.faults === undefined ? {} : { faults: this.faults }),
     };
   }
@@ -368,6 +427,7 @@ export class Engine {
     this.closed = true;
     clearInterval(this.sampler);
     await this.dispatcher.close();
+    this.challenger.close();
     this.finalRules = this.scorer.ruleStats();
     this.scorer.close();
   }
@@ -385,6 +445,7 @@ export class Engine {
 
   private readonly finished = (batch: FinishedBatch): void => {
     this.accountant.account(batch);
+    this.challenger.finished(batch);
     // Always taken (and so cleared), so a later batch at the same slot never sees this one's mark.
     const stagedCount = this.columns === undefined ? -1 : this.columns.take(batch.slot);
     if (this.listeners.size > 0) {

@@ -6,6 +6,8 @@
  * from another, so a record lost or counted twice anywhere breaks at least one law.
  */
 
+import type { ShadowCounts } from './challenger.js';
+
 /** The counts the laws relate (a subset of the engine's and the system's stats). */
 export interface LawCounts {
   counts: {
@@ -22,6 +24,8 @@ export interface LawCounts {
   };
   /** Records published in the ring and not yet taken by the engine. */
   queue: { depth: number };
+  /** The live challenger's own counts (challenger.ts), when one is live. */
+  challenger?: { counts: ShadowCounts } | null;
 }
 
 /** One broken law: its name, the equation, and both sides. */
@@ -39,6 +43,11 @@ export interface LawViolation {
  * - `decisions`: consumed == scored + invalid + fallback + inFlight
  * - `outcomes`: approved + review + declined == scored + invalid + fallback
  * - `labels`: labels.consumed == labels.applied + labels.failed + labels.inFlight
+ * - with a live challenger, counted since it went live:
+ *   - `shadow`: shadow.consumed == shadow.scored + shadow.invalid + shadow.failed + shadow.inFlight
+ *   - `shadow-pairs`: shadow.championDecided == shadow.scored + shadow.invalid + shadow.failed (each finished shadow
+ *     batch decided as many transactions in the champion as in the challenger, each side counted by its own scorer)
+ *   - `shadow-outcomes`: shadow.approved + shadow.review + shadow.declined == shadow.scored + shadow.invalid
  */
 export function checkLaws(s: LawCounts): LawViolation[] {
   const c = s.counts;
@@ -51,6 +60,12 @@ export function checkLaws(s: LawCounts): LawViolation[] {
   law('decisions', 'consumed == scored + invalid + fallback + inFlight', c.consumed, c.scored + c.invalid + c.fallback + c.inFlight);
   law('outcomes', 'approved + review + declined == scored + invalid + fallback', c.approved + c.review + c.declined, c.scored + c.invalid + c.fallback);
   law('labels', 'labels.consumed == labels.applied + labels.failed + labels.inFlight', l.consumed, l.applied + l.failed + l.inFlight);
+  const sh = s.challenger?.counts;
+  if (sh !== undefined) {
+    law('shadow', 'shadow.consumed == shadow.scored + shadow.invalid + shadow.failed + shadow.inFlight', sh.consumed, sh.scored + sh.invalid + sh.failed + sh.inFlight);
+    law('shadow-pairs', 'shadow.championDecided == shadow.scored + shadow.invalid + shadow.failed', sh.championDecided, sh.scored + sh.invalid + sh.failed);
+    law('shadow-outcomes', 'shadow.approved + shadow.review + shadow.declined == shadow.scored + shadow.invalid', sh.approved + sh.review + sh.declined, sh.scored + sh.invalid);
+  }
   return out;
 }
 

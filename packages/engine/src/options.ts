@@ -39,6 +39,8 @@ export interface EngineOptions {
    * over `modelJson` and `thresholds`; its version is what decisions carry.
    */
   bundle?: string;
+  /** A bundle's JSON text made the challenger at start (scored in shadow, see `Engine.setChallenger`). */
+  challenger?: string;
   /**
    * The scoring workers fill the decision log's columns of each batch they score (see decision-columns.ts) and each
    * decided batch carries them as `staged`, so a decision log appends runs of columns (default false: nothing staged).
@@ -47,9 +49,10 @@ export interface EngineOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<EngineOptions, 'rules' | 'bundle'>> & {
+export type ResolvedOptions = Required<Omit<EngineOptions, 'rules' | 'bundle' | 'challenger'>> & {
   rules: EngineOptions['rules'];
   bundle: string | undefined;
+  challenger: string | undefined;
 };
 
 function positiveInt(name: string, v: unknown, max: number): number {
@@ -97,10 +100,14 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (o.bundle !== undefined && (typeof o.bundle !== 'string' || o.bundle.length === 0)) {
     throw new TypeError("options.bundle must be a bundle's JSON text");
   }
+  if (o.challenger !== undefined && (typeof o.challenger !== 'string' || o.challenger.length === 0)) {
+    throw new TypeError("options.challenger must be a bundle's JSON text");
+  }
   if (o.stageDecisionColumns !== undefined && typeof o.stageDecisionColumns !== 'boolean') {
     throw new EngineOptionsError('options.stageDecisionColumns must be a boolean');
   }
   return {
+    challenger: o.challenger,
     stageDecisionColumns: o.stageDecisionColumns ?? false,
     cardRefSecret,
     modelJson: o.modelJson,

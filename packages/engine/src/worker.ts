@@ -1,7 +1,9 @@
 /**
  * The piscina worker: each task claims published micro-batches in ticket order and scores each with one call into
- * the Rust scorer, sleeping on the board between publishes, until none came for IDLE_MS (see batch-control.ts). Records, results and batch descriptors stay in shared
- * memory; a task message carries only its id (and, for a retry, the ticket to take over).
+ * the Rust scorer (and, while a challenger is live, once more with the challenger's scorer: shadow-control.ts),
+ * sleeping on the board between publishes, until none came for IDLE_MS (see batch-control.ts). Records, results and
+ * batch descriptors stay in shared memory; a task message carries only its id (and, for a retry, the ticket to take
+ * over).
  */
 import { workerData } from 'piscina';
 import { CardRefHasher, RECORD_SIZE, RecordViews, ResultViews } from '@fraudstream/schema';
@@ -24,6 +26,7 @@ import {
 } from './batch-control.js';
 import { DecisionColumns } from './decision-columns.js';
 import type { Faults } from './faults.js';
+import { scoreShadow } from './shadow-control.js';
 
 /** What the engine hands a worker at start-up (see the dispatcher). */
 export interface WorkerInit {
@@ -36,6 +39,9 @@ export interface WorkerInit {
   descriptorMask: number;
   /** Test-only faults (faults.ts); undefined normally. */
   faults: Faults | undefined;
+  /** The shadow descriptors (shadow-control.ts, same place mask) and the challenger's results region. */
+  shadow: SharedArrayBuffer;
+  shadowResults: Uint8Array;
   /** The decision columns' region (decision-columns.ts) when the engine stages them, and the card-reference secret. */
   columns: SharedArrayBuffer | undefined;
   cardRefSecret: Uint8Array | undefined;
@@ -61,6 +67,18 @@ const counters = new BigInt64Array(init.counters);
 const descriptors = new Int32Array(init.descriptors);
 const scorer = Scorer.attach(init.handle);
 const faults = init.faults;
+const shadow = new Int32Array(init.shadow);
+/** Challengers attached by this worker, by handle (a handle is never reused in a process). */
+const challengers = new Map<number, Scorer>();
+const attachChallenger = (handle: number): Scorer => {
+  let s = challengers.get(handle);
+  if (s === undefined) {
+    s = Scorer.attach(handle);
+    challengers.clear();
+    challengers.set(handle, s);
+  }
+  return s;
+};
 // The decision log's columns, filled here after each batch (the engine's thread then only copies them).
 const staging =
   init.columns === undefined || init.cardRefSecret === undefined
@@ -100,6 +118,8 @@ function runBatch(ticket: number, done: TaskResult, retry = false): void {
       // The scorer itself is gone (the engine is closing): nothing waits at its gate any more.
     }
   }
+  // The challenger scores the same records after the champion, failed or not (its own gate needs every shadow ticket).
+  scoreShadow(shadow, init.descriptorMask, ticket, attachChallenger, init.records, init.shadowResults, descriptors[at + START] ?? 0, descriptors[at + COUNT] ?? 0);
   // Busy time is added before the batch is marked done, so a reader that saw it done also sees its time.
   Atomics.add(counters, BUSY_NS, process.hrtime.bigint() - started);
   Atomics.store(descriptors, at + STATE, state);

@@ -8,6 +8,7 @@ import { loadOrCreateSecret } from '@fraudstream/store';
 import { CheckpointError } from './checkpoint.js';
 import { Durability, type DurabilityConfig, type DurableSourceKind } from './durability.js';
 import { DEFAULT_FEATURE_LOG_SAMPLE, ServedLogs } from './served-logs.js';
+import { ShadowLog } from './shadow-log.js';
 import type { FraudSystem, ScenarioKind, Stats } from './fraud-system.js';
 import { checkTps, validateSystemConfig, type SystemConfig } from './system-config.js';
 
@@ -60,6 +61,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
     // The durable mode's decision log copies the columns the scoring workers lay out (off the engine's thread).
     ...(config.durability === undefined ? {} : { stageDecisionColumns: true }),
     ...(config.bundlePath === undefined ? {} : { bundle: await readFile(config.bundlePath, 'utf8') }),
+    ...(config.challengerPath === undefined ? {} : { challenger: await readFile(config.challengerPath, 'utf8') }),
     ...tuning,
   });
   // The rules file is loaded before anything else opens, so a bad one fails the start at once; it is watched once
@@ -158,6 +160,8 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
       throw err;
     }
   }
+  // With a data dir, the challenger's decisions (when one is live) go to a shadow log beside the main one.
+  const shadowLog = secretDir === undefined || cardRefSecret === undefined ? undefined : new ShadowLog(secretDir, engine, cardRefSecret);
   // A checkpoint covers the cases of the decisions before it: they are durable before its record is written.
   const caseWiring = cases;
   const served = servedLogs;
@@ -210,6 +214,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         rules: { ...engine.ruleStats(), ...(rulesFile === undefined ? {} : { file: rulesFile.status() }) },
         ...(durability === undefined ? {} : { durability: { ...durability.stats(), ...(servedLogs === undefined ? {} : { served: servedLogs.stats() }) } }),
         ...(cases === undefined ? {} : { cases: cases.stats() }),
+        ...(shadowLog === undefined ? {} : { shadowLog: { records: shadowLog.records(), ...(shadowLog.error === undefined ? {} : { error: shadowLog.error }) } }),
       };
     },
     async start(): Promise<void> {
@@ -262,6 +267,7 @@ export async function createSystem(config: SystemConfig, tuning: EngineTuning = 
         rulesFile?.close();
         // Drain, then the final checkpoint covers every decision: a restart resumes exactly here.
         await engine.drain();
+        shadowLog?.close();
         await durability?.close();
         await servedLogs?.close();
         await engine.close();

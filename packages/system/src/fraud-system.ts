@@ -48,6 +48,8 @@ export interface Stats extends EngineStats {
     heldBackMs: number;
     schedule: { lagMs: number; maxLagMs: number; shed: number };
   };
+  /** With a data dir: the shadow decision log of the challenger (decisions appended, the first write error if any). */
+  shadowLog?: { records: number; error?: string };
   /** With a data dir: the case writer (cases opened, queue, back-pressure, the last store error). */
   cases?: CaseStats;
 }

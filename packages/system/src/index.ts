@@ -13,3 +13,4 @@ export { createKafkaSystem, type KafkaStats, type KafkaSystem } from './kafka-sy
 export { KafkaCheckpoints, type AppliedOffset, type KafkaCheckpointStats } from './kafka-checkpoint.js';
 export { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';
 export { ServedLogs, DEFAULT_FEATURE_LOG_SAMPLE, type ServedLogsOptions, type ServedLogsStats } from './served-logs.js';
+export { SHADOW_DECISIONS_DIR, ShadowLog, shadowLogDir } from './shadow-log.js';

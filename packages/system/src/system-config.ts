@@ -19,6 +19,8 @@ export interface SystemConfig {
   thresholds?: { review: number; decline: number };
   /** A decision bundle file (JSON: model, thresholds, rules, lists) made live at start over `modelPath`/`thresholds`. */
   bundlePath?: string;
+  /** A decision bundle file made the challenger at start: scored in shadow, compared live, never acted on. */
+  challengerPath?: string;
   /** A rules file (the rule language) made live at start and again each time it is saved. */
   rulesPath?: string;
   /** Start the source right away (default false: the system waits for `start()`). */
@@ -76,7 +78,7 @@ export function validateSystemConfig(config: SystemConfig): void {
     throw new TypeError('config.modelPath must be a non-empty string');
   }
   if (config.thresholds !== undefined) checkThresholds(config.thresholds, 'config.thresholds');
-  for (const key of ['bundlePath', 'rulesPath'] as const) {
+  for (const key of ['bundlePath', 'challengerPath', 'rulesPath'] as const) {
     const v = config[key];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new TypeError(`config.${key} must be a non-empty string`);
   }

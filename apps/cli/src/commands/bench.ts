@@ -34,6 +34,8 @@ Options:
   --workers N          scoring worker threads (default: the engine's, one per core)
   --json FILE          also write the result as JSON
   --model FILE         XGBoost JSON model (default: models/default.json)
+  --challenger FILE    a decision bundle scored in shadow beside the champion (champion/challenger): every batch is
+                       scored twice; the result's challenger field holds its own counts
   --customers N        simulated cards (default 5000)
   --max-batch N        engine micro-batch size (default: the engine's)
   --linger-ms X        engine linger (default: the engine's)
@@ -85,6 +87,8 @@ export interface BenchResult {
   machine: { cores: number; cpu: string; node: string };
   /** With --data-dir: the decision log and checkpoints at the end of the window (see the system's stats). */
   durability?: Stats['durability'];
+  /** With --challenger: its version and own counts at the end (shadow-scored transactions, failures). */
+  challenger?: { version: string; scored: number; invalid: number; failed: number };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -103,6 +107,7 @@ export async function run(argv: string[]): Promise<number> {
     workers: { type: 'string' },
     json: { type: 'string' },
     model: { type: 'string' },
+    challenger: { type: 'string' },
     customers: { type: 'string' },
     'max-batch': { type: 'string' },
     'linger-ms': { type: 'string' },
@@ -150,6 +155,7 @@ export async function run(argv: string[]): Promise<number> {
       source: { kind: 'generator', tps: offered, customers, seed },
       ...(workers === undefined ? {} : { workers }),
       ...(typeof a.model === 'string' ? { modelPath: a.model } : {}),
+      ...(typeof a.challenger === 'string' ? { challengerPath: a.challenger } : {}),
       // A benchmark offers every scheduled transaction, however far behind the schedule it falls.
       maxScheduleLagMs: Infinity,
       ...durability,
@@ -241,6 +247,9 @@ export async function run(argv: string[]): Promise<number> {
       date: new Date().toISOString(),
       machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
       ...(end.durability === undefined ? {} : { durability: end.durability }),
+      ...(end.challenger === null || end.challenger === undefined
+        ? {}
+        : { challenger: { version: end.challenger.version, scored: end.challenger.counts.scored, invalid: end.challenger.counts.invalid, failed: end.challenger.counts.failed } }),
     };
   } finally {
     clearInterval(drainer);
@@ -264,6 +273,9 @@ export async function run(argv: string[]): Promise<number> {
         ? ''
         : `durability: ${result.durability.ok ? 'ok' : `FAILED (${result.durability.reason ?? ''})`}, ${result.durability.logRecords.toLocaleString('en')} decisions logged, ` +
           `last checkpoint ${result.durability.lastCheckpoint?.id ?? 'none'} (snapshot ${result.durability.lastCheckpoint?.snapshotBytes ?? 0} bytes, took ${result.durability.lastCheckpoint?.tookMs ?? 0} ms)\n`) +
+      (result.challenger === undefined
+        ? ''
+        : `challenger ${result.challenger.version}: ${result.challenger.scored} scored in shadow, ${result.challenger.failed} failed\n`) +
       (c.fallback > 0 ? `${c.fallback} transactions were decided by the FALLBACK${a['allow-fallback'] === true ? ' (allowed)' : ''}\n` : ''),
   );
   return result.ok ? 0 : 1;

@@ -12,6 +12,7 @@ import {
   type DecisionQuery,
   type StoredDecision,
 } from '@fraudstream/store';
+import { shadowLogDir } from '@fraudstream/system';
 import { num, parse, required, UsageError } from '../args.js';
 
 export const help = `Usage: fraudstream decisions [--data-dir DIR] [options]
@@ -31,6 +32,8 @@ Options:
   --before CURSOR      continue after the last page (the cursor the table prints under a full page)
   --format F           table (default), csv or json (an array of objects)
   --no-header          csv without its header line (so 'wc -l' counts decisions)
+  --shadow             the challenger's decisions instead (DIR/shadow-decisions, written while 'start' has a
+                       challenger; model_version names the challenger bundle)
 
 Columns: record (index in the log), decision_id (from the transaction id), transaction_id, event_time, score
 (empty in CSV, null in JSON for a fallback decision made without a score), decision, reasons (';'-separated), model_version, card_ref (keyed hash of the card, 16 hex digits).
@@ -52,6 +55,7 @@ export async function run(argv: string[], out: Writable = process.stdout, err: W
     before: { type: 'string' },
     format: { type: 'string' },
     'no-header': { type: 'boolean' },
+    shadow: { type: 'boolean' },
   });
   if (a.help === true) {
     out.write(help);
@@ -70,7 +74,7 @@ export async function run(argv: string[], out: Writable = process.stdout, err: W
   const query: DecisionQuery = { since, until, decisions: decisionsOf(a.decision), before: a.before as string | undefined };
   if (a.card !== undefined) query.cardRef = cardRefOf(a.card, dataDir, a['secret-file']);
 
-  const logDir = decisionLogDir(dataDir);
+  const logDir = a.shadow === true ? shadowLogDir(dataDir) : decisionLogDir(dataDir);
   if (!existsSync(logDir)) throw new Error(`no decision log in ${dataDir} (expected ${logDir})`);
   const log = DecisionLog.open(logDir, { readOnly: true });
   try {

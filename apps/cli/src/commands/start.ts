@@ -32,6 +32,7 @@ Options:
   --workers N          scoring worker threads (default: one per core)
   --model FILE         XGBoost JSON or LightGBM text model (default: models/default.json)
   --bundle FILE        decision bundle (JSON: model, thresholds, rules, lists) made live over --model/--review/--decline
+  --challenger FILE    decision bundle scored in shadow beside the live one (compared in the dashboard, never acted on)
   --rules FILE         rules file (docs/rules.md) made live at start and again each time the file is saved
   --seed N             generator seed (default 0)
   --review X           score at or above which a transaction is REVIEWed (default ${scorerDefaults.thresholds.review})
@@ -116,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
   const workers = get<number>('engine.workers');
   const model = get<string>('engine.model');
   const bundle = get<string>('engine.bundle');
+  const challenger = get<string>('engine.challenger');
   const rules = get<string>('engine.rules');
   // Cases live in the data dir (or PostgreSQL with --db, the secret still in the data dir): none when ephemeral.
   const cases = !ephemeral && get<boolean>('cases.enabled') !== false;
@@ -130,6 +132,7 @@ export async function run(argv: string[]): Promise<number> {
     thresholds,
     ...(model === undefined ? {} : { modelPath: model }),
     ...(bundle === undefined ? {} : { bundlePath: bundle }),
+    ...(challenger === undefined ? {} : { challengerPath: challenger }),
     ...(rules === undefined ? {} : { rulesPath: rules }),
     ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
     autoStart: get<boolean>('source.autostart') ?? true,

@@ -48,7 +48,9 @@ export function serveScore(context: RequestContext, api: ScoreApi, token: string
       api.score(context, body);
     } catch (error) {
       replyError(context, error);
-      if (!(error instanceof HttpError) || error.status >= 500) {
+      // A 503 with Retry-After is backpressure (the system holding its inputs back on purpose), not a failure.
+      const backpressure = error instanceof HttpError && error.headers['Retry-After'] !== undefined;
+      if (!backpressure && (!(error instanceof HttpError) || error.status >= 500)) {
         done(error);
         return;
       }

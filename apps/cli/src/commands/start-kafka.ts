@@ -5,7 +5,7 @@ import { defaultDataDir, loadOrCreateSecret } from '@fraudstream/store';
 import { createKafkaSystem } from '@fraudstream/system';
 import { UsageError } from '../args.js';
 import type { Resolved } from '../config.js';
-import { scoringOptions, tokenOf } from './start-settings.js';
+import { serverOptionsOf } from './start-settings.js';
 
 /** Help of `fraudstream start --source kafka`. */
 export const help = `Usage: fraudstream start --source kafka --brokers HOST:PORT [--config FILE] [options]
@@ -77,7 +77,6 @@ export async function run(settings: ReadonlyMap<string, Resolved>): Promise<numb
   const d = scorerDefaults.thresholds;
   const thresholds = { review: get<number>('engine.review') ?? d.review, decline: get<number>('engine.decline') ?? d.decline };
   if (thresholds.review > thresholds.decline) throw new UsageError('engine.review must not be above engine.decline (with the defaults)');
-  const token = tokenOf(settings);
   const workers = get<number>('engine.workers');
   const model = get<string>('engine.model');
   const optional = <T>(key: string, name: string): Record<string, T> => {
@@ -111,31 +110,10 @@ export async function run(settings: ReadonlyMap<string, Resolved>): Promise<numb
     ...(workers === undefined ? {} : { workers }),
     ...(model === undefined ? {} : { modelPath: model }),
   });
-  const webhookUrl = get<string>('webhook.url');
   let server;
   try {
     if (get<boolean>('source.autostart') !== false) await system.start();
-    server = await startServer({
-      system,
-      host: get<string>('server.host') ?? '127.0.0.1',
-      port: get<number>('server.port') ?? 8080,
-      ...(token === undefined ? {} : { token }),
-      logger,
-      maxWsClients: get<number>('server.max_ws_clients') ?? 64,
-      scoring: scoringOptions(settings),
-      ...(webhookUrl === undefined
-        ? {}
-        : {
-            webhook: {
-              url: webhookUrl,
-              batch: get<number>('webhook.batch') ?? 20,
-              intervalMs: get<number>('webhook.interval_ms') ?? 1000,
-              maxPerMinute: get<number>('webhook.max_per_minute') ?? 30,
-              retries: get<number>('webhook.retries') ?? 5,
-              queue: get<number>('webhook.queue') ?? 1000,
-            },
-          }),
-    });
+    server = await startServer({ system, ...serverOptionsOf(settings, logger) });
   } catch (err) {
     await system.close();
     throw err;

@@ -1,4 +1,4 @@
-import type { ScoringOptions } from '@fraudstream/server';
+import type { Logger, ServerOptions, ScoringOptions } from '@fraudstream/server';
 import { loadConfigFile, readTokenFile, resolveSettings, type Resolved } from '../config.js';
 
 /** The `/v1` scoring options (`startServer`'s `scoring`) from the resolved settings; shared with the Kafka mode. */
@@ -31,4 +31,34 @@ export function settingsOf(a: Record<string, string | boolean | undefined>, env:
   const configPath = typeof a['config'] === 'string' ? a['config'] : undefined;
   const file = configPath === undefined ? undefined : { path: configPath, values: loadConfigFile(configPath) };
   return resolveSettings({ flags: a, env, ...(file === undefined ? {} : { file }) });
+}
+
+/**
+ * `startServer`'s options other than the system from the resolved settings (host, port, token, logger, WebSocket cap,
+ * scoring options, webhook); shared by `start` and its Kafka mode.
+ */
+export function serverOptionsOf(settings: ReadonlyMap<string, Resolved>, logger: Logger): Omit<ServerOptions, 'system'> {
+  const get = <T>(key: string): T | undefined => settings.get(key)?.value as T | undefined;
+  const token = tokenOf(settings);
+  const webhookUrl = get<string>('webhook.url');
+  return {
+    host: get<string>('server.host') ?? '127.0.0.1',
+    port: get<number>('server.port') ?? 8080,
+    ...(token === undefined ? {} : { token }),
+    logger,
+    maxWsClients: get<number>('server.max_ws_clients') ?? 64,
+    scoring: scoringOptions(settings),
+    ...(webhookUrl === undefined
+      ? {}
+      : {
+          webhook: {
+            url: webhookUrl,
+            batch: get<number>('webhook.batch') ?? 20,
+            intervalMs: get<number>('webhook.interval_ms') ?? 1000,
+            maxPerMinute: get<number>('webhook.max_per_minute') ?? 30,
+            retries: get<number>('webhook.retries') ?? 5,
+            queue: get<number>('webhook.queue') ?? 1000,
+          },
+        }),
+  };
 }

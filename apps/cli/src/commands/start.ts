@@ -7,7 +7,7 @@ import { parse, UsageError } from '../args.js';
 
 import { SETTINGS } from '../config-schema.js';
 import * as startKafka from './start-kafka.js';
-import { scoringOptions, settingsOf, tokenOf } from './start-settings.js';
+import { serverOptionsOf, settingsOf } from './start-settings.js';
 
 export const help = `Usage: fraudstream start [--config FILE] [options]
 
@@ -91,7 +91,6 @@ export async function run(argv: string[]): Promise<number> {
   const get = <T>(key: string): T | undefined => settings.get(key)?.value as T | undefined;
 
   const logger = createLogger({ level: get<'info'>('log.level') ?? 'info' });
-  const token = tokenOf(settings);
 
   const from = get<string>('source.from') ?? 'generator';
   const tps = get<number | 'max'>('source.tps') ?? 1000;
@@ -137,30 +136,9 @@ export async function run(argv: string[]): Promise<number> {
     ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
     autoStart: get<boolean>('source.autostart') ?? true,
   });
-  const webhookUrl = get<string>('webhook.url');
   let server;
   try {
-    server = await startServer({
-      system,
-      host: get<string>('server.host') ?? '127.0.0.1',
-      port: get<number>('server.port') ?? 8080,
-      ...(token === undefined ? {} : { token }),
-      logger,
-      maxWsClients: get<number>('server.max_ws_clients') ?? 64,
-      scoring: scoringOptions(settings),
-      ...(webhookUrl === undefined
-        ? {}
-        : {
-            webhook: {
-              url: webhookUrl,
-              batch: get<number>('webhook.batch') ?? 20,
-              intervalMs: get<number>('webhook.interval_ms') ?? 1000,
-              maxPerMinute: get<number>('webhook.max_per_minute') ?? 30,
-              retries: get<number>('webhook.retries') ?? 5,
-              queue: get<number>('webhook.queue') ?? 1000,
-            },
-          }),
-    });
+    server = await startServer({ system, ...serverOptionsOf(settings, logger) });
   } catch (err) {
     // The worker pool would keep the process alive after the error: shut the system down first.
     await system.close();

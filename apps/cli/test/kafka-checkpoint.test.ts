@@ -1,28 +1,15 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLocalBroker, ensureTopics } from '@fraudstream/kafka';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alive, PARTITIONS, produceTxs, startInstance, stats, transactions, unique, waitDecided, waitUntil, type Instance } from './kafka-helpers.js';
+import { ensureTopics } from '@fraudstream/kafka';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kafkaTestBed, PARTITIONS, produceTxs, startInstance, stats, transactions, unique, waitDecided, waitUntil } from './kafka-helpers.js';
 
 // Checkpoints of `fraudstream start --source kafka --data-dir DIR` with real processes and the real broker: SIGKILL,
 // restart on the same dir, and the decisions after the restart compared with an instance that never stopped.
-let brokers = '';
-let started: Promise<string> | undefined;
-const running: Instance[] = [];
+const kafka = kafkaTestBed();
+const running = kafka.running;
 const dirs: string[] = [];
-
-beforeEach(async () => {
-  started ??= ensureLocalBroker();
-  brokers = await started;
-}, 300_000);
-
-afterEach(async () => {
-  for (const i of running.splice(0)) {
-    if (alive(i)) i.child.kill('SIGKILL');
-    await i.exited;
-  }
-});
 
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -32,13 +19,13 @@ describe('Kafka checkpoints (fraudstream start --source kafka --data-dir)', () =
   it('SIGKILL, then a restart on the same data dir restores the checkpoint and decides exactly as an instance that never stopped', async () => {
     const tx = unique('ck-tx');
     const [one, two] = [unique('ck-one'), unique('ck-two')];
-    await ensureTopics(brokers, [
+    await ensureTopics(kafka.brokers, [
       { name: tx, partitions: PARTITIONS },
       ...[one, two].flatMap((n) => [{ name: n, partitions: PARTITIONS }, { name: `${n}-alerts`, partitions: 1 }]),
     ]);
     const dir = mkdtempSync(join(tmpdir(), 'fs-kafka-ck-'));
     dirs.push(dir);
-    const base = (out: string, group: string): string[] => ['--brokers', brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`, '--group', group];
+    const base = (out: string, group: string): string[] => ['--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`, '--group', group];
     // --handover none: after the restart the cards' state can only come from the checkpoint, not from a replay.
     const durable = [...base(two, unique('g2')), '--data-dir', dir, '--checkpoint-interval-ms', '300', '--handover', 'none', '--session-timeout-ms', '6000'];
     const reference = await startInstance(base(one, unique('g1')));
@@ -49,9 +36,9 @@ describe('Kafka checkpoints (fraudstream start --source kafka --data-dir)', () =
     const txs = transactions(4000, true);
     const first = txs.filter((x) => x.day < 10);
     const second = txs.filter((x) => x.day >= 10);
-    produceTxs(brokers, tx, first);
-    await waitDecided(brokers, [reference], one, first.map((x) => x.id));
-    await waitDecided(brokers, [a], two, first.map((x) => x.id));
+    produceTxs(kafka.brokers, tx, first);
+    await waitDecided(kafka.brokers, [reference], one, first.map((x) => x.id));
+    await waitDecided(kafka.brokers, [a], two, first.map((x) => x.id));
     // A checkpoint covering the first half is complete and the offsets are committed to it (not beyond).
     await waitUntil(async () => {
       const k = (await stats(a)).kafka;
@@ -67,10 +54,10 @@ describe('Kafka checkpoints (fraudstream start --source kafka --data-dir)', () =
     running.push(b);
     const restored = (await stats(b)).kafka.checkpoints?.restored;
     expect(restored?.messages).toBe(first.length);
-    produceTxs(brokers, tx, second);
+    produceTxs(kafka.brokers, tx, second);
     const ids = second.map((x) => x.id);
-    const alone = await waitDecided(brokers, [reference], one, ids);
-    const resumed = await waitDecided(brokers, [b], two, ids);
+    const alone = await waitDecided(kafka.brokers, [reference], one, ids);
+    const resumed = await waitDecided(kafka.brokers, [b], two, ids);
     let differScore = 0;
     for (const id of ids) {
       const x = alone.get(id)!;

@@ -1,7 +1,6 @@
-import { ensureLocalBroker, ensureTopics } from '@fraudstream/kafka';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureTopics } from '@fraudstream/kafka';
+import { describe, expect, it } from 'vitest';
 import {
-  alive,
   PARTITIONS,
   produceTxs,
   startInstance,
@@ -11,26 +10,13 @@ import {
   unique,
   waitDecided,
   waitUntil,
-  type Instance,
+  kafkaTestBed,
 } from './kafka-helpers.js';
 
 // Partition hand-over with real processes and the real broker: one of two instances leaves (SIGKILL or SIGTERM), the
 // survivor takes its partitions over, and its decisions after the move are compared with a single instance's.
-let brokers = '';
-let started: Promise<string> | undefined;
-const running: Instance[] = [];
-
-beforeEach(async () => {
-  started ??= ensureLocalBroker();
-  brokers = await started;
-}, 300_000);
-
-afterEach(async () => {
-  for (const i of running.splice(0)) {
-    if (alive(i)) i.child.kill('SIGKILL');
-    await i.exited;
-  }
-});
+const kafka = kafkaTestBed();
+const running = kafka.running;
 
 /**
  * A single instance (group 1) and two (group 2) decide days 0-9 of the same input (terminals local to a partition,
@@ -41,12 +27,12 @@ afterEach(async () => {
 async function moveAndCompare(leave: 'SIGKILL' | 'SIGTERM', handover: 'replay' | 'none'): Promise<{ total: number; differScore: number; differDecision: number; replayed: number; metrics: string }> {
   const tx = unique('ho-tx');
   const [one, two] = [unique('ho-one'), unique('ho-two')];
-  await ensureTopics(brokers, [
+  await ensureTopics(kafka.brokers, [
     { name: tx, partitions: PARTITIONS },
     ...[one, two].flatMap((n) => [{ name: n, partitions: PARTITIONS }, { name: `${n}-alerts`, partitions: 1 }]),
   ]);
   const args = (out: string, group: string): string[] => [
-    '--brokers', brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
+    '--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
     '--group', group, '--session-timeout-ms', '6000', '--handover', handover,
   ];
   const single = await startInstance(args(one, unique('g1')));
@@ -59,9 +45,9 @@ async function moveAndCompare(leave: 'SIGKILL' | 'SIGTERM', handover: 'replay' |
   const txs = transactions(4000, true);
   const first = txs.filter((x) => x.day < 10);
   const second = txs.filter((x) => x.day >= 10);
-  produceTxs(brokers, tx, first);
-  await waitDecided(brokers, [single], one, first.map((x) => x.id));
-  await waitDecided(brokers, [a, b], two, first.map((x) => x.id));
+  produceTxs(kafka.brokers, tx, first);
+  await waitDecided(kafka.brokers, [single], one, first.map((x) => x.id));
+  await waitDecided(kafka.brokers, [a, b], two, first.map((x) => x.id));
   // Both members took part before the move (waited for: the second one's join may still be settling).
   await waitUntil(
     async () => (await Promise.all([a, b].map(stats))).every((s) => s.kafka.partitions.some((p) => p.topic === tx)),
@@ -72,10 +58,10 @@ async function moveAndCompare(leave: 'SIGKILL' | 'SIGTERM', handover: 'replay' |
   else await stopInstance(a);
   await a.exited;
   await waitUntil(async () => (await stats(b)).kafka.partitions.filter((p) => p.topic === tx).length === PARTITIONS, () => 'the survivor owning every partition');
-  produceTxs(brokers, tx, second);
+  produceTxs(kafka.brokers, tx, second);
   const ids = second.map((x) => x.id);
-  const alone = await waitDecided(brokers, [single], one, ids);
-  const moved = await waitDecided(brokers, [a, b], two, ids);
+  const alone = await waitDecided(kafka.brokers, [single], one, ids);
+  const moved = await waitDecided(kafka.brokers, [a, b], two, ids);
   let differScore = 0;
   let differDecision = 0;
   for (const id of ids) {

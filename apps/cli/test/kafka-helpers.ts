@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { ensureLocalBroker } from '@fraudstream/kafka';
+import { afterEach, beforeEach } from 'vitest';
 
 /** The built CLI. */
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -224,4 +226,33 @@ export async function waitDecided(brokers: string, instances: Instance[], topic:
     () => `every transaction decided (${got.size} of ${ids.length}); output: ${instances.map((i) => i.output().slice(-500)).join(' | ')}`,
   );
   return got;
+}
+
+/** The broker of a test file and the instances its tests started (see {@link kafkaTestBed}). */
+export interface KafkaTestBed {
+  /** Bootstrap address of the broker (a test may point it elsewhere for a while, e.g. at a broker of its own). */
+  brokers: string;
+  /** Instances to SIGKILL after each test (if still alive). */
+  readonly running: Instance[];
+}
+
+/**
+ * Registers, for the calling test file, the start of scripts/kafka.sh's broker (awaited in `beforeEach`, so a broker
+ * that cannot start fails every test instead of skipping them) and the SIGKILL of every instance left in `running`
+ * after each test.
+ */
+export function kafkaTestBed(): KafkaTestBed {
+  let started: Promise<string> | undefined;
+  const bed: KafkaTestBed = { brokers: '', running: [] };
+  beforeEach(async () => {
+    started ??= ensureLocalBroker();
+    bed.brokers = await started;
+  }, 300_000);
+  afterEach(async () => {
+    for (const i of bed.running.splice(0)) {
+      if (alive(i)) i.child.kill('SIGKILL');
+      await i.exited;
+    }
+  });
+  return bed;
 }

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { ensureLocalBroker, ensureTopics, KAFKA_SCRIPT } from '@fraudstream/kafka';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureTopics, KAFKA_SCRIPT } from '@fraudstream/kafka';
+import { describe, expect, it } from 'vitest';
 import {
   alive,
   kcatProduce,
@@ -18,32 +18,20 @@ import {
   type GenTx,
   type Instance,
   type ReadDecision,
+  kafkaTestBed,
 } from './kafka-helpers.js';
 
 // `fraudstream start --source kafka` as real processes against the real broker of scripts/kafka.sh (started here when
 // nothing listens; a failure to start fails the tests), the decisions read back by Debian's kcat.
-let brokers = '';
-let started: Promise<string> | undefined;
-const running: Instance[] = [];
-
-beforeEach(async () => {
-  started ??= ensureLocalBroker();
-  brokers = await started;
-}, 300_000);
-
-afterEach(async () => {
-  for (const i of running.splice(0)) {
-    if (alive(i)) i.child.kill('SIGKILL');
-    await i.exited;
-  }
-});
+const kafka = kafkaTestBed();
+const running = kafka.running;
 
 /** Topics of one scenario: transactions and labels co-partitioned, decisions, alerts, dead letters. */
 async function scenarioTopics(prefix: string): Promise<{ tx: string; labels: string; dlq: string; args: (decisions: string) => string[] }> {
   const tx = unique(`${prefix}-tx`);
   const labels = unique(`${prefix}-labels`);
   const dlq = unique(`${prefix}-dlq`);
-  await ensureTopics(brokers, [
+  await ensureTopics(kafka.brokers, [
     { name: tx, partitions: PARTITIONS },
     { name: labels, partitions: PARTITIONS },
     { name: dlq, partitions: 1 },
@@ -52,28 +40,28 @@ async function scenarioTopics(prefix: string): Promise<{ tx: string; labels: str
     tx,
     labels,
     dlq,
-    args: (decisions) => ['--brokers', brokers, '--topic', tx, '--labels-topic', labels, '--dlq-topic', dlq, '--decisions-topic', decisions, '--alerts-topic', `${decisions}-alerts`],
+    args: (decisions) => ['--brokers', kafka.brokers, '--topic', tx, '--labels-topic', labels, '--dlq-topic', dlq, '--decisions-topic', decisions, '--alerts-topic', `${decisions}-alerts`],
   };
 }
 
 async function decisionTopics(...names: string[]): Promise<void> {
-  await ensureTopics(brokers, names.flatMap((n) => [{ name: n, partitions: PARTITIONS }, { name: `${n}-alerts`, partitions: 1 }]));
+  await ensureTopics(kafka.brokers, names.flatMap((n) => [{ name: n, partitions: PARTITIONS }, { name: `${n}-alerts`, partitions: 1 }]));
 }
 
 function produceTransactions(topic: string, txs: GenTx[], poison: string[] = []): void {
-  produceTxs(brokers, topic, txs, poison);
+  produceTxs(kafka.brokers, topic, txs, poison);
 }
 
 /** Produces the labels of `txs` keyed by card id, each to its transaction's partition number. */
 function produceLabels(topic: string, txs: GenTx[]): void {
   for (let p = 0; p < PARTITIONS; p++) {
     const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${JSON.stringify({ id: t.id, fraud: t.fraud })}`);
-    kcatProduce(brokers, topic, p, lines);
+    kcatProduce(kafka.brokers, topic, p, lines);
   }
 }
 
 function decidedAll(instances: Instance[], topic: string, ids: string[]): Promise<Map<string, ReadDecision>> {
-  return waitDecided(brokers, instances, topic, ids);
+  return waitDecided(kafka.brokers, instances, topic, ids);
 }
 
 /**
@@ -92,7 +80,7 @@ async function compare(localTerminals: boolean, poison: string[], terminalTable 
   running.push(single);
   const group = unique('g2');
   const table = unique('terminal-days');
-  if (terminalTable) await ensureTopics(brokers, [{ name: table, partitions: 2 }]);
+  if (terminalTable) await ensureTopics(kafka.brokers, [{ name: table, partitions: 2 }]);
   const tableArgs = terminalTable ? ['--terminal-table', table, '--terminal-table-interval-ms', '200'] : [];
   const a = await startInstance([...t.args(two), '--group', group, ...tableArgs]);
   running.push(a);
@@ -143,7 +131,7 @@ async function compare(localTerminals: boolean, poison: string[], terminalTable 
     expect(y.key).toBe(x.key);
   }
   // Keys are card references (16 hex digits), never the card id; values never carry it either.
-  const raw = kcatRead(brokers, two);
+  const raw = kcatRead(kafka.brokers, two);
   expect(raw.every((m) => /^[0-9a-f]{16}$/.test(m.key) && !m.value.includes('card-'))).toBe(true);
   return { total: ids.length, differScore, differDecision, differScoreAfterLabels, dlq: t.dlq };
 }
@@ -154,7 +142,7 @@ describe('fraudstream start --source kafka', () => {
     const r = await compare(true, poison);
     console.log(`scale-out equivalence (partition-local terminals, labels): ${r.total} transactions, ${r.differScore} scores differ`);
     expect(r.differScore).toBe(0);
-    const dead = kcatRead(brokers, r.dlq).map((m) => JSON.parse(m.value) as { reason: string; field: string; partition: number });
+    const dead = kcatRead(kafka.brokers, r.dlq).map((m) => JSON.parse(m.value) as { reason: string; field: string; partition: number });
     // Each of the two groups dead-letters both poison messages once.
     expect(dead.filter((d) => d.field === 'amount')).toHaveLength(2);
     expect(dead.filter((d) => d.field === '$')).toHaveLength(2);
@@ -186,7 +174,7 @@ describe('fraudstream start --source kafka', () => {
     const b = await startInstance(args);
     running.push(b);
     // The load generator paces 12,000 transactions at 2,000 tx/s (6 s) while the instances decide.
-    const producer = spawn(process.execPath, [MAIN, 'produce', '--brokers', brokers, '--topic', t.tx, '--labels-topic', t.labels, '--count', '12000', '--tps', '2000', '--customers', '500', '--seed', '4'], {
+    const producer = spawn(process.execPath, [MAIN, 'produce', '--brokers', kafka.brokers, '--topic', t.tx, '--labels-topic', t.labels, '--count', '12000', '--tps', '2000', '--customers', '500', '--seed', '4'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let produced = '';
@@ -197,10 +185,10 @@ describe('fraudstream start --source kafka', () => {
     a.child.kill('SIGKILL');
     await a.exited;
     expect(await producerDone, produced).toBe(0);
-    const ids = kcatRead(brokers, t.tx).map((m) => (JSON.parse(m.value) as { id: string }).id);
+    const ids = kcatRead(kafka.brokers, t.tx).map((m) => (JSON.parse(m.value) as { id: string }).id);
     expect(ids).toHaveLength(12000);
     const got = await decidedAll([a, b], out, ids);
-    const all = readDecisions(brokers, out);
+    const all = readDecisions(kafka.brokers, out);
     console.log(
       `SIGKILL: ${ids.length} transactions, ${all.length} decisions (${all.length - got.size} redelivered duplicates, same ids); ` +
         `survivor: ${(await stats(b)).kafka.rebalances} rebalances`,
@@ -239,8 +227,8 @@ describe('fraudstream start --source kafka', () => {
       running.push(b);
       const txs = transactions(6000, true);
       const half = txs.slice(0, 3000);
-      const saved = brokers;
-      brokers = own;
+      const saved = kafka.brokers;
+      kafka.brokers = own;
       try {
         produceTransactions(tx, half);
         await decidedAll([a, b], out, half.map((x) => x.id));
@@ -259,7 +247,7 @@ describe('fraudstream start --source kafka', () => {
         );
         expect(sa.counts.decided + sb.counts.decided).toBeGreaterThanOrEqual(6000);
       } finally {
-        brokers = saved;
+        kafka.brokers = saved;
       }
     } finally {
       // Stopped, not cleaned: the formatted storage (git-ignored kafka/run/PORT) makes the next run's start faster.

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ensureLocalBroker } from '@fraudstream/kafka';
@@ -14,41 +14,9 @@ export function unique(prefix: string): string {
   return `test-${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** One message read back by kcat. */
-export interface KcatMessage {
-  partition: number;
-  offset: number;
-  key: string;
-  value: string;
-}
+import { kcatProduce, kcatRead } from '@fraudstream/kafka/kcat';
 
-/** Reads every message of `topic` with Debian's kcat (librdkafka: an independent client), to the current end. */
-export function kcatRead(brokers: string, topic: string): KcatMessage[] {
-  const r = spawnSync('kcat', ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p\x1f%o\x1f%k\x1f%s\x1e'], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 60_000,
-  });
-  if (r.error !== undefined) throw new Error(`kcat could not run (apt-get install kcat): ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`kcat failed (exit ${r.status}): ${r.stderr}`);
-  return r.stdout
-    .split('\x1e')
-    .filter((s) => s.length > 0)
-    .map((rec) => {
-      const [p, o, k, v] = rec.split('\x1f');
-      return { partition: Number(p), offset: Number(o), key: k ?? '', value: v ?? '' };
-    });
-}
-
-/** Produces `lines` (`key\tvalue`) to one partition of `topic` with kcat. */
-export function kcatProduce(brokers: string, topic: string, partition: number, lines: string[]): void {
-  const r = spawnSync('kcat', ['-P', '-b', brokers, '-t', topic, '-p', String(partition), '-K', '\t'], {
-    input: `${lines.join('\n')}\n`,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (r.status !== 0) throw new Error(`kcat -P failed (exit ${r.status}): ${r.stderr}`);
-}
+export { kcatProduce, kcatRead, type KcatMessage } from '@fraudstream/kafka/kcat';
 
 /** A decision as read back from the decisions topic. */
 export interface ReadDecision {
@@ -193,7 +161,7 @@ export function produceTxs(brokers: string, topic: string, txs: GenTx[], poison:
   for (let p = 0; p < PARTITIONS; p++) {
     const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${t.json}`);
     if (p === 1) lines.splice(Math.floor(lines.length / 2), 0, ...poison.map((v) => `card-poison\t${v}`));
-    kcatProduce(brokers, topic, p, lines);
+    kcatProduce(brokers, topic, lines, p);
   }
 }
 

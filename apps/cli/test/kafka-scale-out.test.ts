@@ -56,7 +56,7 @@ function produceTransactions(topic: string, txs: GenTx[], poison: string[] = [])
 function produceLabels(topic: string, txs: GenTx[]): void {
   for (let p = 0; p < PARTITIONS; p++) {
     const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${JSON.stringify({ id: t.id, fraud: t.fraud })}`);
-    kcatProduce(kafka.brokers, topic, p, lines);
+    kcatProduce(kafka.brokers, topic, lines, p);
   }
 }
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ensureLocalBroker, ensureTopics } from '@fraudstream/kafka';
+import { kcatRead } from '@fraudstream/kafka/kcat';
 import { validateTransaction } from '@fraudstream/schema';
 import { beforeEach, describe, expect, it } from 'vitest';
 
@@ -22,22 +23,6 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function kcat(topic: string): { key: string; value: string }[] {
-  const r = spawnSync('kcat', ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k\x1f%s\x1e'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 60_000,
-  });
-  if (r.error !== undefined) throw new Error(`kcat could not run (apt-get install kcat): ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`kcat failed: ${r.stderr}`);
-  return r.stdout
-    .split('\x1e')
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      const [key, value] = s.split('\x1f');
-      return { key: key ?? '', value: value ?? '' };
-    });
-}
 
 describe('fraudstream produce', () => {
   it('sends N simulated transactions keyed by card id and their labels, all read back by kcat', async () => {
@@ -52,7 +37,7 @@ describe('fraudstream produce', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^produced 2500 transactions to ${topic} and 2500 labels to ${labels} in `));
-    const txs = kcat(topic);
+    const txs = kcatRead(brokers, topic);
     expect(txs).toHaveLength(2500);
     const ids = new Set<string>();
     const cardOf = new Map<string, string>();
@@ -64,7 +49,7 @@ describe('fraudstream produce', () => {
       cardOf.set(v.value.id, v.value.cardId);
     }
     expect(ids.size).toBe(2500);
-    const ls = kcat(labels).map((m) => ({ key: m.key, ...(JSON.parse(m.value) as { id: string; fraud: boolean }) }));
+    const ls = kcatRead(brokers, labels).map((m) => ({ key: m.key, ...(JSON.parse(m.value) as { id: string; fraud: boolean }) }));
     expect(ls).toHaveLength(2500);
     // Labels are keyed by the card id of their transaction: they land in its partition number (co-partitioned).
     expect(ls.every((l) => l.key === cardOf.get(l.id) && typeof l.fraud === 'boolean')).toBe(true);
@@ -90,7 +75,7 @@ describe('fraudstream produce', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('produced 2 transactions');
     expect(r.stdout).toContain('1 input rows rejected: {"TX_AMOUNT":1}');
-    const txs = kcat(topic).map((m) => JSON.parse(m.value) as { id: string; cardId: string; amount: number });
+    const txs = kcatRead(brokers, topic).map((m) => JSON.parse(m.value) as { id: string; cardId: string; amount: number });
     expect(txs.map((t) => t.id).sort()).toEqual(['1', '3']);
     expect(txs.find((t) => t.id === '3')).toMatchObject({ cardId: '7', amount: 99.99 });
   }, 120_000);

@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { ensureLocalBroker, ensureTopics } from '@fraudstream/kafka';
+import { kcatProduce } from '@fraudstream/kafka/kcat';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createKafkaSystem } from '../src/index.js';
 
@@ -20,8 +20,7 @@ function produce(topic: string, n: number): void {
     const tx = { id: `d-${i}`, cardId: card, terminalId: `t${i % 9}`, amount: 10 + (i % 40), timestamp: new Date(Date.UTC(2018, 3, 1) + i * 60_000).toISOString() };
     return `${card}\t${JSON.stringify(tx)}`;
   });
-  const r = spawnSync('kcat', ['-P', '-b', brokers, '-t', topic, '-K', '\t'], { input: `${lines.join('\n')}\n`, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`kcat -P failed: ${r.stderr}`);
+  kcatProduce(brokers, topic, lines);
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {

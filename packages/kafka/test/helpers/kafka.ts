@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { ensureLocalBroker, ensureTopics } from '../../src/index.js';
 
@@ -25,35 +24,7 @@ export async function freshTopics(brokers: string, partitions: number, ...prefix
   return names;
 }
 
-/** One message read back by kcat. */
-export interface KcatMessage {
-  partition: number;
-  offset: number;
-  key: string;
-  value: string;
-}
-
-/**
- * Reads every message of `topic` with Debian's kcat (an independent client: librdkafka, not our Node client), from
- * the beginning to the current end, then exits.
- */
-export function kcatRead(brokers: string, topic: string): KcatMessage[] {
-  // Fields separated by the ASCII unit separator, messages by the record separator: JSON never contains them raw.
-  const r = spawnSync('kcat', ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p\x1f%o\x1f%k\x1f%s\x1e'], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 60_000,
-  });
-  if (r.error !== undefined) throw new Error(`kcat could not run (apt-get install kcat): ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`kcat failed (exit ${r.status}): ${r.stderr}`);
-  return r.stdout
-    .split('\x1e')
-    .filter((s) => s.length > 0)
-    .map((rec) => {
-      const [p, o, k, v] = rec.split('\x1f');
-      return { partition: Number(p), offset: Number(o), key: k ?? '', value: v ?? '' };
-    });
-}
+export { kcatRead, type KcatMessage } from '../../src/kcat.js';
 
 /** Polls `check` every 20 ms until it returns true; throws naming `what` (and the last state) after `timeoutMs`. */
 export async function waitFor(check: () => boolean, what: string | (() => string), timeoutMs = 60_000): Promise<void> {

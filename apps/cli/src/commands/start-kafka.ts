@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { scorerDefaults } from '@fraudstream/scorer';
-import { createLogger, installSignalHandlers, startServer } from '@fraudstream/server';
+import { createLogger } from '@fraudstream/server';
 import { defaultDataDir, loadOrCreateSecret } from '@fraudstream/store';
 import { createKafkaSystem } from '@fraudstream/system';
 import { UsageError } from '../args.js';
 import type { Resolved } from '../config.js';
-import { serverOptionsOf } from './start-settings.js';
+import { serve } from './start-settings.js';
 
 /** Help of `fraudstream start --source kafka`. */
 export const help = `Usage: fraudstream start --source kafka --brokers HOST:PORT [--config FILE] [options]
@@ -110,21 +110,16 @@ export async function run(settings: ReadonlyMap<string, Resolved>): Promise<numb
     ...(workers === undefined ? {} : { workers }),
     ...(model === undefined ? {} : { modelPath: model }),
   });
-  let server;
-  try {
-    if (get<boolean>('source.autostart') !== false) await system.start();
-    server = await startServer({ system, ...serverOptionsOf(settings, logger) });
-  } catch (err) {
-    await system.close();
-    throw err;
+  if (get<boolean>('source.autostart') !== false) {
+    try {
+      await system.start();
+    } catch (err) {
+      await system.close();
+      throw err;
+    }
   }
-  installSignalHandlers(server, {
-    log: (line) => logger.info(line),
-    exit: (code) => logger.flush(() => process.exit(code)),
-  });
-  const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
+  const { server, url, origins } = await serve(system, settings, logger);
   const k = system.kafkaStats();
-  const origins = Object.fromEntries([...settings].filter(([, r]) => r.origin !== 'default').map(([key, r]) => [key, r.origin]));
   logger.info(
     { url, port: server.port, source: 'kafka', topic: k.topic, group: k.group, settingsFrom: origins },
     `fraudstream listening on ${url} (dashboard), stats at ${url}api/stats; consuming ${k.topic} in group ${k.group} from ${k.brokers.join(',')}; Ctrl-C to stop`,

@@ -1,4 +1,4 @@
-import type { Logger, ServerOptions, ScoringOptions } from '@fraudstream/server';
+import { installSignalHandlers, startServer, type FraudSystem, type Logger, type RunningServer, type ServerOptions, type ScoringOptions } from '@fraudstream/server';
 import { loadConfigFile, readTokenFile, resolveSettings, type Resolved } from '../config.js';
 
 /** The `/v1` scoring options (`startServer`'s `scoring`) from the resolved settings; shared with the Kafka mode. */
@@ -61,4 +61,30 @@ export function serverOptionsOf(settings: ReadonlyMap<string, Resolved>, logger:
           },
         }),
   };
+}
+
+/**
+ * Serves `system` as the settings say, shared by `start` and its Kafka mode: starts the server (shutting the system
+ * down if that fails: its worker pool would keep the process alive), installs the signal handlers (drain, then flush
+ * the asynchronous log before exiting), and returns the server, its URL and which settings came from where.
+ */
+export async function serve(
+  system: FraudSystem,
+  settings: ReadonlyMap<string, Resolved>,
+  logger: Logger,
+): Promise<{ server: RunningServer; url: string; origins: Record<string, string> }> {
+  let server: RunningServer;
+  try {
+    server = await startServer({ system, ...serverOptionsOf(settings, logger) });
+  } catch (err) {
+    await system.close();
+    throw err;
+  }
+  installSignalHandlers(server, {
+    log: (line) => logger.info(line),
+    exit: (code) => logger.flush(() => process.exit(code)),
+  });
+  const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
+  const origins = Object.fromEntries([...settings].filter(([, r]) => r.origin !== 'default').map(([key, r]) => [key, r.origin]));
+  return { server, url, origins };
 }

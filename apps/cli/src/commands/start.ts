@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { scorerDefaults } from '@fraudstream/scorer';
-import { createLogger, installSignalHandlers, startServer } from '@fraudstream/server';
+import { createLogger } from '@fraudstream/server';
 import { defaultDataDir } from '@fraudstream/store';
 import { createSystem, DEFAULT_CHECKPOINT_INTERVAL_MS } from '@fraudstream/system';
 import { parse, UsageError } from '../args.js';
 
 import { SETTINGS } from '../config-schema.js';
 import * as startKafka from './start-kafka.js';
-import { serverOptionsOf, settingsOf } from './start-settings.js';
+import { serve, settingsOf } from './start-settings.js';
 
 export const help = `Usage: fraudstream start [--config FILE] [options]
 
@@ -136,19 +136,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(cardRefSecret === undefined ? {} : { cardRefSecret }),
     autoStart: get<boolean>('source.autostart') ?? true,
   });
-  let server;
-  try {
-    server = await startServer({ system, ...serverOptionsOf(settings, logger) });
-  } catch (err) {
-    // The worker pool would keep the process alive after the error: shut the system down first.
-    await system.close();
-    throw err;
-  }
-  installSignalHandlers(server, {
-    log: (line) => logger.info(line),
-    // The logger writes asynchronously: flush its last lines before the process goes.
-    exit: (code) => logger.flush(() => process.exit(code)),
-  });
+  const { server, url, origins } = await serve(system, settings, logger);
   const durability = system.durability;
   if (durability !== undefined) {
     const d = durability.stats();
@@ -164,8 +152,6 @@ export async function run(argv: string[]): Promise<number> {
       void server.close().finally(() => logger.flush(() => process.exit(75)));
     };
   }
-  const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
-  const origins = Object.fromEntries([...settings].filter(([, r]) => r.origin !== 'default').map(([k, r]) => [k, r.origin]));
   logger.info(
     { url, port: server.port, source: source.kind, durable: !ephemeral, cardRefKey: cardRefSecret !== undefined ? 'configured' : ephemeral ? 'per-run' : 'data dir', settingsFrom: origins },
     `fraudstream listening on ${url} (dashboard), stats at ${url}api/stats, metrics at ${url}metrics; Ctrl-C to stop`,

@@ -10,6 +10,7 @@ import {
   CheckpointError,
   checkpointsDir,
   labelsName,
+  sourceStateName,
   listCheckpoints,
   pruneCheckpoints,
   readCheckpointRecord,
@@ -220,7 +221,19 @@ export class Durability {
     if (labels.length !== record.labels.bytes || createHash('sha256').update(labels).digest('hex') !== record.labels.sha256) {
       throw new CheckpointError(labelsFile, `the pending labels do not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
     }
-    const source: SourceCheckpoint = { position, labels };
+    let state: Buffer | undefined;
+    if (record.sourceState !== undefined) {
+      const stateFile = join(this.dir, record.sourceState.file);
+      try {
+        state = readFileSync(stateFile);
+      } catch (err) {
+        throw new CheckpointError(stateFile, `cannot read the checkpoint's source state (${err instanceof Error ? err.message : String(err)})`);
+      }
+      if (state.length !== record.sourceState.bytes || createHash('sha256').update(state).digest('hex') !== record.sourceState.sha256) {
+        throw new CheckpointError(stateFile, `the source state does not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
+      }
+    }
+    const source: SourceCheckpoint = { position, labels, ...(state === undefined ? {} : { state }) };
     this.recoveredFrom = recordFile;
     const dropped = this.log.records() - record.log.records;
     try {
@@ -412,12 +425,17 @@ export class Durability {
       const labels = { file: labelsName(id), bytes: position.labels.byteLength, sha256: createHash('sha256').update(position.labels).digest('hex') };
       const labelsWritten = writeFileAtomic(this.dir, labels.file, position.labels);
       labelsWritten.catch(() => undefined);
+      const state = position.state;
+      const sourceState = state === undefined ? undefined : { file: sourceStateName(id), bytes: state.byteLength, sha256: createHash('sha256').update(state).digest('hex') };
+      const stateWritten = sourceState === undefined || state === undefined ? Promise.resolve() : writeFileAtomic(this.dir, sourceState.file, state);
+      stateWritten.catch(() => undefined);
       const at = await new Promise<{ position: number; records: number }>((resolveAt) => {
         this.waiting = { seq, resolve: resolveAt };
         this.reached();
       });
       const info = await waitFor(() => snapshot);
       await labelsWritten;
+      await stateWritten;
       if (this.failure !== undefined) return;
       const durable = await this.log.sync();
       if (durable < at.position) throw new Error(`the log synced to ${durable}, short of ${at.position}`);
@@ -432,6 +450,7 @@ export class Durability {
         snapshot: snapshotName(id),
         snapshotBytes: info.bytes,
         labels,
+        ...(sourceState === undefined ? {} : { sourceState }),
         source:
           p.kind === 'replay'
             ? { kind: 'replay', path: this.sourcePath(), transactions: p.transactions, offset: p.offset, line: p.line }

@@ -211,28 +211,8 @@ export class Durability {
       throw new CheckpointError(snapFile, message.includes(snapFile) ? message.replace(`${snapFile}: `, '') : message);
     }
     const position = decodeSourceCheckpoint(extra, snapFile).position;
-    const labelsFile = join(this.dir, record.labels.file);
-    let labels: Buffer;
-    try {
-      labels = readFileSync(labelsFile);
-    } catch (err) {
-      throw new CheckpointError(labelsFile, `cannot read the checkpoint's pending labels (${err instanceof Error ? err.message : String(err)})`);
-    }
-    if (labels.length !== record.labels.bytes || createHash('sha256').update(labels).digest('hex') !== record.labels.sha256) {
-      throw new CheckpointError(labelsFile, `the pending labels do not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
-    }
-    let state: Buffer | undefined;
-    if (record.sourceState !== undefined) {
-      const stateFile = join(this.dir, record.sourceState.file);
-      try {
-        state = readFileSync(stateFile);
-      } catch (err) {
-        throw new CheckpointError(stateFile, `cannot read the checkpoint's source state (${err instanceof Error ? err.message : String(err)})`);
-      }
-      if (state.length !== record.sourceState.bytes || createHash('sha256').update(state).digest('hex') !== record.sourceState.sha256) {
-        throw new CheckpointError(stateFile, `the source state does not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
-      }
-    }
+    const labels = readCheckedFile(this.dir, record.labels, 'pending labels');
+    const state = record.sourceState === undefined ? undefined : readCheckedFile(this.dir, record.sourceState, 'source state');
     const source: SourceCheckpoint = { position, labels, ...(state === undefined ? {} : { state }) };
     this.recoveredFrom = recordFile;
     const dropped = this.log.records() - record.log.records;
@@ -508,4 +488,19 @@ async function waitFor<T>(get: () => Promise<T> | undefined): Promise<T> {
     if (p !== undefined) return p;
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/** A checkpoint's side file (pending labels, source state), checked against the size and SHA-256 in its record. */
+function readCheckedFile(dir: string, entry: { file: string; bytes: number; sha256: string }, what: string): Buffer {
+  const file = join(dir, entry.file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new CheckpointError(file, `cannot read the checkpoint's ${what} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (bytes.length !== entry.bytes || createHash('sha256').update(bytes).digest('hex') !== entry.sha256) {
+    throw new CheckpointError(file, `the ${what} do${what.endsWith('s') ? '' : 'es'} not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
+  }
+  return bytes;
 }

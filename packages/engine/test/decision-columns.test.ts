@@ -60,7 +60,7 @@ const BATCHES: [number, number][] = [
 ];
 
 /** Every column of the region, the staged marks taken, as plain arrays (so a mismatch names the column). */
-function snapshot(c: DecisionColumns, marks: number[]): Record<string, unknown[]> {
+function snapshot(c: DecisionColumns, marks: number[]): { marks: number[] } & Record<string, unknown[]> {
   return {
     marks,
     ts: [...c.ts],
@@ -75,7 +75,7 @@ function snapshot(c: DecisionColumns, marks: number[]): Record<string, unknown[]
 }
 
 /** Stages every batch with the JS stager keyed by `jsSecret` and the Rust one keyed by `nativeSecret`. */
-function both(jsSecret: Buffer, nativeSecret: Buffer): { js: Record<string, unknown[]>; native: Record<string, unknown[]> } {
+function both(jsSecret: Buffer, nativeSecret: Buffer): { js: ReturnType<typeof snapshot>; native: ReturnType<typeof snapshot> } {
   const { records, results, views } = ring();
   const js = DecisionColumns.create(SLOTS);
   const native = DecisionColumns.create(SLOTS);
@@ -99,7 +99,7 @@ describe('DecisionColumns.stageNative (the Rust stager)', () => {
     const { js, native } = both(secret, secret);
     // Sanity: the batches did stage rows and the two-generation batch was refused by both.
     expect(js.marks).toEqual(native.marks);
-    expect(js.marks.slice(0, 5).every((m) => (m as number) > 0)).toBe(true);
+    expect(js.marks.slice(0, 5).every((m) => m > 0)).toBe(true);
     expect(js.marks[5]).toBe(-1);
     expect((js.card as number[]).filter((w) => w !== 0).length).toBeGreaterThan(5000);
     for (const k of Object.keys(js)) expect(native[k], k).toEqual(js[k]);

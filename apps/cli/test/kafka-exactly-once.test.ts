@@ -98,6 +98,62 @@ describe('exactly-once output (fraudstream start --source kafka --exactly-once)'
     expect(first.every((x) => uncommitted.get(x.id) === 1)).toBe(true);
   }, 180_000);
 
+  it('timed checkpoints mid-stream, SIGKILL, restart: read_committed still holds every decision exactly once', async () => {
+    const tx = unique('eos2-tx');
+    const out = unique('eos2-out');
+    await ensureTopics(kafka.brokers, [
+      { name: tx, partitions: PARTITIONS },
+      { name: out, partitions: PARTITIONS },
+      { name: `${out}-alerts`, partitions: 1 },
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'fs-kafka-eos2-'));
+    dirs.push(dir);
+    // Transactions cut every 200 ms while the input streams in: barriers fall between batches in flight, and the
+    // SIGKILL lands wherever it lands (before, during or after a commit); the result must not depend on where.
+    const args = [
+      '--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
+      '--group', unique('eos2-g'), '--data-dir', dir, '--exactly-once', '--checkpoint-interval-ms', '200', '--session-timeout-ms', '6000',
+    ];
+    const txs = transactions(6000, true);
+    const first = txs.filter((x) => x.day < 8);
+    const second = txs.filter((x) => x.day >= 8);
+    const a = await startInstance(args);
+    running.push(a);
+    produceTxs(kafka.brokers, tx, first);
+    await waitUntil(async () => ((await stats(a)).kafka.transactions?.committed ?? 0) >= 2, () => `two committed transactions; output: ${a.output().slice(-2000)}`);
+    produceTxs(kafka.brokers, tx, second);
+    await waitUntil(async () => (await stats(a)).kafka.produced > first.length, () => 'decisions of the second half sent');
+    const before = (await stats(a)).kafka;
+    a.child.kill('SIGKILL');
+    await a.exited;
+
+    const b = await startInstance(args);
+    running.push(b);
+    const all = txs.map((x) => x.id);
+    let committed: ReturnType<typeof readDecisions> = [];
+    await waitUntil(
+      () => {
+        committed = readDecisions(kafka.brokers, out);
+        const ids = new Set(committed.map((d) => d.id));
+        return all.every((id) => ids.has(id));
+      },
+      () => `every transaction in read_committed (${committed.length} of ${all.length}); output: ${b.output().slice(-2000)}`,
+    );
+    const sb = (await stats(b)).kafka;
+    const seen = counts(committed.map((d) => d.id));
+    const duplicated = [...seen].filter(([, n]) => n > 1).length;
+    const uncommitted = readDecisions(kafka.brokers, out, 'read_uncommitted').length;
+    console.log(
+      `exactly-once, timed checkpoints: killed after ${before.transactions?.committed} committed transactions and ${before.produced} decisions sent; ` +
+        `restart restored ${sb.checkpoints?.restored?.messages} messages' state, committed ${sb.transactions?.committed} transactions, replayed ${sb.replayed} (hand-over), skipped ${sb.redeliveredSkipped}; ` +
+        `read_committed ${committed.length} decisions (${duplicated} duplicated), read_uncommitted ${uncommitted}`,
+    );
+    expect(duplicated).toBe(0);
+    expect(committed).toHaveLength(all.length);
+    expect(sb.transactions?.error).toBeUndefined();
+    expect(b.output()).not.toContain('exactly-once output failed');
+  }, 180_000);
+
   it('refuses --exactly-once without an explicit --data-dir, naming the setting', () => {
     const xdg = mkdtempSync(join(tmpdir(), 'fs-eos-xdg-'));
     dirs.push(xdg);

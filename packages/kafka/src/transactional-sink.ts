@@ -233,12 +233,13 @@ export class TransactionalDecisionSink {
           this.txnHasWork = true;
           await this.txn.send({ messages: batch.flatMap((b) => b.messages) });
         } catch (err) {
+          const aborted = this.fail(err);
           this.failedSends += batch.length;
           for (const b of batch) {
             this.inFlight -= b.decisions;
             b.reject(err);
           }
-          await this.fail(err);
+          await aborted;
           break;
         }
         for (const b of batch) {
@@ -292,21 +293,24 @@ export class TransactionalDecisionSink {
       this.committed++;
       cut.resolve(true);
     } catch (err) {
+      const aborted = this.fail(err);
       cut.reject(err);
-      await this.fail(err);
+      await aborted;
     }
   }
 
+  /** Fails the sink (from now on every call rejects), tells `onFatal`, then aborts the open transaction if the broker still takes it. */
   private async fail(err: unknown): Promise<Error> {
     if (this.failure !== undefined) return this.failure;
-    this.failure = err instanceof Error ? err : new Error(String(err));
+    const failure = err instanceof Error ? err : new Error(String(err));
+    this.failure = failure;
+    this.onFatal?.(failure);
     const txn = this.txn;
     this.txn = undefined;
     if (txn !== undefined && !txn.completed) {
       this.aborted++;
       await txn.abort().catch(() => undefined);
     }
-    this.onFatal?.(this.failure);
-    return this.failure;
+    return failure;
   }
 }

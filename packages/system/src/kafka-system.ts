@@ -224,7 +224,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         await output.send(decisions);
         return;
       } catch (err) {
-        if (closed) throw err;
+        // A failed transaction cannot be retried into: the exactly-once sink has failed the instance (onFatal).
+        if (closed || eos !== undefined) throw err;
         sendRetries++;
         lastError = `decision send: ${err instanceof Error ? err.message : String(err)}`;
         await new Promise((r) => setTimeout(r, delay));

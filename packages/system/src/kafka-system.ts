@@ -134,7 +134,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let fatal: Error | undefined;
   // Exactly-once: the barrier whose transaction cut is pending, and the group member the open transaction reads for
   // (captured when its first decision is sent; a rebalance since makes the broker refuse its offsets: KIP-447).
-  let barrier: { seq: number; applied: AppliedOffset[]; cut?: Promise<boolean>; resolve?: (o: TransactionOffsets | null) => void } | undefined;
+  let barrier: { seq: number; applied: AppliedOffset[]; cut?: Promise<boolean>; member?: GroupMember; resolve?: (o: TransactionOffsets | null) => void } | undefined;
   let txnMember: GroupMember | undefined;
   const failFatally = (err: Error): void => {
     if (fatal !== undefined) return;
@@ -148,6 +148,9 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   const cutAtBarrier = (): void => {
     if (eos === undefined || barrier === undefined || barrier.cut !== undefined) return;
     const b = barrier;
+    // The transaction ending here reads for the member of its first decision; the next one captures its own.
+    b.member = txnMember;
+    txnMember = undefined;
     b.cut = eos.cut(new Promise<TransactionOffsets | null>((resolve) => (b.resolve = resolve)));
     b.cut.catch(() => undefined);
   };
@@ -345,15 +348,13 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         beforeRecord: async (seq) => {
           const b = barrier!;
           cutAtBarrier();
-          const member = txnMember ?? source.member();
+          const member = b.member ?? source.member();
           if (member === undefined && b.applied.length > 0) {
             b.resolve!(null);
             throw new Error('the consumer has not joined its group: the offsets cannot go into the transaction');
           }
           b.resolve!(member === undefined ? null : { member, offsets: b.applied });
           await b.cut;
-          // The next transaction reads for the member of its first decision.
-          txnMember = undefined;
           if (seq > committedSeq) committedSeq = seq;
           commits++;
         },

@@ -19,7 +19,7 @@ has acknowledged the decisions of those offsets; a redelivered message gets the 
 (topic-partition-offset). Start several on different ports with the same --group to scale out.
 
 Every option is also a key of the TOML file given by --config ([kafka] brokers, group, topic, labels, labels_topic,
-decisions_topic, alerts_topic, dlq_topic, session_timeout_ms; [source] from = "kafka" selects this mode) and an
+decisions_topic, alerts_topic, dlq_topic, session_timeout_ms, exactly_once; [source] from = "kafka" selects this mode) and an
 environment variable ('fraudstream config --help' lists them); precedence is flags > environment > file > defaults.
 
 Options:

@@ -25,7 +25,12 @@ export interface CaseWriterOptions {
   commitMax?: number;
   /** First retry delay after a failed commit, ms (doubling up to 5 s): 1..5,000, default 100. */
   retryMs?: number;
-  /** Least time between commits while less than a full group waits, ms: 0..1,000, default 50 (cases appear within it). */
+  /**
+   * Least time between commits while less than a full group waits, ms: 0..1,000, default 250 (cases appear within
+   * it; a flush or sync commits at once). Bigger groups cost less per case: SQLite rewrites each touched index page
+   * once per commit, and the id and card indexes are keyed by random values (~14 us of CPU per case at 200 cases a
+   * commit, ~9 us at 1,000: bench/RESULTS.md).
+   */
   lingerMs?: number;
 }
 
@@ -60,6 +65,11 @@ const checkInt = (name: string, v: unknown, min: number, max: number, dflt: numb
   return v;
 };
 
+/** Alerts gathered on the engine's thread before they are posted at once (fewer messages, fewer worker wake-ups). */
+const COALESCE_ALERTS = 256;
+/** Longest time gathered alerts wait for more before they are posted anyway, ms. */
+const COALESCE_MS = 20;
+
 const R = layout.record;
 const RECORD_BYTES = R.size;
 
@@ -83,6 +93,12 @@ function fromWire(e: WireError): Error {
  */
 export class CaseWriter {
   private scratch = new Float64Array(1024 * ALERT_FIELDS);
+  /** Alerts gathered in `scratch` and not yet posted, their string ids and model version. */
+  private pending = 0;
+  private pendingIds: [number, string][] = [];
+  private pendingModel = '';
+  private pendingTimer: NodeJS.Timeout | undefined;
+  private messages = 0;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextCall = 1;
   private queued = 0;
@@ -128,7 +144,7 @@ export class CaseWriter {
       names: { ruleNames: [...names.ruleNames], featureNames: [...names.featureNames] },
       commitMax: checkInt('options.commitMax', options.commitMax, 1, 100_000, 8192),
       retryMs: checkInt('options.retryMs', options.retryMs, 1, 5000, 100),
-      lingerMs: checkInt('options.lingerMs', options.lingerMs, 0, 1000, 50),
+      lingerMs: checkInt('options.lingerMs', options.lingerMs, 0, 1000, 250),
       run: randomBytes(8).toString('hex'),
     };
     const worker = new Worker(new URL('../dist/case-writer-worker.js', import.meta.url), { workerData: data });
@@ -151,7 +167,9 @@ export class CaseWriter {
 
   /**
    * Queues the alerts of one decided engine batch (slots `slot` .. `slot + count - 1` of the shared record and result
-   * regions, in ingest order): one postMessage per batch with alerts, none without. Label records and APPROVE are
+   * regions, in ingest order). The alerts are gathered and posted to the worker in one message once 256 are waiting,
+   * 20 ms after the first of them, at a model version change, or before a flush, sync, read or close, whichever
+   * comes first (they count as handed over, for {@link full}, at once). Label records and APPROVE are
    * skipped. `stringId(slot)` gives the id of a record whose integer id is NaN. `seq` is the ingest sequence number
    * of the batch's first record (the engine's `DecidedBatch.seq`): with it, an analyst's verdict on the case also
    * counts in the engine's live quality figures (without it, the verdict's label updates card and terminal state
@@ -168,8 +186,10 @@ export class CaseWriter {
     seq = Number.NaN,
   ): number {
     if (this.closing !== undefined) throw new StoreInputError('caseWriter', 'the case writer is closed');
-    let n = 0;
-    let ids: [number, string][] | undefined;
+    if (this.pending > 0 && modelVersion !== this.pendingModel) this.postPending();
+    this.pendingModel = modelVersion;
+    const first = this.pending;
+    let n = first;
     for (let s = slot; s < slot + count; s++) {
       if (records.isLabel(s)) continue;
       const code = results.decisionCode(s);
@@ -200,17 +220,38 @@ export class CaseWriter {
       a[o + 15] = records.u32[(s * RECORD_BYTES + R.mcc) / 4] ?? 0;
       a[o + 16] = records.u16[(s * RECORD_BYTES + R.country) / 2] ?? 0;
       a[o + 17] = records.u16[(s * RECORD_BYTES + R.currency) / 2] ?? 0;
-      if (Number.isNaN(txNum)) (ids ??= []).push([n, stringId(s) ?? '']);
+      if (Number.isNaN(txNum)) this.pendingIds.push([n, stringId(s) ?? '']);
       n++;
     }
-    if (n > 0) {
-      const alerts = this.scratch.slice(0, n * ALERT_FIELDS);
-      this.post({ t: 'batch', alerts, ids: ids ?? [], modelVersion }, [alerts.buffer]);
-      this.queued += n;
+    const added = n - first;
+    if (added > 0) {
+      this.pending = n;
+      this.queued += added;
       if (this.queued > this.peak) this.peak = this.queued;
       this.noteFull();
+      if (n >= COALESCE_ALERTS) this.postPending();
+      else this.pendingTimer ??= setTimeout(() => this.postPending(), COALESCE_MS).unref();
     }
-    return n;
+    return added;
+  }
+
+  /** Messages of alerts posted to the worker so far (each carries one or more batches' alerts); for tests. */
+  get batchMessages(): number {
+    return this.messages;
+  }
+
+  /** Posts the gathered alerts to the worker (one message), if any. */
+  private postPending(): void {
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
+    const n = this.pending;
+    if (n === 0) return;
+    const alerts = this.scratch.slice(0, n * ALERT_FIELDS);
+    const ids = this.pendingIds;
+    this.pending = 0;
+    this.pendingIds = [];
+    this.messages++;
+    this.post({ t: 'batch', alerts, ids, modelVersion: this.pendingModel }, [alerts.buffer]);
   }
 
   /** True while `maxQueued` or more alerts wait to be committed, or after the worker failed: hold the source back. */
@@ -287,6 +328,7 @@ export class CaseWriter {
         }
       } finally {
         clearTimeout(timer);
+        clearTimeout(this.pendingTimer);
         await this.worker.terminate();
         for (const c of this.calls.values()) c.reject(new Error('the case writer is closed'));
         this.calls.clear();
@@ -302,6 +344,7 @@ export class CaseWriter {
 
   private callNow(message: ToWorker): Promise<unknown> {
     if (this.failed) return Promise.reject(new Error(this.error ?? "the case writer's worker failed"));
+    this.postPending(); // the worker sees every alert queued before the call (a flush waits for them)
     const id = this.nextCall++;
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject });

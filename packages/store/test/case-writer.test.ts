@@ -152,6 +152,40 @@ describe.each([
     expect(verdict.verdictLabel?.keys).toEqual([b.records.cardKeyLo(3), b.records.cardKeyHi(3), b.records.termKeyLo(3), b.records.termKeyHi(3)]);
     expect(verdict.verdictLabel?.seq).toBeNaN();
   });
+
+  it("gathers small batches' alerts into one message, in order, and posts them before a flush", async () => {
+    const writer = await openWriter({ dataDir: tempDir(), ...db() });
+    const b = batch(300);
+    // 30 batches of 10 decisions, 4-5 alerts each: far fewer than 256 in all, so nothing is posted until the flush.
+    let queued = 0;
+    for (let slot = 0; slot < 300; slot += 10) queued += writer.queueBatch(b.records, b.results, slot, 10, 'm', () => undefined, slot);
+    expect(queued).toBe(b.alerts.length);
+    expect(writer.stats().queue).toBe(b.alerts.length); // handed over at once, for back-pressure
+    expect(writer.batchMessages).toBe(0);
+    await writer.flush();
+    expect(writer.batchMessages).toBe(1);
+    expect(writer.stats()).toMatchObject({ opened: b.alerts.length, queue: 0 });
+    // Each alert kept its own slot's fields (ingest sequence number and card key) through the gathering.
+    const c = await writer.get(decisionIdOf('1297'));
+    expect(c?.labelRef?.seq).toBe(297);
+    expect(c?.cardRef).toBe(hasher.refOf(`card-${297 % 7}`));
+    // A model version change posts what was gathered under the old one first.
+    const more = batch(20, 300);
+    writer.queueBatch(more.records, more.results, 0, 10, 'm', () => undefined);
+    writer.queueBatch(more.records, more.results, 10, 10, 'm2', () => undefined);
+    expect(writer.batchMessages).toBe(2);
+    await writer.flush();
+    expect((await writer.get(decisionIdOf('1305')))?.modelVersion).toBe('m');
+    expect((await writer.get(decisionIdOf('1315')))?.modelVersion).toBe('m2');
+  });
+
+  it('posts gathered alerts on its own when no more come (no flush needed)', async () => {
+    const writer = await openWriter({ dataDir: tempDir(), ...db() });
+    const b = batch(10);
+    writer.queueBatch(b.records, b.results, 0, 10, 'm', () => undefined);
+    await until(() => writer.stats().opened === b.alerts.length);
+    expect(writer.batchMessages).toBe(1);
+  });
 });
 
 describe('case writer back-pressure', () => {

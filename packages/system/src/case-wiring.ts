@@ -37,7 +37,7 @@ export interface CaseWiringOptions {
 
 /**
  * Opens the case store in a worker thread and feeds it every decided engine batch (`engine.onBatch`, in ingest order,
- * one message per batch with alerts). Back-pressure: the source writes through a {@link GatedSink} that reports the
+ * the writer gathers the alerts of several batches into one message to its worker). Back-pressure: the source writes through a {@link GatedSink} that reports the
  * ring full while the writer's queue is at its bound, so the source holds back (counted in `heldBackMs` and
  * `refusedClaims`) and the records already in the ring still get their cases: the queue never exceeds its bound plus
  * the ring's capacity, and no alert is dropped.

@@ -3,12 +3,13 @@
 // thread and the worker's decode + commit, with the CPU of the main thread and of every other thread of the process
 // (the worker, its GC helpers, libuv) read from /proc/self/task/*/schedstat (ns of CPU per thread). Same batches as
 // case-writer.bench.mjs: 4,096 decisions with 0.8 % alerts, fresh transaction ids per batch.
-// Usage: pnpm build && node bench/case-store.bench.mjs [batches = 1500] [rounds = 3]
+// Usage: pnpm build && [CASE_STORE_MODULE=...] node bench/case-store.bench.mjs [batches = 1500] [rounds = 3]
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { DecisionCode, NO_REASON, RECORD_SIZE, RecordViews, RESULT_SIZE, ResultStatus, ResultViews } from '@fraudstream/schema';
 import { featureNames, ruleNames } from '@fraudstream/scorer';
-import { CaseWriter, decisionIdOf, openCaseStore } from '@fraudstream/store';
+// CASE_STORE_MODULE=path/to/another/build/index.js measures another build of the store in the same run (before/after).
+const { CaseWriter, decisionIdOf, openCaseStore } = await import(process.env.CASE_STORE_MODULE ?? '@fraudstream/store');
 
 const batches = Number(process.argv[2] ?? 1500);
 const rounds = Number(process.argv[3] ?? 3);

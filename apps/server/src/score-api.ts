@@ -6,7 +6,8 @@ import { decisionIdOf } from '@fraudstream/store';
 import { DEADLINE_REASON, TransactionSchema } from './api-schemas.js';
 import { HttpError, type HttpErrorCode } from './errors.js';
 import { JsonStringCache, reasonsJson, replyJson200, scoreResponseJson } from './score-response.js';
-import { checkSchema, parseBody } from './json-schema.js';
+import { checkSchema, parseBody, type JsonSchema } from './json-schema.js';
+import { parseTransactionFast } from './transaction-fast-path.js';
 import type { RequestContext } from './request-context.js';
 import type { ScoringEngine } from './scoring-engine.js';
 import type { ResolvedScoringOptions } from './scoring-options.js';
@@ -81,22 +82,22 @@ export function transactionError(error: ValidationError): HttpError {
  * transaction; a refusal is counted by the engine as rejected, on the field at fault.
  */
 export function checkTransaction(engine: ScoringEngine, value: unknown): ValidationError | Transaction {
-  const violation = checkSchema(TransactionSchema, value);
+  const checked = checkTransactionValue(value);
+  if ('code' in checked) engine.reject(checked);
+  return checked;
+}
+
+/**
+ * The checks of {@link checkTransaction} without the engine's count: the request schema (`schema`, TransactionSchema
+ * unless a test passes another), then the schema package's rules. Returns the first error or the transaction.
+ */
+export function checkTransactionValue(value: unknown, schema: JsonSchema = TransactionSchema): ValidationError | Transaction {
+  const violation = checkSchema(schema, value);
   if (violation !== undefined) {
-    const error: ValidationError = {
-      code: VALIDATION_CODE_OF[violation.code] ?? 'type',
-      field: violation.field === '' ? '$' : violation.field,
-      message: violation.message,
-    };
-    engine.reject(error);
-    return error;
+    return { code: VALIDATION_CODE_OF[violation.code] ?? 'type', field: violation.field === '' ? '$' : violation.field, message: violation.message };
   }
   const v = validateTransaction(value);
-  if (!v.ok) {
-    engine.reject(v.error);
-    return v.error;
-  }
-  return v.value;
+  return v.ok ? v.value : v.error;
 }
 
 /**
@@ -187,15 +188,8 @@ export class ScoreApi {
   score(context: RequestContext, body: Buffer): void {
     const startMs = now();
     this.holdBack();
-    let input: unknown;
-    try {
-      input = parseBody<unknown>(body, { type: 'object' });
-    } catch (error) {
-      this.engine.reject({ code: 'malformed', field: '$', message: 'the body is not a JSON object' });
-      throw error;
-    }
-    const tx = checkTransaction(this.engine, input);
-    if ('code' in tx) throw transactionError(tx);
+    // One pass over the bytes for a well-formed body; anything else (and every refusal) takes the general path.
+    const tx = parseTransactionFast(body) ?? this.parseGeneral(body);
     this.counters.score.requests++;
     const p: Pending = { context, tx, id: tx.id, startMs, answered: false };
     if (this.options.deadlineMs === 0) this.missDeadline(p);
@@ -206,6 +200,23 @@ export class ScoreApi {
     this.queue.push(p);
     if (this.queue.length >= this.options.maxBatch) this.flush();
     else this.arm();
+  }
+
+  /**
+   * The general reading of a body (`JSON.parse`, the request schema, the schema package's rules): the refusals, with
+   * their 400 naming the field, counted by the engine as rejected inputs.
+   */
+  private parseGeneral(body: Buffer): Transaction {
+    let input: unknown;
+    try {
+      input = parseBody<unknown>(body, { type: 'object' });
+    } catch (error) {
+      this.engine.reject({ code: 'malformed', field: '$', message: 'the body is not a JSON object' });
+      throw error;
+    }
+    const tx = checkTransaction(this.engine, input);
+    if ('code' in tx) throw transactionError(tx);
+    return tx;
   }
 
   /** Arms the one deadline timer for the oldest request not yet answered, or leaves it unarmed when none is left. */

@@ -41,6 +41,8 @@ interface Pending {
   startMs: number;
   /** Answered already (by the deadline fallback): the engine decision, when it comes, is only counted. */
   answered: boolean;
+  /** The ingest sequence number its record was written at (-1 until then). */
+  seq: number;
 }
 
 const now = (): number => performance.now();
@@ -113,7 +115,13 @@ export class ScoreApi {
   readonly labelIndex: LabelIndex;
   readonly counters: ApiStats;
   private readonly queue: Pending[] = [];
-  private readonly pending = new Map<number, Pending>();
+  /**
+   * Requests written into the ring, waiting for their decision, by ring slot (`seq & (capacity - 1)`: at most
+   * `capacity` records are in the ring, so two waiting requests never share a slot); each keeps its `seq`, so a stale
+   * entry (a record the engine lost) is told apart and replaced. An array instead of a Map: no hashing per request.
+   */
+  private readonly bySlot: (Pending | undefined)[];
+  private pendingCount = 0;
   private armed = false;
   private firstQueuedMs = 0;
   private waitingForSpace = false;
@@ -137,6 +145,7 @@ export class ScoreApi {
     private readonly holdingBack: () => string | undefined = () => undefined,
   ) {
     this.labelIndex = new LabelIndex(options.labelIndexSize);
+    this.bySlot = new Array<Pending | undefined>(engine.options.capacity).fill(undefined);
     this.counters = {
       score: { requests: 0, answered: 0, deadlineMisses: 0, lateDecisions: 0, batches: 0, largestBatch: 0, pending: 0 },
       bulk: { requests: 0, accepted: 0, rejected: 0, pauses: 0 },
@@ -156,7 +165,7 @@ export class ScoreApi {
   /** A copy of the counters. */
   stats(): ApiStats {
     const c = this.counters;
-    return { score: { ...c.score, pending: this.pending.size + this.queue.length }, bulk: { ...c.bulk }, labels: { ...c.labels } };
+    return { score: { ...c.score, pending: this.pendingCount + this.queue.length }, bulk: { ...c.bulk }, labels: { ...c.labels } };
   }
 
   /** Stops listening to the engine (the server is closing). */
@@ -191,7 +200,7 @@ export class ScoreApi {
     // One pass over the bytes for a well-formed body; anything else (and every refusal) takes the general path.
     const tx = parseTransactionFast(body) ?? this.parseGeneral(body);
     this.counters.score.requests++;
-    const p: Pending = { context, tx, id: tx.id, startMs, answered: false };
+    const p: Pending = { context, tx, id: tx.id, startMs, answered: false, seq: -1 };
     if (this.options.deadlineMs === 0) this.missDeadline(p);
     else {
       this.deadlines.push(p);
@@ -287,6 +296,7 @@ export class ScoreApi {
     const { engine } = this;
     const { sink } = engine;
     const views = sink.views;
+    const mask = engine.options.capacity - 1;
     const limit = Math.min(this.queue.length, this.options.maxBatch);
     while (written < limit) {
       // A claim stops at the ring's end: a batch that wraps takes two claims.
@@ -301,7 +311,11 @@ export class ScoreApi {
         views.writeTransaction(slot, p.tx, t);
         sink.dueMs[slot] = t;
         if (Number.isNaN(views.txNum(slot))) sink.setId(slot, p.tx.id);
-        this.pending.set(seq0 + i, p);
+        p.seq = seq0 + i;
+        const at = p.seq & mask;
+        // A request still in this slot is one whose record the engine lost (it had its deadline answer): replaced.
+        if (this.bySlot[at] === undefined) this.pendingCount++;
+        this.bySlot[at] = p;
         this.remember(p.id, seq0 + i);
       }
       this.written += got;
@@ -353,12 +367,15 @@ export class ScoreApi {
   }
 
   private readonly onBatch = (batch: DecidedBatch): void => {
-    if (this.pending.size === 0) return;
+    if (this.pendingCount === 0) return;
     const { results } = batch;
+    const mask = this.engine.options.capacity - 1;
     for (let i = 0; i < batch.count; i++) {
-      const p = this.pending.get(batch.seq + i);
-      if (p === undefined) continue;
-      this.pending.delete(batch.seq + i);
+      const seq = batch.seq + i;
+      const p = this.bySlot[seq & mask];
+      if (p === undefined || p.seq !== seq) continue;
+      this.bySlot[seq & mask] = undefined;
+      this.pendingCount--;
       if (p.answered) {
         this.counters.score.lateDecisions++;
         continue;

@@ -119,7 +119,9 @@ const NINE = 0x39;
 /** Exact powers of ten (10^0..10^22 are exact doubles). */
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
-const EMPTY = Buffer.alloc(0);
+/** Node's Buffer with its latin1 decoder called directly (`toString('latin1', …)` without the encoding lookup). */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+const EMPTY = Buffer.alloc(0) as Latin1Buffer;
 
 /** No value: the reader gave up (the general path decides). */
 const GIVE_UP = Symbol('give up');
@@ -131,13 +133,23 @@ const GIVE_UP = Symbol('give up');
 class FlatObjectReader {
   /** Bit i set: property i was present in the last body read. */
   seen = 0;
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Latin1Buffer = EMPTY;
   private pos = 0;
 
-  constructor(private readonly rules: readonly FieldRule[]) {}
+  /** Candidate rule indexes by key length and first byte (`length * 128 + byte`), so a key is compared with few names. */
+  private readonly byHead = new Map<number, number[]>();
+
+  constructor(private readonly rules: readonly FieldRule[]) {
+    rules.forEach((r, i) => {
+      const head = r.bytes.length * 128 + (r.bytes[0] as number);
+      const list = this.byHead.get(head);
+      if (list === undefined) this.byHead.set(head, [i]);
+      else list.push(i);
+    });
+  }
 
   read(body: Uint8Array): Record<string, unknown> | undefined {
-    this.buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    this.buf = (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as Latin1Buffer;
     this.pos = 0;
     this.seen = 0;
     try {
@@ -219,11 +231,12 @@ class FlatObjectReader {
   private known(start: number, end: number): number {
     const buf = this.buf;
     const n = end - start;
-    const rules = this.rules;
-    outer: for (let i = 0; i < rules.length; i++) {
-      const name = (rules[i] as FieldRule).bytes;
-      if (name.length !== n) continue;
-      for (let j = 0; j < n; j++) if (name[j] !== buf[start + j]) continue outer;
+    if (n === 0) return -1;
+    const candidates = this.byHead.get(n * 128 + (buf[start] as number));
+    if (candidates === undefined) return -1;
+    outer: for (const i of candidates) {
+      const name = (this.rules[i] as FieldRule).bytes;
+      for (let j = 1; j < n; j++) if (name[j] !== buf[start + j]) continue outer;
       return i;
     }
     return -1;
@@ -237,7 +250,7 @@ class FlatObjectReader {
       const end = this.stringEnd();
       if (end === -1) return GIVE_UP;
       this.pos = end + 1;
-      return this.buf.toString('latin1', start, end);
+      return this.buf.latin1Slice(start, end);
     }
     if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) return this.number();
     if (this.literal('true')) return true;
@@ -298,7 +311,7 @@ class FlatObjectReader {
       const magnitude = scale === 0 ? mantissa : mantissa / (POW10[scale] as number);
       return negative ? -magnitude : magnitude;
     }
-    return Number(this.buf.toString('latin1', start, p));
+    return Number(this.buf.latin1Slice(start, p));
   }
 }
 

@@ -4,7 +4,7 @@
 //   node-http    the same scorer addon behind a plain node:http server, one process          peers/node-http-scorer.mjs
 //   fastapi      FastAPI + uvicorn, features in Python, XGBoost's predictor (needs .venv)   peers/fastapi_xgb.py
 // Usage: node bench/score-api.mjs [--duration S] [--warmup S] [--only name,name] [--rates R,R] [--wrk-threads N]
-//                                 [--concurrency C,C] [--open-connections C] [--json OUT]
+//                                 [--concurrency C,C] [--open-connections C] [--server-args "W B L D I"] [--json OUT]
 // Prints a markdown table and writes bench/results/score-api.json. wrk measures latency from each request's send
 // time on a connection that waits for the previous answer (closed loop): see RESULTS.md on coordinated omission.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -25,6 +25,9 @@ const only = flag('only', 'fraudstream,node-http,fastapi').split(',');
 const out = flag('json', here('./results/score-api.json'));
 // Optional open-loop runs (peers/open-loop.mjs, wrk2-style fixed rates), e.g. --rates 25000,50000.
 const rates = flag('rates', '').split(',').filter((r) => r !== '').map(Number);
+// The bench server's settings after its port (peers/fraudstream-server.mjs: WORKERS MAX_BATCH LINGER_US DEADLINE_MS
+// INLINE_MAX_BATCH), e.g. --server-args "2 256 0 50 0" for no inline scoring.
+const serverArgs = flag('server-args', '').split(' ').filter((a) => a !== '');
 // Connections of the open-loop client (one request in flight on each).
 const openConnections = Number(flag('open-connections', '64'));
 const CONCURRENCY = flag('concurrency', '1,64,256').split(',').map(Number);
@@ -33,7 +36,7 @@ const wrkThreads = flag('wrk-threads', '');
 const python = here('../.venv/bin/python');
 
 const TARGETS = [
-  { name: 'fraudstream', port: 18431, cmd: process.execPath, args: [here('./peers/fraudstream-server.mjs'), '18431'], stats: true },
+  { name: 'fraudstream', port: 18431, cmd: process.execPath, args: [here('./peers/fraudstream-server.mjs'), '18431', ...serverArgs], stats: true },
   { name: 'node-http', port: 18432, cmd: process.execPath, args: [here('./peers/node-http-scorer.mjs'), '18432'] },
   {
     name: 'fastapi',

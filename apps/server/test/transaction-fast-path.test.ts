@@ -29,7 +29,7 @@ function general(body: Buffer, schema: JsonSchema = TransactionSchema): Outcome 
 
 /** A JSON token as raw text, so number spellings the serializer would not produce (12.50, -0, 1E3) are sent too. */
 const raw = (text: string): { raw: string } => ({ raw: text });
-type Value = string | number | boolean | null | { raw: string } | Record<string, unknown> | unknown[];
+type Value = string | number | boolean | null | { raw: string } | Readonly<Record<string, unknown>> | readonly unknown[];
 
 const ascii = fc.string({ unit: fc.constantFrom(...'abcXYZ019-_ .:/'.split('')), minLength: 0, maxLength: 70 });
 const tricky = fc.constantFrom('a\\"b', 'caf\u00e9', 'x\ty', '\u2028', 'emoji\u{1F600}', 'a\\u0041');

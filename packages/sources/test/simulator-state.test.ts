@@ -63,7 +63,7 @@ describe('Simulator.saveState / restoreState', () => {
     expect(days(dayEarly, 14)).not.toEqual(next);
     // One byte in the middle of the buffered days (their columns): the restored simulator hands it out.
     const flipped = bytes.slice();
-    flipped[flipped.length >> 1] ^= 0x40;
+    flipped[flipped.length >> 1] = (flipped[flipped.length >> 1] ?? 0) ^ 0x40;
     const corrupt = new Simulator(options);
     corrupt.restoreState(flipped, 'state.bin');
     expect(days(corrupt, 14)).not.toEqual(next);

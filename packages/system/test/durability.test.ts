@@ -86,7 +86,7 @@ describe('durable mode (in process, the generator)', () => {
     const bytes = readFileSync(file);
     expect(bytes.length).toBe(record.sourceState?.bytes);
     const flipped = Buffer.from(bytes);
-    flipped[flipped.length >> 1] ^= 1;
+    flipped.writeUInt8(flipped.readUInt8(flipped.length >> 1) ^ 1, flipped.length >> 1);
     writeFileSync(file, flipped);
     await expect(generator(dir)).rejects.toThrow(/checkpoints\/source-\d{20}\.bin: the source state does not match the checkpoint record/);
     rmSync(file);

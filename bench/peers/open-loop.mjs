@@ -32,7 +32,7 @@ let start = 0;
 /** The same transactions as peers/score-api.lua: a new id and a later event time each, over 5,000 cards. */
 function request(k) {
   const card = (k * 7919) % 5000;
-  const body = `{"id":"o-${k}","cardId":"card-${card}","terminalId":"term-${(k * 31) % 997}","amount":${5 + ((k * 13) % 400)}.25,"timestamp":${1767225600000 + k * 50},"channel":"ONLINE","cardPresent":false}`;
+  const body = `{"id":"o-${k}","cardId":"card-${card}","terminalId":"term-${(k * 31) % 997}","amount":${5 + ((k * 13) % 120)}.25,"timestamp":${1767225600000 + k * 50},"channel":"ONLINE","cardPresent":false}`;
   return `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 }
 

@@ -1,7 +1,8 @@
 // The engine thread's cost of logging a decided batch (issue 10, item 7), in CPU time of this (single) thread:
 //   - records: appendDecidedBatch reading each record and result, hashing its card, checking and adding it one by one
 //     (what the engine's thread did before the workers staged the columns),
-//   - staged:  appendDecidedBatch given the columns a scoring worker laid out (DecisionColumns.stage), copying runs,
+//   - staged:  appendDecidedBatch given the columns a scoring worker laid out in JS (DecisionColumns.stage), copying runs,
+//   - native:  the same, the columns laid out by the addon (DecisionColumns.stageNative, what the workers now run),
 // and apart, the worker-side cost of staging a batch. Same batches for all: 2,048 records, every other one a label
 // (the generator's mix), 0.8 % alerts, 200,000 cards, integer ids; the log is written to data/ (flushed, not synced).
 // Usage: pnpm build && node bench/decision-log-append.bench.mjs [batches = 2000] [rounds = 3]
@@ -9,7 +10,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { DecisionColumns } from '@fraudstream/engine';
 import { DecisionCode, NO_REASON, RECORD_SIZE, RecordViews, RESULT_SIZE, ResultStatus, ResultViews } from '@fraudstream/schema';
-import { featureNames, ruleNames } from '@fraudstream/scorer';
+import { cardRefKey, featureNames, ruleNames } from '@fraudstream/scorer';
 import { appendDecidedBatch, CardRefHasher, DecisionLog } from '@fraudstream/store';
 
 const batches = Number(process.argv[2] ?? 2000);
@@ -32,6 +33,8 @@ for (let s = 0; s < SLOTS; s++) {
   results.write(s, { score: alert ? 0.8 : 0.1, decision: alert ? DecisionCode.Review : DecisionCode.Approve, status: ResultStatus.Scored, rules: alert ? 0b1 : 0, reasons: alert ? [1, 4, 7] : [NO_REASON, NO_REASON, NO_REASON] });
 }
 const columns = DecisionColumns.create(SLOTS);
+const recordBytes = new Uint8Array(records.f64.buffer);
+const key = cardRefKey(secret);
 const naming = { ruleNames, featureNames, modelVersion: 'm1' };
 const cpuUs = () => {
   const c = process.cpuUsage();
@@ -52,9 +55,10 @@ function run(mode, r) {
   for (let b = 0; b < batches; b++) {
     const slot = (b * SIZE) % SLOTS;
     let staged;
-    if (mode === 'staged') {
+    if (mode !== 'records') {
       const t = cpuUs();
-      columns.stage(records, results, workerHasher, slot, SIZE);
+      if (mode === 'staged') columns.stage(records, results, workerHasher, slot, SIZE);
+      else columns.stageNative(recordBytes, results.u8, key, slot, SIZE);
       const n = columns.take(slot);
       stageUs += cpuUs() - t;
       staged = { ts: columns.ts, txNum: columns.txNum, card: columns.card, score: columns.score, decision: columns.decision, flag: columns.flag, slotOf: columns.slotOf, start: slot, count: n, generation: 0 };
@@ -72,14 +76,14 @@ function run(mode, r) {
 console.log(`decision-log append on the engine thread: ${batches} batches of ${SIZE} records (half labels), ${rounds} rounds; ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}, ${new Date().toISOString()}, load ${loadavg()[0].toFixed(1)}`);
 const rows = [];
 for (let r = 0; r < rounds; r++) {
-  for (const mode of r % 2 === 0 ? ['records', 'staged'] : ['staged', 'records']) {
+  for (const mode of r % 2 === 0 ? ['records', 'staged', 'native'] : ['native', 'staged', 'records']) {
     const row = run(mode, r);
     rows.push(row);
     console.log(JSON.stringify(row));
   }
 }
-for (const mode of ['records', 'staged']) {
+for (const mode of ['records', 'staged', 'native']) {
   const rs = rows.filter((x) => x.mode === mode);
   const mean = (k) => Math.round(rs.reduce((a, x) => a + x[k], 0) / rs.length);
-  console.log(`${mode.padEnd(8)} engine thread ${mean('mainNsPerDecision')} ns CPU per decision${mode === 'staged' ? `; worker staging ${mean('workerStageNsPerDecision')} ns CPU per decision` : ''}`);
+  console.log(`${mode.padEnd(8)} engine thread ${mean('mainNsPerDecision')} ns CPU per decision${mode !== 'records' ? `; worker staging ${mean('workerStageNsPerDecision')} ns CPU per decision` : ''}`);
 }

@@ -7,6 +7,8 @@
 // conditions. Each durable round gets a new data dir (an existing one would be resumed).
 // Usage: pnpm build && node bench/durability-cost.mjs [seconds per run = 10] [rounds = 3] [checkpoint interval s = 2]
 //        [baseline CLI: another build's apps/cli/dist/main.js, run durable as a third mode "baseline" in the same rounds]
+// Mode "cases" is durable with `--cases` too (the case store, which 'start --data-dir' opens by default and
+// `bench` only with --cases): the whole durable set. Set DURABILITY_COST_NO_CASES=1 to leave that mode out.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,7 +25,8 @@ mkdirSync(root, { recursive: true });
 function bench(mode, round) {
   const json = `${root}${mode}-${round}.json`;
   const args = [mode === 'baseline' ? baselineCli : cli, 'bench', '--tps', 'max', '--duration', String(seconds), '--json', json];
-  if (mode === 'durable' || mode === 'baseline') args.push('--data-dir', `${root}data-${round}`, '--checkpoint-interval', String(interval));
+  if (mode !== 'ephemeral') args.push('--data-dir', `${root}data-${round}`, '--checkpoint-interval', String(interval));
+  if (mode === 'cases') args.push('--cases');
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bench ${mode} failed (${r.status}): ${r.stderr}${r.stdout}`);
   const out = JSON.parse(readFileSync(json, 'utf8'));
@@ -35,7 +38,7 @@ const load = loadavg()[0];
 const rows = [];
 for (let round = 0; round < rounds; round++) {
   // Alternate which mode goes first, so a drift in the machine's load does not favour one.
-  const modes = baselineCli === undefined ? ['ephemeral', 'durable'] : ['ephemeral', 'durable', 'baseline'];
+  const modes = ['ephemeral', 'durable', ...(process.env.DURABILITY_COST_NO_CASES === '1' ? [] : ['cases']), ...(baselineCli === undefined ? [] : ['baseline'])];
   // Rotate the order each round.
   const order = modes.map((_, k) => modes[(k + round) % modes.length]);
   for (const mode of order) {
@@ -64,9 +67,10 @@ const summary = {
   date: new Date().toISOString(),
   machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
   loadAverage1m: load,
-  command: `node bench/durability-cost.mjs ${seconds} ${rounds} ${interval}`,
+  command: `node bench/durability-cost.mjs ${seconds} ${rounds} ${interval}${baselineCli === undefined ? '' : ' BASELINE_CLI'}`,
   ephemeral: { sustainedTps: Math.round(mean('ephemeral', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('ephemeral', 'scoredPerCpuSecond')) },
   durable: { sustainedTps: Math.round(mean('durable', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('durable', 'scoredPerCpuSecond')) },
+  ...(rows.some((r) => r.mode === 'cases') ? { cases: { sustainedTps: Math.round(mean('cases', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('cases', 'scoredPerCpuSecond')) } } : {}),
   ...(baselineCli === undefined
     ? {}
     : { baseline: { cli: baselineCli, sustainedTps: Math.round(mean('baseline', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('baseline', 'scoredPerCpuSecond')) } }),
@@ -76,6 +80,10 @@ summary.costPercent = {
   sustainedTps: Math.round((1 - summary.durable.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10,
   scoredPerCpuSecond: Math.round((1 - summary.durable.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10,
 };
+if (summary.cases !== undefined) {
+  summary.costPercent.casesSustainedTps = Math.round((1 - summary.cases.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10;
+  summary.costPercent.casesScoredPerCpuSecond = Math.round((1 - summary.cases.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10;
+}
 if (summary.baseline !== undefined) {
   summary.costPercent.baselineSustainedTps = Math.round((1 - summary.baseline.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10;
   summary.costPercent.baselineScoredPerCpuSecond = Math.round((1 - summary.baseline.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10;
@@ -85,6 +93,9 @@ mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/durability-cost.json', import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
 console.table(rows);
 console.log(`durable vs ephemeral: ${summary.costPercent.sustainedTps}% fewer decisions/s, ${summary.costPercent.scoredPerCpuSecond}% fewer per CPU-second (load ${load.toFixed(1)} on ${cpus().length} cores)`);
+if (summary.cases !== undefined) {
+  console.log(`durable with cases vs ephemeral: ${summary.costPercent.casesSustainedTps}% fewer decisions/s, ${summary.costPercent.casesScoredPerCpuSecond}% fewer per CPU-second`);
+}
 if (summary.baseline !== undefined) {
   console.log(`baseline durable vs ephemeral: ${summary.costPercent.baselineSustainedTps}% fewer decisions/s, ${summary.costPercent.baselineScoredPerCpuSecond}% fewer per CPU-second`);
 }

@@ -9,7 +9,9 @@
 //     producers on this machine's clock), matched by decision id (= topic-partition-offset), read back with kcat.
 // Needs the broker (scripts/kafka.sh start; started here when nothing listens) and kcat.
 //
-// Usage: node bench/kafka-e2e.mjs [--count 200000] [--rate 5000] [--seconds 10] [--workers 2]
+// 1b. the same with checkpoints (--data-dir) and with --exactly-once (Kafka transactions committed at each
+//     checkpoint; timed to the commit of the last decision's transaction).
+// Usage: node bench/kafka-e2e.mjs [--count 200000] [--rate 5000] [--seconds 10] [--workers 2] [--checkpoint-ms 1000]
 // Writes bench/results/kafka-e2e.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '10' },
     workers: { type: 'string', default: '2' },
+    'checkpoint-ms': { type: 'string', default: '1000' },
   },
 });
 const N = Number(a.count);
@@ -91,26 +94,46 @@ await topics(t1, d1, `${d1}-alerts`);
 const produceOut = cli(['produce', '--brokers', brokers, '--topic', t1, '--no-labels', '--tps', 'max', '--count', String(N)]).trim();
 console.log(produceOut);
 const load1 = loadavg()[0];
-const inst = await startInstance(['--topic', t1, '--no-labels', '--group', `bench-${stamp}`, '--decisions-topic', d1, '--alerts-topic', `${d1}-alerts`]);
-const tStart = performance.now();
-let tFirst;
-let s;
-for (;;) {
-  s = await stats(inst);
-  if (tFirst === undefined && s.counts.decided > 0) tFirst = performance.now();
-  if (s.kafka.produced >= N) break;
-  await new Promise((r) => setTimeout(r, 50));
+/**
+ * One instance over the full topic t1 in a group of its own: decisions/s from its first decision until `done(stats)`
+ * (every decision acknowledged; with --exactly-once, committed: visible to read_committed consumers).
+ */
+async function measure(name, extra, done) {
+  const d = `${d1}-${name}`;
+  await topics(d, `${d}-alerts`);
+  const inst = await startInstance(['--topic', t1, '--no-labels', '--group', `bench-${name}-${stamp}`, '--decisions-topic', d, '--alerts-topic', `${d}-alerts`, ...extra]);
+  const tStart = performance.now();
+  let tFirst;
+  let s;
+  for (;;) {
+    s = await stats(inst);
+    if (tFirst === undefined && s.counts.decided > 0) tFirst = performance.now();
+    if (done(s)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const tDone = performance.now();
+  await stop(inst);
+  return {
+    decisionsPerSec: Math.round(N / ((tDone - tFirst) / 1000)),
+    withJoinPerSec: Math.round(N / ((tDone - tStart) / 1000)),
+    decided: s.counts.decided,
+    produced: s.kafka.produced,
+    alerts: s.kafka.alerts,
+    ...(s.kafka.transactions === undefined ? {} : { transactions: s.kafka.transactions.committed }),
+    ...(s.kafka.checkpoints === undefined ? {} : { checkpoints: s.kafka.checkpoints.taken }),
+    load: loadavg()[0],
+  };
 }
-const tDone = performance.now();
-await stop(inst);
-const fraudstream = {
-  decisionsPerSec: Math.round(N / ((tDone - tFirst) / 1000)),
-  withJoinPerSec: Math.round(N / ((tDone - tStart) / 1000)),
-  decided: s.counts.decided,
-  produced: s.kafka.produced,
-  alerts: s.kafka.alerts,
-};
+const fraudstream = await measure('plain', [], (s) => s.kafka.produced >= N);
 console.log(`fraudstream start --source kafka: ${fraudstream.decisionsPerSec} decisions/s (first decision to N-th acknowledged), ${fraudstream.withJoinPerSec}/s incl. group join`);
+// The cost of exactly-once: the same with checkpoints (at-least-once, --data-dir) and with --exactly-once (the
+// decisions in Kafka transactions committed at each checkpoint; done when the last one committed).
+const CK_MS = a['checkpoint-ms'];
+const ckDir = (name) => `${root}data/bench-kafka-${name}-${stamp}`;
+const checkpointed = await measure('ck', ['--data-dir', ckDir('ck'), '--checkpoint-interval-ms', CK_MS], (s) => s.kafka.produced >= N);
+console.log(`  with checkpoints every ${CK_MS} ms (at-least-once): ${checkpointed.decisionsPerSec} decisions/s, ${checkpointed.withJoinPerSec}/s incl. join`);
+const exactlyOnce = await measure('eos', ['--data-dir', ckDir('eos'), '--checkpoint-interval-ms', CK_MS, '--exactly-once'], (s) => s.kafka.committedSeq >= N);
+console.log(`  --exactly-once, transactions cut every ${CK_MS} ms: ${exactlyOnce.decisionsPerSec} decisions/s committed, ${exactlyOnce.withJoinPerSec}/s incl. join (${exactlyOnce.transactions} transactions)`);
 
 // 2. Kafka's perf tools, same payloads, same N.
 const t2 = `bench-e2e-perf-${stamp}`;
@@ -166,6 +189,9 @@ const result = {
   workers: Number(WORKERS),
   produce: produceOut,
   fraudstream,
+  checkpointed,
+  exactlyOnce,
+  checkpointIntervalMs: Number(CK_MS),
   perfTools: perf,
   ratio: { toConsumerPerf: fraudstream.decisionsPerSec / perf.consumePerSec, toProducerPerf: fraudstream.decisionsPerSec / perf.producePerSec },
   latency,

@@ -4,7 +4,7 @@
 //   node-http    the same scorer addon behind a plain node:http server, one process          peers/node-http-scorer.mjs
 //   fastapi      FastAPI + uvicorn, features in Python, XGBoost's predictor (needs .venv)   peers/fastapi_xgb.py
 // Usage: node bench/score-api.mjs [--duration S] [--warmup S] [--only name,name] [--rates R,R] [--wrk-threads N]
-//                                 [--concurrency C,C] [--json OUT]
+//                                 [--concurrency C,C] [--open-connections C] [--server-args "W B L D I"] [--json OUT]
 // Prints a markdown table and writes bench/results/score-api.json. wrk measures latency from each request's send
 // time on a connection that waits for the previous answer (closed loop): see RESULTS.md on coordinated omission.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -25,13 +25,18 @@ const only = flag('only', 'fraudstream,node-http,fastapi').split(',');
 const out = flag('json', here('./results/score-api.json'));
 // Optional open-loop runs (peers/open-loop.mjs, wrk2-style fixed rates), e.g. --rates 25000,50000.
 const rates = flag('rates', '').split(',').filter((r) => r !== '').map(Number);
+// The bench server's settings after its port (peers/fraudstream-server.mjs: WORKERS MAX_BATCH LINGER_US DEADLINE_MS
+// INLINE_MAX_BATCH), e.g. --server-args "2 256 0 50 0" for no inline scoring.
+const serverArgs = flag('server-args', '').split(' ').filter((a) => a !== '');
+// Connections of the open-loop client (one request in flight on each).
+const openConnections = Number(flag('open-connections', '64'));
 const CONCURRENCY = flag('concurrency', '1,64,256').split(',').map(Number);
 // wrk's own threads share the 2 cores with the server: 2 by default (1 at c=1); --wrk-threads 1 measures with one.
 const wrkThreads = flag('wrk-threads', '');
 const python = here('../.venv/bin/python');
 
 const TARGETS = [
-  { name: 'fraudstream', port: 18431, cmd: process.execPath, args: [here('./peers/fraudstream-server.mjs'), '18431'], stats: true },
+  { name: 'fraudstream', port: 18431, cmd: process.execPath, args: [here('./peers/fraudstream-server.mjs'), '18431', ...serverArgs], stats: true },
   { name: 'node-http', port: 18432, cmd: process.execPath, args: [here('./peers/node-http-scorer.mjs'), '18432'] },
   {
     name: 'fastapi',
@@ -64,10 +69,22 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * Runs a command to its end; returns its output and the CPU seconds it used (user + system of it and its children,
+ * read by the wrapping shell from its own /proc stat: cutime + cstime, 10 ms ticks), so the load generator's own cost
+ * on the shared cores is recorded beside the server's.
+ */
+function measured(cmd, argv) {
+  const text = execFileSync('sh', ['-c', '"$@"; echo "CHILDCPU $(cut -d" " -f16,17 /proc/$$/stat)"', 'sh', cmd, ...argv], { encoding: 'utf8' });
+  const line = text.split('\n').find((l) => l.startsWith('CHILDCPU '));
+  const [u, s] = (line ?? 'CHILDCPU 0 0').slice(9).split(' ').map(Number);
+  return { text, cpuS: ((u ?? 0) + (s ?? 0)) / 100 };
+}
+
 function wrk(port, connections, seconds) {
   const threads = connections === 1 ? 1 : wrkThreads === '' ? 2 : Number(wrkThreads);
   const argv = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', here('./peers/score-api.lua'), `http://127.0.0.1:${port}/v1/score`];
-  const text = execFileSync('wrk', argv, { encoding: 'utf8' });
+  const { text, cpuS } = measured('wrk', argv);
   const line = text.split('\n').find((l) => l.startsWith('RESULT '));
   if (line === undefined) throw new Error(`wrk printed no RESULT line:\n${text}`);
   const r = JSON.parse(line.slice(7));
@@ -84,6 +101,7 @@ function wrk(port, connections, seconds) {
     requests: r.requests,
     socketErrors: r.socketErrors,
     non2xx: r.non2xx,
+    clientCpuUsPerReq: Math.round((cpuS / Math.max(1, r.requests)) * 1e7) / 10,
   };
 }
 
@@ -123,9 +141,13 @@ for (const t of TARGETS) {
     }
     const entry = { name: t.name, runs };
     for (const rate of rates) {
-      const text = execFileSync(process.execPath, [here('./peers/open-loop.mjs'), `http://127.0.0.1:${t.port}/v1/score`, String(rate), String(duration), '256'], { encoding: 'utf8' });
+      const cpu0 = cpuSeconds(child.pid);
+      const argv = [here('./peers/open-loop.mjs'), `http://127.0.0.1:${t.port}/v1/score`, String(rate), String(duration), String(openConnections)];
+      const { text, cpuS } = measured(process.execPath, argv);
       const line = text.split('\n').find((l) => l.startsWith('RESULT '));
       const r = JSON.parse(line.slice(7));
+      r.serverCpuUsPerReq = Math.round(((cpuSeconds(child.pid) - cpu0) / Math.max(1, r.requests)) * 1e7) / 10;
+      r.clientCpuUsPerReq = Math.round((cpuS / Math.max(1, r.requests)) * 1e7) / 10;
       console.error(`${t.name} open loop ${rate}/s: achieved ${r.achievedPerS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms (client behind its schedule by up to ${r.sendLagMs} ms)`);
       (entry.openLoop ??= []).push(r);
     }
@@ -159,11 +181,20 @@ const report = {
 };
 mkdirSync(here('./results'), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log('| peer | connections | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | errors |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| peer | connections | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | wrk CPU µs/req | errors |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  if (r.unavailable !== undefined) console.log(`| ${r.name} | - | unavailable (${r.unavailable}) | | | | | |`);
-  else for (const x of r.runs) console.log(`| ${r.name} | ${x.connections} | ${x.reqPerS} | ${x.p50Ms} | ${x.p99Ms} | ${x.p999Ms} | ${x.cpuUsPerReq} | ${x.socketErrors + x.non2xx} |`);
+  if (r.unavailable !== undefined) console.log(`| ${r.name} | - | unavailable (${r.unavailable}) | | | | | | |`);
+  else for (const x of r.runs) console.log(`| ${r.name} | ${x.connections} | ${x.reqPerS} | ${x.p50Ms} | ${x.p99Ms} | ${x.p999Ms} | ${x.cpuUsPerReq} | ${x.clientCpuUsPerReq} | ${x.socketErrors + x.non2xx} |`);
 }
 for (const r of results) if (r.engine !== undefined) console.log(`\n${r.name} engine: ${JSON.stringify(r.engine)}`);
-for (const r of results) for (const o of r.openLoop ?? []) console.log(`${r.name} open loop ${o.rate}/s: ${JSON.stringify(o)}`);
+if (rates.length > 0) {
+  console.log(`\nOpen loop (${openConnections} connections; latency from each request's due time; service = from its actual send):\n`);
+  console.log('| peer | offered req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | service p50 ms | service p99 ms | client late by ms | server CPU µs/req | client CPU µs/req | errors |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    for (const o of r.openLoop ?? []) {
+      console.log(`| ${r.name} | ${o.rate} | ${o.achievedPerS} | ${o.p50Ms} | ${o.p99Ms} | ${o.p999Ms} | ${o.serviceP50Ms} | ${o.serviceP99Ms} | ${o.sendLagMs} | ${o.serverCpuUsPerReq} | ${o.clientCpuUsPerReq} | ${o.errors + o.non2xx} |`);
+    }
+  }
+}

@@ -148,6 +148,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'kafka.terminal_table', flag: 'terminal-table', env: ['FRAUDSTREAM_KAFKA_TERMINAL_TABLE'], help: 'compacted topic of the global terminal table (absent: terminal state per instance)', parse: str(249) },
   { key: 'kafka.terminal_table_interval_ms', flag: 'terminal-table-interval-ms', env: ['FRAUDSTREAM_KAFKA_TERMINAL_TABLE_INTERVAL_MS'], help: 'how often the terminal table is published and merged, ms (default 2000)', parse: int(50, 3_600_000) },
   { key: 'kafka.checkpoint_interval_ms', flag: 'checkpoint-interval-ms', env: ['FRAUDSTREAM_KAFKA_CHECKPOINT_INTERVAL_MS'], help: 'time between Kafka-mode checkpoints with an explicit data.dir, ms (default 10000)', parse: int(50, 86_400_000) },
+  { key: 'kafka.exactly_once', flag: 'exactly-once', switchValue: true, env: ['FRAUDSTREAM_KAFKA_EXACTLY_ONCE'], default: false, help: 'Kafka transactions for the decisions, committed with the input offsets at each checkpoint (needs an explicit data.dir)', parse: bool },
   { key: 'webhook.url', flag: 'webhook', env: ['FRAUDSTREAM_WEBHOOK_URL'], help: 'POST alerts to this URL (Slack-compatible JSON)', parse: url },
   { key: 'webhook.batch', flag: 'webhook-batch', env: ['FRAUDSTREAM_WEBHOOK_BATCH'], default: 20, help: 'most alerts per message', parse: int(1, 100) },
   { key: 'webhook.interval_ms', flag: 'webhook-interval-ms', env: ['FRAUDSTREAM_WEBHOOK_INTERVAL_MS'], default: 1000, help: 'gather alerts this long before sending', parse: int(10, 3_600_000) },

@@ -28,9 +28,9 @@ export interface ReadDecision {
   score: number;
 }
 
-/** The decisions topic, read back by kcat. */
-export function readDecisions(brokers: string, topic: string): ReadDecision[] {
-  return kcatRead(brokers, topic).map((m) => {
+/** The decisions topic, read back by kcat (read_committed, librdkafka's default, unless `isolation` says otherwise). */
+export function readDecisions(brokers: string, topic: string, isolation: 'read_committed' | 'read_uncommitted' = 'read_committed'): ReadDecision[] {
+  return kcatRead(brokers, topic, isolation).map((m) => {
     const v = JSON.parse(m.value) as { id: string; decisionId: string; decision: string; score: number };
     return { key: m.key, partition: m.partition, id: v.id, decisionId: v.decisionId, decision: v.decision, score: v.score };
   });
@@ -76,7 +76,7 @@ export async function startInstance(args: string[], env: Record<string, string> 
 export async function stats(i: Instance): Promise<{
   counts: { decided: number; written: number; labels: { applied: number } };
   laws: { ok: boolean };
-  kafka: { produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; replays: number; replayed: number; deadLettered: number; ackedSeq: number; committedSeq: number; checkpoints?: { taken: number; durableSeq: number; restored?: { id: number; messages: number }; lastError?: string }; terminalTable?: { published: number; received: number; merged: number; settled: boolean; lastError?: string }; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
+  kafka: { transactions?: { committed: number; aborted: number; error?: string }; produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; replays: number; replayed: number; deadLettered: number; ackedSeq: number; committedSeq: number; checkpoints?: { taken: number; durableSeq: number; restored?: { id: number; messages: number }; lastError?: string }; terminalTable?: { published: number; received: number; merged: number; settled: boolean; lastError?: string }; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
 }> {
   // A fresh connection each time: a pooled keep-alive socket the server has closed while the test was blocked
   // (spawnSync of the broker script) fails with "other side closed".

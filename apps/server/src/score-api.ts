@@ -6,7 +6,8 @@ import { decisionIdOf } from '@fraudstream/store';
 import { DEADLINE_REASON, TransactionSchema } from './api-schemas.js';
 import { HttpError, type HttpErrorCode } from './errors.js';
 import { JsonStringCache, reasonsJson, replyJson200, scoreResponseJson } from './score-response.js';
-import { checkSchema, parseBody } from './json-schema.js';
+import { checkSchema, parseBody, type JsonSchema } from './json-schema.js';
+import { parseTransactionFast } from './transaction-fast-path.js';
 import type { RequestContext } from './request-context.js';
 import type { ScoringEngine } from './scoring-engine.js';
 import type { ResolvedScoringOptions } from './scoring-options.js';
@@ -40,6 +41,8 @@ interface Pending {
   startMs: number;
   /** Answered already (by the deadline fallback): the engine decision, when it comes, is only counted. */
   answered: boolean;
+  /** The ingest sequence number its record was written at (-1 until then). */
+  seq: number;
 }
 
 const now = (): number => performance.now();
@@ -81,22 +84,22 @@ export function transactionError(error: ValidationError): HttpError {
  * transaction; a refusal is counted by the engine as rejected, on the field at fault.
  */
 export function checkTransaction(engine: ScoringEngine, value: unknown): ValidationError | Transaction {
-  const violation = checkSchema(TransactionSchema, value);
+  const checked = checkTransactionValue(value);
+  if ('code' in checked) engine.reject(checked);
+  return checked;
+}
+
+/**
+ * The checks of {@link checkTransaction} without the engine's count: the request schema (`schema`, TransactionSchema
+ * unless a test passes another), then the schema package's rules. Returns the first error or the transaction.
+ */
+export function checkTransactionValue(value: unknown, schema: JsonSchema = TransactionSchema): ValidationError | Transaction {
+  const violation = checkSchema(schema, value);
   if (violation !== undefined) {
-    const error: ValidationError = {
-      code: VALIDATION_CODE_OF[violation.code] ?? 'type',
-      field: violation.field === '' ? '$' : violation.field,
-      message: violation.message,
-    };
-    engine.reject(error);
-    return error;
+    return { code: VALIDATION_CODE_OF[violation.code] ?? 'type', field: violation.field === '' ? '$' : violation.field, message: violation.message };
   }
   const v = validateTransaction(value);
-  if (!v.ok) {
-    engine.reject(v.error);
-    return v.error;
-  }
-  return v.value;
+  return v.ok ? v.value : v.error;
 }
 
 /**
@@ -112,7 +115,13 @@ export class ScoreApi {
   readonly labelIndex: LabelIndex;
   readonly counters: ApiStats;
   private readonly queue: Pending[] = [];
-  private readonly pending = new Map<number, Pending>();
+  /**
+   * Requests written into the ring, waiting for their decision, by ring slot (`seq & (capacity - 1)`: at most
+   * `capacity` records are in the ring, so two waiting requests never share a slot); each keeps its `seq`, so a stale
+   * entry (a record the engine lost) is told apart and replaced. An array instead of a Map: no hashing per request.
+   */
+  private readonly bySlot: (Pending | undefined)[];
+  private pendingCount = 0;
   private armed = false;
   private firstQueuedMs = 0;
   private waitingForSpace = false;
@@ -136,6 +145,7 @@ export class ScoreApi {
     private readonly holdingBack: () => string | undefined = () => undefined,
   ) {
     this.labelIndex = new LabelIndex(options.labelIndexSize);
+    this.bySlot = new Array<Pending | undefined>(engine.options.capacity).fill(undefined);
     this.counters = {
       score: { requests: 0, answered: 0, deadlineMisses: 0, lateDecisions: 0, batches: 0, largestBatch: 0, pending: 0 },
       bulk: { requests: 0, accepted: 0, rejected: 0, pauses: 0 },
@@ -155,7 +165,7 @@ export class ScoreApi {
   /** A copy of the counters. */
   stats(): ApiStats {
     const c = this.counters;
-    return { score: { ...c.score, pending: this.pending.size + this.queue.length }, bulk: { ...c.bulk }, labels: { ...c.labels } };
+    return { score: { ...c.score, pending: this.pendingCount + this.queue.length }, bulk: { ...c.bulk }, labels: { ...c.labels } };
   }
 
   /** Stops listening to the engine (the server is closing). */
@@ -187,6 +197,25 @@ export class ScoreApi {
   score(context: RequestContext, body: Buffer): void {
     const startMs = now();
     this.holdBack();
+    // One pass over the bytes for a well-formed body; anything else (and every refusal) takes the general path.
+    const tx = parseTransactionFast(body) ?? this.parseGeneral(body);
+    this.counters.score.requests++;
+    const p: Pending = { context, tx, id: tx.id, startMs, answered: false, seq: -1 };
+    if (this.options.deadlineMs === 0) this.missDeadline(p);
+    else {
+      this.deadlines.push(p);
+      if (this.deadlineTimer === undefined) this.armDeadline();
+    }
+    this.queue.push(p);
+    if (this.queue.length >= this.options.maxBatch) this.flush();
+    else this.arm();
+  }
+
+  /**
+   * The general reading of a body (`JSON.parse`, the request schema, the schema package's rules): the refusals, with
+   * their 400 naming the field, counted by the engine as rejected inputs.
+   */
+  private parseGeneral(body: Buffer): Transaction {
     let input: unknown;
     try {
       input = parseBody<unknown>(body, { type: 'object' });
@@ -196,16 +225,7 @@ export class ScoreApi {
     }
     const tx = checkTransaction(this.engine, input);
     if ('code' in tx) throw transactionError(tx);
-    this.counters.score.requests++;
-    const p: Pending = { context, tx, id: tx.id, startMs, answered: false };
-    if (this.options.deadlineMs === 0) this.missDeadline(p);
-    else {
-      this.deadlines.push(p);
-      if (this.deadlineTimer === undefined) this.armDeadline();
-    }
-    this.queue.push(p);
-    if (this.queue.length >= this.options.maxBatch) this.flush();
-    else this.arm();
+    return tx;
   }
 
   /** Arms the one deadline timer for the oldest request not yet answered, or leaves it unarmed when none is left. */
@@ -276,6 +296,7 @@ export class ScoreApi {
     const { engine } = this;
     const { sink } = engine;
     const views = sink.views;
+    const mask = engine.options.capacity - 1;
     const limit = Math.min(this.queue.length, this.options.maxBatch);
     while (written < limit) {
       // A claim stops at the ring's end: a batch that wraps takes two claims.
@@ -290,7 +311,11 @@ export class ScoreApi {
         views.writeTransaction(slot, p.tx, t);
         sink.dueMs[slot] = t;
         if (Number.isNaN(views.txNum(slot))) sink.setId(slot, p.tx.id);
-        this.pending.set(seq0 + i, p);
+        p.seq = seq0 + i;
+        const at = p.seq & mask;
+        // A request still in this slot is one whose record the engine lost (it had its deadline answer): replaced.
+        if (this.bySlot[at] === undefined) this.pendingCount++;
+        this.bySlot[at] = p;
         this.remember(p.id, seq0 + i);
       }
       this.written += got;
@@ -342,12 +367,15 @@ export class ScoreApi {
   }
 
   private readonly onBatch = (batch: DecidedBatch): void => {
-    if (this.pending.size === 0) return;
+    if (this.pendingCount === 0) return;
     const { results } = batch;
+    const mask = this.engine.options.capacity - 1;
     for (let i = 0; i < batch.count; i++) {
-      const p = this.pending.get(batch.seq + i);
-      if (p === undefined) continue;
-      this.pending.delete(batch.seq + i);
+      const seq = batch.seq + i;
+      const p = this.bySlot[seq & mask];
+      if (p === undefined || p.seq !== seq) continue;
+      this.bySlot[seq & mask] = undefined;
+      this.pendingCount--;
       if (p.answered) {
         this.counters.score.lateDecisions++;
         continue;

@@ -42,14 +42,24 @@ export class JsonStringCache {
 
 let current: RequestContext | undefined;
 let currentBody = '';
+// The fixed header names and values as bytes, encoded once: uWS copies bytes as they are, where a string would be
+// converted to UTF-8 on every call.
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+const X_REQUEST_ID = bytes('X-Request-Id');
+const CONTENT_TYPE = bytes('Content-Type');
+const JSON_UTF8 = bytes('application/json; charset=utf-8');
+const CACHE_CONTROL = bytes('Cache-Control');
+const NO_STORE = bytes('no-store');
+const NOSNIFF_NAME = bytes('X-Content-Type-Options');
+const NOSNIFF = bytes('nosniff');
 const writeCorked = (): void => {
   const c = current as RequestContext;
   // 200 is uWS's default status line: no writeStatus call.
-  c.res.writeHeader('X-Request-Id', c.requestId);
-  c.res.writeHeader('Content-Type', 'application/json; charset=utf-8');
-  c.res.writeHeader('Cache-Control', 'no-store');
-  c.res.writeHeader('X-Content-Type-Options', 'nosniff');
-  c.res.end(currentBody);
+  c.res.writeHeader(X_REQUEST_ID, c.requestId);
+  c.res.writeHeader(CONTENT_TYPE, JSON_UTF8);
+  c.res.writeHeader(CACHE_CONTROL, NO_STORE);
+  c.res.writeHeader(NOSNIFF_NAME, NOSNIFF);
+  c.res.end(currentBody, false);
 };
 
 /**

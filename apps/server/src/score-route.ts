@@ -37,12 +37,19 @@ export function serveScore(context: RequestContext, api: ScoreApi, token: string
       done();
       return;
     }
-    // uWS neuters the chunk after this callback: copy it. A body in one chunk (the usual case) is not concatenated.
-    const copy = Buffer.from(new Uint8Array(chunk));
-    if (first === undefined) first = copy;
-    else (chunks ??= [first]).push(copy);
-    if (!isLast) return;
-    const body = chunks === undefined ? (first as Buffer) : Buffer.concat(chunks, received);
+    let body: Buffer;
+    if (isLast && first === undefined) {
+      // The whole body in one chunk (the usual case): read in place, without a copy. uWS neuters the chunk after this
+      // callback, and nothing keeps it: score() reads it synchronously and keeps only the strings it decoded.
+      body = Buffer.from(chunk);
+    } else {
+      // A body in several chunks: each is copied (neutered after its callback), then they are joined.
+      const copy = Buffer.from(new Uint8Array(chunk));
+      if (first === undefined) first = copy;
+      else (chunks ??= [first]).push(copy);
+      if (!isLast) return;
+      body = chunks === undefined ? first : Buffer.concat(chunks, received);
+    }
     try {
       authorizeMutation(context, token);
       api.score(context, body);

@@ -13,6 +13,7 @@
 pub mod bundle;
 pub mod config;
 pub mod decide;
+pub mod decision_columns;
 pub mod features;
 pub mod isolation;
 pub mod js_buffers;
@@ -349,6 +350,95 @@ pub fn write_fallback(
     }
     .map_err(invalid)?;
     Ok(record::write_fallback(recs, outs))
+}
+
+/// The 16-byte card-reference key of a deployment secret (the first half of HMAC-SHA256(secret, "fraudstream card-ref
+/// v1"), as `CardRefHasher` derives it); handed to [`stage_decision_columns`].
+#[napi(catch_unwind)]
+pub fn card_ref_key(#[napi(ts_arg_type = "Uint8Array")] secret: Unknown<'_>) -> Result<Buffer> {
+    let s = array(&secret, Kind::U8, "secret")?;
+    if s.len() < 16 {
+        return Err(invalid("secret must be at least 16 bytes"));
+    }
+    // SAFETY: the secret belongs to this synchronous call and no thread writes it.
+    let bytes = unsafe { s.u8s(0..s.len()) };
+    Ok(decision_columns::card_ref_key(bytes).to_vec().into())
+}
+
+/// Lays out the decision log's columns of the scored batch at ring slots `[startSlot, startSlot + count)` in the
+/// columns region of `capacity` slots (see `decision_columns`): its transactions compacted from index `startSlot`,
+/// the batch's generation at `startSlot`. Returns the number of transactions written, or -1 when more than one
+/// scorer generation decided them (nothing usable written; the engine then reads the records). Does not write the
+/// staged mark: the caller publishes the columns with an atomic store after this returns.
+#[napi(catch_unwind)]
+pub fn stage_decision_columns(
+    #[napi(ts_arg_type = "Uint8Array")] records: Unknown<'_>,
+    #[napi(ts_arg_type = "Uint8Array")] results: Unknown<'_>,
+    #[napi(ts_arg_type = "Uint8Array")] columns: Unknown<'_>,
+    capacity: u32,
+    start_slot: u32,
+    count: u32,
+    #[napi(ts_arg_type = "Uint8Array")] key: Unknown<'_>,
+) -> Result<i32> {
+    let recs_js = array(&records, Kind::U8, "records")?;
+    let outs_js = array(&results, Kind::U8, "results")?;
+    let cols_js = array(&columns, Kind::U8, "columns")?;
+    let key_js = array(&key, Kind::U8, "key")?;
+    let (cap, start, len) = (capacity as usize, start_slot as usize, count as usize);
+    if key_js.len() != 16 {
+        return Err(invalid("key must be 16 bytes (cardRefKey)"));
+    }
+    if cols_js.len() < decision_columns::BYTES_PER_SLOT * cap {
+        return Err(invalid(format!(
+            "columns must be at least {} bytes for capacity {cap}",
+            decision_columns::BYTES_PER_SLOT * cap
+        )));
+    }
+    if start + len > cap {
+        return Err(invalid(format!(
+            "slots {start}..{} exceed the columns' capacity {cap}",
+            start + len
+        )));
+    }
+    let whole = cols_js.addresses(&(0..decision_columns::BYTES_PER_SLOT * cap));
+    // SAFETY: the records and results of a scored batch are read only: their worker holds the batch until it marks
+    // it done, after this returns; `slots` checks both ranges are within their arrays.
+    let (recs, outs) =
+        unsafe { js_buffers::slots(&recs_js, RECORD_SIZE, &outs_js, RESULT_SIZE, start, len) }
+            .map_err(invalid)?;
+    let record_bytes = recs_js.addresses(&(RECORD_SIZE * start..RECORD_SIZE * (start + len)));
+    let result_bytes = outs_js.addresses(&(RESULT_SIZE * start..RESULT_SIZE * (start + len)));
+    if !js_buffers::disjoint(&whole, &record_bytes) || !js_buffers::disjoint(&whole, &result_bytes)
+    {
+        return Err(invalid(
+            "columns must not share memory with the records or results",
+        ));
+    }
+    let ranges = decision_columns::column_ranges(cap, start, len);
+    // SAFETY: the eight ranges are within the region (checked above), pairwise disjoint (successive columns of the
+    // one layout) and the batch's own: the engine gives slots `start .. start + len` to one worker at a time and reads
+    // them only after the batch is marked done; the key is read only.
+    let (mut out, key) = unsafe {
+        let [ts, tx_num, card, score, slot_of, generation, decision, flag] =
+            ranges.map(|x| cols_js.u8s_mut(x));
+        let mut kb = [0u8; 16];
+        kb.copy_from_slice(key_js.u8s(0..16));
+        (
+            decision_columns::ColumnsMut {
+                ts,
+                tx_num,
+                card,
+                score,
+                slot_of,
+                generation,
+                decision,
+                flag,
+            },
+            decision_columns::SipKey::new(&kb),
+        )
+    };
+    let written = decision_columns::stage(recs, outs, start_slot, &key, &mut out);
+    Ok(written.map_or(-1, |w| i32::try_from(w).unwrap_or(i32::MAX)))
 }
 
 /// A scorer's cumulative counts (every completed batch).

@@ -6,8 +6,8 @@
  * over).
  */
 import { workerData } from 'piscina';
-import { CardRefHasher, RECORD_SIZE, RecordViews, ResultViews } from '@fraudstream/schema';
-import { Scorer } from '@fraudstream/scorer';
+import { RECORD_SIZE } from '@fraudstream/schema';
+import { Scorer, cardRefKey } from '@fraudstream/scorer';
 import {
   BUSY_NS,
   COMPLETED,
@@ -79,16 +79,11 @@ const attachChallenger = (handle: number): Scorer => {
   }
   return s;
 };
-// The decision log's columns, filled here after each batch (the engine's thread then only copies them).
+// The decision log's columns, filled here by the addon after each batch (the engine's thread then only copies them).
 const staging =
   init.columns === undefined || init.cardRefSecret === undefined
     ? undefined
-    : {
-        columns: new DecisionColumns(init.columns, init.records.byteLength / RECORD_SIZE),
-        records: new RecordViews(init.records.buffer, init.records.byteOffset, init.records.byteLength / RECORD_SIZE),
-        results: ResultViews.over(init.results),
-        hasher: new CardRefHasher(Buffer.from(init.cardRefSecret)),
-      };
+    : { columns: new DecisionColumns(init.columns, init.records.byteLength / RECORD_SIZE), key: cardRefKey(init.cardRefSecret) };
 
 function runBatch(ticket: number, done: TaskResult, retry = false): void {
   const at = descriptorAt(ticket, init.descriptorMask);
@@ -104,7 +99,7 @@ function runBatch(ticket: number, done: TaskResult, retry = false): void {
     const count = descriptors[at + COUNT] ?? 0;
     const counts = scorer.scoreBatch(init.records, init.results, start, count, ticket);
     if (kill) process.exit(1);
-    staging?.columns.stage(staging.records, staging.results, staging.hasher, start, count);
+    staging?.columns.stageNative(init.records, init.results, staging.key, start, count);
     descriptors[at + SCORED] = counts.scored;
     descriptors[at + LABELS] = counts.labels;
     descriptors[at + INVALID] = counts.invalid;

@@ -92,17 +92,7 @@ export class KafkaDecisionSink {
       throw new KafkaOptionsRangeError(`decisions must hold at most ${MAX_DECISIONS_PER_SEND} records per send`);
     }
     if (decisions.length === 0) return;
-    const messages: OutMessage[] = [];
-    let alerts = 0;
-    decisions.forEach((d, i) => {
-      const value = Buffer.from(decisionJson(d, i));
-      const key = Buffer.from((d.cardRef ?? d.cardId)!);
-      messages.push({ topic: this.decisionsTopic, key, value });
-      if (d.decision !== 'APPROVE') {
-        messages.push({ topic: this.alertsTopic, key, value });
-        alerts++;
-      }
-    });
+    const { messages, alerts } = decisionMessages(decisions, this.decisionsTopic, this.alertsTopic);
     this.inFlight += decisions.length;
     try {
       await this.producer.send(messages);
@@ -127,6 +117,25 @@ export class KafkaDecisionSink {
     this.closed = true;
     await this.producer.close();
   }
+}
+
+/**
+ * The messages of `decisions`: each to `decisionsTopic`, REVIEW/DECLINE also to `alertsTopic`, key = the card's
+ * reference (or id); a TypeError/RangeError names the bad field of `decisions[i]`.
+ */
+export function decisionMessages(decisions: readonly DecidedRecord[], decisionsTopic: string, alertsTopic: string): { messages: OutMessage[]; alerts: number } {
+  const messages: OutMessage[] = [];
+  let alerts = 0;
+  decisions.forEach((d, i) => {
+    const value = Buffer.from(decisionJson(d, i));
+    const key = Buffer.from((d.cardRef ?? d.cardId)!);
+    messages.push({ topic: decisionsTopic, key, value });
+    if (d.decision !== 'APPROVE') {
+      messages.push({ topic: alertsTopic, key, value });
+      alerts++;
+    }
+  });
+  return { messages, alerts };
 }
 
 /** The JSON value of a decision; a TypeError names the bad field of `decisions[i]`. */

@@ -7,6 +7,7 @@ export * from './label-index.js';
 export * from './position-log.js';
 export * from './kafka-source.js';
 export * from './decision-sink.js';
+export * from './transactional-sink.js';
 export * from './admin.js';
 export * from './feed-producer.js';
 export * from './local-broker.js';

@@ -379,6 +379,16 @@ export class KafkaSource {
     return this.tps.filter((s) => s.applied > 0).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.applied }));
   }
 
+  /**
+   * The consumer's group membership now (group, generation, member id, coordinator), for a transactional offset
+   * commit (KIP-447 fencing); undefined before the group is joined.
+   */
+  member(): { groupId: string; generationId: number; memberId: string; coordinatorId: number } | undefined {
+    const c = this.consumer;
+    if (c === undefined || c.memberId === null || c.coordinatorId === null || c.generationId < 0) return undefined;
+    return { groupId: c.groupId, generationId: c.generationId, memberId: c.memberId, coordinatorId: c.coordinatorId };
+  }
+
   /** The card id of the transaction in ring `slot` (the key its decision is produced with). */
   cardIdAt(slot: number): string | undefined {
     return this.slotCard[slot];

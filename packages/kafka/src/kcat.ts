@@ -11,10 +11,15 @@ export interface KcatMessage {
   value: string;
 }
 
-/** Reads every message of `topic` with kcat, from the beginning to the current end, then exits. */
-export function kcatRead(brokers: string, topic: string): KcatMessage[] {
+/**
+ * Reads every message of `topic` with kcat, from the beginning to the current end, then exits. `isolation` is
+ * librdkafka's `isolation.level` (its default, read_committed: messages of open or aborted transactions are not
+ * returned, and the end is the last stable offset).
+ */
+export function kcatRead(brokers: string, topic: string, isolation: 'read_committed' | 'read_uncommitted' = 'read_committed'): KcatMessage[] {
   // Fields separated by the ASCII unit separator, messages by the record separator: JSON never contains them raw.
-  const r = spawnSync('kcat', ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p\x1f%o\x1f%k\x1f%s\x1e'], {
+  const args = ['-C', '-b', brokers, '-X', `isolation.level=${isolation}`, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p\x1f%o\x1f%k\x1f%s\x1e'];
+  const r = spawnSync('kcat', args, {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
     timeout: 60_000,

@@ -38,6 +38,7 @@ export {
   type RulesInfo,
 } from './rules.js';
 export { nativePath, NATIVE_ENV } from './native.js';
+export { cardRefKey, stageDecisionColumns } from './columns.js';
 export { layout, type Layout } from '@fraudstream/schema';
 
 /** Training parameters of {@link trainGbdt}. */

@@ -24,8 +24,8 @@ export interface LiveGeneratorOptions extends SimulatorOptions, LabelledSourceOp
   tps: number | 'max';
   /**
    * Resume from a checkpoint of a generator with the same seed and population ({@link LiveGenerator.checkpoint}):
-   * the simulator is fast-forwarded to its day and index (it is deterministic per seed) and the pending labels
-   * restored. A position from other simulator options is a RangeError naming the option.
+   * the simulator continues from the checkpoint's saved state (or, for a checkpoint without one, is fast-forwarded
+   * to its day: it is deterministic per seed) at the position's index, and the pending labels are restored. A position from other simulator options is a RangeError naming the option.
    */
   resume?: SourceCheckpoint;
 }
@@ -63,8 +63,16 @@ export class LiveGenerator extends PacedSource implements ResumableSource {
       for (const k of ['seed', 'customers', 'terminals', 'scenarios', 'startMs'] as const) {
         if (p[k] !== o[k]) throw new RangeError(`options.resume: the checkpoint's generator has ${k} ${String(p[k])}, this one ${String(o[k])}`);
       }
-      // The simulator is deterministic per seed: generating the same days again reaches the same state.
-      for (let d = 0; d < p.day; d++) this.batch = this.simulator.nextDay();
+      if (options.resume.state !== undefined) {
+        // The simulator's saved state: constant time, whatever the position.
+        this.simulator.restoreState(options.resume.state, 'options.resume.state');
+        if (this.simulator.day !== p.day) throw new RangeError(`options.resume.state is at day ${this.simulator.day}, the position at day ${p.day}`);
+        this.batch = this.simulator.currentBatch();
+      } else {
+        // No saved state (an older checkpoint): the simulator is deterministic per seed, so generating the same days
+        // again reaches the same state, in time growing with the position.
+        for (let d = 0; d < p.day; d++) this.batch = this.simulator.nextDay();
+      }
       this.index = p.index;
       // The simulator had run out of days (only labels were left to write).
       if (p.exhausted === true) {
@@ -81,7 +89,8 @@ export class LiveGenerator extends PacedSource implements ResumableSource {
   /**
    * The position covering exactly the transactions written so far (simulator day and index, attack ids used) and
    * the labels still waiting; `seqBase` (the ring sequence number of the barrier) is subtracted from the labels'
-   * sequence numbers. Attacks queued by {@link inject} and not yet written are not part of it. Call between writes.
+   * sequence numbers, and the simulator's state (see `Simulator.saveState`). Attacks queued by {@link inject} and not
+   * yet written are not part of it. Call between writes.
    */
   checkpoint(seqBase: number): SourceCheckpoint {
     const o = this.simulator.options;
@@ -99,7 +108,7 @@ export class LiveGenerator extends PacedSource implements ResumableSource {
       injected: this.injected,
       simulatedTimeMs: this.simulatedTimeMs,
     };
-    return { position, labels: this.queue.toBytes(seqBase) };
+    return { position, labels: this.queue.toBytes(seqBase), state: this.simulator.saveState() };
   }
 
   /** Changes the rate (1 .. 5,000,000 transactions per second), effective at once. */

@@ -39,6 +39,11 @@ export interface SourceCheckpoint {
   position: ReplayPosition | GeneratorPosition;
   /** `LabelQueue.toBytes` of the pending labels. */
   labels: Uint8Array;
+  /**
+   * The source's own state beyond its position, when resuming from the position alone would be slow: a generator's
+   * simulator state (`Simulator.saveState`), so a resume takes constant time instead of generating every day again.
+   */
+  state?: Uint8Array;
 }
 
 /** A source that can say where it stands between two writes, for an aligned checkpoint. */

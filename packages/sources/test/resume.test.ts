@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DecodedRecord } from '@fraudstream/schema';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   CsvReplay,
   LiveGenerator,
+  Simulator,
   decodeSourceCheckpoint,
   encodeSourceCheckpoint,
   generateCsv,
@@ -41,7 +42,11 @@ async function runToEnd(make: (sink: ArraySink) => Source): Promise<DecodedRecor
  * barrier does), checkpointing (through the byte encoding a snapshot stores) and resuming a new source from the
  * checkpoint each time; returns every record written, in order, labels' sequence numbers put back on one scale.
  */
-async function runWithResumes(make: (sink: ArraySink, resume: SourceCheckpoint | undefined) => Source, cuts: number[]): Promise<DecodedRecord[]> {
+async function runWithResumes(
+  make: (sink: ArraySink, resume: SourceCheckpoint | undefined) => Source,
+  cuts: number[],
+  keepState = true,
+): Promise<DecodedRecord[]> {
   const out: Omit<DecodedRecord, 'ingestMs'>[] = [];
   let resume: SourceCheckpoint | undefined;
   let base = 0;
@@ -61,7 +66,10 @@ async function runWithResumes(make: (sink: ArraySink, resume: SourceCheckpoint |
     sink.drain();
     for (const r of sink.decoded()) out.push(comparable(r, base));
     if (s.stats().state === 'ended') break;
-    resume = decodeSourceCheckpoint(encodeSourceCheckpoint(s.checkpoint(seqBase)), 'test');
+    // The source state travels beside the snapshot (its own checkpoint file), the position through the snapshot's bytes.
+    const cp = s.checkpoint(seqBase);
+    resume = decodeSourceCheckpoint(encodeSourceCheckpoint(cp), 'test');
+    if (keepState && cp.state !== undefined) resume.state = cp.state;
     base += seqBase;
   }
   return out as DecodedRecord[];
@@ -81,16 +89,31 @@ describe('resuming a source from a checkpoint', () => {
     expect(resumed).toEqual(reference);
   }, 60_000);
 
-  it('a generator resumed at any record writes exactly the rest of the uninterrupted stream, labels included', async () => {
-    const options = { customers: 100, terminals: 200, days: 6, seed: 9, labelDelayDays: 1 };
-    const make = (sink: ArraySink, resume?: SourceCheckpoint): Source =>
-      new LiveGenerator({ sink, tps: 'max', ...options, ...(resume === undefined ? {} : { resume }) });
-    const reference = (await runToEnd(make)).map((r) => comparable(r, 0));
-    const n = reference.length;
-    const resumed = await runWithResumes(make, [3, 500, Math.floor(n / 3), n - 2]);
-    expect(resumed.length).toBe(n);
-    expect(resumed).toEqual(reference);
-  }, 60_000);
+  it.each([
+    ['handbook', true],
+    ['all', true],
+    ['handbook', false],
+  ] as const)(
+    'a generator (scenarios %s, simulator state kept: %s) resumed at any record writes exactly the rest of the uninterrupted stream, labels included',
+    async (scenarios, keepState) => {
+      const options = { customers: 100, terminals: 200, days: 20, seed: 9, labelDelayDays: 1, scenarios };
+      const make = (sink: ArraySink, resume?: SourceCheckpoint): Source =>
+        new LiveGenerator({ sink, tps: 'max', ...options, ...(resume === undefined ? {} : { resume }) });
+      const reference = (await runToEnd(make)).map((r) => comparable(r, 0));
+      const n = reference.length;
+      // With the state, a resume generates no past day again (constant time); without it, every day up to the position.
+      const nextDay = vi.spyOn(Simulator.prototype, 'nextDay');
+      const resumed = await runWithResumes(make, [3, 500, Math.floor(n / 3), Math.floor((2 * n) / 3), n - 2], keepState);
+      const days = nextDay.mock.calls.length;
+      nextDay.mockRestore();
+      expect(resumed.length).toBe(n);
+      expect(resumed).toEqual(reference);
+      // 20 days (and the end) once each with the state; the fast-forwards add the days before each of the 5 cuts.
+      if (keepState) expect(days).toBeLessThanOrEqual(21);
+      else expect(days).toBeGreaterThan(21 + 20);
+    },
+    60_000,
+  );
 
   it('refuses a checkpoint of another file, of other generator options, or bytes that are not a position', async () => {
     const a = join(dir, 'a.csv');

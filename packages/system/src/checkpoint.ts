@@ -7,6 +7,8 @@ import { join } from 'node:path';
  * - `snap-<20-digit id>.bin`   the scorer snapshot of the barrier (whole state, the source position in its `extra`)
  * - `labels-<20-digit id>.bin` the source's labels waiting for their delay at the barrier (`LabelQueue.toBytes`;
  *                              too large for the snapshot's `extra` at high rates), its SHA-256 in the record
+ * - `source-<20-digit id>.bin` the source's own state beyond its position, when it has one (a generator's simulator
+ *                              state, so a resume takes constant time), its SHA-256 in the record
  * - `ckpt-<20-digit id>.json`  the checkpoint record: written last, atomically, so its presence marks a complete
  *                              checkpoint; the highest id is the one recovery uses
  */
@@ -16,8 +18,8 @@ export const CHECKPOINT_FORMAT = 'fraudstream-checkpoint/1';
 
 const RECORD_RE = /^ckpt-(\d{20})\.json$/;
 const SNAP_RE = /^snap-(\d{20})\.bin$/;
-/** Snapshot and labels files, and their temporary files (ours `.tmp`, the scorer's `.tmp-<pid>`) left by a crash. */
-const DATA_RE = /^(?:snap|labels)-(\d{20})\.bin(?:\.tmp(?:-\d+)?)?$/;
+/** Snapshot, labels and source-state files, and their temporary files (ours `.tmp`, the scorer's `.tmp-<pid>`) left by a crash. */
+const DATA_RE = /^(?:snap|labels|source)-(\d{20})\.bin(?:\.tmp(?:-\d+)?)?$/;
 
 /** A checkpoint or snapshot file that cannot be used; the message names the file. */
 export class CheckpointError extends Error {
@@ -41,6 +43,8 @@ export interface CheckpointRecord {
   snapshotBytes: number;
   /** The pending-labels file, in the same directory, its size and SHA-256 (hex). */
   labels: { file: string; bytes: number; sha256: string };
+  /** The source-state file (`SourceCheckpoint.state`), in the same directory, its size and SHA-256; absent without one. */
+  sourceState?: { file: string; bytes: number; sha256: string };
   /** The source the checkpoint belongs to, and a readable copy of its position. */
   source: { kind: 'generator' | 'replay'; path?: string; transactions: number; offset?: number; line?: number; day?: number; index?: number };
   /** Whether the source had reached the end of its input at the barrier. */
@@ -63,6 +67,11 @@ export function recordName(id: number): string {
 /** The file name of checkpoint `id`'s snapshot. */
 export function snapshotName(id: number): string {
   return `snap-${String(id).padStart(20, '0')}.bin`;
+}
+
+/** The file name of checkpoint `id`'s source state. */
+export function sourceStateName(id: number): string {
+  return `source-${String(id).padStart(20, '0')}.bin`;
 }
 
 /** The file name of checkpoint `id`'s pending labels. */
@@ -124,6 +133,13 @@ export function readCheckpointRecord(dir: string, id: number): CheckpointRecord 
   if (typeof labels['file'] !== 'string' || !/^labels-\d{20}\.bin$/.test(labels['file'])) bad('labels.file', 'a labels-<id>.bin file name');
   if (!Number.isSafeInteger(labels['bytes'])) bad('labels.bytes', 'an integer');
   if (typeof labels['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(labels['sha256'])) bad('labels.sha256', '64 hex digits');
+  const state = r['sourceState'] as Record<string, unknown> | undefined;
+  if (state !== undefined) {
+    if (typeof state !== 'object' || state === null) return bad('sourceState', 'an object');
+    if (typeof state['file'] !== 'string' || !/^source-\d{20}\.bin$/.test(state['file'])) bad('sourceState.file', 'a source-<id>.bin file name');
+    if (!Number.isSafeInteger(state['bytes'])) bad('sourceState.bytes', 'an integer');
+    if (typeof state['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(state['sha256'])) bad('sourceState.sha256', '64 hex digits');
+  }
   if (typeof r['ended'] !== 'boolean') bad('ended', 'a boolean');
   if (typeof r['modelVersion'] !== 'string') bad('modelVersion', 'a string');
   const log = r['log'] as Record<string, unknown> | undefined;

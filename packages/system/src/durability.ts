@@ -10,6 +10,7 @@ import {
   CheckpointError,
   checkpointsDir,
   labelsName,
+  sourceStateName,
   listCheckpoints,
   pruneCheckpoints,
   readCheckpointRecord,
@@ -210,17 +211,9 @@ export class Durability {
       throw new CheckpointError(snapFile, message.includes(snapFile) ? message.replace(`${snapFile}: `, '') : message);
     }
     const position = decodeSourceCheckpoint(extra, snapFile).position;
-    const labelsFile = join(this.dir, record.labels.file);
-    let labels: Buffer;
-    try {
-      labels = readFileSync(labelsFile);
-    } catch (err) {
-      throw new CheckpointError(labelsFile, `cannot read the checkpoint's pending labels (${err instanceof Error ? err.message : String(err)})`);
-    }
-    if (labels.length !== record.labels.bytes || createHash('sha256').update(labels).digest('hex') !== record.labels.sha256) {
-      throw new CheckpointError(labelsFile, `the pending labels do not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
-    }
-    const source: SourceCheckpoint = { position, labels };
+    const labels = readCheckedFile(this.dir, record.labels, 'pending labels');
+    const state = record.sourceState === undefined ? undefined : readCheckedFile(this.dir, record.sourceState, 'source state');
+    const source: SourceCheckpoint = { position, labels, ...(state === undefined ? {} : { state }) };
     this.recoveredFrom = recordFile;
     const dropped = this.log.records() - record.log.records;
     try {
@@ -412,12 +405,17 @@ export class Durability {
       const labels = { file: labelsName(id), bytes: position.labels.byteLength, sha256: createHash('sha256').update(position.labels).digest('hex') };
       const labelsWritten = writeFileAtomic(this.dir, labels.file, position.labels);
       labelsWritten.catch(() => undefined);
+      const state = position.state;
+      const sourceState = state === undefined ? undefined : { file: sourceStateName(id), bytes: state.byteLength, sha256: createHash('sha256').update(state).digest('hex') };
+      const stateWritten = sourceState === undefined || state === undefined ? Promise.resolve() : writeFileAtomic(this.dir, sourceState.file, state);
+      stateWritten.catch(() => undefined);
       const at = await new Promise<{ position: number; records: number }>((resolveAt) => {
         this.waiting = { seq, resolve: resolveAt };
         this.reached();
       });
       const info = await waitFor(() => snapshot);
       await labelsWritten;
+      await stateWritten;
       if (this.failure !== undefined) return;
       const durable = await this.log.sync();
       if (durable < at.position) throw new Error(`the log synced to ${durable}, short of ${at.position}`);
@@ -432,6 +430,7 @@ export class Durability {
         snapshot: snapshotName(id),
         snapshotBytes: info.bytes,
         labels,
+        ...(sourceState === undefined ? {} : { sourceState }),
         source:
           p.kind === 'replay'
             ? { kind: 'replay', path: this.sourcePath(), transactions: p.transactions, offset: p.offset, line: p.line }
@@ -489,4 +488,19 @@ async function waitFor<T>(get: () => Promise<T> | undefined): Promise<T> {
     if (p !== undefined) return p;
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/** A checkpoint's side file (pending labels, source state), checked against the size and SHA-256 in its record. */
+function readCheckedFile(dir: string, entry: { file: string; bytes: number; sha256: string }, what: string): Buffer {
+  const file = join(dir, entry.file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new CheckpointError(file, `cannot read the checkpoint's ${what} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (bytes.length !== entry.bytes || createHash('sha256').update(bytes).digest('hex') !== entry.sha256) {
+    throw new CheckpointError(file, `the ${what} do${what.endsWith('s') ? '' : 'es'} not match the checkpoint record (size or SHA-256 differs): the file is corrupt`);
+  }
+  return bytes;
 }

@@ -21,6 +21,14 @@ interface KafkaCheckpointRecord {
   applied: AppliedOffset[];
 }
 
+/** Steps another component takes inside a checkpoint (the exactly-once output's transaction commit). */
+export interface CheckpointHooks {
+  /** Right after the barrier (same synchronous step), with its sequence number and the applied offsets at it. */
+  onBarrier?: (seq: number, applied: AppliedOffset[]) => void;
+  /** After the snapshot is written and the decisions before the barrier are acknowledged; a rejection fails the checkpoint. */
+  beforeRecord?: (seq: number) => Promise<void>;
+}
+
 /** The Kafka checkpoint part of the stats. */
 export interface KafkaCheckpointStats {
   dir: string;
@@ -124,14 +132,14 @@ export class KafkaCheckpoints {
    * same synchronous step), the snapshot, then waits until `ackedSeq()` reaches the barrier (bounded by `waitMs`)
    * and writes the record. One at a time; call between source writes (a timer).
    */
-  take(applied: () => AppliedOffset[], ackedSeq: () => number, waitMs = 30_000): Promise<void> {
-    this.running ??= this.takeNow(applied, ackedSeq, waitMs).finally(() => {
+  take(applied: () => AppliedOffset[], ackedSeq: () => number, waitMs = 30_000, hooks: CheckpointHooks = {}): Promise<void> {
+    this.running ??= this.takeNow(applied, ackedSeq, waitMs, hooks).finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
-  private async takeNow(applied: () => AppliedOffset[], ackedSeq: () => number, waitMs: number): Promise<void> {
+  private async takeNow(applied: () => AppliedOffset[], ackedSeq: () => number, waitMs: number, hooks: CheckpointHooks): Promise<void> {
     const id = this.nextId++;
     const snapshot = snapshotName(id);
     const thresholds = this.engine.options.thresholds;
@@ -150,12 +158,16 @@ export class KafkaCheckpoints {
         rmSync(join(this.dir, snapshot), { force: true });
         return;
       }
+      hooks.onBarrier?.(seq, offsets);
       await waitForSnapshot(() => written);
       const deadline = Date.now() + waitMs;
       while (ackedSeq() < seq) {
         if (Date.now() > deadline) throw new Error(`the decisions before sequence ${seq} were not acknowledged within ${waitMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
+      // Exactly-once output: the transaction holding the decisions before the barrier commits with the offsets; the
+      // checkpoint exists only once it has.
+      await hooks.beforeRecord?.(seq);
       const record: KafkaCheckpointRecord = { format: FORMAT, id, createdAt: new Date().toISOString(), group: this.group, topic: this.topic, snapshot, applied: offsets };
       await writeFileAtomic(this.dir, recordName(id), Buffer.from(JSON.stringify(record)));
       this.seq = seq;

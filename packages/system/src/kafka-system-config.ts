@@ -58,6 +58,19 @@ export interface KafkaSystemConfig {
   /** How often the table is published and merged, ms (default 2,000). */
   terminalTableIntervalMs?: number;
   replayWindowMs?: number;
+  /**
+   * Exactly-once output (needs `checkpointDir`): decisions go into Kafka transactions, one per checkpoint interval,
+   * committed with the checkpoint's input offsets (for read_committed consumers every decision is visible exactly
+   * once, also after a crash); a failed transaction is fatal (`onFatal`): restart the instance. Default false.
+   */
+  exactlyOnce?: boolean;
+  /**
+   * The transactional id of this instance (exactly-once): the same across its restarts, different between
+   * instances. Default: one created in `checkpointDir` (file `transactional-id`) on first use.
+   */
+  transactionalId?: string;
+  /** Called once when the exactly-once output fails (the instance must restart from its last checkpoint). */
+  onFatal?: (error: Error) => void;
 }
 
 /** A validated {@link KafkaSystemConfig} with its defaults filled in. */
@@ -115,6 +128,15 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
     // The table's counts are not in the checkpoint: a restore would merge the others' counts twice.
     throw new TypeError('config.terminalTableTopic cannot be combined with config.checkpointDir yet');
   }
+  if (config.exactlyOnce !== undefined && typeof config.exactlyOnce !== 'boolean') throw new TypeError('config.exactlyOnce must be a boolean');
+  if (config.exactlyOnce === true && config.checkpointDir === undefined) {
+    // The transaction commits at a checkpoint; without one the restart could not resume where the output stopped.
+    throw new TypeError('config.exactlyOnce needs config.checkpointDir (the transactions commit at checkpoints)');
+  }
+  if (config.transactionalId !== undefined && (typeof config.transactionalId !== 'string' || config.transactionalId.length === 0 || config.transactionalId.length > 249)) {
+    throw new TypeError('config.transactionalId must be a non-empty string of at most 249 characters');
+  }
+  if (config.onFatal !== undefined && typeof config.onFatal !== 'function') throw new TypeError('config.onFatal must be a function');
   if (config.handover !== undefined && config.handover !== 'replay' && config.handover !== 'none') {
     throw new TypeError("config.handover must be 'replay' or 'none'");
   }

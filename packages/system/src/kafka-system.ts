@@ -1,12 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Engine, checkLaws, defaultModelPath, type DecidedBatch } from '@fraudstream/engine';
-import { KafkaDecisionSink, KafkaSource, TerminalTable, type DecidedRecord, type KafkaSourceStats, type PartitionStats, type TerminalTableStats } from '@fraudstream/kafka';
+import { KafkaDecisionSink, KafkaSource, TerminalTable, TransactionalDecisionSink, type DecidedRecord, type GroupMember, type TransactionOffsets, type KafkaSourceStats, type PartitionStats, type TerminalTableStats } from '@fraudstream/kafka';
 import { decodeReasons, modelVersionOf } from '@fraudstream/scorer';
 import { DECISION_NAMES, ResultStatus } from '@fraudstream/schema';
 import { CardRefHasher, refToHex } from '@fraudstream/store';
 import type { EngineTuning } from './create-system.js';
 import type { FraudSystem, Stats } from './fraud-system.js';
-import { KafkaCheckpoints, type KafkaCheckpointStats } from './kafka-checkpoint.js';
+import { writeFileAtomic } from './checkpoint.js';
+import { KafkaCheckpoints, type AppliedOffset, type KafkaCheckpointStats } from './kafka-checkpoint.js';
 import { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';
 
 /** The Kafka part of the stats: the source's partitions and lag, the output's acknowledgements and the commits. */
@@ -49,6 +53,8 @@ export interface KafkaStats {
   terminalTable?: TerminalTableStats;
   /** Checkpoints, when `config.checkpointDir` is given. */
   checkpoints?: KafkaCheckpointStats;
+  /** The exactly-once output's transactions (when `config.exactlyOnce`): committed, aborted, why it failed. */
+  transactions?: { transactionalId: string; committed: number; aborted: number; error?: string };
   lastError?: string;
 }
 
@@ -98,12 +104,22 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   }
   const refs = new CardRefHasher(cfg.cardRefSecret);
   const refWords = new Uint32Array(2);
-  const output = new KafkaDecisionSink({
-    brokers: cfg.brokers,
-    clientId: `${cfg.clientId}-decisions`,
+  const topics = {
     ...(cfg.decisionsTopic === undefined ? {} : { decisionsTopic: cfg.decisionsTopic }),
     ...(cfg.alertsTopic === undefined ? {} : { alertsTopic: cfg.alertsTopic }),
-  });
+  };
+  const eos =
+    cfg.exactlyOnce === true
+      ? new TransactionalDecisionSink({
+          brokers: cfg.brokers,
+          clientId: `${cfg.clientId}-decisions`,
+          transactionalId: cfg.transactionalId ?? (await transactionalIdOf(cfg.checkpointDir!, cfg.group)),
+          // Longer than a checkpoint interval plus the snapshot, or the broker aborts the transaction itself.
+          transactionTimeoutMs: Math.min(900_000, Math.max(60_000, 3 * (cfg.checkpointIntervalMs ?? 10_000))),
+          ...topics,
+        })
+      : undefined;
+  const output: KafkaDecisionSink | TransactionalDecisionSink = eos ?? new KafkaDecisionSink({ brokers: cfg.brokers, clientId: `${cfg.clientId}-decisions`, ...topics });
 
   const createdMs = performance.now();
   let lastError: string | undefined;
@@ -115,6 +131,29 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let closed = false;
   let userRunning = false;
   let outputPaused = false;
+  let fatal: Error | undefined;
+  // Exactly-once: the barrier whose transaction cut is pending, and the group member the open transaction reads for
+  // (captured when its first decision is sent; a rebalance since makes the broker refuse its offsets: KIP-447).
+  let barrier: { seq: number; applied: AppliedOffset[]; cut?: Promise<boolean>; member?: GroupMember; resolve?: (o: TransactionOffsets | null) => void } | undefined;
+  let txnMember: GroupMember | undefined;
+  const failFatally = (err: Error): void => {
+    if (fatal !== undefined) return;
+    fatal = err;
+    lastError = `exactly-once output: ${err.message}`;
+    source.stop();
+    cfg.onFatal?.(err);
+  };
+  if (eos !== undefined) eos.onFatal = failFatally;
+  /** Places the transaction cut of the pending barrier in the output stream (once, when every batch before it was sent). */
+  const cutAtBarrier = (): void => {
+    if (eos === undefined || barrier === undefined || barrier.cut !== undefined) return;
+    const b = barrier;
+    // The transaction ending here reads for the member of its first decision; the next one captures its own.
+    b.member = txnMember;
+    txnMember = undefined;
+    b.cut = eos.cut(new Promise<TransactionOffsets | null>((resolve) => (b.resolve = resolve)));
+    b.cut.catch(() => undefined);
+  };
   /** Counts of sources replaced after a failure, so `written` stays the sum over every source of this system. */
   const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0, redeliveredSkipped: 0, replays: 0, replayed: 0 };
 
@@ -188,7 +227,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         await output.send(decisions);
         return;
       } catch (err) {
-        if (closed) throw err;
+        // A failed transaction cannot be retried into: the exactly-once sink has failed the instance (onFatal).
+        if (closed || eos !== undefined) throw err;
         sendRetries++;
         lastError = `decision send: ${err instanceof Error ? err.message : String(err)}`;
         await new Promise((r) => setTimeout(r, delay));
@@ -198,6 +238,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   };
 
   engine.onBatch((b: DecidedBatch) => {
+    // The first batch after a checkpoint barrier: the transaction of the batches before it ends here.
+    if (barrier !== undefined && b.seq >= barrier.seq) cutAtBarrier();
     const { records, results } = b;
     const decisions: DecidedRecord[] = [];
     const src = source;
@@ -236,6 +278,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       return;
     }
     unacked += decisions.length;
+    if (eos !== undefined) txnMember ??= source.member();
     if (!outputPaused && unacked > cfg.maxUnacknowledged) {
       // The broker acknowledges slower than the engine decides: hold consumption back rather than queue without bound.
       outputPaused = true;
@@ -270,7 +313,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
 
   let committing = false;
   const commit = async (): Promise<void> => {
-    if (committing) return;
+    // Exactly-once: offsets are committed only inside the output's transactions (at checkpoints).
+    if (committing || eos !== undefined) return;
     // The durability seam: offsets move only below what is both acknowledged and covered by a checkpoint.
     let covered = cfg.durableSeq === undefined ? ackedSeq : Math.min(ackedSeq, cfg.durableSeq());
     if (checkpoints !== undefined) covered = Math.min(covered, checkpoints.durableSeq());
@@ -289,14 +333,49 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   };
   const commitTimer = setInterval(() => void commit(), cfg.commitIntervalMs);
   commitTimer.unref();
-  const takeCheckpoint = (): Promise<void> =>
-    checkpoints === undefined || closed ? Promise.resolve() : checkpoints.take(() => source.applied(), () => ackedSeq).then(() => commit());
+  const takeCheckpoint = (): Promise<void> => {
+    if (checkpoints === undefined || closed) return Promise.resolve();
+    if (eos === undefined) return checkpoints.take(() => source.applied(), () => ackedSeq).then(() => commit());
+    if (fatal !== undefined) return Promise.resolve();
+    return checkpoints
+      .take(() => source.applied(), () => ackedSeq, 30_000, {
+        onBarrier: (seq, applied) => {
+          // Offsets only of the partitions assigned now (a partition revoked earlier is another member's to commit).
+          const owned = new Set(source.stats().partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+          barrier = { seq, applied: applied.filter((a) => owned.has(`${a.topic}\u0000${a.partition}`)) };
+          if (lastEnd() >= seq) cutAtBarrier();
+        },
+        beforeRecord: async (seq) => {
+          const b = barrier!;
+          cutAtBarrier();
+          const member = b.member ?? source.member();
+          if (member === undefined && b.applied.length > 0) {
+            b.resolve!(null);
+            throw new Error('the consumer has not joined its group: the offsets cannot go into the transaction');
+          }
+          b.resolve!(member === undefined ? null : { member, offsets: b.applied });
+          await b.cut;
+          if (seq > committedSeq) committedSeq = seq;
+          commits++;
+        },
+      })
+      .finally(() => {
+        // A checkpoint that failed before its commit: the cut commits nothing and the transaction stays open.
+        barrier?.resolve?.(null);
+        barrier = undefined;
+      });
+  };
   const checkpointTimer = checkpoints === undefined ? undefined : setInterval(() => void takeCheckpoint(), cfg.checkpointIntervalMs ?? 10_000);
   checkpointTimer?.unref();
 
   let restarting: Promise<void> | undefined;
   function onSourceError(err: Error): void {
     lastError = `source: ${err.message}`;
+    if (eos !== undefined) {
+      // The open transaction's decisions cannot be matched to a new member's offsets: restart from the checkpoint.
+      failFatally(err);
+      return;
+    }
     if (closed || restarting !== undefined) return;
     restarting = (async () => {
       const old = source;
@@ -368,6 +447,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       unknownLabels: retired.unknownLabels + s.unknownLabels,
       outputPaused,
       ...(checkpoints === undefined ? {} : { checkpoints: checkpoints.stats() }),
+      ...(eos === undefined ? {} : { transactions: transactionStats(eos) }),
       ...(table === undefined ? {} : { terminalTable: table.stats() }),
       ...(lastError === undefined ? {} : { lastError }),
     };
@@ -404,7 +484,10 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     },
     async start(): Promise<void> {
       if (closing !== undefined) throw new Error('the system is closed');
+      if (fatal !== undefined) throw fatal;
       userRunning = true;
+      // Fences a previous holder of the transactional id and aborts what it left open, before anything is decided.
+      await eos?.begin();
       tableStarted ??= table?.start();
       await tableStarted;
       if (!outputPaused && restarting === undefined) await source.start();
@@ -454,4 +537,23 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   };
   if (cfg.autoStart) await system.start();
   return system;
+}
+
+/** The transaction counters of the exactly-once output. */
+function transactionStats(eos: TransactionalDecisionSink): NonNullable<KafkaStats['transactions']> {
+  const t = eos.stats();
+  return { transactionalId: eos.transactionalId, committed: t.committed, aborted: t.aborted, ...(t.error === undefined ? {} : { error: t.error }) };
+}
+
+/** The transactional id kept in `dir/transactional-id` (created on first use): the same across restarts on one dir. */
+async function transactionalIdOf(dir: string, group: string): Promise<string> {
+  const file = join(dir, 'transactional-id');
+  if (existsSync(file)) {
+    const id = readFileSync(file, 'utf8').trim();
+    if (id.length === 0 || id.length > 249) throw new TypeError(`${file} must hold a transactional id of 1 to 249 characters`);
+    return id;
+  }
+  const id = `${group}.${randomUUID()}`;
+  await writeFileAtomic(dir, 'transactional-id', Buffer.from(`${id}\n`));
+  return id;
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionLog, decisionLogDir } from '@fraudstream/store';
 import { describe, expect, it } from 'vitest';
-import { createSystem, listCheckpoints, checkpointsDir, type System } from '../src/index.js';
+import { createSystem, listCheckpoints, checkpointsDir, readCheckpointRecord, sourceStateName, type System } from '../src/index.js';
 
 const until = async (f: () => boolean, ms = 30_000): Promise<void> => {
   const end = Date.now() + ms;
@@ -71,6 +71,31 @@ describe('durable mode (in process, the generator)', () => {
     await expect(other).rejects.toThrow(/checkpoints\/ckpt-\d{20}\.json: options\.resume: the checkpoint's generator has seed 5, this one 6: use another --data-dir/);
     const replay = createSystem({ source: { kind: 'replay', path: join(dir, 'x.csv'), tps: 'max' }, workers: 1, durability: { dataDir: dir } });
     await expect(replay).rejects.toThrow(/ckpt-\d{20}\.json: the checkpoint is of a generator source, this start has a replay/);
+  }, 60_000);
+
+  it("keeps the generator's simulator state beside each checkpoint and refuses a corrupt or missing one, naming the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-durable-s-'));
+    const s = await generator(dir);
+    await until(() => (s.stats().durability?.logRecords ?? 0) > 100);
+    await s.close();
+    const cdir = checkpointsDir(dir);
+    const id = listCheckpoints(cdir).at(-1)!;
+    const record = readCheckpointRecord(cdir, id);
+    expect(record.sourceState?.file).toBe(sourceStateName(id));
+    const file = join(cdir, sourceStateName(id));
+    const bytes = readFileSync(file);
+    expect(bytes.length).toBe(record.sourceState?.bytes);
+    const flipped = Buffer.from(bytes);
+    flipped.writeUInt8(flipped.readUInt8(flipped.length >> 1) ^ 1, flipped.length >> 1);
+    writeFileSync(file, flipped);
+    await expect(generator(dir)).rejects.toThrow(/checkpoints\/source-\d{20}\.bin: the source state does not match the checkpoint record/);
+    rmSync(file);
+    await expect(generator(dir)).rejects.toThrow(/checkpoints\/source-\d{20}\.bin: cannot read the checkpoint's source state/);
+    // The unchanged bytes resume.
+    writeFileSync(file, bytes);
+    const again = await generator(dir);
+    expect(again.stats().durability?.recovered?.checkpoint).toBe(id);
+    await again.close();
   }, 60_000);
 
   it("a restart keeps the configured thresholds over the checkpoint's (runtime changes are not settings), and says so", async () => {

@@ -28,6 +28,10 @@ describe('validateKafkaSystemConfig', () => {
       [{ terminalTableTopic: '' }, /config\.terminalTableTopic/],
       [{ terminalTableIntervalMs: 1 }, /config\.terminalTableIntervalMs/],
       [{ terminalTableTopic: 'terminal-days', checkpointDir: '/tmp/x' }, /config\.terminalTableTopic cannot be combined with config\.checkpointDir/],
+      [{ exactlyOnce: 'yes' as unknown as boolean, checkpointDir: '/tmp/x' }, /config\.exactlyOnce must be a boolean/],
+      [{ exactlyOnce: true }, /config\.exactlyOnce needs config\.checkpointDir/],
+      [{ exactlyOnce: true, checkpointDir: '/tmp/x', transactionalId: '' }, /config\.transactionalId/],
+      [{ exactlyOnce: true, checkpointDir: '/tmp/x', onFatal: 1 as unknown as () => void }, /config\.onFatal/],
     ];
     for (const [patch, re] of bad) expect(() => validateKafkaSystemConfig({ ...ok, ...patch } as KafkaSystemConfig)).toThrow(re);
   });

@@ -50,6 +50,8 @@ Options:
                        log; default 0.02, as 'start')
   --label-log fraud|all     with --data-dir: the stream's labels kept in the label log (default fraud, as 'start')
   --no-served-logs     with --data-dir: neither the served-feature log nor the label log (to measure their cost)
+  --cases              with --data-dir: open cases for REVIEW and DECLINE decisions in DIR/cases.sqlite, as 'start
+                       --data-dir' does by default (off by default here, so earlier figures stay comparable)
 `;
 
 /** The JSON result (stable field names; see bench/RESULTS.md). */
@@ -119,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     'checkpoint-interval': { type: 'string' },
     'feature-log-sample': { type: 'string' },
     'no-served-logs': { type: 'boolean' },
+    cases: { type: 'boolean' },
     'label-log': { type: 'string' },
   });
   if (a.help === true) {
@@ -147,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
   const featureLogSample: number | false = a['feature-log-sample'] === 'off' ? false : num(a['feature-log-sample'], 'feature-log-sample', 0, 1, 0.02, false);
   const labelLog = (a['label-log'] ?? 'fraud') as 'fraud' | 'all';
   if (labelLog !== 'fraud' && labelLog !== 'all') throw new UsageError(`--label-log must be fraud or all, got ${String(labelLog)}`);
+  if (a.cases === true && a['data-dir'] === undefined) throw new UsageError('--cases needs --data-dir');
   const durability =
     typeof a['data-dir'] === 'string' ? { durability: { dataDir: a['data-dir'], checkpointIntervalMs: Math.round(intervalS * 1000), featureLogSample, labelLog, servedLogs: a['no-served-logs'] !== true } } : {};
 
@@ -159,6 +163,7 @@ export async function run(argv: string[]): Promise<number> {
       // A benchmark offers every scheduled transaction, however far behind the schedule it falls.
       maxScheduleLagMs: Infinity,
       ...durability,
+      ...(a.cases === true && typeof a['data-dir'] === 'string' ? { dataDir: a['data-dir'] } : {}),
     },
     {
       ...(maxBatch === undefined ? {} : { maxBatch }),

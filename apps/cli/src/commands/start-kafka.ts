@@ -19,7 +19,7 @@ has acknowledged the decisions of those offsets; a redelivered message gets the 
 (topic-partition-offset). Start several on different ports with the same --group to scale out.
 
 Every option is also a key of the TOML file given by --config ([kafka] brokers, group, topic, labels, labels_topic,
-decisions_topic, alerts_topic, dlq_topic, session_timeout_ms; [source] from = "kafka" selects this mode) and an
+decisions_topic, alerts_topic, dlq_topic, session_timeout_ms, exactly_once; [source] from = "kafka" selects this mode) and an
 environment variable ('fraudstream config --help' lists them); precedence is flags > environment > file > defaults.
 
 Options:
@@ -42,6 +42,14 @@ Options:
                            before deciding. One DIR per instance. The decisions topic is the record of decisions (no
                            decision log here).
   --checkpoint-interval-ms N  time between checkpoints with --data-dir (default 10000)
+  --exactly-once           exactly-once output (needs --data-dir): the decisions and alerts of a checkpoint interval
+                           go into one Kafka transaction, committed with the input offsets of the checkpoint; the
+                           checkpoint is complete only once it committed. A read_committed consumer of the decisions
+                           topic sees every decision exactly once, also after a crash (the restart on the same
+                           --data-dir aborts the open transaction and resumes from the last checkpoint); decisions
+                           become visible a checkpoint interval later. A failed transaction (a rebalance in the
+                           middle of one, a lost broker) exits with code 75: restart the instance (systemd
+                           Restart=on-failure). The dead-letter topic stays at-least-once.
   --handover replay|none   how a partition that moved here (a rebalance, a crash) gets its cards' state: replay
                            (default) reads its last 32 days below the committed offset into the scorer, decisions
                            suppressed, before deciding anything from it; none starts those cards empty
@@ -90,6 +98,10 @@ export async function run(settings: ReadonlyMap<string, Resolved>): Promise<numb
   if (checkpointDir === undefined && interval !== undefined && interval.origin !== 'default') {
     throw new UsageError(`kafka.checkpoint_interval_ms (${interval.from}) needs an explicit data.dir (--data-dir)`);
   }
+  const exactlyOnce = settings.get('kafka.exactly_once');
+  if (checkpointDir === undefined && exactlyOnce?.value === true) {
+    throw new UsageError(`kafka.exactly_once (${exactlyOnce.from}) needs an explicit data.dir (--data-dir): its transactions commit at checkpoints`);
+  }
   const system = await createKafkaSystem({
     brokers,
     cardRefSecret,
@@ -107,6 +119,16 @@ export async function run(settings: ReadonlyMap<string, Resolved>): Promise<numb
     ...optional<number>('kafka.terminal_table_interval_ms', 'terminalTableIntervalMs'),
     ...(checkpointDir === undefined ? {} : { checkpointDir }),
     ...optional<number>('kafka.checkpoint_interval_ms', 'checkpointIntervalMs'),
+    ...(exactlyOnce?.value === true
+      ? {
+          exactlyOnce: true,
+          // The open transaction cannot be continued: exit so that a restart resumes from the last checkpoint.
+          onFatal: (err: Error) => {
+            logger.fatal({ err: err.message }, 'the exactly-once output failed; exiting (75) to restart from the last checkpoint');
+            setTimeout(() => process.exit(75), 100);
+          },
+        }
+      : {}),
     ...(workers === undefined ? {} : { workers }),
     ...(model === undefined ? {} : { modelPath: model }),
   });

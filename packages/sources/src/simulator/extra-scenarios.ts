@@ -65,6 +65,11 @@ export class ExtraScenarios {
     this.takeoverUntil = new Int32Array(pop.customers);
   }
 
+  /** The state a simulator checkpoint keeps: the patterns' generator and each customer's takeover end day. */
+  get state(): { rng: Prng; takeoverUntil: Int32Array } {
+    return { rng: this.rng, takeoverUntil: this.takeoverUntil };
+  }
+
   /** Appends the day's inserted transactions to `s` after its `n` genuine ones; returns the new count. */
   insert(s: DayBatch, n: number, day: number, grow: (s: DayBatch, n: number) => void): number {
     const rng = this.rng;

@@ -44,6 +44,11 @@ export class FraudScenarios {
     this.customers = customers;
   }
 
+  /** The state a simulator checkpoint keeps: the scenario draws' generator and each terminal's compromise end day. */
+  get state(): { rng: Prng; terminalUntil: Int32Array } {
+    return { rng: this.rng, terminalUntil: this.terminalUntil };
+  }
+
   /**
    * Scenarios 1 and 2 for a freshly generated day: draws the day's compromised terminals when `draw` is true and
    * labels the day in place. Transactions inserted by an extra pattern get that pattern's label instead.

@@ -28,6 +28,29 @@ export class Prng {
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 
+  /** Number of float64 values in {@link saveInto}'s output. */
+  static readonly STATE_VALUES = 6;
+
+  /** Writes the generator's whole state (sfc32 words and the Box-Muller spare) into out[at .. at + 6). */
+  saveInto(out: Float64Array, at: number): void {
+    out[at] = this.a;
+    out[at + 1] = this.b;
+    out[at + 2] = this.c;
+    out[at + 3] = this.d;
+    out[at + 4] = this.spare;
+    out[at + 5] = this.hasSpare ? 1 : 0;
+  }
+
+  /** Restores a state written by {@link saveInto}: the same draws follow as after the save. */
+  restoreFrom(src: Float64Array, at: number): void {
+    this.a = src[at]! | 0;
+    this.b = src[at + 1]! | 0;
+    this.c = src[at + 2]! | 0;
+    this.d = src[at + 3]! | 0;
+    this.spare = src[at + 4]!;
+    this.hasSpare = src[at + 5] === 1;
+  }
+
   /** The next 32-bit unsigned integer. */
   nextU32(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;

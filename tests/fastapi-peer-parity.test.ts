@@ -9,7 +9,7 @@ import { PYTHON } from './utils/python.js';
 const SCRIPT = fileURLToPath(new URL('../bench/peers/feature-parity.mjs', import.meta.url));
 
 describe('the FastAPI bench peer', () => {
-  it('computes the scorer’s 33 features and its scores on 400 transactions', () => {
+  it('computes the scorer’s 34 features and its scores on 400 transactions', () => {
     if (!existsSync(PYTHON)) throw new Error(`Python env missing: ${PYTHON}. Run scripts/setup-python.sh.`);
     const r = spawnSync(process.execPath, [SCRIPT, '400'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).toBe('');

@@ -1,5 +1,5 @@
 """Replays JSON transactions (one per stdin line) through the FastAPI peer's own feature code and XGBoost predictor
-(bench/peers/fastapi_xgb.py, fresh state), printing one JSON line per transaction: {"f": [33 features], "score": p}
+(bench/peers/fastapi_xgb.py, fresh state), printing one JSON line per transaction: {"f": [34 features], "score": p}
 with NaN as null. Used by bench/peers/feature-parity.mjs to compare the peer with the Rust scorer."""
 import json
 import math

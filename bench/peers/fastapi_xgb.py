@@ -1,5 +1,5 @@
 """Peer (b) of bench/score-api.mjs: what a team would otherwise write. A FastAPI service (run by uvicorn, one process,
-so the per-card state in its dicts is consistent) validating the transaction with pydantic, computing the 33 features
+so the per-card state in its dicts is consistent) validating the transaction with pydantic, computing the 34 features
 of models/default.json in Python from per-card and per-terminal day buckets (the definitions of
 native/scorer/FEATURES.md: 1/7/30-day counts and means, time since the previous transaction, amount against the
 previous 1/7/30-day means, high-ratio days in 14, terminal counts, delayed risk and fraud counts, small amounts today,
@@ -49,7 +49,7 @@ class Transaction(BaseModel):
 
 
 class Card:
-    __slots__ = ("days", "prev_ts", "small_day", "small_count", "present_ts", "present_lat", "present_lon", "present_country", "high_days")
+    __slots__ = ("days", "prev_ts", "small_day", "small_count", "present_ts", "present_lat", "present_lon", "present_country", "high_days", "max_amount")
 
     def __init__(self):
         self.days = {}  # day -> [count, sum]
@@ -61,6 +61,7 @@ class Card:
         self.present_lon = NAN
         self.present_country = None
         self.high_days = set()  # days with a high-ratio transaction (amount > 2.5 x the previous 30-day mean)
+        self.max_amount = NAN  # the largest amount so far (stream order), kept as f32 like the scorer
 
 
 class Terminal:
@@ -100,7 +101,7 @@ def ratio(amount, count, total):
 
 
 def features(tx: Transaction) -> list:
-    """The 33 features of native/scorer/FEATURES.md, in its order (the order of the model's feature_names)."""
+    """The 34 features of native/scorer/FEATURES.md, in its order (the order of the model's feature_names)."""
     ts = to_ms(tx.timestamp)
     day = int(ts // MS_PER_DAY)
     hour = min(23.0, max(0.0, math.floor((ts - day * MS_PER_DAY) / 3_600_000)))
@@ -170,6 +171,10 @@ def features(tx: Transaction) -> list:
         newest = max(card.high_days)
         card.high_days = {d for d in card.high_days if d > newest - 32}
     f += [float(frauds[1]), float(frauds[2]), float(term.streak), NAN if term.streak == 0 else float(day - term.streak_day)]
+    # The amount against the card's largest earlier amount (all of its history).
+    f.append(tx.amount / card.max_amount if card.max_amount > 0 else NAN)
+    if math.isnan(card.max_amount) or tx.amount > card.max_amount:
+        card.max_amount = float(np.float32(tx.amount))
     return f
 
 

@@ -7,7 +7,7 @@ use crate::state::{CardState, Slots, State};
 use crate::windows::{MS_PER_DAY, day_of};
 
 /// Number of features.
-pub const N_FEATURES: usize = 33;
+pub const N_FEATURES: usize = 34;
 
 /// Feature names, in vector order. This is the one place the order is defined.
 pub const NAMES: [&str; N_FEATURES] = [
@@ -44,6 +44,7 @@ pub const NAMES: [&str; N_FEATURES] = [
     "terminal_fraud_count_30d",
     "terminal_fraud_streak",
     "terminal_streak_days",
+    "amount_to_card_max",
 ];
 
 /// Index of `amount`.
@@ -91,6 +92,8 @@ pub const TERM_FRAUD_COUNT_7D: usize = 29;
 pub const TERM_STREAK: usize = 31;
 /// Index of `terminal_streak_days`.
 pub const TERM_STREAK_DAYS: usize = 32;
+/// Index of `amount_to_card_max`.
+pub const AMOUNT_TO_CARD_MAX: usize = 33;
 /// A transaction whose `amount_to_card_mean_30d` exceeds this is a high-ratio one (`card_high_ratio_days_14d`).
 pub const HIGH_RATIO: f64 = 2.5;
 /// Days in the `card_high_ratio_days_14d` window (the event day included).
@@ -190,6 +193,7 @@ pub fn transaction_in(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURE
     }
 
     card_extras(card, rec, day, out);
+    card_amount_max(card, rec.amount, out);
 
     let term = state.terms.transaction_in(rec.term, day, slots.term);
     for w in 0..3 {
@@ -204,6 +208,20 @@ pub fn transaction_in(state: &mut State, rec: &Record, out: &mut [f32; N_FEATURE
     } else {
         (i64::from(day) - i64::from(term.streak_day)) as f32
     };
+}
+
+/// Feature 33: the amount against the largest amount among the card's earlier transactions (stream order, all of its
+/// history); NaN for the card's first transaction or when that largest amount is not positive.
+fn card_amount_max(card: &mut CardState, amount: f64, out: &mut [f32; N_FEATURES]) {
+    let max = f64::from(card.max_amount);
+    out[AMOUNT_TO_CARD_MAX] = if max > 0.0 {
+        (amount / max) as f32
+    } else {
+        f32::NAN
+    };
+    if card.max_amount.is_nan() || amount > max {
+        card.max_amount = amount as f32;
+    }
 }
 
 /// Features 19-25: merchant fields, today's small amounts, travel since the previous card-present transaction.

@@ -28,6 +28,8 @@ pub struct CardState {
     pub high_mask: u32,
     /// The newest day with a high-ratio transaction, [`EMPTY`] before the first.
     pub high_day: i32,
+    /// The largest amount so far (stream order; `amount_to_card_max`), NaN before the first transaction.
+    pub max_amount: f32,
 }
 
 impl CardState {
@@ -89,6 +91,7 @@ impl Default for CardState {
             small_day: i32::MIN,
             high_mask: 0,
             high_day: EMPTY,
+            max_amount: f32::NAN,
         }
     }
 }

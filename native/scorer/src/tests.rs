@@ -62,6 +62,8 @@ struct Reference {
     card_high: HashMap<u64, Vec<i64>>,
     /// Per terminal: every label in arrival order (event day, fraud).
     term_label_seq: HashMap<u64, Vec<(i64, bool)>>,
+    /// Per card: every transaction's amount in stream order (feature 33).
+    card_amounts: HashMap<u64, Vec<f64>>,
 }
 
 fn ref_day(ts: f64) -> i64 {
@@ -82,6 +84,7 @@ impl Reference {
             card_present: HashMap::new(),
             card_high: HashMap::new(),
             term_label_seq: HashMap::new(),
+            card_amounts: HashMap::new(),
         }
     }
 
@@ -265,9 +268,26 @@ impl Reference {
         }
 
         self.extras(rec, day, &mut f);
+        self.amount_max(rec, &mut f);
 
         self.terminal(rec, day, &mut f);
         f
+    }
+}
+
+impl Reference {
+    /// Feature 33: the largest of the card's earlier amounts, recomputed from all of them.
+    fn amount_max(&mut self, rec: &Record, f: &mut [f32; N_FEATURES]) {
+        let amounts = self.card_amounts.entry(rec.card).or_default();
+        let max = amounts.iter().copied().fold(f64::NAN, f64::max);
+        // The scorer keeps the largest amount as f32.
+        let max = f64::from(max as f32);
+        f[33] = if max > 0.0 {
+            (rec.amount / max) as f32
+        } else {
+            f32::NAN
+        };
+        amounts.push(rec.amount);
     }
 }
 

@@ -10,6 +10,6 @@ describe('module formats', () => {
       ['--input-type=module', '-e', `import { createScorer, scoreBatch, featureNames } from ${JSON.stringify(entry)}; console.log(typeof createScorer, typeof scoreBatch, featureNames().length)`],
       { encoding: 'utf8' },
     );
-    expect(out.trim()).toBe('function function 33');
+    expect(out.trim()).toBe('function function 34');
   });
 });

@@ -24,7 +24,7 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('scoreBatch', () => {
   it('exposes feature and rule names', () => {
-    expect(featureNames()).toHaveLength(33);
+    expect(featureNames()).toHaveLength(34);
     expect(featureNames()[0]).toBe('amount');
     expect(featureNames()[18]).toBe('terminal_risk_30d');
     expect(ruleNames()).toEqual(['HIGH_AMOUNT', 'VELOCITY_1D', 'INVALID_RECORD', 'SCORER_ERROR', 'ALLOW_LIST', 'BLOCK_LIST', 'DYNAMIC_RULE']);

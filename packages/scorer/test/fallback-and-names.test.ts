@@ -40,7 +40,7 @@ describe('writeFallback', () => {
 
 describe('names', () => {
   it('lists the features and rules in the order of their indices and bits', () => {
-    expect(featureNames.length).toBe(33);
+    expect(featureNames.length).toBe(34);
     expect(featureNames[32]).toBe('terminal_streak_days');
     expect(featureNames[0]).toBe('amount');
     expect(ruleNames).toEqual(['HIGH_AMOUNT', 'VELOCITY_1D', 'INVALID_RECORD', 'SCORER_ERROR', 'ALLOW_LIST', 'BLOCK_LIST', 'DYNAMIC_RULE']);

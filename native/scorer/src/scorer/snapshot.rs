@@ -48,7 +48,7 @@ pub const MAGIC: [u8; 8] = *b"FRAUDSNP";
 /// Version of the file framing (header, sections, checksum).
 pub const FORMAT_VERSION: u32 = 1;
 /// Version of the state's meaning: bump it when a state field changes meaning without changing the structs' sizes.
-pub const STATE_FORMAT_VERSION: u64 = 2;
+pub const STATE_FORMAT_VERSION: u64 = 3;
 /// Bytes of the header.
 pub const HEADER_LEN: usize = 48;
 /// Bytes of the trailing checksum.

@@ -23,8 +23,8 @@ pub const TAG_TERM: [u8; 4] = *b"TERM";
 
 /// Bytes of a card entry without any day bucket: key, newest day, bucket mask and the [`CARD_REST_BYTES`] of the rest.
 const CARD_MIN_BYTES: usize = 8 + 4 + 4 + CARD_REST_BYTES;
-/// Bytes of a card entry after its day buckets: `prev_ts` .. `small_day`, `high_mask`, `high_day`.
-const CARD_REST_BYTES: usize = 8 + 8 + 4 + 4 + 2 + 2 + 4 + 4 + 4;
+/// Bytes of a card entry after its day buckets: `prev_ts` .. `small_day`, `high_mask`, `high_day`, `max_amount`.
+const CARD_REST_BYTES: usize = 8 + 8 + 4 + 4 + 2 + 2 + 4 + 4 + 4 + 4;
 /// Bytes of a terminal's meta: newest day, fraud run length, the run's first day.
 const TERM_META_BYTES: usize = 4 + 4 + 4;
 /// Bytes of one stored day bucket of a card: count u8, sum f32.
@@ -130,6 +130,7 @@ fn encode_cards(o: &mut Out, cards: &CardStore) {
             small_day,
             high_mask,
             high_day,
+            max_amount,
         } = card;
         let (count, sum, last) = window.parts();
         o.u64(*key);
@@ -157,6 +158,7 @@ fn encode_cards(o: &mut Out, cards: &CardStore) {
         o.bytes(&small_day.to_le_bytes());
         o.u32(*high_mask);
         o.bytes(&high_day.to_le_bytes());
+        o.bytes(&max_amount.to_le_bytes());
     }
 }
 
@@ -380,6 +382,7 @@ fn decode_cards(s: &mut In<'_>) -> Result<CardStore, String> {
             small_day: le_i32(&t[28..32]),
             high_mask: le_u32(&t[32..36]),
             high_day: le_i32(&t[36..40]),
+            max_amount: f32::from_bits(le_u32(&t[40..44])),
         });
     }
     CardStore::from_parts(&keys, states).map_err(|e| format!("section CARD: {e}"))

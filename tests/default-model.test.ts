@@ -10,9 +10,9 @@ describe('models/default.json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-model-'));
     const data = join(dir, 'default.csv');
     const model = join(dir, 'default.json');
-    // Generous child timeouts: training on 84 days takes ~40 s of CPU, several minutes on a loaded machine.
+    // Generous child timeouts: training on 122 days takes ~50 s of CPU, several minutes on a loaded machine.
     expect(cli(['generate', '--out', data, '--seed', '0'], 300_000).status).toBe(0);
-    const trained = cli(['train', '--data', data, '--out', model, '--from', '2018-05-09', '--days', '84', '--trees', '300', '--max-depth', '4', '--learning-rate', '0.05', '--min-child-weight', '5', '--bins', '1024', '--seed', '0'], 800_000);
+    const trained = cli(['train', '--data', data, '--out', model, '--from', '2018-04-01', '--days', '122', '--trees', '300', '--max-depth', '4', '--learning-rate', '0.05', '--min-child-weight', '5', '--bins', '1024', '--seed', '0'], 800_000);
     expect(trained.status, `train: ${trained.stderr}`).toBe(0);
     expect(trained.stderr).toBe('');
     expect(readFileSync(model, 'utf8') === readFileSync(defaultModelPath(), 'utf8')).toBe(true);

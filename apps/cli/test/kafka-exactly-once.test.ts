@@ -25,23 +25,34 @@ function counts(ids: string[]): Map<string, number> {
   return m;
 }
 
+/**
+ * Fresh transactions, decisions and alerts topics named after `name`, a group, and the arguments of an
+ * `--exactly-once` instance on them that checkpoints (cuts its transactions) every `checkpointMs` into `dir`.
+ */
+async function eosBed(name: string, checkpointMs: number): Promise<{ tx: string; out: string; args: (dir: string) => string[] }> {
+  const tx = unique(`${name}-tx`);
+  const out = unique(`${name}-out`);
+  const group = unique(`${name}-g`);
+  await ensureTopics(kafka.brokers, [
+    { name: tx, partitions: PARTITIONS },
+    { name: out, partitions: PARTITIONS },
+    { name: `${out}-alerts`, partitions: 1 },
+  ]);
+  const args = (dir: string): string[] => [
+    '--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
+    '--group', group, '--data-dir', dir, '--exactly-once', '--checkpoint-interval-ms', String(checkpointMs), '--session-timeout-ms', '6000',
+  ];
+  return { tx, out, args };
+}
+
 describe('exactly-once output (fraudstream start --source kafka --exactly-once)', () => {
   it('SIGKILL with a transaction open, restart on the same data dir: read_committed holds every decision exactly once, read_uncommitted holds the aborted duplicates', async () => {
-    const tx = unique('eos-tx');
-    const out = unique('eos-out');
-    await ensureTopics(kafka.brokers, [
-      { name: tx, partitions: PARTITIONS },
-      { name: out, partitions: PARTITIONS },
-      { name: `${out}-alerts`, partitions: 1 },
-    ]);
     const dir = mkdtempSync(join(tmpdir(), 'fs-kafka-eos-'));
     dirs.push(dir);
     // No timed checkpoint during the test (the interval is an hour): transactions commit only at a graceful stop, so
     // what the SIGKILL leaves open does not depend on timing.
-    const args = [
-      '--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
-      '--group', unique('eos-g'), '--data-dir', dir, '--exactly-once', '--checkpoint-interval-ms', '3600000', '--session-timeout-ms', '6000',
-    ];
+    const { tx, out, args: argsOf } = await eosBed('eos', 3_600_000);
+    const args = argsOf(dir);
     const txs = transactions(1600, true);
     const first = txs.filter((x) => x.day < 10);
     const second = txs.filter((x) => x.day >= 10);
@@ -99,21 +110,12 @@ describe('exactly-once output (fraudstream start --source kafka --exactly-once)'
   }, 180_000);
 
   it('timed checkpoints mid-stream, SIGKILL, restart: read_committed still holds every decision exactly once', async () => {
-    const tx = unique('eos2-tx');
-    const out = unique('eos2-out');
-    await ensureTopics(kafka.brokers, [
-      { name: tx, partitions: PARTITIONS },
-      { name: out, partitions: PARTITIONS },
-      { name: `${out}-alerts`, partitions: 1 },
-    ]);
     const dir = mkdtempSync(join(tmpdir(), 'fs-kafka-eos2-'));
     dirs.push(dir);
     // Transactions cut every 200 ms while the input streams in: barriers fall between batches in flight, and the
     // SIGKILL lands wherever it lands (before, during or after a commit); the result must not depend on where.
-    const args = [
-      '--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
-      '--group', unique('eos2-g'), '--data-dir', dir, '--exactly-once', '--checkpoint-interval-ms', '200', '--session-timeout-ms', '6000',
-    ];
+    const { tx, out, args: argsOf } = await eosBed('eos2', 200);
+    const args = argsOf(dir);
     const txs = transactions(6000, true);
     const first = txs.filter((x) => x.day < 8);
     const second = txs.filter((x) => x.day >= 8);
@@ -156,23 +158,12 @@ describe('exactly-once output (fraudstream start --source kafka --exactly-once)'
   }, 180_000);
 
   it('a second instance joins mid-stream (a rebalance): instances that exit 75 are restarted on their dirs, and read_committed holds every decision exactly once', async () => {
-    const tx = unique('eos3-tx');
-    const out = unique('eos3-out');
-    await ensureTopics(kafka.brokers, [
-      { name: tx, partitions: PARTITIONS },
-      { name: out, partitions: PARTITIONS },
-      { name: `${out}-alerts`, partitions: 1 },
-    ]);
     const dirA = mkdtempSync(join(tmpdir(), 'fs-kafka-eos3a-'));
     const dirB = mkdtempSync(join(tmpdir(), 'fs-kafka-eos3b-'));
     dirs.push(dirA, dirB);
-    const group = unique('eos3-g');
     // Two instances of one group, each on its own data dir (its own checkpoints and transactional id); transactions
     // cut every 200 ms, so the join of the second falls while the first has a transaction open.
-    const argsOf = (dir: string): string[] => [
-      '--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
-      '--group', group, '--data-dir', dir, '--exactly-once', '--checkpoint-interval-ms', '200', '--session-timeout-ms', '6000',
-    ];
+    const { tx, out, args: argsOf } = await eosBed('eos3', 200);
     const txs = transactions(6000, true);
     const all = txs.map((x) => x.id);
     const first = txs.filter((x) => x.day < 4);
@@ -190,6 +181,11 @@ describe('exactly-once output (fraudstream start --source kafka --exactly-once)'
         const i = await startInstance(argsOf(dir));
         running.push(i);
         live[name] = i;
+        if (done) {
+          // Started while the test was stopping the instances: stop this one too.
+          await stopInstance(i);
+          return;
+        }
         const code = await i.exited;
         exitedOutputs.push(i.output());
         if (done) return;

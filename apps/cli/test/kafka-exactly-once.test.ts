@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTopics } from '@fraudstream/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkaTestBed, MAIN, PARTITIONS, produceTxs, readDecisions, SECRET, startInstance, stats, stopInstance, transactions, unique, waitUntil, type Instance } from './kafka-helpers.js';
+import { alive, kafkaTestBed, MAIN, PARTITIONS, produceTxs, readDecisions, SECRET, startInstance, stats, stopInstance, transactions, unique, waitUntil, type Instance } from './kafka-helpers.js';
 
 // Exactly-once output (`--exactly-once`) with real processes and the real broker: an instance is SIGKILLed with a
 // transaction open, restarted on the same data dir, and the decisions topic is read back by kcat, an independent
@@ -154,6 +154,97 @@ describe('exactly-once output (fraudstream start --source kafka --exactly-once)'
     expect(sb.transactions?.error).toBeUndefined();
     expect(b.output()).not.toContain('exactly-once output failed');
   }, 180_000);
+
+  it('a second instance joins mid-stream (a rebalance): instances that exit 75 are restarted on their dirs, and read_committed holds every decision exactly once', async () => {
+    const tx = unique('eos3-tx');
+    const out = unique('eos3-out');
+    await ensureTopics(kafka.brokers, [
+      { name: tx, partitions: PARTITIONS },
+      { name: out, partitions: PARTITIONS },
+      { name: `${out}-alerts`, partitions: 1 },
+    ]);
+    const dirA = mkdtempSync(join(tmpdir(), 'fs-kafka-eos3a-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'fs-kafka-eos3b-'));
+    dirs.push(dirA, dirB);
+    const group = unique('eos3-g');
+    // Two instances of one group, each on its own data dir (its own checkpoints and transactional id); transactions
+    // cut every 200 ms, so the join of the second falls while the first has a transaction open.
+    const argsOf = (dir: string): string[] => [
+      '--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
+      '--group', group, '--data-dir', dir, '--exactly-once', '--checkpoint-interval-ms', '200', '--session-timeout-ms', '6000',
+    ];
+    const txs = transactions(6000, true);
+    const all = txs.map((x) => x.id);
+    const first = txs.filter((x) => x.day < 4);
+    const rest = txs.filter((x) => x.day >= 4);
+
+    // A supervisor, as systemd or Kubernetes would be: an instance that exits 75 (its transaction straddled a
+    // rebalance, so it restarts from its checkpoint) is started again on the same dir; any other exit fails the test.
+    const restarts = { a: 0, b: 0 };
+    const live: Record<'a' | 'b', Instance | undefined> = { a: undefined, b: undefined };
+    const otherExits: string[] = [];
+    const exitedOutputs: string[] = [];
+    let done = false;
+    const supervise = async (name: 'a' | 'b', dir: string): Promise<void> => {
+      for (;;) {
+        const i = await startInstance(argsOf(dir));
+        running.push(i);
+        live[name] = i;
+        const code = await i.exited;
+        exitedOutputs.push(i.output());
+        if (done) return;
+        if (code !== 75) {
+          otherExits.push(`${name} exited ${code}: ${i.output().slice(-1500)}`);
+          return;
+        }
+        restarts[name]++;
+      }
+    };
+
+    produceTxs(kafka.brokers, tx, first);
+    const supervisedA = supervise('a', dirA);
+    await waitUntil(async () => live.a !== undefined && (await stats(live.a)).kafka.committedSeq > 0, () => 'a first transaction committed by the first instance');
+    // The second instance joins while the rest streams in, a chunk every 100 ms, so the first has a transaction open
+    // when the group rebalances.
+    const supervisedB = supervise('b', dirB);
+    const chunk = Math.ceil(rest.length / 40);
+    for (let k = 0; k < rest.length; k += chunk) {
+      produceTxs(kafka.brokers, tx, rest.slice(k, k + chunk));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    let committed: ReturnType<typeof readDecisions> = [];
+    await waitUntil(
+      () => {
+        if (otherExits.length > 0) throw new Error(otherExits.join('\n'));
+        committed = readDecisions(kafka.brokers, out);
+        const ids = new Set(committed.map((d) => d.id));
+        return all.every((id) => ids.has(id));
+      },
+      () => `every transaction in read_committed (${committed.length} of ${all.length}); restarts ${JSON.stringify(restarts)}`,
+      120_000,
+    );
+    const statsNow = await Promise.all((['a', 'b'] as const).map(async (n) => (live[n] !== undefined && alive(live[n]) ? (await stats(live[n])).kafka : undefined)));
+    done = true;
+    for (const i of [live.a, live.b]) if (i !== undefined) await stopInstance(i);
+    await Promise.all([supervisedA, supervisedB]);
+
+    const seen = counts(committed.map((d) => d.id));
+    const duplicated = [...seen].filter(([, n]) => n > 1).length;
+    const uncommitted = readDecisions(kafka.brokers, out, 'read_uncommitted').length;
+    console.log(
+      `exactly-once across a rebalance: restarts after exit 75: ${restarts.a} (first instance), ${restarts.b} (second), ` +
+        `${exitedOutputs.filter((o) => o.includes('revoked since')).length} of them for decisions of a revoked partition; ` +
+        `transactions committed ${statsNow.map((k) => k?.transactions?.committed).join('/')}, rebalances ${statsNow.map((k) => k?.rebalances).join('/')}; ` +
+        `read_committed ${committed.length} decisions for ${all.length} transactions (${duplicated} duplicated), read_uncommitted ${uncommitted}`,
+    );
+    expect(otherExits).toEqual([]);
+    expect(duplicated).toBe(0);
+    expect(committed).toHaveLength(all.length);
+    // The join did rebalance the group while decisions were in flight: an instance restarted after a refused or
+    // aborted transaction, or saw the rebalance and went on.
+    expect(restarts.a + restarts.b + statsNow.reduce((n, k) => n + (k?.rebalances ?? 0), 0)).toBeGreaterThan(0);
+  }, 240_000);
 
   it('refuses --exactly-once without an explicit --data-dir, naming the setting', () => {
     const xdg = mkdtempSync(join(tmpdir(), 'fs-eos-xdg-'));

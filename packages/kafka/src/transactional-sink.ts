@@ -167,6 +167,15 @@ export class TransactionalDecisionSink {
     });
   }
 
+  /**
+   * Fails the sink with `reason` and aborts the open transaction (its decisions are never visible to read_committed
+   * consumers); `onFatal` is told. For a transaction that must not commit, e.g. one holding decisions of a partition
+   * this instance no longer owns.
+   */
+  async abort(reason: Error): Promise<void> {
+    await this.fail(reason);
+  }
+
   /** Current counters. */
   stats(): TransactionalSinkStats {
     return {

@@ -48,6 +48,24 @@ describe('TransactionalDecisionSink against a real broker', () => {
     expect(s.stats()).toMatchObject({ produced: 4, alerts: 2, committed: 1, aborted: 0, inFlight: 0 });
   }, 60_000);
 
+  it('abort(reason) aborts the open transaction (never visible to read_committed), tells onFatal and fails the sink', async () => {
+    const [decisions, alerts] = await freshTopics(brokers, 2, 'txd', 'txa');
+    const s = sink(decisions!, alerts!, `test-${randomUUID()}`);
+    let fatal: Error | undefined;
+    s.onFatal = (e) => (fatal = e);
+    await s.begin();
+    await s.send([decided(0)]);
+    expect(await s.cut(Promise.resolve({ member, offsets: [] }))).toBe(true);
+    await s.send([decided(1), decided(2)]);
+    await s.abort(new Error('decisions of a revoked partition'));
+    expect(fatal?.message).toBe('decisions of a revoked partition');
+    expect(s.stats()).toMatchObject({ committed: 1, aborted: 1, error: 'decisions of a revoked partition' });
+    expect(() => s.send([decided(3)])).toThrow(/failed/);
+    // The committed transaction stays; the aborted one's two decisions are in the log but never committed.
+    expect(kcatRead(brokers, decisions!).map((m) => JSON.parse(m.value).id)).toEqual(['0']);
+    expect(kcatRead(brokers, decisions!, 'read_uncommitted')).toHaveLength(3);
+  }, 60_000);
+
   it('a successor with the same transactional id aborts the open transaction and fences the old holder', async () => {
     const [decisions, alerts] = await freshTopics(brokers, 2, 'txd', 'txa');
     const id = `test-${randomUUID()}`;

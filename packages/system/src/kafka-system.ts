@@ -173,8 +173,17 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let fatal: Error | undefined;
   // Exactly-once: the barrier whose transaction cut is pending, and the group member the open transaction reads for
   // (captured when its first decision is sent; a rebalance since makes the broker refuse its offsets: KIP-447).
-  let barrier: { seq: number; applied: AppliedOffset[]; cut?: Promise<boolean>; member?: GroupMember; resolve?: (o: TransactionOffsets | null) => void } | undefined;
+  let barrier: {
+    seq: number;
+    applied: AppliedOffset[];
+    cut?: Promise<boolean>;
+    member?: GroupMember;
+    partitions?: Set<string>;
+    resolve?: (o: TransactionOffsets | null) => void;
+  } | undefined;
   let txnMember: GroupMember | undefined;
+  // The input partitions (topic NUL partition) whose decisions are in the open transaction.
+  let txnPartitions = new Set<string>();
   const failFatally = (err: Error): void => {
     if (fatal !== undefined) return;
     fatal = err;
@@ -190,6 +199,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     // The transaction ending here reads for the member of its first decision; the next one captures its own.
     b.member = txnMember;
     txnMember = undefined;
+    b.partitions = txnPartitions;
+    txnPartitions = new Set();
     b.cut = eos.cut(new Promise<TransactionOffsets | null>((resolve) => (b.resolve = resolve)));
     b.cut.catch(() => undefined);
   };
@@ -289,6 +300,10 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       // A replay record (a partition's hand-over) only rebuilds state: its decision was output by the partition's
       // previous owner.
       if (records.isLabel(slot) || src.isReplayAt(slot)) continue;
+      if (eos !== undefined) {
+        const at = src.positionAt(slot);
+        if (at !== undefined) txnPartitions.add(`${at.topic}\u0000${at.partition}`);
+      }
       const txNum = records.txNum(slot);
       refs.refOfKeyInto(records.cardKeyLo(slot), records.cardKeyHi(slot), refWords, 0);
       decisions.push({
@@ -382,6 +397,19 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         beforeRecord: async (seq) => {
           const b = barrier!;
           cutAtBarrier();
+          // Decisions of a partition revoked since they were made (records fetched before a rebalance, decided after
+          // it, under the new member) must not commit: the transaction has no offset for that partition, so its new
+          // owner decides them again. Abort, and restart from the checkpoint like a refused generation.
+          const owned = new Set(source.stats().partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+          const lost = [...(b.partitions ?? [])].filter((k) => !owned.has(k));
+          if (lost.length > 0) {
+            b.resolve!(null);
+            const err = new Error(
+              `the open transaction holds decisions of ${lost.length} partition(s) revoked since (${lost.map((k) => k.replace('\u0000', '-')).join(', ')}): aborted; restart from the checkpoint`,
+            );
+            await eos.abort(err);
+            throw err;
+          }
           const member = b.member ?? source.member();
           if (member === undefined && b.applied.length > 0) {
             b.resolve!(null);

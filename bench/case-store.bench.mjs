@@ -6,7 +6,7 @@
 // Usage: pnpm build && [CASE_STORE_MODULE=...] node bench/case-store.bench.mjs [batches = 1500] [rounds = 3]
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { DecisionCode, NO_REASON, RECORD_SIZE, RecordViews, RESULT_SIZE, ResultStatus, ResultViews } from '@fraudstream/schema';
+import { alertBatch } from './lib/alert-batch.mjs';
 import { featureNames, ruleNames } from '@fraudstream/scorer';
 // CASE_STORE_MODULE=path/to/another/build/index.js measures another build of the store in the same run (before/after).
 const { CaseWriter, decisionIdOf, openCaseStore } = await import(process.env.CASE_STORE_MODULE ?? '@fraudstream/store');
@@ -17,18 +17,8 @@ const SIZE = 4096;
 const EVERY = 125;
 const root = new URL('../data/case-store-bench/', import.meta.url).pathname;
 const secret = Buffer.alloc(32, 7);
-const records = new RecordViews(new SharedArrayBuffer(SIZE * RECORD_SIZE));
-const results = new ResultViews(new SharedArrayBuffer(SIZE * RESULT_SIZE));
-for (let s = 0; s < SIZE; s++) {
-  records.writeTransaction(s, { id: String(s), cardId: `card-${s % 5000}`, terminalId: `t-${s % 977}`, amount: 10, currency: 'EUR', timestampMs: Date.UTC(2018, 3, 1) + s }, 0);
-  const alert = s % EVERY === 0;
-  results.write(s, { score: alert ? 0.8 : 0.1, decision: alert ? (s % 2 === 0 ? DecisionCode.Review : DecisionCode.Decline) : DecisionCode.Approve, status: ResultStatus.Scored, rules: alert ? 0b1 : 0, reasons: alert ? [1, 4, 7] : [NO_REASON, NO_REASON, NO_REASON] });
-}
-const alertsPerBatch = Math.ceil(SIZE / EVERY);
+const { records, results, alertsPerBatch, renumber } = alertBatch(SIZE, EVERY);
 const alerts = batches * alertsPerBatch;
-function renumber(b) {
-  for (let s = 0; s < SIZE; s += EVERY) records.setHeader(s, b * SIZE + s, Date.UTC(2018, 3, 1) + s, 10, 0);
-}
 
 /** ns of CPU of the main thread and of all other threads of this process so far. */
 function threadCpu() {

@@ -8,7 +8,8 @@
 // Usage: pnpm build && node bench/case-writer.bench.mjs [batches = 1500] [rounds = 3]
 import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { DecisionCode, NO_REASON, RECORD_SIZE, RecordViews, RESULT_SIZE, ResultStatus, ResultViews } from '@fraudstream/schema';
+import { NO_REASON } from '@fraudstream/schema';
+import { alertBatch } from './lib/alert-batch.mjs';
 import { featureNames, ruleNames } from '@fraudstream/scorer';
 import { CardRefHasher, CaseWriter, decisionIdOf, openCaseStore, refToHex } from '@fraudstream/store';
 
@@ -18,18 +19,7 @@ const SIZE = 4096;
 const EVERY = 125; // one alert per 125 decisions: 0.8 %
 const root = new URL('../data/case-writer-bench/', import.meta.url).pathname;
 const secret = Buffer.alloc(32, 7);
-const records = new RecordViews(new SharedArrayBuffer(SIZE * RECORD_SIZE));
-const results = new ResultViews(new SharedArrayBuffer(SIZE * RESULT_SIZE));
-for (let s = 0; s < SIZE; s++) {
-  records.writeTransaction(s, { id: String(s), cardId: `card-${s % 5000}`, terminalId: `t-${s % 977}`, amount: 10, currency: 'EUR', timestampMs: Date.UTC(2018, 3, 1) + s }, 0);
-  const alert = s % EVERY === 0;
-  results.write(s, { score: alert ? 0.8 : 0.1, decision: alert ? (s % 2 === 0 ? DecisionCode.Review : DecisionCode.Decline) : DecisionCode.Approve, status: ResultStatus.Scored, rules: alert ? 0b1 : 0, reasons: alert ? [1, 4, 7] : [NO_REASON, NO_REASON, NO_REASON] });
-}
-const alertsPerBatch = Math.ceil(SIZE / EVERY);
-/** Gives batch `b` fresh integer transaction ids. */
-function renumber(b) {
-  for (let s = 0; s < SIZE; s += EVERY) records.setHeader(s, b * SIZE + s, Date.UTC(2018, 3, 1) + s, 10, 0);
-}
+const { records, results, alertsPerBatch, renumber } = alertBatch(SIZE, EVERY);
 
 async function offThread(dir) {
   const writer = await CaseWriter.open({ dataDir: dir, secret, names: { ruleNames, featureNames } });

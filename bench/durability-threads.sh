@@ -13,7 +13,7 @@ for r in $(seq 0 $((rounds - 1))); do
     a=()
     [ "$m" != eph ] && a=(--data-dir $out/dd --checkpoint-interval 10)
     [ "$m" = cases ] && a+=(--cases)
-    python3 bench/lib/thread-cpu-json.py node apps/cli/dist/main.js bench --tps max --duration "$seconds" --json $out/$m-$r.json "${a[@]}" > $out/$m-$r.cpu
+    python3 bench/lib/thread-cpu.py --json node apps/cli/dist/main.js bench --tps max --duration "$seconds" --json $out/$m-$r.json "${a[@]}" > $out/$m-$r.cpu
     node -e "
 const r = require('./$out/$m-$r.json'); const t = JSON.parse(require('fs').readFileSync('$out/$m-$r.cpu', 'utf8'));
 const ns = (s) => Math.round((s * 1e9) / r.counts.scored); const th = t.threads.map((x) => x[0]);

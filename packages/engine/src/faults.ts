@@ -11,6 +11,9 @@
  *   ticket exits, before calling the scorer or after it returned and before marking the batch done (a dead worker).
  * - `stallCaseWriter`: true makes the case writer's worker (@fraudstream/store, which reads this variable itself)
  *   commit nothing until it is closed (a case store that cannot keep up), so its queue fills and inputs must hold back.
+ * - `loseTerminalTableState`: true makes a Kafka instance (@fraudstream/system, which reads this variable itself)
+ *   restore a checkpoint without the global terminal table's saved counts (as before they were saved), so the test
+ *   of the restart shows the double count they prevent.
  */
 export interface Faults {
   dropRecordSeq?: number;
@@ -19,6 +22,7 @@ export interface Faults {
   killWorkerTicket?: number;
   killWorkerWhen?: 'before' | 'after';
   stallCaseWriter?: boolean;
+  loseTerminalTableState?: boolean;
 }
 
 /** The environment variable holding the faults (JSON). */
@@ -40,9 +44,9 @@ export function parseFaults(text: string): Faults {
     if ((NUMERIC as readonly string[]).includes(key)) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new TypeError(`${FAULTS_ENV}.${key} must be a non-negative integer`);
       out[key as (typeof NUMERIC)[number]] = v;
-    } else if (key === 'stallCaseWriter') {
-      if (typeof v !== 'boolean') throw new TypeError(`${FAULTS_ENV}.stallCaseWriter must be a boolean`);
-      out.stallCaseWriter = v;
+    } else if (key === 'stallCaseWriter' || key === 'loseTerminalTableState') {
+      if (typeof v !== 'boolean') throw new TypeError(`${FAULTS_ENV}.${key} must be a boolean`);
+      out[key] = v;
     } else if (key === 'killWorkerWhen') {
       if (v !== 'before' && v !== 'after') throw new TypeError(`${FAULTS_ENV}.killWorkerWhen must be "before" or "after"`);
       out.killWorkerWhen = v;

@@ -14,3 +14,4 @@ export * from './local-broker.js';
 export * from './serial-producer.js';
 export * from './co-partitioned-assigner.js';
 export * from './terminal-table.js';
+export { parseTerminalTableState, type TerminalTableEntry, type TerminalTableState } from './terminal-table-state.js';

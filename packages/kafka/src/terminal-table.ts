@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { SerialProducer } from './serial-producer.js';
+import { dayOf, KEY_RE, STATE_FORMAT, type TerminalTableEntry, type TerminalTableState } from './terminal-table-state.js';
 
 /** What the table merges into: the scorer's `mergeTerminalDays` (`@fraudstream/scorer`). */
 export interface TerminalMergeTarget {
@@ -65,6 +66,11 @@ export class TerminalTable {
   private received = 0;
   private mergedEntries = 0;
   private lastError: string | undefined;
+  /** A checkpoint's snapshot is pending: merges wait (their keys stay dirty) so the state matches `merged`. */
+  private held = false;
+  /** Restored from a checkpoint and not yet read to the topic's end: publishing and merging wait. */
+  private restoring = false;
+  private restoredOwn: string[] = [];
 
   constructor(
     private readonly options: { brokers: string[]; topic: string; clientId: string; publishIntervalMs: number },
@@ -125,7 +131,7 @@ export class TerminalTable {
   private onMessage(m: Message<Buffer, Buffer, Buffer, Buffer>): void {
     this.next.set(m.partition, Number(m.offset) + 1);
     const key = m.key?.toString('utf8') ?? '';
-    if (!/^\d+:\d+:\d+:-?\d+$/.test(key)) return;
+    if (!KEY_RE.test(key)) return;
     let v: unknown;
     try {
       v = JSON.parse(m.value?.toString('utf8') ?? '');
@@ -144,8 +150,13 @@ export class TerminalTable {
     this.ticking = true;
     try {
       this.prune();
-      await this.publish();
-      this.merge();
+      if (this.restoring && this.caughtUp) this.endRestore();
+      // After a restore, what the topic holds (perhaps published after the checkpoint by the run that crashed) must
+      // be known before merging, or the first round would take back what the restored state merged.
+      if (!this.restoring) {
+        await this.publish();
+        if (!this.held) this.merge();
+      }
       await this.refreshCaughtUp();
     } catch (err) {
       this.lastError = `terminal table: ${err instanceof Error ? err.message : String(err)}`;
@@ -195,6 +206,80 @@ export class TerminalTable {
     this.caughtUp = ends.every((end, partition) => (this.next.get(partition) ?? 0) >= Number(end));
   }
 
+  /**
+   * The first round after a restore that has read the topic to its end: every restored key is merged again (as the
+   * change from the restored `merged`), and the restored own counts the topic does not hold yet (counted before the
+   * checkpoint, not published before the crash) are published.
+   */
+  private endRestore(): void {
+    this.restoring = false;
+    for (const key of this.restoredOwn) {
+      const o = this.own.get(key);
+      const p = this.pub.get(key);
+      if (o !== undefined && (p === undefined || o.some((x, i) => x > p[i]!))) this.dirtyOwn.add(key);
+    }
+    this.restoredOwn = [];
+  }
+
+  /**
+   * Holds merging for a checkpoint, in the synchronous step of its barrier: until {@link release}, nothing is merged
+   * into the scorer (changed keys stay dirty), so the snapshot taken when the batches before the barrier are done
+   * holds exactly the returned `merged` counts. Returns a copy of them.
+   */
+  hold(): TerminalTableEntry[] {
+    this.held = true;
+    return this.entries(this.merged);
+  }
+
+  /** Ends a {@link hold} (the snapshot is written, or failed): held merges go in at the next round. */
+  release(): void {
+    this.held = false;
+  }
+
+  /**
+   * A copy of this instance's own counts: take it when every decided batch before a checkpoint's barrier has been
+   * recorded and none after (they are then exactly what the snapshot holds of this instance's own records).
+   */
+  ownEntries(): TerminalTableEntry[] {
+    return this.entries(this.own);
+  }
+
+  /** The state to save with a checkpoint, from {@link hold} and {@link ownEntries}. */
+  state(own: TerminalTableEntry[], merged: TerminalTableEntry[]): TerminalTableState {
+    return { format: STATE_FORMAT, topic: this.options.topic, own, merged };
+  }
+
+  /**
+   * Loads a checkpoint's state (before {@link start} and the first record): the scorer was restored with the same
+   * checkpoint's snapshot, which holds these own and merged counts. Publishing and merging then wait until the topic
+   * is read to its end; the merge of each key goes on from the restored `merged`, so what the others published is
+   * counted once, also what they published after the checkpoint.
+   */
+  restore(state: TerminalTableState): void {
+    if (this.consumer !== undefined || this.own.size > 0 || this.merged.size > 0) throw new Error('TerminalTable.restore must come before start and the first record');
+    for (const [map, list] of [
+      [this.own, state.own],
+      [this.merged, state.merged],
+    ] as const) {
+      for (const [key, tx, labelled, fraud] of list) {
+        map.set(key, [tx, labelled, fraud]);
+        this.dirtyMerge.add(key);
+        const day = dayOf(key);
+        if (day > this.newestDay) this.newestDay = day;
+      }
+    }
+    this.restoredOwn = [...this.own.keys()];
+    this.restoring = true;
+  }
+
+  /** The entries of `map` that are not older than the kept days (what pruning would keep), copied. */
+  private entries(map: Map<string, Agg>): TerminalTableEntry[] {
+    const oldest = this.newestDay - KEEP_DAYS;
+    const out: TerminalTableEntry[] = [];
+    for (const [key, a] of map) if (dayOf(key) >= oldest) out.push([key, a[0], a[1], a[2]]);
+    return out;
+  }
+
   /** Drops aggregates older than the rings hold (the scorer dropped them too), bounding the maps. */
   private prune(): void {
     if (this.newestDay - this.prunedAt < 1) return;
@@ -202,7 +287,7 @@ export class TerminalTable {
     const oldest = this.newestDay - KEEP_DAYS;
     for (const map of [this.own, this.pub, this.merged]) {
       for (const key of map.keys()) {
-        if (Number(key.slice(key.lastIndexOf(':') + 1)) < oldest) map.delete(key);
+        if (dayOf(key) < oldest) map.delete(key);
       }
     }
   }
@@ -215,7 +300,7 @@ export class TerminalTable {
       received: this.received,
       merged: this.mergedEntries,
       keys: this.own.size + this.pub.size + this.merged.size,
-      settled: this.caughtUp && this.dirtyOwn.size === 0 && this.dirtyMerge.size === 0 && this.producer.pending === 0,
+      settled: this.caughtUp && !this.restoring && this.dirtyOwn.size === 0 && this.dirtyMerge.size === 0 && this.producer.pending === 0,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
   }

@@ -19,6 +19,25 @@ interface KafkaCheckpointRecord {
   topic: string;
   snapshot: string;
   applied: AppliedOffset[];
+  /** The files of the checkpoint's parts (see {@link CheckpointPart}), by part name. */
+  parts?: Record<string, string>;
+}
+
+/**
+ * State another component saves with each checkpoint, consistent with the scorer snapshot (the global terminal
+ * table's counts): a file of its own beside the snapshot, `kafka-NAME-0000000N.json`, listed in the record.
+ */
+export interface CheckpointPart {
+  /** Lowercase letters and dashes: the file's name and its key in the record. */
+  name: string;
+  /** In the synchronous step of the barrier (after `onBarrier`), with its sequence number. */
+  atBarrier(seq: number): void;
+  /** Once the snapshot is written or has failed (always after `atBarrier`). */
+  afterSnapshot(): void;
+  /** The bytes to save, called once every decision before the barrier is acknowledged. */
+  save(): Uint8Array;
+  /** Loads the bytes `save` wrote, on restore before the first batch; throws saying what is wrong with them. */
+  load(bytes: Buffer): void;
 }
 
 /** Steps another component takes inside a checkpoint (the exactly-once output's transaction commit). */
@@ -45,6 +64,7 @@ const FORMAT = 'fraudstream-kafka-checkpoint-1';
 const KEPT = 2;
 const recordName = (id: number): string => `kafka-checkpoint-${String(id).padStart(8, '0')}.json`;
 const snapshotName = (id: number): string => `kafka-snapshot-${String(id).padStart(8, '0')}.bin`;
+const partName = (name: string, id: number): string => `kafka-${name}-${String(id).padStart(8, '0')}.json`;
 
 /**
  * Checkpoints of a Kafka-fed instance in a directory of its own: the scorer's state at an engine barrier plus, per
@@ -70,7 +90,10 @@ export class KafkaCheckpoints {
     private readonly group: string,
     private readonly topic: string,
     private readonly modelVersion: string,
+    /** Saved and restored with every checkpoint; a checkpoint without one of them cannot be restored. */
+    private readonly parts: CheckpointPart[] = [],
   ) {
+    for (const p of parts) if (!/^[a-z][a-z-]*$/.test(p.name)) throw new TypeError(`checkpoint part name '${p.name}' must be lowercase letters and dashes`);
     this.dir = resolve(dir);
     mkdirSync(this.dir, { recursive: true });
     const ids = this.ids();
@@ -118,6 +141,25 @@ export class KafkaCheckpoints {
       const message = err instanceof Error ? err.message : String(err);
       throw new CheckpointError(snap, message.includes(snap) ? message.replace(`${snap}: `, '') : message);
     }
+    for (const part of this.parts) {
+      const name = record.parts?.[part.name];
+      if (typeof name !== 'string' || name !== partName(part.name, id)) {
+        // A checkpoint of a run without this part: its scorer state does not match what the part would start from.
+        throw new CheckpointError(file, `lists no ${part.name} file (${partName(part.name, id)}): it was taken without it; use another --data-dir`);
+      }
+      const partFile = join(this.dir, name);
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(partFile);
+      } catch (err) {
+        throw new CheckpointError(partFile, `cannot be read (${err instanceof Error ? err.message : String(err)})`);
+      }
+      try {
+        part.load(bytes);
+      } catch (err) {
+        throw new CheckpointError(partFile, err instanceof Error ? err.message : String(err));
+      }
+    }
     this.restored = { id, messages: record.applied.reduce((n, a) => n + a.offset, 0) };
     return record.applied;
   }
@@ -159,16 +201,26 @@ export class KafkaCheckpoints {
         return;
       }
       hooks.onBarrier?.(seq, offsets);
-      await waitForSnapshot(() => written);
+      for (const part of this.parts) part.atBarrier(seq);
+      try {
+        await waitForSnapshot(() => written);
+      } finally {
+        for (const part of this.parts) part.afterSnapshot();
+      }
       const deadline = Date.now() + waitMs;
       while (ackedSeq() < seq) {
         if (Date.now() > deadline) throw new Error(`the decisions before sequence ${seq} were not acknowledged within ${waitMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
+      const parts: Record<string, string> = {};
+      for (const part of this.parts) {
+        parts[part.name] = partName(part.name, id);
+        await writeFileAtomic(this.dir, parts[part.name]!, part.save());
+      }
       // Exactly-once output: the transaction holding the decisions before the barrier commits with the offsets; the
       // checkpoint exists only once it has.
       await hooks.beforeRecord?.(seq);
-      const record: KafkaCheckpointRecord = { format: FORMAT, id, createdAt: new Date().toISOString(), group: this.group, topic: this.topic, snapshot, applied: offsets };
+      const record: KafkaCheckpointRecord = { format: FORMAT, id, createdAt: new Date().toISOString(), group: this.group, topic: this.topic, snapshot, applied: offsets, ...(this.parts.length === 0 ? {} : { parts }) };
       await writeFileAtomic(this.dir, recordName(id), Buffer.from(JSON.stringify(record)));
       this.seq = seq;
       this.taken++;
@@ -176,6 +228,7 @@ export class KafkaCheckpoints {
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
       rmSync(join(this.dir, snapshot), { force: true });
+      for (const part of this.parts) rmSync(join(this.dir, partName(part.name, id)), { force: true });
     }
   }
 
@@ -184,6 +237,7 @@ export class KafkaCheckpoints {
     for (const id of ids.slice(0, Math.max(0, ids.length - KEPT))) {
       rmSync(join(this.dir, recordName(id)), { force: true });
       rmSync(join(this.dir, snapshotName(id)), { force: true });
+      for (const part of this.parts) rmSync(join(this.dir, partName(part.name, id)), { force: true });
     }
   }
 

@@ -124,10 +124,6 @@ export function validateKafkaSystemConfig(config: KafkaSystemConfig): ResolvedKa
   if (config.checkpointDir !== undefined && (typeof config.checkpointDir !== 'string' || config.checkpointDir.length === 0)) {
     throw new TypeError('config.checkpointDir must be a non-empty string');
   }
-  if (config.terminalTableTopic !== undefined && config.checkpointDir !== undefined) {
-    // The table's counts are not in the checkpoint: a restore would merge the others' counts twice.
-    throw new TypeError('config.terminalTableTopic cannot be combined with config.checkpointDir yet');
-  }
   if (config.exactlyOnce !== undefined && typeof config.exactlyOnce !== 'boolean') throw new TypeError('config.exactlyOnce must be a boolean');
   if (config.exactlyOnce === true && config.checkpointDir === undefined) {
     // The transaction commits at a checkpoint; without one the restart could not resume where the output stopped.

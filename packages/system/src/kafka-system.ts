@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Engine, checkLaws, defaultModelPath, type DecidedBatch } from '@fraudstream/engine';
-import { KafkaDecisionSink, KafkaSource, TerminalTable, TransactionalDecisionSink, type DecidedRecord, type GroupMember, type TransactionOffsets, type KafkaSourceStats, type PartitionStats, type TerminalTableStats } from '@fraudstream/kafka';
+import { Engine, FAULTS_ENV, checkLaws, defaultModelPath, parseFaults, type DecidedBatch } from '@fraudstream/engine';
+import { KafkaDecisionSink, KafkaSource, TerminalTable, TransactionalDecisionSink, parseTerminalTableState, type TerminalTableEntry, type DecidedRecord, type GroupMember, type TransactionOffsets, type KafkaSourceStats, type PartitionStats, type TerminalTableStats } from '@fraudstream/kafka';
 import { decodeReasons, modelVersionOf } from '@fraudstream/scorer';
 import { DECISION_NAMES, ResultStatus } from '@fraudstream/schema';
 import { CardRefHasher, refToHex } from '@fraudstream/store';
 import type { EngineTuning } from './create-system.js';
 import type { FraudSystem, Stats } from './fraud-system.js';
 import { writeFileAtomic } from './checkpoint.js';
-import { KafkaCheckpoints, type AppliedOffset, type KafkaCheckpointStats } from './kafka-checkpoint.js';
+import { KafkaCheckpoints, type AppliedOffset, type CheckpointPart, type KafkaCheckpointStats } from './kafka-checkpoint.js';
 import { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';
 
 /** The Kafka part of the stats: the source's partitions and lag, the output's acknowledgements and the commits. */
@@ -92,13 +92,52 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     ...(cfg.thresholds === undefined ? {} : { thresholds: cfg.thresholds }),
     ...tuning,
   });
+  const table =
+    cfg.terminalTableTopic === undefined
+      ? undefined
+      : new TerminalTable(
+          { brokers: cfg.brokers, topic: cfg.terminalTableTopic, clientId: cfg.clientId, publishIntervalMs: cfg.terminalTableIntervalMs ?? 2000 },
+          engine.scorer,
+          // Called from the first publish round on, once the source below exists.
+          () => new Set(source.stats().partitions.filter((p) => p.topic === cfg.topic).map((p) => p.partition)),
+        );
+  // The table's counts at the pending checkpoint: merged at its barrier, own once the decided batches reach it.
+  let tableAt: { seq: number; merged: TerminalTableEntry[]; own?: TerminalTableEntry[] } | undefined;
+  const captureOwn = (): void => {
+    if (table !== undefined && tableAt !== undefined && tableAt.own === undefined) tableAt.own = table.ownEntries();
+  };
+  const tablePart: CheckpointPart | undefined =
+    table === undefined
+      ? undefined
+      : {
+          name: 'terminal-table',
+          atBarrier: (seq) => {
+            tableAt = { seq, merged: table.hold() };
+            // Every batch before the barrier is decided already (and none after): own matches the snapshot now.
+            if (lastEnd() >= seq) captureOwn();
+          },
+          afterSnapshot: () => table.release(),
+          save: () => {
+            const at = tableAt;
+            tableAt = undefined;
+            if (at?.own === undefined) throw new Error('the terminal table was not captured at the checkpoint barrier');
+            return Buffer.from(JSON.stringify(table.state(at.own, at.merged)));
+          },
+          load: (bytes) => {
+            const state = parseTerminalTableState(bytes.toString('utf8'));
+            if (faultsFromEnv()?.loseTerminalTableState !== true) table.restore(state);
+          },
+        };
   const checkpoints =
-    cfg.checkpointDir === undefined ? undefined : new KafkaCheckpoints(cfg.checkpointDir, engine, cfg.group, cfg.topic, modelVersion);
+    cfg.checkpointDir === undefined
+      ? undefined
+      : new KafkaCheckpoints(cfg.checkpointDir, engine, cfg.group, cfg.topic, modelVersion, tablePart === undefined ? [] : [tablePart]);
   let restoredApplied: { topic: string; partition: number; offset: number }[] = [];
   try {
     // Before the first batch: the scorer state of the newest complete checkpoint, and what it already holds.
     restoredApplied = checkpoints?.restore() ?? [];
   } catch (err) {
+    await table?.close();
     await engine.close();
     throw err;
   }
@@ -191,14 +230,6 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       },
     });
   let source = newSource(restoredApplied);
-  const table =
-    cfg.terminalTableTopic === undefined
-      ? undefined
-      : new TerminalTable(
-          { brokers: cfg.brokers, topic: cfg.terminalTableTopic, clientId: cfg.clientId, publishIntervalMs: cfg.terminalTableIntervalMs ?? 2000 },
-          engine.scorer,
-          () => new Set(source.stats().partitions.filter((p) => p.topic === cfg.topic).map((p) => p.partition)),
-        );
   let tableStarted: Promise<void> | undefined;
   engine.addWriter(() => {
     const s = source.stats();
@@ -251,6 +282,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   engine.onBatch((b: DecidedBatch) => {
     // The first batch after a checkpoint barrier: the transaction of the batches before it ends here.
     if (barrier !== undefined && b.seq >= barrier.seq) cutAtBarrier();
+    if (tableAt !== undefined && b.seq >= tableAt.seq) captureOwn();
     const { records, results } = b;
     const decisions: DecidedRecord[] = [];
     const src = source;
@@ -286,6 +318,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
         modelVersion: engine.generationInfo(results.generation(slot)).version,
       });
     }
+    // The last batch before a checkpoint barrier is recorded: the table's own counts match its snapshot.
+    if (tableAt !== undefined && b.seq + b.count >= tableAt.seq) captureOwn();
     pendingEnds.push(b.seq + b.count);
     pendingDone.push(decisions.length === 0);
     if (decisions.length === 0) {
@@ -565,6 +599,12 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   };
   if (cfg.autoStart) await system.start();
   return system;
+}
+
+/** The test-only faults of the environment (see `@fraudstream/engine`'s faults), or undefined. */
+function faultsFromEnv(): ReturnType<typeof parseFaults> | undefined {
+  const text = process.env[FAULTS_ENV];
+  return text === undefined || text === '' ? undefined : parseFaults(text);
 }
 
 /** The transaction counters of the exactly-once output. */

@@ -27,12 +27,16 @@ describe('validateKafkaSystemConfig', () => {
       [{ checkpointIntervalMs: 10 }, /config\.checkpointIntervalMs/],
       [{ terminalTableTopic: '' }, /config\.terminalTableTopic/],
       [{ terminalTableIntervalMs: 1 }, /config\.terminalTableIntervalMs/],
-      [{ terminalTableTopic: 'terminal-days', checkpointDir: '/tmp/x' }, /config\.terminalTableTopic cannot be combined with config\.checkpointDir/],
       [{ exactlyOnce: 'yes' as unknown as boolean, checkpointDir: '/tmp/x' }, /config\.exactlyOnce must be a boolean/],
       [{ exactlyOnce: true }, /config\.exactlyOnce needs config\.checkpointDir/],
       [{ exactlyOnce: true, checkpointDir: '/tmp/x', transactionalId: '' }, /config\.transactionalId/],
       [{ exactlyOnce: true, checkpointDir: '/tmp/x', onFatal: 1 as unknown as () => void }, /config\.onFatal/],
     ];
     for (const [patch, re] of bad) expect(() => validateKafkaSystemConfig({ ...ok, ...patch } as KafkaSystemConfig)).toThrow(re);
+  });
+
+  it('accepts the global terminal table with checkpoints and with exactly-once (its counts go into each checkpoint)', () => {
+    const r = validateKafkaSystemConfig({ ...ok, terminalTableTopic: 'terminal-days', checkpointDir: '/tmp/x', exactlyOnce: true });
+    expect(r).toMatchObject({ terminalTableTopic: 'terminal-days', checkpointDir: '/tmp/x', exactlyOnce: true });
   });
 });

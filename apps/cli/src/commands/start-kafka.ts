@@ -37,7 +37,8 @@ Options:
                            security.card_ref_secret (env FRAUDSTREAM_CARD_REF_SECRET, 32 to 256 hex digits)
                            overrides it. Every instance of a deployment must use the same secret, or one card's
                            decisions get different keys. Given explicitly (flag, env or config), it also holds this
-                           instance's checkpoints (DIR/kafka-checkpoints: scorer state and per-partition offsets):
+                           instance's checkpoints (DIR/kafka-checkpoints: scorer state, per-partition offsets and,
+                           with --terminal-table, the table's counts):
                            offsets are committed only below the last complete checkpoint, and a restart restores it
                            before deciding. One DIR per instance. The decisions topic is the record of decisions (no
                            decision log here).
@@ -56,7 +57,9 @@ Options:
   --terminal-table T       the global terminal table's topic (compacted, the same for every instance): each instance
                            publishes its partitions' per-terminal per-day counts and merges the others', so terminal
                            features see every instance's transactions and labels (risk windows exactly once settled,
-                           current-day counts a publish interval behind); absent, terminal state is per instance
+                           current-day counts a publish interval behind); absent, terminal state is per instance.
+                           With --data-dir its own and merged counts are saved with each checkpoint and restored,
+                           so a restart counts the others' once
   --terminal-table-interval-ms N  how often it is published and merged (default 2000)
   --session-timeout-ms N   how soon the group moves a dead instance's partitions (default 10000)
   --host HOST, --port N, --token TOKEN, --token-file FILE, --workers N, --model FILE, --review X, --decline X,

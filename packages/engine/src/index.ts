@@ -11,6 +11,6 @@ export { RingSink } from './ring-sink.js';
 export { EngineOptionsError, EngineClosedError } from './errors.js';
 export { defaultModelPath } from './default-model.js';
 export { checkLaws, checkQuiescent, describeViolations, type LawCounts, type LawViolation, type ScorerTotals } from './laws.js';
-export { FAULTS_ENV, parseFaults, type Faults } from './faults.js';
+export { FAULTS_ENV, faultsFromEnv, parseFaults, type Faults } from './faults.js';
 export type { ChallengerStats, ShadowBatch, ShadowCounts, ShadowDisagreement } from './challenger.js';
 export { averagePrecision, type WindowComparison, type WindowQuality } from './window-quality.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Engine, FAULTS_ENV, checkLaws, defaultModelPath, parseFaults, type DecidedBatch } from '@fraudstream/engine';
+import { Engine, checkLaws, defaultModelPath, faultsFromEnv, type DecidedBatch } from '@fraudstream/engine';
 import { KafkaDecisionSink, KafkaSource, TerminalTable, TransactionalDecisionSink, parseTerminalTableState, type TerminalTableEntry, type DecidedRecord, type GroupMember, type TransactionOffsets, type KafkaSourceStats, type PartitionStats, type TerminalTableStats } from '@fraudstream/kafka';
 import { decodeReasons, modelVersionOf } from '@fraudstream/scorer';
 import { DECISION_NAMES, ResultStatus } from '@fraudstream/schema';
@@ -182,8 +182,10 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     resolve?: (o: TransactionOffsets | null) => void;
   } | undefined;
   let txnMember: GroupMember | undefined;
-  // The input partitions (topic NUL partition) whose decisions are in the open transaction.
+  // The input partitions (by partitionKey) whose decisions are in the open transaction.
   let txnPartitions = new Set<string>();
+  /** The partitions assigned to this instance now, by partitionKey. */
+  const ownedPartitions = (): Set<string> => new Set(source.stats().partitions.map(partitionKey));
   const failFatally = (err: Error): void => {
     if (fatal !== undefined) return;
     fatal = err;
@@ -302,7 +304,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       if (records.isLabel(slot) || src.isReplayAt(slot)) continue;
       if (eos !== undefined) {
         const at = src.positionAt(slot);
-        if (at !== undefined) txnPartitions.add(`${at.topic}\u0000${at.partition}`);
+        if (at !== undefined) txnPartitions.add(partitionKey(at));
       }
       const txNum = records.txNum(slot);
       refs.refOfKeyInto(records.cardKeyLo(slot), records.cardKeyHi(slot), refWords, 0);
@@ -390,8 +392,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       .take(() => source.applied(), () => ackedSeq, 30_000, {
         onBarrier: (seq, applied) => {
           // Offsets only of the partitions assigned now (a partition revoked earlier is another member's to commit).
-          const owned = new Set(source.stats().partitions.map((p) => `${p.topic}\u0000${p.partition}`));
-          barrier = { seq, applied: applied.filter((a) => owned.has(`${a.topic}\u0000${a.partition}`)) };
+          const owned = ownedPartitions();
+          barrier = { seq, applied: applied.filter((a) => owned.has(partitionKey(a))) };
           if (lastEnd() >= seq) cutAtBarrier();
         },
         beforeRecord: async (seq) => {
@@ -400,7 +402,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
           // Decisions of a partition revoked since they were made (records fetched before a rebalance, decided after
           // it, under the new member) must not commit: the transaction has no offset for that partition, so its new
           // owner decides them again. Abort, and restart from the checkpoint like a refused generation.
-          const owned = new Set(source.stats().partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+          const owned = ownedPartitions();
           const lost = [...(b.partitions ?? [])].filter((k) => !owned.has(k));
           if (lost.length > 0) {
             b.resolve!(null);
@@ -601,10 +603,9 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   return system;
 }
 
-/** The test-only faults of the environment (see `@fraudstream/engine`'s faults), or undefined. */
-function faultsFromEnv(): ReturnType<typeof parseFaults> | undefined {
-  const text = process.env[FAULTS_ENV];
-  return text === undefined || text === '' ? undefined : parseFaults(text);
+/** One key per input partition: topic, NUL, partition. */
+function partitionKey(p: { topic: string; partition: number }): string {
+  return `${p.topic}\u0000${p.partition}`;
 }
 
 /** The transaction counters of the exactly-once output. */

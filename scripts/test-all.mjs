@@ -25,10 +25,12 @@ const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', 'lint', '--cont
   stdio: 'inherit',
 });
 
+const firstLine = (m) => String(m ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim() !== '')?.slice(0, 300) ?? '';
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 const suites = [];
+const failures = [];
 for (const dir of dirs) {
   const [vitestFile, cargoFile] = resultFiles(dir);
   if (existsSync(vitestFile)) {
@@ -39,6 +41,13 @@ for (const dir of dirs) {
     failed += r.numFailedTests + brokenFiles;
     skipped += r.numPendingTests + r.numTodoTests;
     suites.push(`${dir.slice(root.length)} vitest ${r.numPassedTests}/${r.numTotalTests}`);
+    // Name every failed test and its first message line beside the totals, where a truncated CI log still shows it.
+    for (const f of r.testResults ?? []) {
+      const file = f.name.startsWith(root) ? f.name.slice(root.length) : f.name;
+      const bad = (f.assertionResults ?? []).filter((a) => a.status === 'failed');
+      if (f.status === 'failed' && bad.length === 0) failures.push(`${file}: ${firstLine(f.message)}`);
+      for (const a of bad) failures.push(`${file} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+    }
   }
   if (existsSync(cargoFile)) {
     const r = JSON.parse(readFileSync(cargoFile, 'utf8'));
@@ -48,6 +57,7 @@ for (const dir of dirs) {
   }
 }
 console.log(`\nsuites: ${suites.join(' | ')}`);
+for (const f of failures) console.log(`FAILED ${f}`);
 // turbo failing without any failed test (a build or lint error, a crashed runner) must still fail the run.
 if (turbo.status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);

@@ -14,6 +14,9 @@
  * - `loseTerminalTableState`: true makes a Kafka instance (@fraudstream/system, which reads this variable itself)
  *   restore a checkpoint without the global terminal table's saved counts (as before they were saved), so the test
  *   of the restart shows the double count they prevent.
+ * - `skipRebalanceDrain`: true makes a Kafka instance (@fraudstream/system) skip the drain on a rebalance and only
+ *   commit what is already acknowledged, without holding the rejoin (the behaviour before the drain), so the test of
+ *   the drain shows the decisions a new owner makes again without it.
  */
 export interface Faults {
   dropRecordSeq?: number;
@@ -23,6 +26,7 @@ export interface Faults {
   killWorkerWhen?: 'before' | 'after';
   stallCaseWriter?: boolean;
   loseTerminalTableState?: boolean;
+  skipRebalanceDrain?: boolean;
 }
 
 /** The environment variable holding the faults (JSON). */
@@ -44,7 +48,7 @@ export function parseFaults(text: string): Faults {
     if ((NUMERIC as readonly string[]).includes(key)) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new TypeError(`${FAULTS_ENV}.${key} must be a non-negative integer`);
       out[key as (typeof NUMERIC)[number]] = v;
-    } else if (key === 'stallCaseWriter' || key === 'loseTerminalTableState') {
+    } else if (key === 'stallCaseWriter' || key === 'loseTerminalTableState' || key === 'skipRebalanceDrain') {
       if (typeof v !== 'boolean') throw new TypeError(`${FAULTS_ENV}.${key} must be a boolean`);
       out[key] = v;
     } else if (key === 'killWorkerWhen') {

@@ -41,9 +41,19 @@ export interface KafkaSourceOptions {
   onError?: (error: Error) => void;
   /**
    * Called when the group starts a rebalance (the broker answered a heartbeat or commit with REBALANCE_IN_PROGRESS):
-   * the moment to commit what is already durable, before the partitions move.
+   * the moment to finish what is in flight and commit it, before the partitions move. The source stops fetching at
+   * once and writes only what it has already fetched. When the callback returns a promise, the group's rejoin is held
+   * until it settles (at most `rebalanceHoldMs`): the group cannot complete the rebalance, and no partition moves,
+   * before this member rejoins, while the old generation's commits are still accepted. Until the rebalance is over
+   * nothing more is written into the sink, and fetched messages of partitions this member lost are dropped (their
+   * new owner reads them from the committed offset).
    */
-  onRebalance?: () => void;
+  onRebalance?: () => void | Promise<void>;
+  /**
+   * Longest hold of the rejoin for `onRebalance`'s promise, ms (default a third of the session timeout, at most
+   * 5,000, so the member rejoins well within its session and the group's rebalance timeout).
+   */
+  rebalanceHoldMs?: number;
   /**
    * Messages this process has already applied, per partition (the `applied()` of the source this one replaces):
    * a message below its partition's offset here is skipped when delivered again (its decision was already
@@ -111,6 +121,11 @@ export interface KafkaSourceStats {
   replayed: number;
   /** True while a replay runs (live messages wait). */
   replaying: boolean;
+  /** Rebalances whose rejoin was held for `onRebalance`'s drain, and the holds that reached `rebalanceHoldMs`. */
+  rejoinsHeld: number;
+  holdTimeouts: number;
+  /** Fetched messages of partitions this member lost in a rebalance, dropped unwritten (their new owner decides them). */
+  revokedDropped: number;
   /** Assigned partitions with their position, end offset, lag and last commit. */
   partitions: PartitionStats[];
   /** Sum of `lag` over the partitions. */
@@ -143,6 +158,43 @@ interface Replay {
   stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
 }
 
+/**
+ * The client's retry wrapper, a symbol-keyed method of its base class that it does not export, found by the
+ * symbol's description (undefined with a client that has none: then rejoins are not held).
+ */
+const kPerformWithRetry: symbol | undefined = (() => {
+  for (let p: object | null = Consumer.prototype; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const s = Object.getOwnPropertySymbols(p).find((x) => x.description === 'plt.kafka.base.performWithRetry');
+    if (s !== undefined) return s;
+  }
+  return undefined;
+})();
+
+/**
+ * Makes `consumer` wait for `hold()` (when it returns a promise) before it rejoins its group after a heartbeat
+ * learned of a rebalance. @platformatic/kafka 1.35 emits 'consumer:group:rebalance' from the heartbeat's error path
+ * and, in the same synchronous step, runs the rejoin as the retried operation 'rejoinGroup' (JoinGroup, then
+ * SyncGroup); it offers no hook to delay it, so that one operation is wrapped on this instance. Returns false when
+ * the client has no such method (the rejoin then goes at once, as before).
+ */
+function holdRejoin(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>, hold: () => Promise<void> | undefined): boolean {
+  if (kPerformWithRetry === undefined) return false;
+  const target = consumer as unknown as Record<symbol, unknown>;
+  const original = target[kPerformWithRetry];
+  if (typeof original !== 'function') return false;
+  const perform = original as (this: unknown, operationId: unknown, ...rest: unknown[]) => unknown;
+  target[kPerformWithRetry] = function (this: unknown, operationId: unknown, ...rest: unknown[]): unknown {
+    const h = operationId === 'rejoinGroup' ? hold() : undefined;
+    if (h === undefined) return perform.call(this, operationId, ...rest);
+    // The heartbeat path ignores what this returns; a consumer closed meanwhile has left the group: no rejoin.
+    void h.then(() => {
+      if (!consumer.closed) perform.call(this, operationId, ...rest);
+    });
+    return undefined;
+  };
+  return true;
+}
+
 /** An assignor for a replay consumer: only `partition` of `topic`, to the only member. */
 function onePartition(topic: string, partition: number): GroupPartitionsAssigner {
   return (_current, members) =>
@@ -159,6 +211,8 @@ interface PartitionState {
   committed: number;
   /** Offset below which every message was applied (written, dead-lettered or dropped) by this process. */
   applied: number;
+  /** Assigned to this member at the last assignment (fetched messages of a partition not owned are dropped). */
+  owned: boolean;
 }
 
 /**
@@ -193,7 +247,9 @@ export class KafkaSource {
   private readonly heartbeatIntervalMs: number;
   private readonly lagIntervalMs: number;
   private readonly onError: ((error: Error) => void) | undefined;
-  private readonly onRebalance: (() => void) | undefined;
+  private readonly onRebalance: (() => void | Promise<void>) | undefined;
+  /** Longest hold of the group rejoin for `onRebalance`, ms. */
+  readonly rebalanceHoldMs: number;
   private readonly index: LabelIndex;
   private readonly positions = new PositionLog();
   /** Per partition index: the offset released for commit and not yet committed (retried by the next commit). */
@@ -218,6 +274,20 @@ export class KafkaSource {
   /** Per topic-partition state, by index (the position log stores indices). */
   private readonly tps: PartitionState[] = [];
   private readonly tpIndex = new Map<string, number>();
+
+  /**
+   * Where this member is in a rebalance: `draining` from the group's notice until `onRebalance` settles (the rejoin
+   * is held; what was fetched is written), `joining` until the new assignment arrives (nothing is written).
+   */
+  private rebalance: 'none' | 'draining' | 'joining' = 'none';
+  /** The assignment changed while draining (a rejoin that was not held): the rebalance ends with the drain. */
+  private joinedWhileDraining = false;
+  /** What a held rejoin waits for (undefined: the rejoin goes at once). */
+  private hold: Promise<void> | undefined;
+  private holdsRejoin = false;
+  private rejoinsHeld = 0;
+  private holdTimeouts = 0;
+  private revokedDropped = 0;
 
   /** Side tables by ring slot: the card id (the decision's key) and the message's partition and offset. */
   private readonly slotCard: (string | undefined)[];
@@ -277,6 +347,12 @@ export class KafkaSource {
       throw new KafkaOptionsTypeError('options.onRebalance must be a function');
     }
     this.onRebalance = options.onRebalance;
+    this.rebalanceHoldMs = integerOption(
+      options.rebalanceHoldMs ?? Math.min(5000, Math.floor(this.sessionTimeoutMs / 3)),
+      'options.rebalanceHoldMs',
+      0,
+      Math.floor(this.sessionTimeoutMs / 2),
+    );
     for (const [i, b] of (options.skipBelow ?? []).entries()) {
       if (typeof b !== 'object' || b === null || !Number.isSafeInteger(b.offset) || b.offset < 0) {
         throw new KafkaOptionsTypeError(`options.skipBelow[${i}] must be {topic, partition, offset} with a non-negative offset`);
@@ -368,10 +444,20 @@ export class KafkaSource {
       replays: this.replays,
       replayed: this.replayed,
       replaying: this.replay !== undefined,
+      rejoinsHeld: this.rejoinsHeld,
+      holdTimeouts: this.holdTimeouts,
+      revokedDropped: this.revokedDropped,
       partitions,
       lag,
       error: this.failure,
     };
+  }
+
+  /** Fetched messages not yet written into the sink (staged, or a hand-over replay still reading or queued). */
+  unwritten(): number {
+    const r = this.replay;
+    const replaying = r === undefined ? 0 : r.queue.length - r.head + (r.finished ? 0 : 1);
+    return this.staged.length - this.stagedHead + replaying;
   }
 
   /** Per partition, the offset below which every message has been applied by this source (for a replacement's `skipBelow`). */
@@ -485,7 +571,13 @@ export class KafkaSource {
       partitionAssigner: coPartitionedAssigner,
     });
     this.consumer = consumer;
-    consumer.on('consumer:group:rebalance', () => this.onRebalance?.());
+    this.holdsRejoin = holdRejoin(consumer, () => this.hold);
+    // Registered before the stream's own listener (created by consume() below), so fetched messages of a lost
+    // partition are known as such before the stream fetches for the new assignment.
+    consumer.on('consumer:group:rebalance', this.onGroupRebalance);
+    consumer.on('consumer:group:join', this.onGroupJoin);
+    // Emitted once a rejoin after a heartbeat's notice is over, also when it failed (then no group:join follows).
+    consumer.on('consumer:rejoin', this.onGroupJoin);
     const stream = await consumer.consume({
       topics,
       mode: 'committed',
@@ -503,6 +595,73 @@ export class KafkaSource {
     this.lagTimer = setInterval(() => void this.refreshLag(), this.lagIntervalMs);
     this.lagTimer.unref();
     void this.refreshLag();
+  }
+
+  /**
+   * The group's notice of a rebalance (from a heartbeat, a commit or a sync; once per rebalance here): stop fetching,
+   * run `onRebalance`, and hold the rejoin until its promise settles (bounded by `rebalanceHoldMs`).
+   */
+  private readonly onGroupRebalance = (): void => {
+    if (this.rebalance !== 'none' || this.state === 'ended' || this.state === 'failed') return;
+    this.rebalance = 'draining';
+    this.joinedWhileDraining = false;
+    this.pauseStream();
+    this.scheduleDrain(0);
+    let drained: void | Promise<void>;
+    try {
+      drained = this.onRebalance?.();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (!(drained instanceof Promise) || !this.holdsRejoin || this.rebalanceHoldMs === 0) {
+      this.hold = undefined;
+      this.afterDrain();
+      return;
+    }
+    this.rejoinsHeld++;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.holdTimeouts++;
+        resolve();
+      }, this.rebalanceHoldMs);
+    });
+    const hold: Promise<void> = Promise.race([drained.catch(() => undefined), timeout]).then(() => {
+      clearTimeout(timer);
+      if (this.hold === hold) this.hold = undefined;
+      this.afterDrain();
+    });
+    this.hold = hold;
+  };
+
+  /** The drain is over (or was not waited for): wait for the new assignment, unless it has already arrived. */
+  private afterDrain(): void {
+    if (this.rebalance !== 'draining') return;
+    if (this.joinedWhileDraining) {
+      this.endRebalance();
+      return;
+    }
+    this.rebalance = 'joining';
+  }
+
+  /** A new assignment (or the end of a rejoin): fetched messages of lost partitions go, then fetching resumes. */
+  private readonly onGroupJoin = (): void => {
+    const owned = new Set(this.assigned());
+    for (const s of this.tps) s.owned = owned.has(s);
+    if (this.rebalance === 'draining') {
+      this.joinedWhileDraining = true;
+      return;
+    }
+    this.endRebalance();
+  };
+
+  private endRebalance(): void {
+    if (this.rebalance === 'none') return;
+    this.rebalance = 'none';
+    this.joinedWhileDraining = false;
+    this.maybeResume();
+    this.scheduleDrain(0);
   }
 
   private readonly onMessage = (message: KafkaMessage): void => {
@@ -531,7 +690,7 @@ export class KafkaSource {
   }
 
   private maybeResume(): void {
-    if (!this.streamPaused || this.state !== 'running') return;
+    if (!this.streamPaused || this.state !== 'running' || this.rebalance !== 'none') return;
     if (this.staged.length - this.stagedHead > this.maxStaged / 2) return;
     this.streamPaused = false;
     this.resumes++;
@@ -569,7 +728,7 @@ export class KafkaSource {
     let i = this.tpIndex.get(key);
     if (i === undefined) {
       i = this.tps.length;
-      this.tps.push({ topic, partition, position: -1, start: 0, endOffset: -1, committed: -1, applied: 0 });
+      this.tps.push({ topic, partition, position: -1, start: 0, endOffset: -1, committed: -1, applied: 0, owned: true });
       this.tpIndex.set(key, i);
     }
     return i;
@@ -616,7 +775,8 @@ export class KafkaSource {
   private readonly drain = (): void => {
     this.drainTimer = undefined;
     this.drainImmediate = undefined;
-    if (this.state !== 'running') return;
+    // Between the drain and the new assignment nothing is written: which partitions stay here is not known yet.
+    if (this.state !== 'running' || this.rebalance === 'joining') return;
     try {
       if (this.replay !== undefined && !this.writeReplay(this.replay)) return;
       this.writeStaged();
@@ -659,6 +819,12 @@ export class KafkaSource {
           lastPartition = m.partition;
         }
         const tp = lastTp;
+        // Fetched before a rebalance that gave the partition to another member: it reads it from the committed offset.
+        if (!this.tps[tp]!.owned) {
+          this.staged[this.stagedHead++] = undefined as unknown as KafkaMessage;
+          this.revokedDropped++;
+          continue;
+        }
         const offset = Number(m.offset);
         // Messages below this one were applied elsewhere (the partition moved here): its cards' state is replayed
         // first, and this message waits for it.

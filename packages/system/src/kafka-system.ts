@@ -36,8 +36,10 @@ export interface KafkaStats {
   sendRetries: number;
   commitFailures: number;
   sourceRestarts: number;
-  /** Group rebalances this instance took part in (each triggers a commit of what is acknowledged). */
+  /** Group rebalances this instance took part in (each starts a drain, below). */
   rebalances: number;
+  /** The drains on a rebalance (see {@link RebalanceDrainStats}). */
+  drains: RebalanceDrainStats;
   /** Messages delivered again that this process had already applied, skipped (after a rebalance or a restart). */
   redeliveredSkipped: number;
   /** Hand-overs by replay (a partition arrived with messages decided elsewhere), and the transactions they replayed. */
@@ -56,6 +58,27 @@ export interface KafkaStats {
   /** The exactly-once output's transactions (when `config.exactlyOnce`): committed, aborted, why it failed. */
   transactions?: { transactionalId: string; committed: number; aborted: number; error?: string };
   lastError?: string;
+}
+
+/**
+ * Drains on a rebalance: before rejoining the group the instance stops fetching, lets what it fetched be decided and
+ * acknowledged, and commits it (at-least-once output; with `--exactly-once` offsets move only in transactions, so
+ * there is no drain).
+ */
+export interface RebalanceDrainStats {
+  /** Drains run, and those that reached their bound before everything fetched was acknowledged. */
+  count: number;
+  timedOut: number;
+  /** Duration of the last drain and the longest, ms (notice of the rebalance to the commit's answer). */
+  lastMs: number;
+  maxMs: number;
+  /** Ring records (transactions and labels) whose offsets the drains' commits moved past. */
+  committedRecords: number;
+  /** Rejoins the source held for a drain, and holds that reached the bound. */
+  rejoinsHeld: number;
+  holdTimeouts: number;
+  /** Fetched messages of partitions lost in a rebalance, dropped unwritten (their new owner decides them). */
+  droppedRevoked: number;
 }
 
 /** A system fed by Kafka: the {@link FraudSystem} API plus its engine and Kafka counters. */
@@ -166,6 +189,8 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let commitFailures = 0;
   let sourceRestarts = 0;
   let rebalances = 0;
+  const drains = { count: 0, timedOut: 0, lastMs: 0, maxMs: 0, committedRecords: 0 };
+  const skipDrain = faultsFromEnv()?.skipRebalanceDrain === true;
   let commits = 0;
   let closed = false;
   let userRunning = false;
@@ -207,7 +232,19 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     b.cut.catch(() => undefined);
   };
   /** Counts of sources replaced after a failure, so `written` stays the sum over every source of this system. */
-  const retired = { transactions: 0, labels: 0, rejected: 0, deadLettered: 0, unknownLabels: 0, redeliveredSkipped: 0, replays: 0, replayed: 0 };
+  const retired = {
+    transactions: 0,
+    labels: 0,
+    rejected: 0,
+    deadLettered: 0,
+    unknownLabels: 0,
+    redeliveredSkipped: 0,
+    replays: 0,
+    replayed: 0,
+    rejoinsHeld: 0,
+    holdTimeouts: 0,
+    revokedDropped: 0,
+  };
 
   const newSource = (skipBelow: { topic: string; partition: number; offset: number }[] = []): KafkaSource =>
     new KafkaSource({
@@ -223,12 +260,16 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       ...(cfg.handover === undefined ? {} : { handover: cfg.handover }),
       ...(cfg.replayWindowMs === undefined ? {} : { replayWindowMs: cfg.replayWindowMs }),
       onError: (err) => onSourceError(err),
-      // Best effort: commit what is acknowledged before the partitions move (fewer redeliveries to the new owner).
-      // The client rejoins at once, so batches still in flight are not waited for; their messages are decided again
-      // by the new owner, with the same decision ids.
+      // The source stops fetching and holds the group's rejoin until this settles (bounded): what it fetched is
+      // decided, acknowledged and committed under the old generation, so the new owners start after it.
       onRebalance: () => {
         rebalances++;
-        void commit();
+        if (eos !== undefined) return undefined;
+        if (skipDrain) {
+          void commit();
+          return undefined;
+        }
+        return drainForRebalance();
       },
     });
   let source = newSource(restoredApplied);
@@ -363,7 +404,13 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   };
 
   let committing = false;
-  const commit = async (): Promise<void> => {
+  let commitDone: Promise<void> = Promise.resolve();
+  const commit = (): Promise<void> => {
+    if (committing) return Promise.resolve();
+    commitDone = commitNow();
+    return commitDone;
+  };
+  const commitNow = async (): Promise<void> => {
     // Exactly-once: offsets are committed only inside the output's transactions (at checkpoints).
     if (committing || eos !== undefined) return;
     // The durability seam: offsets move only below what is both acknowledged and covered by a checkpoint.
@@ -383,6 +430,42 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     }
   };
   const commitTimer = setInterval(() => void commit(), cfg.commitIntervalMs);
+
+  /**
+   * The drain on a rebalance (at-least-once output), while the source holds the rejoin and fetches nothing: waits
+   * (bounded) until what the source fetched is in the ring, decided and acknowledged, then commits it (after a
+   * checkpoint covering it, with `--data-dir`). The old generation's commits are accepted while the group waits for
+   * this member's rejoin.
+   */
+  const drainForRebalance = async (): Promise<void> => {
+    const t0 = performance.now();
+    // Below the source's hold, so the commit has time to go before the rejoin is released anyway.
+    const deadline = t0 + source.rebalanceHoldMs * 0.8;
+    const before = committedSeq;
+    const s = source;
+    drains.count++;
+    const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2));
+    let complete = false;
+    try {
+      while (s.unwritten() > 0 && performance.now() < deadline) await pause();
+      if (s.unwritten() === 0) {
+        await Promise.race([engine.drain(), new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now())))]);
+        while (ackedSeq < lastEnd() && performance.now() < deadline) await pause();
+        complete = s.unwritten() === 0 && ackedSeq >= lastEnd();
+      }
+      if (!complete) drains.timedOut++;
+      if (checkpoints !== undefined) {
+        // Offsets move only below a checkpoint: one covering the drained batches (it commits when written).
+        await Promise.race([takeCheckpoint(), new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now())))]);
+      }
+      await commitDone;
+      await commit();
+    } finally {
+      drains.committedRecords += Math.max(0, committedSeq - before);
+      drains.lastMs = Math.round(performance.now() - t0);
+      drains.maxMs = Math.max(drains.maxMs, drains.lastMs);
+    }
+  };
   commitTimer.unref();
   const takeCheckpoint = (): Promise<void> => {
     if (checkpoints === undefined || closed) return Promise.resolve();
@@ -456,6 +539,9 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       retired.redeliveredSkipped += s.redeliveredSkipped;
       retired.replays += s.replays;
       retired.replayed += s.replayed;
+      retired.rejoinsHeld += s.rejoinsHeld;
+      retired.holdTimeouts += s.holdTimeouts;
+      retired.revokedDropped += s.revokedDropped;
       await old.close().catch(() => undefined);
       // Sequence numbers go on in the ring; the new source's position log starts empty, so nothing below is owed.
       committedSeq = ackedSeq;
@@ -503,6 +589,12 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       commitFailures,
       sourceRestarts,
       rebalances,
+      drains: {
+        ...drains,
+        rejoinsHeld: retired.rejoinsHeld + s.rejoinsHeld,
+        holdTimeouts: retired.holdTimeouts + s.holdTimeouts,
+        droppedRevoked: retired.revokedDropped + s.revokedDropped,
+      },
       redeliveredSkipped: retired.redeliveredSkipped + s.redeliveredSkipped,
       replays: retired.replays + s.replays,
       replayed: retired.replayed + s.replayed,

@@ -126,6 +126,10 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
     p.gauge('fraudstream_kafka_partitions_assigned', 'Partitions of the transactions topic assigned to this instance.', kafka.partitions.filter((q) => q.topic === kafka.topic).length);
     p.counter('fraudstream_kafka_produced_total', 'Decisions the broker acknowledged on the decisions topic.', kafka.produced);
     p.counter('fraudstream_kafka_rebalances_total', 'Group rebalances this instance took part in.', kafka.rebalances);
+    p.counter('fraudstream_kafka_rebalance_drains_total', 'Drains before a rebalance (in-flight decisions acknowledged and committed before the partitions move).', kafka.drains.count);
+    p.counter('fraudstream_kafka_rebalance_drain_timeouts_total', 'Drains that reached their bound before everything fetched was acknowledged.', kafka.drains.timedOut);
+    p.gauge('fraudstream_kafka_rebalance_drain_max_seconds', 'Longest drain before a rebalance.', kafka.drains.maxMs / 1000);
+    p.counter('fraudstream_kafka_rebalance_drain_committed_total', 'Records whose offsets the drains committed.', kafka.drains.committedRecords);
     p.counter('fraudstream_kafka_replayed_total', 'Transactions replayed (state only, decision not output) to hand a moved partition over.', kafka.replayed);
   }
   p.gauge('fraudstream_websocket_clients', 'WebSocket clients connected.', server.wsClients);

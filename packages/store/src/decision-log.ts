@@ -119,7 +119,9 @@ export class DecisionLog {
   /** Pool writes (and their continuations) not yet called back: fds must not be closed under them. */
   private poolWrites = 0;
   private writeError: Error | undefined;
-  private drained: (() => void)[] = [];
+  /** End of the blocks in the file (written in log order, so everything before it is written too). */
+  private writtenEnd = 0;
+  private waiters: { upTo: number; wake: () => void }[] = [];
   private durable = 0;
   private syncing = 0;
   private retiredFds: number[] = [];
@@ -224,6 +226,7 @@ export class DecisionLog {
       this.end = base + pos;
     }
     this.durable = this.end;
+    this.writtenEnd = this.end;
     this.indexed = this.nextRecord;
     return recovery;
   }
@@ -436,6 +439,7 @@ export class DecisionLog {
     const b = q.buf;
     this.index.push(q.pos, q.count, q.first, b.readDoubleLE(H.minTs), b.readDoubleLE(H.maxTs), b.readUInt32LE(H.alerts), b.length);
     this.indexed = q.first + q.count;
+    this.writtenEnd = q.pos + b.length;
     this.queuedBytes -= b.length;
     this.queue[this.queueHead] = undefined as unknown as QueuedBlock;
     this.queueHead++;
@@ -448,12 +452,16 @@ export class DecisionLog {
     }
   }
 
-  /** Wakes {@link whenWritten} callers once nothing is queued or running on the pool, or a write failed. */
+  /** Wakes the {@link whenWritten} callers whose wait is over (all of them once a write failed). */
   private settle(): void {
-    if (this.writeError === undefined && (this.queueHead < this.queue.length || this.poolWrites > 0)) return;
-    const waiters = this.drained;
-    this.drained = [];
-    for (const w of waiters) w();
+    if (this.waiters.length === 0) return;
+    const idle = this.queueHead === this.queue.length && this.poolWrites === 0;
+    const keep: { upTo: number; wake: () => void }[] = [];
+    for (const w of this.waiters) {
+      if (this.writeError !== undefined || (w.upTo < 0 ? idle : this.writtenEnd >= w.upTo)) w.wake();
+      else keep.push(w);
+    }
+    this.waiters = keep;
   }
 
   /**
@@ -476,12 +484,16 @@ export class DecisionLog {
   }
 
   /**
-   * Resolves once every sealed block is in the file and no pool write is running (queries see them all); rejects
-   * with the error of a failed write.
+   * Resolves once the log is written up to position `upTo` (blocks sealed later may still be queued), or, without
+   * it, once every sealed block is in the file and no pool write is running (queries see them all; the log may
+   * then be truncated). Rejects with the error of a failed write.
    */
-  async whenWritten(): Promise<void> {
-    while ((this.queueHead < this.queue.length || this.poolWrites > 0) && this.writeError === undefined) {
-      await new Promise<void>((resolve) => this.drained.push(resolve));
+  async whenWritten(upTo?: number): Promise<void> {
+    const target = upTo ?? -1;
+    const done = (): boolean =>
+      target < 0 ? this.queueHead === this.queue.length && this.poolWrites === 0 : this.writtenEnd >= target;
+    while (!done() && this.writeError === undefined) {
+      await new Promise<void>((wake) => this.waiters.push({ upTo: target, wake }));
     }
     if (this.writeError !== undefined) throw this.writeError;
   }
@@ -516,7 +528,8 @@ export class DecisionLog {
     if (this.readOnly || this.closed || pos <= this.durable) return this.durable;
     this.syncing++;
     try {
-      await this.whenWritten();
+      // Only up to this call's position: blocks sealed meanwhile must not keep a busy log from ever syncing.
+      await this.whenWritten(pos);
       // Read after the wait: a segment roll meanwhile synced the old file and made the new one the write fd.
       const fd = this.writeFd;
       if (fd >= 0) await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
@@ -588,6 +601,8 @@ export class DecisionLog {
     ftruncateSync(this.writeFd, seg.size);
     fdatasyncSync(this.writeFd);
     this.end = position;
+    this.writtenEnd = position;
+    this.indexed = this.nextRecord;
     this.durable = position;
   }
 

@@ -448,6 +448,26 @@ describe("decision log: writes on libuv's pool", () => {
     again.close();
   });
 
+  it('sync() returns once its own position is written, though blocks keep being sealed behind it', async () => {
+    const dir = tempDir();
+    const log = DecisionLog.open(dir, { blockRecords: 64 });
+    log.append(makeDecisions(6400));
+    const target = log.flush();
+    let synced = -1;
+    const sync = log.sync().then((p) => (synced = p));
+    // A busy engine: a new block sealed on every turn of the event loop, so the queue is never empty.
+    let k = 6400;
+    while (synced < 0 && k < 6400 + 64 * 2000) {
+      log.append(makeDecisions(64, k));
+      k += 64;
+      await new Promise((r) => setImmediate(r));
+    }
+    await sync;
+    expect(synced).toBeGreaterThanOrEqual(target);
+    expect(k).toBeLessThan(6400 + 64 * 2000);
+    log.close();
+  });
+
   it('bounds the blocks waiting for the pool: past maxQueuedBytes the appending thread writes them', () => {
     const dir = tempDir();
     const log = DecisionLog.open(dir, { blockRecords: 64, maxQueuedBytes: 16 * 1024 });

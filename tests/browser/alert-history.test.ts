@@ -29,7 +29,7 @@ beforeAll(async () => {
     rows.push({ transactionId: `h${k}`, eventTimeMs: Date.UTC(2018, 3, 1) + k * 60_000, score: decision === 'APPROVE' ? 0.1 : 0.8, decision, reasons: decision === 'APPROVE' ? [] : ['AMOUNT_HIGH'], modelVersion: 'm1', cardRef: hasher.refOf(`card-${k % 11}`) });
   }
   log.append(rows);
-  log.flush();
+  log.flushNow();
   browser = await launchBrowser();
   const system = await createSystem({ source: { kind: 'generator', tps: 100, seed: 5 }, workers: 1, dataDir });
   server = await startServer({ system, port: 0, staticDir: DASHBOARD_DIST });

@@ -106,7 +106,7 @@ describe('fraudstream decisions', () => {
     try {
       const log = DecisionLog.open(decisionLogDir(dir));
       log.append(input.slice(0, 10));
-      const end = log.flush();
+      const end = log.flushNow();
       log.close();
       writeFileSync(join(decisionLogDir(dir), '00000000000000000000.dlog'), Buffer.alloc(30), { flag: 'a' });
       const r = await cli('--data-dir', dir, '--format', 'csv');

@@ -27,7 +27,7 @@ beforeAll(async () => {
     const decision = k % 4 === 0 ? 'REVIEW' : k % 10 === 1 ? 'DECLINE' : 'APPROVE';
     log.append([{ transactionId: `t${k}`, eventTimeMs: Date.UTC(2018, 3, 1) + k * 1000, score: decision === 'APPROVE' ? 0.1 : 0.8, decision, reasons: decision === 'APPROVE' ? [] : ['AMOUNT_HIGH'], modelVersion: 'm1', cardRef: hasher.refOf(`card-${k % 9}`) }]);
   }
-  log.flush();
+  log.flushNow();
 }, 60_000);
 
 afterAll(async () => {
@@ -164,7 +164,7 @@ describe('GET /api/decisions', () => {
   it('sees decisions flushed after the first query, and refuses bad parameters naming them', async () => {
     const before = (await get('/api/decisions?limit=1')).body.decisions[0].transactionId;
     log.append([{ transactionId: 'late-1', eventTimeMs: Date.UTC(2018, 3, 2), score: 0.95, decision: 'DECLINE', reasons: ['AMOUNT_HIGH'], modelVersion: 'm1', cardRef: '0123456789abcdef' }]);
-    log.flush();
+    log.flushNow();
     expect(before).toBe('t99');
     expect((await get('/api/decisions?limit=1')).body.decisions[0].transactionId).toBe('late-1');
     for (const [query, field] of [

@@ -1,6 +1,7 @@
 import {
   closeSync,
   fdatasync,
+  write,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
@@ -41,6 +42,11 @@ export interface DecisionLogOptions {
   blockRecords?: number;
   /** A segment file is closed and a new one started once it reaches this size (default 128 MiB, min 64 KiB). */
   segmentBytes?: number;
+  /**
+   * Sealed blocks waiting for libuv's pool may hold at most this many bytes (default 32 MiB); past it the appending
+   * thread writes the backlog itself, so a slow disk slows the engine instead of growing memory.
+   */
+  maxQueuedBytes?: number;
 }
 
 /** What {@link DecisionLog.open} found and cut at the end of the log: a torn or corrupt tail from a crash. */
@@ -58,6 +64,23 @@ interface Segment {
   size: number;
 }
 
+/** A sealed block on its way to the file: written on libuv's pool, indexed (visible to queries) once written. */
+interface QueuedBlock {
+  buf: Buffer;
+  fd: number;
+  /** Offset in the segment file. */
+  at: number;
+  /** Log-wide position of its first byte. */
+  pos: number;
+  count: number;
+  first: number;
+  /** Bytes of `buf` written so far (a short write continues from here). */
+  done: number;
+  /** True once the whole block is in the file (by the pool's write, or again by a synchronous drain). */
+  written: boolean;
+}
+
+
 const SEGMENT_RE = /^(\d{20})\.dlog$/;
 const DECISION_CODE: Record<string, number> = { APPROVE: 0, REVIEW: 1, DECLINE: 2 };
 const DECISION_NAME = ['APPROVE', 'REVIEW', 'DECLINE'] as const;
@@ -67,9 +90,12 @@ const EMPTY: readonly string[] = [];
  * The durable decision log: append-only segment files of checksummed blocks in a directory.
  *
  * Positions are log-wide byte offsets (a segment file is named by the position of its first byte), so a checkpoint
- * stores one number. `add`/`append` only encode into the pending block; `flush` writes it (one `write` per block),
- * `sync` makes everything flushed durable (`fdatasync`) and returns that position; `truncateTo` rewinds to a
- * checkpointed position after a crash, so the decisions re-made from the checkpoint's source position appear once.
+ * stores one number. `add`/`append` only encode into the pending block; a full block, or `flush`, seals it and
+ * queues it for writing (one positional `write` per block, in order, on libuv's thread pool, so the appending
+ * thread never waits on the page cache); `sync` waits for the queued writes and makes everything flushed durable
+ * (`fdatasync`) and returns that position; `truncateTo` rewinds to a checkpointed position after a crash, so the
+ * decisions re-made from the checkpoint's source position appear once. Queries see written blocks only. A failed
+ * write (ENOSPC, EIO) is thrown by the next `add`, `flush` or `sync`.
  */
 export class DecisionLog {
   /** Set when open cut (or, read-only, ignored) a damaged tail. */
@@ -78,10 +104,24 @@ export class DecisionLog {
   private readonly index = new GrowableIndex();
   private readonly builder: BlockBuilder;
   private readonly segmentBytes: number;
+  private readonly maxQueuedBytes: number;
   private writeFd = -1;
   private readonly readFds = new Map<string, number>();
   private nextRecord = 0;
+  /** Records in written (indexed, queryable) blocks. */
+  private indexed = 0;
   private end = 0;
+  private readonly queue: QueuedBlock[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  /** A pool write is running (one at a time, in log order). */
+  private writing = false;
+  /** Pool writes (and their continuations) not yet called back: fds must not be closed under them. */
+  private poolWrites = 0;
+  private writeError: Error | undefined;
+  /** End of the blocks in the file (written in log order, so everything before it is written too). */
+  private writtenEnd = 0;
+  private waiters: { upTo: number; wake: () => void }[] = [];
   private durable = 0;
   private syncing = 0;
   private retiredFds: number[] = [];
@@ -103,6 +143,11 @@ export class DecisionLog {
       throw new StoreInputError('options.segmentBytes', 'options.segmentBytes must be an integer from 65536 to 2^40');
     }
     this.segmentBytes = segmentBytes;
+    const maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
+    if (!Number.isInteger(maxQueuedBytes) || maxQueuedBytes < 0 || maxQueuedBytes > 2 ** 32) {
+      throw new StoreInputError('options.maxQueuedBytes', 'options.maxQueuedBytes must be an integer from 0 to 2^32');
+    }
+    this.maxQueuedBytes = maxQueuedBytes;
     this.builder = new BlockBuilder(blockRecords);
     if (!readOnly) {
       mkdirSync(dir, { recursive: true });
@@ -181,6 +226,8 @@ export class DecisionLog {
       this.end = base + pos;
     }
     this.durable = this.end;
+    this.writtenEnd = this.end;
+    this.indexed = this.nextRecord;
     return recovery;
   }
 
@@ -227,6 +274,7 @@ export class DecisionLog {
       seg.size = pos;
       this.end = seg.base + pos;
       this.durable = this.end;
+      this.indexed = this.nextRecord;
       if (pos < size) return true;
     }
     return true;
@@ -263,6 +311,7 @@ export class DecisionLog {
     refLo: number,
   ): void {
     if (this.readOnly || this.closed) throw new StoreInputError('log', this.closed ? 'the log is closed' : 'the log is open read-only');
+    if (this.writeError !== undefined) throw this.writeError;
     if (typeof transactionId === 'number') {
       if (!Number.isSafeInteger(transactionId) || transactionId < 0) {
         throw new StoreInputError('transactionId', 'transactionId must be a string of 1 to 64 characters or an integer from 0 to 2^53 - 1');
@@ -298,6 +347,7 @@ export class DecisionLog {
     if (!Number.isInteger(from) || !Number.isInteger(n) || from < 0 || n < 0 || from + n > src.ts.length) {
       throw new StoreInputError('n', 'from and n must be integers within the columns');
     }
+    if (this.writeError !== undefined) throw this.writeError;
     if (modelVersion !== this.checkedModel) {
       checkString(modelVersion, 'modelVersion');
       this.checkedModel = modelVersion;
@@ -323,10 +373,12 @@ export class DecisionLog {
   }
 
   private writeBlock(): void {
+    if (this.writeError !== undefined) throw this.writeError;
     if (this.builder.count === 0) return;
     let seg = this.segments[this.segments.length - 1] as Segment;
     if (seg.size >= this.segmentBytes) {
       // Make the full segment durable before the next exists, so only the last segment can ever have a torn tail.
+      this.drainNow();
       fdatasyncSync(this.writeFd);
       this.retiredFds.push(this.writeFd);
       this.closeRetired();
@@ -337,17 +389,134 @@ export class DecisionLog {
     }
     const count = this.builder.count;
     const buf = this.builder.seal(this.nextRecord);
-    writeAll(this.writeFd, buf, seg.size);
-    this.index.push(this.end, count, this.nextRecord, buf.readDoubleLE(H.minTs), buf.readDoubleLE(H.maxTs), buf.readUInt32LE(H.alerts), buf.length);
+    this.queue.push({ buf, fd: this.writeFd, at: seg.size, pos: this.end, count, first: this.nextRecord, done: 0, written: false });
+    this.queuedBytes += buf.length;
     seg.size += buf.length;
     this.end += buf.length;
     this.nextRecord += count;
+    // Bounded memory: when the pool falls this far behind, the appending thread writes the backlog itself.
+    if (this.queuedBytes > this.maxQueuedBytes) this.drainNow();
+    else this.pump();
   }
 
-  /** Writes the pending block (if any) to the file; returns the log's end position. Not yet durable. */
+  /** Starts the pool write of the oldest queued block, unless one is running. */
+  private pump(): void {
+    if (this.writing || this.writeError !== undefined) return;
+    const q = this.queue[this.queueHead];
+    if (q === undefined) return;
+    this.writing = true;
+    this.poolWrite(q);
+  }
+
+  private poolWrite(q: QueuedBlock): void {
+    this.poolWrites++;
+    write(q.fd, q.buf, q.done, q.buf.length - q.done, q.at + q.done, (err, n) => {
+      this.poolWrites--;
+      if (q.written) {
+        // drainNow wrote this block again meanwhile (the same bytes at the same offset) and took it off the queue.
+        this.writing = false;
+      } else if (err !== null) {
+        this.writing = false;
+        this.writeError ??= err;
+      } else {
+        q.done += n;
+        if (q.done < q.buf.length) {
+          this.poolWrite(q);
+          return;
+        }
+        this.writing = false;
+        this.retire(q);
+      }
+      this.closeRetired();
+      this.pump();
+      this.settle();
+    });
+  }
+
+  /** A block is in the file: index it (queries see it from now on) and take it off the queue. */
+  private retire(q: QueuedBlock): void {
+    q.written = true;
+    const b = q.buf;
+    this.index.push(q.pos, q.count, q.first, b.readDoubleLE(H.minTs), b.readDoubleLE(H.maxTs), b.readUInt32LE(H.alerts), b.length);
+    this.indexed = q.first + q.count;
+    this.writtenEnd = q.pos + b.length;
+    this.queuedBytes -= b.length;
+    this.queue[this.queueHead] = undefined as unknown as QueuedBlock;
+    this.queueHead++;
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** Wakes the {@link whenWritten} callers whose wait is over (all of them once a write failed). */
+  private settle(): void {
+    if (this.waiters.length === 0) return;
+    const idle = this.queueHead === this.queue.length && this.poolWrites === 0;
+    const keep: { upTo: number; wake: () => void }[] = [];
+    for (const w of this.waiters) {
+      if (this.writeError !== undefined || (w.upTo < 0 ? idle : this.writtenEnd >= w.upTo)) w.wake();
+      else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+
+  /**
+   * Writes every queued block on the calling thread. A block the pool is writing is written again whole: the same
+   * bytes at the same offset, so whichever write lands last leaves the file the same.
+   */
+  private drainNow(): void {
+    if (this.writeError !== undefined) throw this.writeError;
+    while (this.queueHead < this.queue.length) {
+      const q = this.queue[this.queueHead] as QueuedBlock;
+      try {
+        writeAll(q.fd, q.buf, q.at);
+      } catch (err) {
+        this.writeError ??= err as Error;
+        this.settle();
+        throw err;
+      }
+      this.retire(q);
+    }
+  }
+
+  /**
+   * Resolves once the log is written up to position `upTo` (blocks sealed later may still be queued), or, without
+   * it, once every sealed block is in the file and no pool write is running (queries see them all; the log may
+   * then be truncated). Rejects with the error of a failed write.
+   */
+  async whenWritten(upTo?: number): Promise<void> {
+    const target = upTo ?? -1;
+    const done = (): boolean =>
+      target < 0 ? this.queueHead === this.queue.length && this.poolWrites === 0 : this.writtenEnd >= target;
+    while (!done() && this.writeError === undefined) {
+      await new Promise<void>((wake) => this.waiters.push({ upTo: target, wake }));
+    }
+    if (this.writeError !== undefined) throw this.writeError;
+  }
+
+  /** Seals the pending block (if any) and queues it for writing; returns the log's end position. Not yet durable. */
   flush(): number {
     if (!this.readOnly && !this.closed) this.writeBlock();
     return this.end;
+  }
+
+  /**
+   * Seals the pending block and writes everything queued on the calling thread: queries see it all on return.
+   * Returns the log's end position. Not yet durable (tools and tests; the engine uses {@link flush}).
+   */
+  flushNow(): number {
+    const pos = this.flush();
+    if (!this.readOnly && !this.closed) this.drainNow();
+    return pos;
+  }
+
+  /** Blocks waiting for the pool's writes (or written by {@link flushNow}). */
+  queuedBlocks(): number {
+    return this.queue.length - this.queueHead;
   }
 
   /**
@@ -357,10 +526,13 @@ export class DecisionLog {
   async sync(): Promise<number> {
     const pos = this.flush();
     if (this.readOnly || this.closed || pos <= this.durable) return this.durable;
-    const fd = this.writeFd;
     this.syncing++;
     try {
-      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+      // Only up to this call's position: blocks sealed meanwhile must not keep a busy log from ever syncing.
+      await this.whenWritten(pos);
+      // Read after the wait: a segment roll meanwhile synced the old file and made the new one the write fd.
+      const fd = this.writeFd;
+      if (fd >= 0) await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
     } finally {
       this.syncing--;
       this.closeRetired();
@@ -373,12 +545,13 @@ export class DecisionLog {
   syncNow(): number {
     const pos = this.flush();
     if (this.readOnly || this.closed || pos <= this.durable) return this.durable;
+    this.drainNow();
     fdatasyncSync(this.writeFd);
     this.durable = pos;
     return pos;
   }
 
-  /** End of the data written to the files (pending decisions excluded). */
+  /** End of the sealed blocks: written or queued for writing (pending decisions excluded). */
   position(): number {
     return this.end;
   }
@@ -405,6 +578,7 @@ export class DecisionLog {
   truncateTo(position: number): void {
     if (this.readOnly || this.closed) throw new StoreInputError('log', this.closed ? 'the log is closed' : 'the log is open read-only');
     if (this.syncing > 0) throw new StoreInputError('log', 'truncateTo must wait for pending sync() calls to settle');
+    if (this.queueHead < this.queue.length || this.poolWrites > 0) throw new StoreInputError('log', 'truncateTo must wait for queued writes (whenWritten() first)');
     if (!Number.isSafeInteger(position) || position < 0 || position > this.end) {
       throw new StoreInputError('position', `position must be an integer from 0 to the log's end (${this.end})`);
     }
@@ -427,12 +601,14 @@ export class DecisionLog {
     ftruncateSync(this.writeFd, seg.size);
     fdatasyncSync(this.writeFd);
     this.end = position;
+    this.writtenEnd = position;
+    this.indexed = this.nextRecord;
     this.durable = position;
   }
 
   /** One page of decisions, newest first, matching the query; `next` pages further back. Sees flushed data only. */
   query(query: DecisionQuery = {}): DecisionPage {
-    const q = parseQuery(query, this.nextRecord);
+    const q = parseQuery(query, this.indexed);
     const rows: StoredDecision[] = [];
     let last = -1;
     for (const row of this.iterate(q)) {
@@ -445,11 +621,11 @@ export class DecisionLog {
 
   /** Every decision matching the query's filters, newest first, from `before` (the query's limit is ignored). */
   *scan(query: DecisionQuery = {}): Generator<StoredDecision> {
-    yield* this.iterate(parseQuery({ ...query, limit: undefined }, this.nextRecord));
+    yield* this.iterate(parseQuery({ ...query, limit: undefined }, this.indexed));
   }
 
   private *iterate(q: ParsedQuery): Generator<StoredDecision> {
-    const upto = Math.min(q.before, this.nextRecord);
+    const upto = Math.min(q.before, this.indexed);
     if (upto <= 0 || this.index.length === 0) return;
     const wantAlertsOnly = !q.decisions[0];
     for (let b = this.index.blockOf(upto - 1); b >= 0; b--) {
@@ -522,7 +698,7 @@ export class DecisionLog {
   }
 
   private closeRetired(): void {
-    if (this.syncing > 0) return;
+    if (this.syncing > 0 || this.poolWrites > 0) return;
     for (const fd of this.retiredFds) closeSync(fd);
     this.retiredFds = [];
   }
@@ -537,16 +713,25 @@ export class DecisionLog {
   /** Flushes and syncs pending decisions (unless read-only), then closes the files and releases the lock. */
   close(): void {
     if (this.closed) return;
-    if (!this.readOnly) this.syncNow();
+    // A failed write or sync is thrown, after the files and the lock are released.
+    let failure: unknown;
+    if (!this.readOnly) {
+      try {
+        this.syncNow();
+      } catch (err) {
+        failure = err;
+      }
+    }
     this.closed = true;
-    // A background fdatasync may still hold the write fd: it is closed when that sync settles, never under it.
-    if (this.syncing > 0 && this.writeFd >= 0) {
+    // A background fdatasync or write may still hold the write fd: it is closed when that settles, never under it.
+    if ((this.syncing > 0 || this.poolWrites > 0) && this.writeFd >= 0) {
       this.retiredFds.push(this.writeFd);
       this.writeFd = -1;
     }
     this.closeRetired();
     this.releaseFds();
     if (this.lockFile !== undefined) unlinkSync(this.lockFile);
+    if (failure !== undefined) throw failure;
   }
 }
 

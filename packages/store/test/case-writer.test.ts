@@ -90,7 +90,7 @@ describe.each([
     // The same decisions through the decision log give the same ids, card references and reasons.
     const log = DecisionLog.open(join(dataDir, 'log'));
     appendDecidedBatch(log, hasher, records, results, 0, 40, { ...names, modelVersion: 'model-7' }, (s) => (s === 4 ? 'abc-4' : undefined));
-    log.flush();
+    log.flushNow();
     const logged = log.query({ decisions: ['REVIEW', 'DECLINE'], limit: 100 }).rows;
     log.close();
     const page = await writer.list({ limit: 100 });

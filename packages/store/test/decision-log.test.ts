@@ -42,7 +42,7 @@ describe('decision log: append, flush, reopen', () => {
     expect(log.pendingRecords()).toBe(0);
     expect(log.position()).toBeGreaterThan(0);
     log.append(makeDecisions(5, 100));
-    const pos = log.flush();
+    const pos = log.flushNow();
     expect(pos).toBe(log.position());
     expect(log.query({ limit: 1000 }).rows).toHaveLength(105);
     log.close();
@@ -67,7 +67,7 @@ describe('decision log: append, flush, reopen', () => {
     log.add('007', 3, 0.3, 2, ['R'], 'm', hi, lo);
     expect(() => log.add(-1, 4, 0.1, 0, [], 'm', hi, lo)).toThrow(/transactionId must be a string of 1 to 64 characters or an integer/);
     expect(() => log.add(1.5, 4, 0.1, 0, [], 'm', hi, lo)).toThrow(/transactionId/);
-    log.flush();
+    log.flushNow();
     expect(log.query().rows.map((r) => [r.transactionId, r.decisionId, r.cardRef])).toEqual([
       ['007', decisionIdOf('007'), ref],
       [String(2 ** 53 - 1), decisionIdOf('9007199254740991'), ref],
@@ -199,7 +199,7 @@ describe('decision log: torn or corrupt tail on open', () => {
     const ends: number[] = [];
     for (let b = 0; b < 3; b++) {
       log.append(makeDecisions(100, b * 100));
-      ends.push(log.flush());
+      ends.push(log.flushNow());
     }
     await log.sync();
     log.close();
@@ -358,7 +358,7 @@ describe('decision log: queries and paging', () => {
     const { log } = await filled(1000);
     const first = log.query({ limit: 10 });
     log.append(makeDecisions(500, 1000));
-    log.flush();
+    log.flushNow();
     const second = log.query({ limit: 10, before: first.next! });
     expect(second.rows[0]!.record).toBe(first.rows[9]!.record - 1);
     log.close();
@@ -393,11 +393,118 @@ describe('decision ids and card references', () => {
     const log = DecisionLog.open(dir);
     const [d] = makeDecisions(1);
     log.append([{ ...d!, modelVersion: 'v1' }, { ...d!, modelVersion: 'v2', score: 0.99 }]);
-    log.flush();
+    log.flushNow();
     const [a, b] = log.query().rows;
     expect([a!.modelVersion, b!.modelVersion]).toEqual(['v2', 'v1']);
     expect(a!.decisionId).toBe(b!.decisionId);
     log.close();
+  });
+});
+
+describe("decision log: writes on libuv's pool", () => {
+  it('writes sealed blocks in order off the appending thread: the files equal a log written on the thread', async () => {
+    const [a, b] = [tempDir(), tempDir()];
+    const input = makeDecisions(20_000);
+    const pooled = DecisionLog.open(a, { blockRecords: 128, segmentBytes: 65536 });
+    const direct = DecisionLog.open(b, { blockRecords: 128, segmentBytes: 65536 });
+    for (let k = 0; k < input.length; k += 1000) {
+      pooled.append(input.slice(k, k + 1000));
+      pooled.flush();
+      // Let the pool's writes call back now and then, as the engine's event loop does between batches.
+      if (k % 3000 === 0) await new Promise((r) => setImmediate(r));
+      direct.append(input.slice(k, k + 1000));
+      direct.flushNow();
+    }
+    // Sealed blocks are counted and positioned at once; queries see a block once its write has landed.
+    expect(pooled.position()).toBe(direct.position());
+    await pooled.whenWritten();
+    expect(pooled.queuedBlocks()).toBe(0);
+    expect(pooled.query({ limit: 100_000 }).rows).toEqual(direct.query({ limit: 100_000 }).rows);
+    expect(await pooled.sync()).toBe(direct.syncNow());
+    pooled.close();
+    direct.close();
+    const [fa, fb] = [segmentsOf(a), segmentsOf(b)];
+    expect(fa.length).toBeGreaterThan(3);
+    expect(fa.map((f) => f.slice(a.length))).toEqual(fb.map((f) => f.slice(b.length)));
+    for (let k = 0; k < fa.length; k++) expect(readFileSync(fa[k]!).equals(readFileSync(fb[k]!))).toBe(true);
+  });
+
+  it('sync() waits for the queued writes; syncNow() and close() write what the pool has not, on the thread', async () => {
+    const dir = tempDir();
+    const log = DecisionLog.open(dir, { blockRecords: 64 });
+    log.append(makeDecisions(640));
+    expect(log.queuedBlocks()).toBeGreaterThan(0);
+    const durable = await log.sync();
+    expect(durable).toBe(log.position());
+    expect(log.queuedBlocks()).toBe(0);
+    expect(statSync(segmentsOf(dir)[0]!).size).toBe(durable);
+    // Queued and never called back: close() writes them itself, so a reopen has every decision.
+    log.append(makeDecisions(640, 640));
+    expect(log.queuedBlocks()).toBeGreaterThan(0);
+    log.close();
+    const again = DecisionLog.open(dir, { readOnly: true });
+    expect(again.recovery).toBeUndefined();
+    expect(again.records()).toBe(1280);
+    again.close();
+  });
+
+  it('sync() returns once its own position is written, though blocks keep being sealed behind it', async () => {
+    const dir = tempDir();
+    const log = DecisionLog.open(dir, { blockRecords: 64 });
+    log.append(makeDecisions(6400));
+    const target = log.flush();
+    let synced = -1;
+    const sync = log.sync().then((p) => (synced = p));
+    // A busy engine: a new block sealed on every turn of the event loop, so the queue is never empty.
+    let k = 6400;
+    while (synced < 0 && k < 6400 + 64 * 2000) {
+      log.append(makeDecisions(64, k));
+      k += 64;
+      await new Promise((r) => setImmediate(r));
+    }
+    await sync;
+    expect(synced).toBeGreaterThanOrEqual(target);
+    expect(k).toBeLessThan(6400 + 64 * 2000);
+    log.close();
+  });
+
+  it('bounds the blocks waiting for the pool: past maxQueuedBytes the appending thread writes them', () => {
+    const dir = tempDir();
+    const log = DecisionLog.open(dir, { blockRecords: 64, maxQueuedBytes: 16 * 1024 });
+    const input = makeDecisions(6400);
+    let most = 0;
+    // One synchronous run: no write can call back, so without the bound all 100 blocks would wait in memory.
+    for (let k = 0; k < input.length; k += 64) {
+      log.append(input.slice(k, k + 64));
+      most = Math.max(most, log.queuedBlocks());
+    }
+    expect(log.records()).toBe(6400);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThan(16 * 1024 / (64 * 20));
+    expect(() => DecisionLog.open(tempDir(), { maxQueuedBytes: -1 })).toThrow(/options\.maxQueuedBytes/);
+    log.close();
+  });
+
+  it('a failed pool write (ENOSPC) is thrown by the next add, flush and sync, and close() still releases the log', async () => {
+    const dir = tempDir();
+    const log = DecisionLog.open(dir, { blockRecords: 64 });
+    log.append(makeDecisions(64));
+    await log.sync();
+    // The fault: the log's write descriptor now points at /dev/full, where every write fails with ENOSPC.
+    const internals = log as unknown as { writeFd: number };
+    const real = internals.writeFd;
+    internals.writeFd = openSync('/dev/full', 'w');
+    log.append(makeDecisions(64, 64));
+    await expect(log.sync()).rejects.toThrow(/ENOSPC/);
+    expect(() => log.append(makeDecisions(1, 128))).toThrow(/ENOSPC/);
+    expect(() => log.flush()).toThrow(/ENOSPC/);
+    closeSync(internals.writeFd);
+    internals.writeFd = real;
+    expect(() => log.close()).toThrow(/ENOSPC/);
+    // The lock is gone and the first, synced block is intact.
+    const again = DecisionLog.open(dir);
+    expect(again.records()).toBe(64);
+    again.close();
   });
 });
 

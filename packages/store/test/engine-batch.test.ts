@@ -32,7 +32,7 @@ describe('appending an engine batch', () => {
     }
     const log = DecisionLog.open(tempDir());
     appendDecidedBatch(log, hasher, records, results, 0, 3, naming, () => undefined);
-    log.flush();
+    log.flushNow();
     const rows = log.query().rows.reverse();
     expect(rows.map((d) => [d.transactionId, d.reasons, d.modelVersion])).toEqual([
       ['1', ['big_atm'], 'bundle-a@0123'],
@@ -68,7 +68,7 @@ describe('appending an engine batch', () => {
       alerts.push([s, hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0'), reasons]),
     );
     expect(r).toEqual({ appended: 4, alerts: 3 });
-    log.flush();
+    log.flushNow();
     const rows = log.query().rows.reverse();
     expect(rows.map((d) => [d.transactionId, d.decisionId, d.cardRef, d.eventTimeMs, d.decision, d.reasons, d.modelVersion])).toEqual([
       ['1001', decisionIdOf('1001'), hasher.refOf('card-a'), T0 + 1000, 'APPROVE', [], 'model-7'],

@@ -12,7 +12,7 @@ const kafka = kafkaTestBed();
 const running = kafka.running;
 
 /**
- * Most decision ids a join may leave twice on the decisions topic with the drain (0 in 6 of 6 runs; main before it
+ * Most decision ids a join may leave twice on the decisions topic with the drain (0 in 7 of 7 runs; main before it
  * 186 to 305, the fault below 66 to 448: what A had decided since its last timed commit, and what it had fetched, on
  * the partitions that moved).
  */

@@ -578,6 +578,9 @@ export class KafkaSource {
     consumer.on('consumer:group:join', this.onGroupJoin);
     // Emitted once a rejoin after a heartbeat's notice is over, also when it failed (then no group:join follows).
     consumer.on('consumer:rejoin', this.onGroupJoin);
+    // The client emits 'error' on itself when a rejoin failed after its retries: with no listener Node would throw it
+    // and end the process; the source fails instead, visibly (stats, onError), like a failed stream.
+    consumer.on('error', (err: Error) => this.fail(err));
     const stream = await consumer.consume({
       topics,
       mode: 'committed',

@@ -338,6 +338,20 @@ describe('KafkaSource against a real broker', () => {
     expect(new Set(got.map((r) => r.txNum)).size).toBe(800);
   });
 
+  it("a client error (a rejoin that failed after its retries) fails the source visibly instead of ending the process", async () => {
+    const [topic] = await freshTopics(brokers, 1, 'tx');
+    const sink = new TestRingSink(64);
+    const errors: Error[] = [];
+    const src = source({ sink, brokers, topic, labelsTopic: null, group: `g-${topic}`, onError: (e) => errors.push(e) });
+    await src.start();
+    // The fault: what @platformatic/kafka emits on the consumer when its rejoin gave up ('error' on the client).
+    const consumer = (src as unknown as { consumer: { emit(event: string, err: Error): boolean } }).consumer;
+    consumer.emit('error', new Error('test fault: rejoinGroup failed'));
+    expect(src.stats().state).toBe('failed');
+    expect(src.stats().error?.message).toBe('test fault: rejoinGroup failed');
+    expect(errors.map((e) => e.message)).toEqual(['test fault: rejoinGroup failed']);
+  });
+
   it('rejects bad options with errors naming the option', () => {
     const sink = new TestRingSink(16);
     expect(() => new KafkaSource({ sink, brokers: 'nohost' })).toThrow(/options\.brokers/);

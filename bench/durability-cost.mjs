@@ -7,8 +7,10 @@
 // conditions. Each durable round gets a new data dir (an existing one would be resumed).
 // Usage: pnpm build && node bench/durability-cost.mjs [seconds per run = 10] [rounds = 3] [checkpoint interval s = 2]
 //        [baseline CLI: another build's apps/cli/dist/main.js, run durable as a third mode "baseline" in the same rounds]
-// Mode "cases" is durable with `--cases` too (the case store, which 'start --data-dir' opens by default and
-// `bench` only with --cases): the whole durable set. Set DURABILITY_COST_NO_CASES=1 to leave that mode out.
+// Modes: "log" is what item 7 names, the decision log and checkpoints alone (`--no-served-logs`); "durable" adds the
+// served-feature and label logs (issue 14's training data, on by default with --data-dir); "cases" is durable with
+// `--cases` too (the case store, which 'start --data-dir' opens by default and `bench` only with --cases): the whole
+// durable set. DURABILITY_COST_MODES=ephemeral,log,... runs a subset (DURABILITY_COST_NO_CASES=1 leaves cases out).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -27,6 +29,7 @@ function bench(mode, round) {
   const args = [mode === 'baseline' ? baselineCli : cli, 'bench', '--tps', 'max', '--duration', String(seconds), '--json', json];
   if (mode !== 'ephemeral') args.push('--data-dir', `${root}data-${round}`, '--checkpoint-interval', String(interval));
   if (mode === 'cases') args.push('--cases');
+  if (mode === 'log') args.push('--no-served-logs');
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bench ${mode} failed (${r.status}): ${r.stderr}${r.stdout}`);
   const out = JSON.parse(readFileSync(json, 'utf8'));
@@ -38,7 +41,10 @@ const load = loadavg()[0];
 const rows = [];
 for (let round = 0; round < rounds; round++) {
   // Alternate which mode goes first, so a drift in the machine's load does not favour one.
-  const modes = ['ephemeral', 'durable', ...(process.env.DURABILITY_COST_NO_CASES === '1' ? [] : ['cases']), ...(baselineCli === undefined ? [] : ['baseline'])];
+  const modes = [
+    ...(process.env.DURABILITY_COST_MODES?.split(',') ?? ['ephemeral', 'log', 'durable', ...(process.env.DURABILITY_COST_NO_CASES === '1' ? [] : ['cases'])]),
+    ...(baselineCli === undefined ? [] : ['baseline']),
+  ];
   // Rotate the order each round.
   const order = modes.map((_, k) => modes[(k + round) % modes.length]);
   for (const mode of order) {
@@ -70,6 +76,7 @@ const summary = {
   command: `node bench/durability-cost.mjs ${seconds} ${rounds} ${interval}${baselineCli === undefined ? '' : ' BASELINE_CLI'}`,
   ephemeral: { sustainedTps: Math.round(mean('ephemeral', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('ephemeral', 'scoredPerCpuSecond')) },
   durable: { sustainedTps: Math.round(mean('durable', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('durable', 'scoredPerCpuSecond')) },
+  ...(rows.some((r) => r.mode === 'log') ? { log: { sustainedTps: Math.round(mean('log', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('log', 'scoredPerCpuSecond')) } } : {}),
   ...(rows.some((r) => r.mode === 'cases') ? { cases: { sustainedTps: Math.round(mean('cases', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('cases', 'scoredPerCpuSecond')) } } : {}),
   ...(baselineCli === undefined
     ? {}
@@ -80,6 +87,10 @@ summary.costPercent = {
   sustainedTps: Math.round((1 - summary.durable.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10,
   scoredPerCpuSecond: Math.round((1 - summary.durable.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10,
 };
+if (summary.log !== undefined) {
+  summary.costPercent.logSustainedTps = Math.round((1 - summary.log.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10;
+  summary.costPercent.logScoredPerCpuSecond = Math.round((1 - summary.log.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10;
+}
 if (summary.cases !== undefined) {
   summary.costPercent.casesSustainedTps = Math.round((1 - summary.cases.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10;
   summary.costPercent.casesScoredPerCpuSecond = Math.round((1 - summary.cases.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10;
@@ -92,7 +103,10 @@ summary.loadAverage1mEnd = loadavg()[0];
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/durability-cost.json', import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
 console.table(rows);
-console.log(`durable vs ephemeral: ${summary.costPercent.sustainedTps}% fewer decisions/s, ${summary.costPercent.scoredPerCpuSecond}% fewer per CPU-second (load ${load.toFixed(1)} on ${cpus().length} cores)`);
+if (summary.log !== undefined) {
+  console.log(`decision log + checkpoints (item 7) vs ephemeral: ${summary.costPercent.logSustainedTps}% fewer decisions/s, ${summary.costPercent.logScoredPerCpuSecond}% fewer per CPU-second`);
+}
+console.log(`durable (+ served logs) vs ephemeral: ${summary.costPercent.sustainedTps}% fewer decisions/s, ${summary.costPercent.scoredPerCpuSecond}% fewer per CPU-second (load ${load.toFixed(1)} on ${cpus().length} cores)`);
 if (summary.cases !== undefined) {
   console.log(`durable with cases vs ephemeral: ${summary.costPercent.casesSustainedTps}% fewer decisions/s, ${summary.costPercent.casesScoredPerCpuSecond}% fewer per CPU-second`);
 }

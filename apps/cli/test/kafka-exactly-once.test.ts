@@ -209,8 +209,9 @@ interface EosJoin {
 
 /**
  * Two --exactly-once instances of one group, each on its own data dir (its own checkpoints and transactional id),
- * transactions cut every 200 ms: A decides 2,000 alone, then 20,000 more stream in (~5,000/s, one kcat per partition)
- * and B joins a quarter of the way in, so A loses two of its four partitions with a transaction open. A supervisor,
+ * transactions cut every 200 ms: A decides 2,000 alone, then more stream in (~5,000/s, one kcat per partition) and B
+ * joins, so A loses two of its four partitions with a transaction open; the stream lasts until a second after A's
+ * notice of the rebalance. A supervisor,
  * as systemd or Kubernetes would be, starts an instance that exits 75 again on the same dir; any other exit is
  * reported. Read back with kcat, read_committed and read_uncommitted.
  */
@@ -220,8 +221,7 @@ async function eosJoin(env: Record<string, string> = {}): Promise<EosJoin> {
   dirs.push(dirA, dirB);
   // A longer session (hold up to 5 s) than the other tests, so a loaded machine does not run the drain out of time.
   const { tx, out, args: argsOf } = await eosBed('eos3', 200, 15_000);
-  const txs = transactions(22_000, true);
-  const all = txs.map((x) => x.id);
+  const txs = transactions(42_000, true);
   const first = txs.slice(0, 2000);
   const rest = txs.slice(2000);
   const restarts = { a: 0, b: 0 };
@@ -252,10 +252,20 @@ async function eosJoin(env: Record<string, string> = {}): Promise<EosJoin> {
   produceTxs(kafka.brokers, tx, first);
   const supervisedA = supervise('a', dirA);
   await waitUntil(async () => live.a !== undefined && (await stats(live.a)).kafka.committedSeq >= first.length, () => 'the first 2,000 committed by the first instance');
-  const streaming = streamTxs(kafka.brokers, tx, rest, 20, 25);
+  // The stream lasts until a second after A's notice of the rebalance (up to 40,000), however long B takes to start.
+  let rebalancedAt: number | undefined;
+  const watch = setInterval(() => {
+    if (live.a === undefined) return;
+    stats(live.a)
+      .then((s) => {
+        if (s.kafka.rebalances > 0) rebalancedAt ??= Date.now();
+      })
+      .catch(() => undefined);
+  }, 100);
+  const streaming = streamTxs(kafka.brokers, tx, rest, 20, 25, () => rebalancedAt !== undefined && Date.now() - rebalancedAt > 1000);
   await new Promise((r) => setTimeout(r, 500));
   const supervisedB = supervise('b', dirB);
-  await streaming;
+  const all = [...first, ...(await streaming.finally(() => clearInterval(watch)))].map((x) => x.id);
 
   let committed: ReturnType<typeof readDecisions> = [];
   await waitUntil(

@@ -225,22 +225,30 @@ export function kafkaTestBed(): KafkaTestBed {
   return bed;
 }
 
-/** Produces `txs` to their partitions over time: `perTick` per partition every `tickMs`, one kcat -P per partition. */
-export async function streamTxs(brokers: string, topic: string, txs: GenTx[], tickMs: number, perTick: number): Promise<void> {
-  await Promise.all(
+/**
+ * Produces `txs` to their partitions over time: `perTick` per partition every `tickMs`, one kcat -P per partition.
+ * With `until`, stops early once it returns true (checked every tick), so a test can keep the stream going until
+ * something has happened mid-stream whatever the machine's speed. Returns the transactions produced.
+ */
+export async function streamTxs(brokers: string, topic: string, txs: GenTx[], tickMs: number, perTick: number, until?: () => boolean): Promise<GenTx[]> {
+  const sent = await Promise.all(
     Array.from({ length: PARTITIONS }, async (_, p) => {
-      const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${t.json}\n`);
+      const mine = txs.filter((t) => t.partition === p);
       const child = spawn('kcat', ['-P', '-b', brokers, '-t', topic, '-p', String(p), '-K', '\t', '-X', 'linger.ms=5'], { stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      for (let k = 0; k < lines.length; k += perTick) {
-        child.stdin.write(lines.slice(k, k + perTick).join(''));
+      let k = 0;
+      while (k < mine.length && until?.() !== true) {
+        child.stdin.write(mine.slice(k, k + perTick).map((t) => `card-${t.card}\t${t.json}\n`).join(''));
+        k += perTick;
         await new Promise((r) => setTimeout(r, tickMs));
       }
       child.stdin.end();
       const code = await exited;
       if (code !== 0) throw new Error(`kcat -P failed (exit ${code}): ${err}`);
+      return mine.slice(0, k);
     }),
   );
+  return sent.flat();
 }

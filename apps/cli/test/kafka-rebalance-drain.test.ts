@@ -38,8 +38,9 @@ interface DrainStats {
 }
 
 /**
- * Instance A decides 2,000 transactions alone, then 20,000 more stream in (~5,000/s for 4 s) and instance B joins
- * while they do. Returns the decision counts read back and both instances' Kafka stats.
+ * Instance A decides 2,000 transactions alone, then more stream in (~5,000/s) and instance B joins while they do; the
+ * stream goes on until a second after A saw the rebalance (up to 40,000), however long B takes to start. Returns
+ * the decision counts read back and both instances' Kafka stats.
  */
 async function joinMidStream(env: Record<string, string> = {}): Promise<DrainRun> {
   const tx = unique('drain-tx');
@@ -54,7 +55,7 @@ async function joinMidStream(env: Record<string, string> = {}): Promise<DrainRun
     '--brokers', kafka.brokers, '--topic', tx, '--no-labels', '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
     '--group', group, '--session-timeout-ms', '6000',
   ];
-  const txs = transactions(22_000, true);
+  const txs = transactions(42_000, true);
   const first = txs.slice(0, 2000);
   const rest = txs.slice(2000);
   const a = await startInstance(args, env);
@@ -63,14 +64,22 @@ async function joinMidStream(env: Record<string, string> = {}): Promise<DrainRun
   await waitDecided(kafka.brokers, [a], out, first.map((x) => x.id));
 
   // The rest streams in at a steady rate (one kcat per partition, fed every 20 ms), so batches are in flight
-  // whenever the group rebalances; B joins a quarter of the way in.
-  const streaming = streamTxs(kafka.brokers, tx, rest, 20, 25);
+  // whenever the group rebalances; B starts half a second in, and the stream lasts until a second after A's notice.
+  let rebalancedAt: number | undefined;
+  const watch = setInterval(() => {
+    stats(a)
+      .then((s) => {
+        if (s.kafka.rebalances > 0) rebalancedAt ??= Date.now();
+      })
+      .catch(() => undefined);
+  }, 100);
+  const streaming = streamTxs(kafka.brokers, tx, rest, 20, 25, () => rebalancedAt !== undefined && Date.now() - rebalancedAt > 1000);
   await new Promise((r) => setTimeout(r, 500));
   const b = await startInstance(args, env);
   running.push(b);
-  await streaming;
+  const streamed = await streaming.finally(() => clearInterval(watch));
   const instances = [a, b];
-  const ids = txs.map((x) => x.id);
+  const ids = [...first, ...streamed].map((x) => x.id);
   await waitDecided(kafka.brokers, instances, out, ids);
   await waitUntil(
     async () => (await Promise.all(instances.map(stats))).every((s) => s.kafka.partitions.some((p) => p.topic === tx)),

@@ -62,10 +62,12 @@ export interface KafkaSourceOptions {
   skipBelow?: readonly { topic: string; partition: number; offset: number }[];
   /**
    * How a partition that arrives with messages this process has not applied (another instance decided them: a
-   * rebalance, a crash, a restart) gets its card state: `replay` (default) first reads the partition from the
-   * offset of (the first delivered message's time - `replayWindowMs`) up to that message and writes those
-   * transactions into the sink as replay records (state only: `isReplayAt(slot)` is true and their decisions are
-   * not output), before any of its live messages; `none` starts those cards from empty state.
+   * rebalance, a crash, a restart) gets its card state: `replay` (default) first reads the transactions partition
+   * from the offset of (the first delivered message's time - `replayWindowMs`) up to its first live message (or the
+   * group's committed offset), then the same partition of the labels topic from the offset of the same time up to
+   * its first live label (or the group's committed offset: the labels the previous owner applied), and writes them
+   * into the sink as replay records (state only: `isReplayAt(slot)` is true and their decisions are not output),
+   * before any live message of the partition; `none` starts those cards and labels from empty state.
    */
   handover?: 'replay' | 'none';
   /** Event-time reach of the replay, ms (default 32 days: the longest card window, 31 daily buckets, plus a day). */
@@ -119,6 +121,8 @@ export interface KafkaSourceStats {
   /** Hand-overs by replay started, and the transactions they wrote as replay records (state only, no decision). */
   replays: number;
   replayed: number;
+  /** Labels the hand-over replays wrote as replay label records (the previous owner applied them; state only). */
+  replayedLabels: number;
   /** True while a replay runs (live messages wait). */
   replaying: boolean;
   /** Rebalances whose rejoin was held for `onRebalance`'s drain, and the holds that reached `rebalanceHoldMs`. */
@@ -145,17 +149,44 @@ const DLQ_VALUE_CHARS = Limits.maxJsonBytes;
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-/** A hand-over replay in progress: one partition's messages below `to`, read by a consumer of its own. */
-interface Replay {
+/** One topic-partition's part of a hand-over replay: its messages below `to` (where its live messages start). */
+interface ReplaySegment {
   tp: number;
-  /** The first live message's offset: the replay stops below it. */
   to: number;
+}
+
+/**
+ * A hand-over replay in progress: partition `partition` of the transactions topic, then the same partition of the
+ * labels topic, each read by a consumer of its own into `queue` (transactions first, then labels).
+ */
+interface Replay {
+  partition: number;
+  /** The live message that revealed the gap: its topic-partition and offset, and its time. */
+  trigger: { tp: number; offset: number; timestampMs: number };
+  /** The segments to read, in order (known once their ends are). */
+  segments: ReplaySegment[];
   queue: (KafkaMessage | undefined)[];
   head: number;
   finished: boolean;
   paused: boolean;
   consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Ends the wait for the segment being read (the replay was closed). */
+  wake: (() => void) | undefined;
+}
+
+/**
+ * Test-only fault (the engine documents FRAUDSTREAM_TEST_FAULTS): `skipLabelReplay` makes a hand-over replay the
+ * transactions only, as before labels were replayed, so the hand-over test shows the difference the labels make.
+ */
+function skipLabelReplayFault(): boolean {
+  const text = process.env['FRAUDSTREAM_TEST_FAULTS'];
+  if (text === undefined || text === '') return false;
+  try {
+    return (JSON.parse(text) as { skipLabelReplay?: unknown }).skipLabelReplay === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -299,9 +330,12 @@ export class KafkaSource {
   private readonly slotReplay: Uint8Array;
   private readonly handover: 'replay' | 'none';
   private readonly replayWindowMs: number;
+  /** Whether a hand-over replays the labels partition too (false only under the test fault `skipLabelReplay`). */
+  private readonly replayLabels: boolean;
   private replay: Replay | undefined;
   private replays = 0;
   private replayed = 0;
+  private replayedLabels = 0;
 
   private generated = 0;
   private labelsEmitted = 0;
@@ -364,6 +398,7 @@ export class KafkaSource {
     }
     this.handover = options.handover ?? 'replay';
     this.replayWindowMs = integerOption(options.replayWindowMs ?? 32 * 86_400_000, 'options.replayWindowMs', 0, 366 * 86_400_000);
+    this.replayLabels = this.labelsTopic !== null && !skipLabelReplayFault();
     const slots = this.sink.views.slots;
     this.slotCard = new Array<string | undefined>(slots);
     this.slotTxId = new Array<string | undefined>(slots);
@@ -443,6 +478,7 @@ export class KafkaSource {
       redeliveredSkipped: this.redeliveredSkipped,
       replays: this.replays,
       replayed: this.replayed,
+      replayedLabels: this.replayedLabels,
       replaying: this.replay !== undefined,
       rejoinsHeld: this.rejoinsHeld,
       holdTimeouts: this.holdTimeouts,
@@ -801,7 +837,7 @@ export class KafkaSource {
     let lastTopic = '';
     let lastPartition = -1;
     let lastTp = -1;
-    let gap: { tp: number; to: number; timestampMs: number } | undefined;
+    let gap: { tp: number; partition: number; to: number; timestampMs: number } | undefined;
     while (this.stagedHead < this.staged.length && gap === undefined) {
       const k = sink.claim(Math.min(this.staged.length - this.stagedHead, CHUNK));
       if (k === 0) {
@@ -829,10 +865,10 @@ export class KafkaSource {
           continue;
         }
         const offset = Number(m.offset);
-        // Messages below this one were applied elsewhere (the partition moved here): its cards' state is replayed
-        // first, and this message waits for it.
-        if (this.handover === 'replay' && m.topic === this.topic && offset > this.tps[tp]!.applied) {
-          gap = { tp, to: offset, timestampMs: Number(m.timestamp) };
+        // Messages below this one were applied elsewhere (the partition moved here): its cards' state (the
+        // transactions, then the labels the previous owner applied) is replayed first, and this message waits for it.
+        if (this.handover === 'replay' && offset > this.tps[tp]!.applied && (m.topic === this.topic || this.replayLabels)) {
+          gap = { tp, partition: m.partition, to: offset, timestampMs: Number(m.timestamp) };
           break;
         }
         this.staged[this.stagedHead++] = undefined as unknown as KafkaMessage;
@@ -898,27 +934,74 @@ export class KafkaSource {
       this.stagedHead = 0;
     }
     if (dead.length > 0) this.deadLetter(dead);
-    if (gap !== undefined) this.startReplay(gap.tp, gap.to, gap.timestampMs);
+    if (gap !== undefined) this.startReplay(gap.partition, { tp: gap.tp, offset: gap.to, timestampMs: gap.timestampMs });
     this.maybeResume();
   }
 
-  /** Starts the hand-over replay of partition `tp` below offset `to` (the first live message, of time `timestampMs`). */
-  private startReplay(tp: number, to: number, timestampMs: number): void {
-    const r: Replay = { tp, to, queue: [], head: 0, finished: false, paused: false, consumer: undefined, stream: undefined };
+  /**
+   * Starts the hand-over replay of partition `partition` (of both topics), revealed by the live message `trigger`:
+   * every later message waits until it is written.
+   */
+  private startReplay(partition: number, trigger: Replay['trigger']): void {
+    const r: Replay = {
+      partition,
+      trigger,
+      segments: [],
+      queue: [],
+      head: 0,
+      finished: false,
+      paused: false,
+      consumer: undefined,
+      stream: undefined,
+      wake: undefined,
+    };
     this.replay = r;
     this.replays++;
-    this.runReplay(r, timestampMs).catch((err: unknown) => {
+    this.runReplay(r).catch((err: unknown) => {
       if (this.replay === r) this.fail(err);
     });
   }
 
   /**
-   * Reads partition `r.tp` from max(applied here, its earliest offset, the offset of time `timestampMs -
-   * replayWindowMs`) up to `r.to` with a consumer of its own (a one-off group that commits nothing, assigned only
-   * this partition, offsets given by hand) into `r.queue`.
+   * Reads the replay's segments in order into `r.queue`: the transactions partition below its first live message,
+   * then (unless labels are off) the labels partition below its first live label. The trigger's own topic ends at
+   * the trigger; the other ends at the group's committed offset (where its live messages start: what the previous
+   * owner applied), nothing when the group has none. Transactions first, so that every replayed label finds its
+   * transaction in the label index.
    */
-  private async runReplay(r: Replay, timestampMs: number): Promise<void> {
-    const s = this.tps[r.tp]!;
+  private async runReplay(r: Replay): Promise<void> {
+    const tps = [this.tpOf(this.topic, r.partition)];
+    if (this.replayLabels) tps.push(this.tpOf(this.labelsTopic!, r.partition));
+    for (const tp of tps) {
+      const s = this.tps[tp]!;
+      const to = tp === r.trigger.tp ? r.trigger.offset : await this.groupCommitted(s.topic, s.partition);
+      if (this.replay !== r) return;
+      if (to > s.applied) r.segments.push({ tp, to });
+    }
+    for (const seg of r.segments) {
+      await this.readSegment(r, seg, r.trigger.timestampMs);
+      if (this.replay !== r || r.finished) return;
+    }
+    // Written (and the partitions' applied offsets raised) by the drain once the queue is empty.
+    this.finishReplay(r);
+  }
+
+  /** The group's committed offset of one partition (-1 when none). */
+  private async groupCommitted(topic: string, partition: number): Promise<number> {
+    const consumer = this.consumer;
+    if (consumer === undefined) return -1;
+    const committed = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [partition] }] });
+    const o = committed.get(topic)?.[partition];
+    return o === undefined || o < 0n ? -1 : Number(o);
+  }
+
+  /**
+   * Reads segment `seg` from max(applied here, the partition's earliest offset, the offset of time `timestampMs -
+   * replayWindowMs`) up to `seg.to` with a consumer of its own (a one-off group that commits nothing, assigned only
+   * this partition, offsets given by hand) into `r.queue`; resolves once it is read (or the replay was closed).
+   */
+  private async readSegment(r: Replay, seg: ReplaySegment, timestampMs: number): Promise<void> {
+    const s = this.tps[seg.tp]!;
     const { topic, partition } = s;
     const consumer = new Consumer({
       clientId: `${this.clientId}-replay`,
@@ -931,74 +1014,82 @@ export class KafkaSource {
       partitionAssigner: onePartition(topic, partition),
     });
     r.consumer = consumer;
-    const at = async (timestamp: bigint): Promise<number> => {
-      const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
-      const o = offsets.get(topic)?.[partition];
-      return o === undefined ? -1 : Number(o);
-    };
-    const earliest = await at(-2n);
-    const byTime = await at(BigInt(Math.max(0, timestampMs - this.replayWindowMs)));
-    // No message at or after that time below `to` (timestamps out of order): nothing to replay.
-    const from = byTime < 0 ? r.to : Math.max(s.applied, earliest, byTime);
-    if (from >= r.to || this.replay !== r) {
-      this.finishReplay(r);
-      return;
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+    try {
+      const at = async (timestamp: bigint): Promise<number> => {
+        const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
+        const o = offsets.get(topic)?.[partition];
+        return o === undefined ? -1 : Number(o);
+      };
+      const earliest = await at(-2n);
+      const byTime = await at(BigInt(Math.max(0, timestampMs - this.replayWindowMs)));
+      // No message at or after that time below `to` (timestamps out of order): nothing to replay.
+      const from = byTime < 0 ? seg.to : Math.max(s.applied, earliest, byTime);
+      if (from >= seg.to || this.replay !== r || r.finished) return;
+      stream = await consumer.consume({
+        topics: [topic],
+        mode: 'manual',
+        offsets: [{ topic, partition, offset: BigInt(from) }],
+        autocommit: false,
+      });
+      r.stream = stream;
+      const st = stream;
+      await new Promise<void>((resolve, reject) => {
+        r.wake = resolve;
+        st.on('data', (m: KafkaMessage) => {
+          if (r.finished || m.partition !== partition) return;
+          const offset = Number(m.offset);
+          if (offset < seg.to) r.queue.push(m);
+          this.scheduleDrain(0);
+          if (offset >= seg.to - 1) {
+            resolve();
+            return;
+          }
+          if (r.queue.length - r.head >= this.maxStaged && !r.paused) {
+            r.paused = true;
+            st.pause();
+          }
+        });
+        st.on('error', reject);
+      });
+    } finally {
+      r.wake = undefined;
+      r.stream = undefined;
+      r.consumer = undefined;
+      r.paused = false;
+      // Closed in the background: the next segment (or the live messages) need not wait for the group leave.
+      void (async () => {
+        await stream?.close().catch(() => {});
+        await consumer.close().catch(() => {});
+      })();
     }
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: 'manual',
-      offsets: [{ topic, partition, offset: BigInt(from) }],
-      autocommit: false,
-    });
-    r.stream = stream;
-    stream.on('data', (m: KafkaMessage) => {
-      if (r.finished || m.partition !== partition) return;
-      const offset = Number(m.offset);
-      if (offset < r.to) r.queue.push(m);
-      if (offset >= r.to - 1) {
-        this.finishReplay(r);
-        return;
-      }
-      if (r.queue.length - r.head >= this.maxStaged && !r.paused) {
-        r.paused = true;
-        stream.pause();
-      }
-      this.scheduleDrain(0);
-    });
-    stream.on('error', (err: Error) => {
-      if (this.replay === r && !r.finished) this.fail(err);
-    });
   }
 
-  /** Marks the replay read to its end, closes its consumer (in the background) and lets the drain write the rest. */
+  /** Marks the replay read to its end and lets the drain write the rest. */
   private finishReplay(r: Replay): void {
     if (r.finished) return;
     r.finished = true;
-    void this.closeReplayClients(r);
     this.scheduleDrain(0);
-  }
-
-  private async closeReplayClients(r: Replay): Promise<void> {
-    await r.stream?.close().catch(() => {});
-    await r.consumer?.close().catch(() => {});
   }
 
   private async closeReplay(): Promise<void> {
     const r = this.replay;
     if (r === undefined) return;
     r.finished = true;
-    await this.closeReplayClients(r);
+    r.wake?.();
+    await r.stream?.close().catch(() => {});
+    await r.consumer?.close().catch(() => {});
   }
 
   /**
-   * Writes queued replay messages into the sink as replay records (transactions only; a message that fails
-   * validation was dead-lettered by its first owner and is skipped). Returns true once the replay is complete (then
-   * live messages go on), false while it waits for the sink or for messages.
+   * Writes queued replay messages into the sink as replay records: transactions (a message that fails validation
+   * was dead-lettered by its first owner and is skipped), then labels, each carrying its transaction's keys from the
+   * label index (a label whose transaction is not there, older than the replay window, counts as unknown). Returns
+   * true once the replay is complete (then live messages go on), false while it waits for the sink or for messages.
    */
   private writeReplay(r: Replay): boolean {
     const sink = this.sink;
     const views = sink.views;
-    const s = this.tps[r.tp]!;
     while (r.head < r.queue.length) {
       const k = sink.claim(Math.min(r.queue.length - r.head, CHUNK));
       if (k === 0) {
@@ -1013,24 +1104,39 @@ export class KafkaSource {
       while (filled < k && r.head < r.queue.length) {
         const m = r.queue[r.head]!;
         r.queue[r.head++] = undefined;
+        const tp = this.tpOf(m.topic, m.partition);
+        const s = this.tps[tp]!;
         const offset = Number(m.offset);
         if (offset < s.applied) continue;
         s.applied = offset + 1;
-        const parsed = parseValue(m.value, parseTransactionJson);
-        if (!parsed.ok) continue;
-        const tx = parsed.value;
         const slot = slot0 + filled;
-        views.writeTransaction(slot, tx, ingestMs);
-        sink.dueMs[slot] = ingestMs;
-        if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
-        this.slotTxId[slot] = tx.id;
-        this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
-        this.slotCard[slot] = tx.cardId;
-        this.slotTp[slot] = r.tp;
+        if (m.topic === this.topic) {
+          const parsed = parseValue(m.value, parseTransactionJson);
+          if (!parsed.ok) continue;
+          const tx = parsed.value;
+          views.writeTransaction(slot, tx, ingestMs);
+          sink.dueMs[slot] = ingestMs;
+          if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
+          this.slotTxId[slot] = tx.id;
+          this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
+          this.slotCard[slot] = tx.cardId;
+          this.generated++;
+          this.replayed++;
+        } else {
+          const parsed = parseValue(m.value, parseLabelJson);
+          if (!parsed.ok) continue;
+          if (!this.index.writeLabel(parsed.value.id, parsed.value.fraud, views, slot, ingestMs)) {
+            this.unknownLabels++;
+            continue;
+          }
+          this.slotCard[slot] = undefined;
+          this.slotTxId[slot] = undefined;
+          this.labelsEmitted++;
+          this.replayedLabels++;
+        }
+        this.slotTp[slot] = tp;
         this.slotOffset[slot] = offset;
         this.slotReplay[slot] = 1;
-        this.generated++;
-        this.replayed++;
         filled++;
       }
       sink.publish(filled);
@@ -1042,9 +1148,14 @@ export class KafkaSource {
       r.stream?.resume();
     }
     if (!r.finished) return false;
-    // Everything below the first live message is applied now (replayed here or, below the replay's start, outside
-    // the card windows).
-    if (s.applied < r.to) s.applied = r.to;
+    // Everything below each segment's end is applied now (replayed here or, below the replay's start, outside the
+    // windows), and so is everything below the trigger.
+    for (const seg of r.segments) {
+      const s = this.tps[seg.tp]!;
+      if (s.applied < seg.to) s.applied = seg.to;
+    }
+    const t = this.tps[r.trigger.tp]!;
+    if (t.applied < r.trigger.offset) t.applied = r.trigger.offset;
     this.replay = undefined;
     return true;
   }

@@ -149,30 +149,37 @@ const DLQ_VALUE_CHARS = Limits.maxJsonBytes;
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-/** One topic-partition's part of a hand-over replay: its messages below `to` (where its live messages start). */
-interface ReplaySegment {
+/**
+ * One topic-partition's part of a hand-over replay: its messages below `to` (where its live messages start), read
+ * by a consumer of its own into `queue`.
+ */
+interface ReplayPart {
   tp: number;
   to: number;
+  queue: (KafkaMessage | undefined)[];
+  head: number;
+  /** Read to `to` (or the replay was closed). */
+  done: boolean;
+  paused: boolean;
+  consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Ends the wait for this part's messages (the replay was closed). */
+  wake: (() => void) | undefined;
 }
 
 /**
- * A hand-over replay in progress: partition `partition` of the transactions topic, then the same partition of the
- * labels topic, each read by a consumer of its own into `queue` (transactions first, then labels).
+ * A hand-over replay in progress: partition `partition` of the transactions topic and the same partition of the
+ * labels topic, read side by side and written merged by Kafka timestamp (a transaction before a label of the same
+ * millisecond), as one instance reading both would have applied them.
  */
 interface Replay {
   partition: number;
   /** The live message that revealed the gap: its topic-partition and offset, and its time. */
   trigger: { tp: number; offset: number; timestampMs: number };
-  /** The segments to read, in order (known once their ends are). */
-  segments: ReplaySegment[];
-  queue: (KafkaMessage | undefined)[];
-  head: number;
+  /** The parts to read (set once their ends are known: until then nothing is written). */
+  parts: ReplayPart[] | undefined;
+  /** Every part read to its end, or the replay closed. */
   finished: boolean;
-  paused: boolean;
-  consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
-  stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
-  /** Ends the wait for the segment being read (the replay was closed). */
-  wake: (() => void) | undefined;
 }
 
 /**
@@ -492,7 +499,7 @@ export class KafkaSource {
   /** Fetched messages not yet written into the sink (staged, or a hand-over replay still reading or queued). */
   unwritten(): number {
     const r = this.replay;
-    const replaying = r === undefined ? 0 : r.queue.length - r.head + (r.finished ? 0 : 1);
+    const replaying = r === undefined ? 0 : (r.parts ?? []).reduce((n, p) => n + p.queue.length - p.head, r.finished ? 0 : 1);
     return this.staged.length - this.stagedHead + replaying;
   }
 
@@ -943,18 +950,7 @@ export class KafkaSource {
    * every later message waits until it is written.
    */
   private startReplay(partition: number, trigger: Replay['trigger']): void {
-    const r: Replay = {
-      partition,
-      trigger,
-      segments: [],
-      queue: [],
-      head: 0,
-      finished: false,
-      paused: false,
-      consumer: undefined,
-      stream: undefined,
-      wake: undefined,
-    };
+    const r: Replay = { partition, trigger, parts: undefined, finished: false };
     this.replay = r;
     this.replays++;
     this.runReplay(r).catch((err: unknown) => {
@@ -963,27 +959,29 @@ export class KafkaSource {
   }
 
   /**
-   * Reads the replay's segments in order into `r.queue`: the transactions partition below its first live message,
-   * then (unless labels are off) the labels partition below its first live label. The trigger's own topic ends at
-   * the trigger; the other ends at the group's committed offset (where its live messages start: what the previous
-   * owner applied), nothing when the group has none. Transactions first, so that every replayed label finds its
-   * transaction in the label index.
+   * Reads the replay's parts side by side: the transactions partition below its first live message and (unless
+   * labels are off) the labels partition below its first live label. The trigger's own topic ends at the trigger;
+   * the other ends at the group's committed offset (where its live messages start: what the previous owner
+   * applied), and has nothing to replay when the group has none.
    */
   private async runReplay(r: Replay): Promise<void> {
     const tps = [this.tpOf(this.topic, r.partition)];
     if (this.replayLabels) tps.push(this.tpOf(this.labelsTopic!, r.partition));
+    const parts: ReplayPart[] = [];
     for (const tp of tps) {
       const s = this.tps[tp]!;
       const to = tp === r.trigger.tp ? r.trigger.offset : await this.groupCommitted(s.topic, s.partition);
-      if (this.replay !== r) return;
-      if (to > s.applied) r.segments.push({ tp, to });
-    }
-    for (const seg of r.segments) {
-      await this.readSegment(r, seg, r.trigger.timestampMs);
       if (this.replay !== r || r.finished) return;
+      if (to > s.applied) {
+        parts.push({ tp, to, queue: [], head: 0, done: false, paused: false, consumer: undefined, stream: undefined, wake: undefined });
+      }
     }
-    // Written (and the partitions' applied offsets raised) by the drain once the queue is empty.
-    this.finishReplay(r);
+    r.parts = parts;
+    await Promise.all(parts.map((p) => this.readPart(r, p, r.trigger.timestampMs)));
+    if (this.replay !== r || r.finished) return;
+    // Written (and the partitions' applied offsets raised) by the drain once the queues are empty.
+    r.finished = true;
+    this.scheduleDrain(0);
   }
 
   /** The group's committed offset of one partition (-1 when none). */
@@ -996,12 +994,12 @@ export class KafkaSource {
   }
 
   /**
-   * Reads segment `seg` from max(applied here, the partition's earliest offset, the offset of time `timestampMs -
-   * replayWindowMs`) up to `seg.to` with a consumer of its own (a one-off group that commits nothing, assigned only
-   * this partition, offsets given by hand) into `r.queue`; resolves once it is read (or the replay was closed).
+   * Reads part `p` from max(applied here, the partition's earliest offset, the offset of time `timestampMs -
+   * replayWindowMs`) up to `p.to` with a consumer of its own (a one-off group that commits nothing, assigned only
+   * this partition, offsets given by hand) into `p.queue`; resolves once it is read (or the replay was closed).
    */
-  private async readSegment(r: Replay, seg: ReplaySegment, timestampMs: number): Promise<void> {
-    const s = this.tps[seg.tp]!;
+  private async readPart(r: Replay, p: ReplayPart, timestampMs: number): Promise<void> {
+    const s = this.tps[p.tp]!;
     const { topic, partition } = s;
     const consumer = new Consumer({
       clientId: `${this.clientId}-replay`,
@@ -1013,7 +1011,7 @@ export class KafkaSource {
       retries: 5,
       partitionAssigner: onePartition(topic, partition),
     });
-    r.consumer = consumer;
+    p.consumer = consumer;
     let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
     try {
       const at = async (timestamp: bigint): Promise<number> => {
@@ -1024,74 +1022,96 @@ export class KafkaSource {
       const earliest = await at(-2n);
       const byTime = await at(BigInt(Math.max(0, timestampMs - this.replayWindowMs)));
       // No message at or after that time below `to` (timestamps out of order): nothing to replay.
-      const from = byTime < 0 ? seg.to : Math.max(s.applied, earliest, byTime);
-      if (from >= seg.to || this.replay !== r || r.finished) return;
+      const from = byTime < 0 ? p.to : Math.max(s.applied, earliest, byTime);
+      if (from >= p.to || this.replay !== r || r.finished) return;
       stream = await consumer.consume({
         topics: [topic],
         mode: 'manual',
         offsets: [{ topic, partition, offset: BigInt(from) }],
         autocommit: false,
       });
-      r.stream = stream;
+      p.stream = stream;
       const st = stream;
       await new Promise<void>((resolve, reject) => {
-        r.wake = resolve;
+        p.wake = resolve;
         st.on('data', (m: KafkaMessage) => {
-          if (r.finished || m.partition !== partition) return;
+          if (p.done || r.finished || m.partition !== partition) return;
           const offset = Number(m.offset);
-          if (offset < seg.to) r.queue.push(m);
-          this.scheduleDrain(0);
-          if (offset >= seg.to - 1) {
+          if (offset < p.to) p.queue.push(m);
+          if (offset >= p.to - 1) {
+            p.done = true;
             resolve();
-            return;
-          }
-          if (r.queue.length - r.head >= this.maxStaged && !r.paused) {
-            r.paused = true;
+          } else if (p.queue.length - p.head >= this.maxStaged && !p.paused) {
+            p.paused = true;
             st.pause();
           }
+          this.scheduleDrain(0);
         });
         st.on('error', reject);
       });
     } finally {
-      r.wake = undefined;
-      r.stream = undefined;
-      r.consumer = undefined;
-      r.paused = false;
-      // Closed in the background: the next segment (or the live messages) need not wait for the group leave.
+      p.done = true;
+      p.wake = undefined;
+      p.stream = undefined;
+      p.consumer = undefined;
+      // Closed in the background: the other part (or the live messages) need not wait for the group leave.
       void (async () => {
         await stream?.close().catch(() => {});
         await consumer.close().catch(() => {});
       })();
+      this.scheduleDrain(0);
     }
-  }
-
-  /** Marks the replay read to its end and lets the drain write the rest. */
-  private finishReplay(r: Replay): void {
-    if (r.finished) return;
-    r.finished = true;
-    this.scheduleDrain(0);
   }
 
   private async closeReplay(): Promise<void> {
     const r = this.replay;
     if (r === undefined) return;
     r.finished = true;
-    r.wake?.();
-    await r.stream?.close().catch(() => {});
-    await r.consumer?.close().catch(() => {});
+    await Promise.all(
+      (r.parts ?? []).map(async (p) => {
+        p.wake?.();
+        await p.stream?.close().catch(() => {});
+        await p.consumer?.close().catch(() => {});
+      }),
+    );
   }
 
   /**
-   * Writes queued replay messages into the sink as replay records: transactions (a message that fails validation
-   * was dead-lettered by its first owner and is skipped), then labels, each carrying its transaction's keys from the
-   * label index (a label whose transaction is not there, older than the replay window, counts as unknown). Returns
-   * true once the replay is complete (then live messages go on), false while it waits for the sink or for messages.
+   * The part whose next message is to be written: the one whose head is oldest by Kafka timestamp (the first part,
+   * transactions, on a tie); `null` while a part that is still reading has nothing queued (a message older than the
+   * others' heads may come), `undefined` when every part is read and written.
+   */
+  private nextReplayPart(r: Replay): ReplayPart | null | undefined {
+    let best: ReplayPart | undefined;
+    let bestTs = Infinity;
+    for (const p of r.parts!) {
+      if (p.head < p.queue.length) {
+        const ts = Number(p.queue[p.head]!.timestamp);
+        if (best === undefined || ts < bestTs) {
+          best = p;
+          bestTs = ts;
+        }
+      } else if (!p.done) {
+        return null;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Writes queued replay messages into the sink as replay records, merged by Kafka timestamp: transactions (a
+   * message that fails validation was dead-lettered by its first owner and is skipped) and labels, each carrying its
+   * transaction's keys from the label index (a label whose transaction is not there, e.g. older than the replay
+   * window, counts as unknown). Returns true once the replay is complete (then live messages go on), false while it
+   * waits for the sink or for messages.
    */
   private writeReplay(r: Replay): boolean {
+    if (r.parts === undefined) return false;
     const sink = this.sink;
     const views = sink.views;
-    while (r.head < r.queue.length) {
-      const k = sink.claim(Math.min(r.queue.length - r.head, CHUNK));
+    let next = this.nextReplayPart(r);
+    while (next !== null && next !== undefined) {
+      const k = sink.claim(Math.min(r.parts.reduce((n, q) => n + q.queue.length - q.head, 0), CHUNK));
       if (k === 0) {
         this.backpressureWaits++;
         this.scheduleDrain(BACKPRESSURE_RETRY_MS);
@@ -1101,11 +1121,12 @@ export class KafkaSource {
       const seq0 = sink.claimedSeq;
       const ingestMs = performance.timeOrigin + performance.now();
       let filled = 0;
-      while (filled < k && r.head < r.queue.length) {
-        const m = r.queue[r.head]!;
-        r.queue[r.head++] = undefined;
-        const tp = this.tpOf(m.topic, m.partition);
-        const s = this.tps[tp]!;
+      while (filled < k && next !== null && next !== undefined) {
+        const p = next;
+        const m = p.queue[p.head]!;
+        p.queue[p.head++] = undefined;
+        next = this.nextReplayPart(r);
+        const s = this.tps[p.tp]!;
         const offset = Number(m.offset);
         if (offset < s.applied) continue;
         s.applied = offset + 1;
@@ -1134,25 +1155,32 @@ export class KafkaSource {
           this.labelsEmitted++;
           this.replayedLabels++;
         }
-        this.slotTp[slot] = tp;
+        this.slotTp[slot] = p.tp;
         this.slotOffset[slot] = offset;
         this.slotReplay[slot] = 1;
         filled++;
       }
       sink.publish(filled);
     }
-    r.queue = [];
-    r.head = 0;
-    if (r.paused && !r.finished) {
-      r.paused = false;
-      r.stream?.resume();
+    for (const p of r.parts) {
+      if (p.head === p.queue.length) {
+        p.queue = [];
+        p.head = 0;
+      } else if (p.head > 65_536) {
+        p.queue = p.queue.slice(p.head);
+        p.head = 0;
+      }
+      if (p.paused && !p.done && p.queue.length - p.head <= this.maxStaged / 2) {
+        p.paused = false;
+        p.stream?.resume();
+      }
     }
-    if (!r.finished) return false;
-    // Everything below each segment's end is applied now (replayed here or, below the replay's start, outside the
+    if (next === null || !r.finished) return false;
+    // Everything below each part's end is applied now (replayed here or, below the replay's start, outside the
     // windows), and so is everything below the trigger.
-    for (const seg of r.segments) {
-      const s = this.tps[seg.tp]!;
-      if (s.applied < seg.to) s.applied = seg.to;
+    for (const p of r.parts) {
+      const s = this.tps[p.tp]!;
+      if (s.applied < p.to) s.applied = p.to;
     }
     const t = this.tps[r.trigger.tp]!;
     if (t.applied < r.trigger.offset) t.applied = r.trigger.offset;

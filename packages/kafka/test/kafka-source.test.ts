@@ -316,14 +316,17 @@ describe('KafkaSource against a real broker', () => {
     expect(() => source({ sink: new TestRingSink(16), brokers, topic, handover: 'copy' as never })).toThrow(/options\.handover/);
   });
 
-  it('hand-over by replay replays the labels partition too: below its committed offset, after the transactions, each label once', async () => {
+  it('hand-over by replay replays the labels partition too: below its committed offset, merged with the transactions by time, each label once', async () => {
     const [topic, labels, dlq] = await freshTopics(brokers, 2, 'tx', 'labels', 'dlq');
     const { messages, byId } = await simulated(400, 29);
-    await produceRaw(topic!, messages.map((m, i) => ({ ...m, partition: i % 2 })));
-    // Every transaction's label, to its transaction's partition, in the same order; fraud for every third.
+    // Every transaction's label, to its transaction's partition, in the same order; fraud for every third. Two rounds:
+    // transactions 0-199 then their labels, transactions 200-399 then theirs (later Kafka timestamps each time).
     const labelOf = (i: number): boolean => i % 3 === 0;
     const txIds = messages.map((m) => (JSON.parse(m.value) as { id: string }).id);
-    await produceRaw(labels!, txIds.map((id, i) => ({ key: 'k', value: JSON.stringify({ id, fraud: labelOf(i) }), partition: i % 2 })));
+    for (const [lo, hi] of [[0, 200], [200, 400]] as const) {
+      await produceRaw(topic!, messages.slice(lo, hi).map((m, j) => ({ ...m, partition: (lo + j) % 2 })));
+      await produceRaw(labels!, txIds.slice(lo, hi).map((id, j) => ({ key: 'k', value: JSON.stringify({ id, fraud: labelOf(lo + j) }), partition: (lo + j) % 2 })));
+    }
     const group = `g-${topic}`;
     const a = source({ sink: new TestRingSink(2048), brokers, topic, labelsTopic: labels, deadLetterTopic: dlq, group });
     await a.start();
@@ -333,7 +336,7 @@ describe('KafkaSource against a real broker', () => {
     await a.commitUpTo(0, 120, labels);
     await a.close();
 
-    const run = async (faults: string | undefined): Promise<{ b: KafkaSource; got: RingRecord[] }> => {
+    const read = async (faults: string | undefined): Promise<{ b: KafkaSource; got: RingRecord[] }> => {
       if (faults === undefined) delete process.env['FRAUDSTREAM_TEST_FAULTS'];
       else process.env['FRAUDSTREAM_TEST_FAULTS'] = faults;
       const sink = new TestRingSink(2048);
@@ -347,14 +350,13 @@ describe('KafkaSource against a real broker', () => {
       return { b, got };
     };
 
-    const { b, got } = await run(undefined);
+    const { b, got } = await read(undefined);
     const p0 = got.filter((r) => b.positionAt(r.slot)?.partition === 0);
     const replay = p0.filter((r) => b.isReplayAt(r.slot));
-    // Transactions 0-149, then labels 0-119 of partition 0 (each with its transaction's keys), then the live records.
-    expect(replay.map((r) => [r.label, b.positionAt(r.slot)!.offset])).toEqual([
-      ...[...Array(150).keys()].map((o) => [false, o]),
-      ...[...Array(120).keys()].map((o) => [true, o]),
-    ]);
+    // Partition 0 in time order: transactions 0-99, their labels 0-99, transactions 100-149, labels 100-119 (each
+    // with its transaction's keys); then the live records.
+    const run = (label: boolean, lo: number, hi: number): [boolean, number][] => [...Array(hi - lo).keys()].map((o) => [label, lo + o]);
+    expect(replay.map((r) => [r.label, b.positionAt(r.slot)!.offset])).toEqual([...run(false, 0, 100), ...run(true, 0, 100), ...run(false, 100, 150), ...run(true, 100, 120)]);
     expect(p0.slice(0, 270).every((r) => b.isReplayAt(r.slot))).toBe(true);
     for (const r of replay.filter((x) => x.label)) {
       const i = 2 * b.positionAt(r.slot)!.offset;
@@ -368,7 +370,7 @@ describe('KafkaSource against a real broker', () => {
     await b.close();
 
     // The test fault: the transactions only, as before (the 120 labels never reach the new owner).
-    const f = await run(JSON.stringify({ skipLabelReplay: true }));
+    const f = await read(JSON.stringify({ skipLabelReplay: true }));
     expect(f.b.stats()).toMatchObject({ replays: 1, replayed: 150, replayedLabels: 0, labelsEmitted: 280 });
     expect(f.got.filter((r) => r.label && f.b.isReplayAt(r.slot))).toHaveLength(0);
     await f.b.close();

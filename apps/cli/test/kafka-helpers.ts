@@ -232,3 +232,23 @@ export function kafkaTestBed(): KafkaTestBed {
   });
   return bed;
 }
+
+/** Produces `txs` to their partitions over time: `perTick` per partition every `tickMs`, one kcat -P per partition. */
+export async function streamTxs(brokers: string, topic: string, txs: GenTx[], tickMs: number, perTick: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: PARTITIONS }, async (_, p) => {
+      const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${t.json}\n`);
+      const child = spawn('kcat', ['-P', '-b', brokers, '-t', topic, '-p', String(p), '-K', '\t', '-X', 'linger.ms=5'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      for (let k = 0; k < lines.length; k += perTick) {
+        child.stdin.write(lines.slice(k, k + perTick).join(''));
+        await new Promise((r) => setTimeout(r, tickMs));
+      }
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`kcat -P failed (exit ${code}): ${err}`);
+    }),
+  );
+}

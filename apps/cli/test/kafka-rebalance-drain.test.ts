@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { ensureTopics } from '@fraudstream/kafka';
 import { describe, expect, it } from 'vitest';
-import { PARTITIONS, produceTxs, readDecisions, type GenTx, startInstance, stats, stopInstance, transactions, unique, waitDecided, waitUntil, kafkaTestBed } from './kafka-helpers.js';
+import { PARTITIONS, produceTxs, readDecisions, startInstance, stats, stopInstance, streamTxs, transactions, unique, waitDecided, waitUntil, kafkaTestBed } from './kafka-helpers.js';
 
 // Drain on revocation, with real processes and the real broker: a second instance joins the group while
 // transactions stream in, so the first loses two of its four partitions with batches in flight. The first drains
@@ -91,26 +90,6 @@ async function joinMidStream(env: Record<string, string> = {}): Promise<DrainRun
     a: sa!.kafka as DrainRun['a'],
     b: sb!.kafka as DrainRun['b'],
   };
-}
-
-/** Produces `txs` to their partitions over time: `perTick` per partition every `tickMs`, one kcat -P per partition. */
-async function streamTxs(brokers: string, topic: string, txs: GenTx[], tickMs: number, perTick: number): Promise<void> {
-  await Promise.all(
-    Array.from({ length: PARTITIONS }, async (_, p) => {
-      const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${t.json}\n`);
-      const child = spawn('kcat', ['-P', '-b', brokers, '-t', topic, '-p', String(p), '-K', '\t', '-X', 'linger.ms=5'], { stdio: ['pipe', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      for (let k = 0; k < lines.length; k += perTick) {
-        child.stdin.write(lines.slice(k, k + perTick).join(''));
-        await new Promise((r) => setTimeout(r, tickMs));
-      }
-      child.stdin.end();
-      const code = await exited;
-      if (code !== 0) throw new Error(`kcat -P failed (exit ${code}): ${err}`);
-    }),
-  );
 }
 
 function describeRun(r: DrainRun): string {

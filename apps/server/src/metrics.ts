@@ -128,6 +128,7 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
     p.counter('fraudstream_kafka_rebalances_total', 'Group rebalances this instance took part in.', kafka.rebalances);
     p.counter('fraudstream_kafka_rebalance_drains_total', 'Drains before a rebalance (in-flight decisions acknowledged and committed before the partitions move).', kafka.drains.count);
     p.counter('fraudstream_kafka_rebalance_drain_timeouts_total', 'Drains that reached their bound before everything fetched was acknowledged.', kafka.drains.timedOut);
+    p.counter('fraudstream_kafka_rebalance_drain_uncovered_total', 'Drains whose checkpoint did not cover everything drained before the bound.', kafka.drains.uncovered);
     p.gauge('fraudstream_kafka_rebalance_drain_max_seconds', 'Longest drain before a rebalance.', kafka.drains.maxMs / 1000);
     p.counter('fraudstream_kafka_rebalance_drain_committed_total', 'Records whose offsets the drains committed.', kafka.drains.committedRecords);
     p.counter('fraudstream_kafka_replayed_total', 'Transactions replayed (state only, decision not output) to hand a moved partition over.', kafka.replayed);

@@ -481,6 +481,7 @@ export class DecisionLog {
       }
       this.retire(q);
     }
+    this.settle();
   }
 
   /**

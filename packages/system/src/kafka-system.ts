@@ -64,13 +64,15 @@ export interface KafkaStats {
 
 /**
  * Drains on a rebalance: before rejoining the group the instance stops fetching, lets what it fetched be decided and
- * acknowledged, and commits it (at-least-once output; with `--exactly-once` offsets move only in transactions, so
- * there is no drain).
+ * acknowledged, and commits it (with `--data-dir`, below a checkpoint; with `--exactly-once`, the checkpoint's cut
+ * commits the open transaction with its offsets).
  */
 export interface RebalanceDrainStats {
   /** Drains run, and those that reached their bound before everything fetched was acknowledged. */
   count: number;
   timedOut: number;
+  /** Drains whose checkpoint did not cover everything drained before the bound (with `--data-dir`). */
+  uncovered: number;
   /** Duration of the last drain and the longest, ms (notice of the rebalance to the commit's answer). */
   lastMs: number;
   maxMs: number;
@@ -191,7 +193,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   let commitFailures = 0;
   let sourceRestarts = 0;
   let rebalances = 0;
-  const drains = { count: 0, timedOut: 0, lastMs: 0, maxMs: 0, committedRecords: 0 };
+  const drains = { count: 0, timedOut: 0, uncovered: 0, lastMs: 0, maxMs: 0, committedRecords: 0 };
   const skipDrain = faultsFromEnv()?.skipRebalanceDrain === true;
   let commits = 0;
   let closed = false;
@@ -265,9 +267,10 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       onError: (err) => onSourceError(err),
       // The source stops fetching and holds the group's rejoin until this settles (bounded): what it fetched is
       // decided, acknowledged and committed under the old generation, so the new owners start after it.
+      // Exactly-once: the drain's checkpoint cuts the open transaction and commits it with the drained offsets under
+      // the old generation, so the transaction never holds decisions of a partition this member is about to lose.
       onRebalance: () => {
         rebalances++;
-        if (eos !== undefined) return undefined;
         if (skipDrain) {
           void commit();
           return undefined;
@@ -435,10 +438,12 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
   const commitTimer = setInterval(() => void commit(), cfg.commitIntervalMs);
 
   /**
-   * The drain on a rebalance (at-least-once output), while the source holds the rejoin and fetches nothing: waits
-   * (bounded) until what the source fetched is in the ring, decided and acknowledged, then commits it (after a
-   * checkpoint covering it, with `--data-dir`). The old generation's commits are accepted while the group waits for
-   * this member's rejoin.
+   * The drain on a rebalance, while the source holds the rejoin and fetches nothing: waits (bounded) until what the
+   * source fetched is in the ring, decided and acknowledged (with --exactly-once: sent into the open transaction),
+   * then commits it: after a checkpoint covering it with `--data-dir`; with --exactly-once that checkpoint's cut
+   * commits the transaction with its offsets. The old generation's commits are accepted while the group waits for
+   * this member's rejoin. Past the bound the rejoin goes anyway; with --exactly-once a transaction still holding
+   * decisions of a partition lost in the rebalance is then aborted at its cut (exit 75, restart from the checkpoint).
    */
   const drainForRebalance = async (): Promise<void> => {
     const t0 = performance.now();
@@ -458,8 +463,14 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       }
       if (!complete) drains.timedOut++;
       if (checkpoints !== undefined) {
-        // Offsets move only below a checkpoint: one covering the drained batches (it commits when written).
-        await Promise.race([takeCheckpoint(), new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now())))]);
+        // Offsets move only below a checkpoint: one covering the drained batches (it commits when written). A
+        // checkpoint already running has its barrier before them: then a second one.
+        const target = lastEnd();
+        const covered = (): number => (eos !== undefined ? committedSeq : checkpoints.durableSeq());
+        for (let k = 0; k < 2 && covered() < target && performance.now() < deadline; k++) {
+          await Promise.race([takeCheckpoint(), new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now())))]);
+        }
+        if (covered() < target) drains.uncovered++;
       }
       await commitDone;
       await commit();

@@ -2,6 +2,7 @@ import { ensureTopics } from '@fraudstream/kafka';
 import { describe, expect, it } from 'vitest';
 import {
   PARTITIONS,
+  produceLabels,
   produceTxs,
   startInstance,
   stats,
@@ -11,6 +12,7 @@ import {
   waitDecided,
   waitUntil,
   kafkaTestBed,
+  type Instance,
 } from './kafka-helpers.js';
 
 // Partition hand-over with real processes and the real broker: one of two instances leaves (SIGKILL or SIGTERM), the
@@ -77,6 +79,100 @@ async function moveAndCompare(leave: 'SIGKILL' | 'SIGTERM', handover: 'replay' |
   return { total: ids.length, differScore, differDecision, replayed: sb.kafka.replayed, metrics };
 }
 
+/**
+ * Like {@link moveAndCompare}, with labels: days 0-9 and then their labels (about 170 fraud, 40 % at the compromised
+ * terminals) are decided and applied by a single instance and by a group of two; once the leaving member has
+ * committed every label it applied, it leaves by `leave`, and days 10-19 are the probes, decided by the survivor
+ * (the moved partitions after their replay). A probe's terminal risk reads the labels of days ending 7 days back, so
+ * the probes on the moved partitions see the labels that the leaving member applied only if the hand-over replays
+ * them. `faults` goes to the group's instances (FRAUDSTREAM_TEST_FAULTS).
+ */
+async function moveWithLabels(
+  leave: 'SIGKILL' | 'SIGTERM',
+  faults?: object,
+): Promise<{ total: number; moved: number; differScore: number; differMoved: number; differDecision: number; fraudLabels: number; replayed: number; replayedLabels: number; unknownLabels: number; metrics: string }> {
+  const [tx, labels] = [unique('hol-tx'), unique('hol-labels')];
+  const [one, two] = [unique('hol-one'), unique('hol-two')];
+  await ensureTopics(kafka.brokers, [
+    { name: tx, partitions: PARTITIONS },
+    { name: labels, partitions: PARTITIONS },
+    ...[one, two].flatMap((n) => [{ name: n, partitions: PARTITIONS }, { name: `${n}-alerts`, partitions: 1 }]),
+  ]);
+  const args = (out: string, group: string): string[] => [
+    '--brokers', kafka.brokers, '--topic', tx, '--labels-topic', labels, '--decisions-topic', out, '--alerts-topic', `${out}-alerts`,
+    '--group', group, '--session-timeout-ms', '6000',
+  ];
+  const env: Record<string, string> = faults === undefined ? {} : { FRAUDSTREAM_TEST_FAULTS: JSON.stringify(faults) };
+  const single = await startInstance(args(one, unique('g1')));
+  running.push(single);
+  const group = unique('g2');
+  const a = await startInstance(args(two, group), env);
+  running.push(a);
+  const b = await startInstance(args(two, group), env);
+  running.push(b);
+  const txs = transactions(4000, true);
+  const first = txs.filter((x) => x.day < 10);
+  const probes = txs.filter((x) => x.day >= 10);
+  produceTxs(kafka.brokers, tx, first);
+  await waitDecided(kafka.brokers, [single], one, first.map((x) => x.id));
+  await waitDecided(kafka.brokers, [a, b], two, first.map((x) => x.id));
+  produceLabels(kafka.brokers, labels, first);
+  const applied = async (is: Instance[]): Promise<number> => (await Promise.all(is.map(stats))).reduce((n, s) => n + s.counts.labels.applied, 0);
+  await waitUntil(async () => (await applied([single])) === first.length && (await applied([a, b])) === first.length, () => 'every label applied');
+  // Both members took part, and the leaving one has committed every label it applied (so none comes back live).
+  let movedPartitions: number[] = [];
+  await waitUntil(async () => {
+    const [sa, sb] = [await stats(a), await stats(b)];
+    const own = (s: typeof sa): { partition: number }[] => s.kafka.partitions.filter((p) => p.topic === tx);
+    const aLabels = sa.kafka.partitions.filter((p) => p.topic === labels);
+    movedPartitions = own(sa).map((p) => p.partition);
+    return own(sa).length > 0 && own(sb).length > 0 && aLabels.every((p) => p.endOffset > 0 && p.committed === p.endOffset);
+  }, () => 'both members owning partitions, the leaving one with its labels committed');
+
+  if (leave === 'SIGKILL') a.child.kill('SIGKILL');
+  else await stopInstance(a);
+  await a.exited;
+  await waitUntil(async () => (await stats(b)).kafka.partitions.filter((p) => p.topic === tx).length === PARTITIONS, () => 'the survivor owning every partition');
+  produceTxs(kafka.brokers, tx, probes);
+  const ids = probes.map((x) => x.id);
+  const alone = await waitDecided(kafka.brokers, [single], one, ids);
+  const moved = await waitDecided(kafka.brokers, [a, b], two, ids);
+  const onMoved = new Set(probes.filter((x) => movedPartitions.includes(x.partition)).map((x) => x.id));
+  let differScore = 0;
+  let differMoved = 0;
+  let differDecision = 0;
+  for (const id of ids) {
+    const x = alone.get(id)!;
+    const y = moved.get(id)!;
+    if (x.score !== y.score) {
+      differScore++;
+      if (onMoved.has(id)) differMoved++;
+    }
+    if (x.decision !== y.decision) differDecision++;
+    expect(y.decisionId).toBe(x.decisionId);
+  }
+  const sb = await stats(b);
+  expect(sb.laws.ok).toBe(true);
+  const metrics = await (await fetch(`http://127.0.0.1:${b.port}/metrics`, { headers: { connection: 'close' } })).text();
+  return {
+    total: ids.length,
+    moved: onMoved.size,
+    differScore,
+    differMoved,
+    differDecision,
+    fraudLabels: first.filter((x) => x.fraud).length,
+    replayed: sb.kafka.replayed,
+    replayedLabels: sb.kafka.replayedLabels,
+    unknownLabels: sb.kafka.unknownLabels,
+    metrics,
+  };
+}
+
+const labelsLine = (what: string, r: Awaited<ReturnType<typeof moveWithLabels>>): string =>
+  `${what}: ${r.total} probes (${r.moved} on the moved partitions), ${r.differScore} scores (${r.differMoved} on the moved partitions) and ` +
+  `${r.differDecision} decisions differ from one instance; ${r.fraudLabels} fraud labels of days 0-9; survivor replayed ${r.replayed} transactions ` +
+  `and ${r.replayedLabels} labels, ${r.unknownLabels} unknown labels`;
+
 describe('partition hand-over (fraudstream start --source kafka)', () => {
   it('SIGKILL of one of two instances: with replay the survivor decides the moved partitions exactly as one instance does', async () => {
     const r = await moveAndCompare('SIGKILL', 'replay');
@@ -95,6 +191,32 @@ describe('partition hand-over (fraudstream start --source kafka)', () => {
     expect(r.replayed).toBeGreaterThan(0);
     expect(r.differScore).toBe(0);
   }, 120_000);
+
+  it('with labels, SIGKILL: the survivor replays the labels the leaver applied and decides the probes as one instance does', async () => {
+    const r = await moveWithLabels('SIGKILL');
+    console.log(labelsLine('hand-over with labels after SIGKILL', r));
+    expect(r.moved).toBeGreaterThan(0);
+    expect(r.replayedLabels).toBeGreaterThan(0);
+    expect(r.unknownLabels).toBe(0);
+    expect(r.differScore).toBe(0);
+    expect(r.metrics).toMatch(/^fraudstream_kafka_replayed_labels_total [1-9]\d*$/m);
+  }, 180_000);
+
+  it('with labels, SIGTERM: the same after a graceful leave', async () => {
+    const r = await moveWithLabels('SIGTERM');
+    console.log(labelsLine('hand-over with labels after SIGTERM', r));
+    expect(r.replayedLabels).toBeGreaterThan(0);
+    expect(r.differScore).toBe(0);
+  }, 180_000);
+
+  it('with labels, without their replay (test fault skipLabelReplay) the probes on the moved partitions differ (the check can fail)', async () => {
+    const r = await moveWithLabels('SIGKILL', { skipLabelReplay: true });
+    console.log(labelsLine('hand-over with labels, fault skipLabelReplay, after SIGKILL', r));
+    expect(r.replayed).toBeGreaterThan(0);
+    expect(r.replayedLabels).toBe(0);
+    expect(r.differMoved).toBeGreaterThan(0);
+    expect(r.differScore).toBe(r.differMoved);
+  }, 180_000);
 
   it('without a hand-over (--handover none) the moved cards start empty and their decisions differ (the check can fail)', async () => {
     const r = await moveAndCompare('SIGKILL', 'none');

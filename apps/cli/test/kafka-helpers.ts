@@ -76,7 +76,7 @@ export async function startInstance(args: string[], env: Record<string, string> 
 export async function stats(i: Instance): Promise<{
   counts: { decided: number; written: number; labels: { applied: number } };
   laws: { ok: boolean };
-  kafka: { transactions?: { committed: number; aborted: number; error?: string }; produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; replays: number; replayed: number; deadLettered: number; ackedSeq: number; committedSeq: number; checkpoints?: { taken: number; durableSeq: number; restored?: { id: number; messages: number }; lastError?: string }; terminalTable?: { published: number; received: number; merged: number; settled: boolean; lastError?: string }; partitions: { topic: string; partition: number; lag: number }[]; lag: number };
+  kafka: { transactions?: { committed: number; aborted: number; error?: string }; produced: number; unknownLabels: number; sourceRestarts: number; sendRetries: number; rebalances: number; redeliveredSkipped: number; replays: number; replayed: number; replayedLabels: number; deadLettered: number; ackedSeq: number; committedSeq: number; checkpoints?: { taken: number; durableSeq: number; restored?: { id: number; messages: number }; lastError?: string }; terminalTable?: { published: number; received: number; merged: number; settled: boolean; lastError?: string }; partitions: { topic: string; partition: number; lag: number; endOffset: number; committed: number }[]; lag: number };
 }> {
   // A fresh connection each time: a pooled keep-alive socket the server has closed while the test was blocked
   // (spawnSync of the broker script) fails with "other side closed".
@@ -161,6 +161,14 @@ export function produceTxs(brokers: string, topic: string, txs: GenTx[], poison:
   for (let p = 0; p < PARTITIONS; p++) {
     const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${t.json}`);
     if (p === 1) lines.splice(Math.floor(lines.length / 2), 0, ...poison.map((v) => `card-poison\t${v}`));
+    kcatProduce(brokers, topic, lines, p);
+  }
+}
+
+/** Produces the labels of `txs` (`{id, fraud}`) with kcat, keyed by card id, each to its transaction's partition. */
+export function produceLabels(brokers: string, topic: string, txs: GenTx[]): void {
+  for (let p = 0; p < PARTITIONS; p++) {
+    const lines = txs.filter((t) => t.partition === p).map((t) => `card-${t.card}\t${JSON.stringify({ id: t.id, fraud: t.fraud })}`);
     kcatProduce(brokers, topic, lines, p);
   }
 }

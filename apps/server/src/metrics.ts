@@ -132,6 +132,7 @@ export function renderMetrics(system: FraudSystem, server: ServerGauges): string
     p.gauge('fraudstream_kafka_rebalance_drain_max_seconds', 'Longest drain before a rebalance.', kafka.drains.maxMs / 1000);
     p.counter('fraudstream_kafka_rebalance_drain_committed_total', 'Records whose offsets the drains committed.', kafka.drains.committedRecords);
     p.counter('fraudstream_kafka_replayed_total', 'Transactions replayed (state only, decision not output) to hand a moved partition over.', kafka.replayed);
+    p.counter('fraudstream_kafka_replayed_labels_total', 'Labels replayed (applied by the previous owner) to hand a moved partition over.', kafka.replayedLabels);
   }
   p.gauge('fraudstream_websocket_clients', 'WebSocket clients connected.', server.wsClients);
   p.counter('fraudstream_websocket_refused_total', 'WebSocket upgrades refused (origin, host, token or client cap).', server.wsRefused);

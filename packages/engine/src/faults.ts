@@ -17,6 +17,9 @@
  * - `skipRebalanceDrain`: true makes a Kafka instance (@fraudstream/system) skip the drain on a rebalance and only
  *   commit what is already acknowledged, without holding the rejoin (the behaviour before the drain), so the test of
  *   the drain shows the decisions a new owner makes again without it.
+ * - `skipLabelReplay`: true makes a Kafka source (@fraudstream/kafka, which reads this variable itself) hand a moved
+ *   partition over by replaying its transactions only, not the labels its previous owner applied (the behaviour
+ *   before labels were replayed), so the hand-over test shows the label-derived state the new owner then lacks.
  */
 export interface Faults {
   dropRecordSeq?: number;
@@ -27,6 +30,7 @@ export interface Faults {
   stallCaseWriter?: boolean;
   loseTerminalTableState?: boolean;
   skipRebalanceDrain?: boolean;
+  skipLabelReplay?: boolean;
 }
 
 /** The environment variable holding the faults (JSON). */
@@ -48,7 +52,7 @@ export function parseFaults(text: string): Faults {
     if ((NUMERIC as readonly string[]).includes(key)) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new TypeError(`${FAULTS_ENV}.${key} must be a non-negative integer`);
       out[key as (typeof NUMERIC)[number]] = v;
-    } else if (key === 'stallCaseWriter' || key === 'loseTerminalTableState' || key === 'skipRebalanceDrain') {
+    } else if (key === 'stallCaseWriter' || key === 'loseTerminalTableState' || key === 'skipRebalanceDrain' || key === 'skipLabelReplay') {
       if (typeof v !== 'boolean') throw new TypeError(`${FAULTS_ENV}.${key} must be a boolean`);
       out[key] = v;
     } else if (key === 'killWorkerWhen') {

@@ -62,10 +62,12 @@ export interface KafkaSourceOptions {
   skipBelow?: readonly { topic: string; partition: number; offset: number }[];
   /**
    * How a partition that arrives with messages this process has not applied (another instance decided them: a
-   * rebalance, a crash, a restart) gets its card state: `replay` (default) first reads the partition from the
-   * offset of (the first delivered message's time - `replayWindowMs`) up to that message and writes those
-   * transactions into the sink as replay records (state only: `isReplayAt(slot)` is true and their decisions are
-   * not output), before any of its live messages; `none` starts those cards from empty state.
+   * rebalance, a crash, a restart) gets its card state: `replay` (default) first reads the transactions partition
+   * from the offset of (the first delivered message's time - `replayWindowMs`) up to its first live message (or the
+   * group's committed offset), then the same partition of the labels topic from the offset of the same time up to
+   * its first live label (or the group's committed offset: the labels the previous owner applied), and writes them
+   * into the sink as replay records (state only: `isReplayAt(slot)` is true and their decisions are not output),
+   * before any live message of the partition; `none` starts those cards and labels from empty state.
    */
   handover?: 'replay' | 'none';
   /** Event-time reach of the replay, ms (default 32 days: the longest card window, 31 daily buckets, plus a day). */
@@ -119,6 +121,8 @@ export interface KafkaSourceStats {
   /** Hand-overs by replay started, and the transactions they wrote as replay records (state only, no decision). */
   replays: number;
   replayed: number;
+  /** Labels the hand-over replays wrote as replay label records (the previous owner applied them; state only). */
+  replayedLabels: number;
   /** True while a replay runs (live messages wait). */
   replaying: boolean;
   /** Rebalances whose rejoin was held for `onRebalance`'s drain, and the holds that reached `rebalanceHoldMs`. */
@@ -145,17 +149,51 @@ const DLQ_VALUE_CHARS = Limits.maxJsonBytes;
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-/** A hand-over replay in progress: one partition's messages below `to`, read by a consumer of its own. */
-interface Replay {
+/**
+ * One topic-partition's part of a hand-over replay: its messages below `to` (where its live messages start), read
+ * by a consumer of its own into `queue`.
+ */
+interface ReplayPart {
   tp: number;
-  /** The first live message's offset: the replay stops below it. */
   to: number;
   queue: (KafkaMessage | undefined)[];
   head: number;
-  finished: boolean;
+  /** Read to `to` (or the replay was closed). */
+  done: boolean;
   paused: boolean;
   consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Ends the wait for this part's messages (the replay was closed). */
+  wake: (() => void) | undefined;
+}
+
+/**
+ * A hand-over replay in progress: partition `partition` of the transactions topic and the same partition of the
+ * labels topic, read side by side and written merged by Kafka timestamp (a transaction before a label of the same
+ * millisecond), as one instance reading both would have applied them.
+ */
+interface Replay {
+  partition: number;
+  /** The live message that revealed the gap: its topic-partition and offset, and its time. */
+  trigger: { tp: number; offset: number; timestampMs: number };
+  /** The parts to read (set once their ends are known: until then nothing is written). */
+  parts: ReplayPart[] | undefined;
+  /** Every part read to its end, or the replay closed. */
+  finished: boolean;
+}
+
+/**
+ * Test-only fault (the engine documents FRAUDSTREAM_TEST_FAULTS): `skipLabelReplay` makes a hand-over replay the
+ * transactions only, as before labels were replayed, so the hand-over test shows the difference the labels make.
+ */
+function skipLabelReplayFault(): boolean {
+  const text = process.env['FRAUDSTREAM_TEST_FAULTS'];
+  if (text === undefined || text === '') return false;
+  try {
+    return (JSON.parse(text) as { skipLabelReplay?: unknown }).skipLabelReplay === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -299,9 +337,12 @@ export class KafkaSource {
   private readonly slotReplay: Uint8Array;
   private readonly handover: 'replay' | 'none';
   private readonly replayWindowMs: number;
+  /** Whether a hand-over replays the labels partition too (false only under the test fault `skipLabelReplay`). */
+  private readonly replayLabels: boolean;
   private replay: Replay | undefined;
   private replays = 0;
   private replayed = 0;
+  private replayedLabels = 0;
 
   private generated = 0;
   private labelsEmitted = 0;
@@ -364,6 +405,7 @@ export class KafkaSource {
     }
     this.handover = options.handover ?? 'replay';
     this.replayWindowMs = integerOption(options.replayWindowMs ?? 32 * 86_400_000, 'options.replayWindowMs', 0, 366 * 86_400_000);
+    this.replayLabels = this.labelsTopic !== null && !skipLabelReplayFault();
     const slots = this.sink.views.slots;
     this.slotCard = new Array<string | undefined>(slots);
     this.slotTxId = new Array<string | undefined>(slots);
@@ -443,6 +485,7 @@ export class KafkaSource {
       redeliveredSkipped: this.redeliveredSkipped,
       replays: this.replays,
       replayed: this.replayed,
+      replayedLabels: this.replayedLabels,
       replaying: this.replay !== undefined,
       rejoinsHeld: this.rejoinsHeld,
       holdTimeouts: this.holdTimeouts,
@@ -456,7 +499,7 @@ export class KafkaSource {
   /** Fetched messages not yet written into the sink (staged, or a hand-over replay still reading or queued). */
   unwritten(): number {
     const r = this.replay;
-    const replaying = r === undefined ? 0 : r.queue.length - r.head + (r.finished ? 0 : 1);
+    const replaying = r === undefined ? 0 : (r.parts ?? []).reduce((n, p) => n + p.queue.length - p.head, r.finished ? 0 : 1);
     return this.staged.length - this.stagedHead + replaying;
   }
 
@@ -801,7 +844,7 @@ export class KafkaSource {
     let lastTopic = '';
     let lastPartition = -1;
     let lastTp = -1;
-    let gap: { tp: number; to: number; timestampMs: number } | undefined;
+    let gap: { tp: number; partition: number; to: number; timestampMs: number } | undefined;
     while (this.stagedHead < this.staged.length && gap === undefined) {
       const k = sink.claim(Math.min(this.staged.length - this.stagedHead, CHUNK));
       if (k === 0) {
@@ -829,10 +872,10 @@ export class KafkaSource {
           continue;
         }
         const offset = Number(m.offset);
-        // Messages below this one were applied elsewhere (the partition moved here): its cards' state is replayed
-        // first, and this message waits for it.
-        if (this.handover === 'replay' && m.topic === this.topic && offset > this.tps[tp]!.applied) {
-          gap = { tp, to: offset, timestampMs: Number(m.timestamp) };
+        // Messages below this one were applied elsewhere (the partition moved here): its cards' state (the
+        // transactions, then the labels the previous owner applied) is replayed first, and this message waits for it.
+        if (this.handover === 'replay' && offset > this.tps[tp]!.applied && (m.topic === this.topic || this.replayLabels)) {
+          gap = { tp, partition: m.partition, to: offset, timestampMs: Number(m.timestamp) };
           break;
         }
         this.staged[this.stagedHead++] = undefined as unknown as KafkaMessage;
@@ -898,27 +941,65 @@ export class KafkaSource {
       this.stagedHead = 0;
     }
     if (dead.length > 0) this.deadLetter(dead);
-    if (gap !== undefined) this.startReplay(gap.tp, gap.to, gap.timestampMs);
+    if (gap !== undefined) this.startReplay(gap.partition, { tp: gap.tp, offset: gap.to, timestampMs: gap.timestampMs });
     this.maybeResume();
   }
 
-  /** Starts the hand-over replay of partition `tp` below offset `to` (the first live message, of time `timestampMs`). */
-  private startReplay(tp: number, to: number, timestampMs: number): void {
-    const r: Replay = { tp, to, queue: [], head: 0, finished: false, paused: false, consumer: undefined, stream: undefined };
+  /**
+   * Starts the hand-over replay of partition `partition` (of both topics), revealed by the live message `trigger`:
+   * every later message waits until it is written.
+   */
+  private startReplay(partition: number, trigger: Replay['trigger']): void {
+    const r: Replay = { partition, trigger, parts: undefined, finished: false };
     this.replay = r;
     this.replays++;
-    this.runReplay(r, timestampMs).catch((err: unknown) => {
+    this.runReplay(r).catch((err: unknown) => {
       if (this.replay === r) this.fail(err);
     });
   }
 
   /**
-   * Reads partition `r.tp` from max(applied here, its earliest offset, the offset of time `timestampMs -
-   * replayWindowMs`) up to `r.to` with a consumer of its own (a one-off group that commits nothing, assigned only
-   * this partition, offsets given by hand) into `r.queue`.
+   * Reads the replay's parts side by side: the transactions partition below its first live message and (unless
+   * labels are off) the labels partition below its first live label. The trigger's own topic ends at the trigger;
+   * the other ends at the group's committed offset (where its live messages start: what the previous owner
+   * applied), and has nothing to replay when the group has none.
    */
-  private async runReplay(r: Replay, timestampMs: number): Promise<void> {
-    const s = this.tps[r.tp]!;
+  private async runReplay(r: Replay): Promise<void> {
+    const tps = [this.tpOf(this.topic, r.partition)];
+    if (this.replayLabels) tps.push(this.tpOf(this.labelsTopic!, r.partition));
+    const parts: ReplayPart[] = [];
+    for (const tp of tps) {
+      const s = this.tps[tp]!;
+      const to = tp === r.trigger.tp ? r.trigger.offset : await this.groupCommitted(s.topic, s.partition);
+      if (this.replay !== r || r.finished) return;
+      if (to > s.applied) {
+        parts.push({ tp, to, queue: [], head: 0, done: false, paused: false, consumer: undefined, stream: undefined, wake: undefined });
+      }
+    }
+    r.parts = parts;
+    await Promise.all(parts.map((p) => this.readPart(r, p, r.trigger.timestampMs)));
+    if (this.replay !== r || r.finished) return;
+    // Written (and the partitions' applied offsets raised) by the drain once the queues are empty.
+    r.finished = true;
+    this.scheduleDrain(0);
+  }
+
+  /** The group's committed offset of one partition (-1 when none). */
+  private async groupCommitted(topic: string, partition: number): Promise<number> {
+    const consumer = this.consumer;
+    if (consumer === undefined) return -1;
+    const committed = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [partition] }] });
+    const o = committed.get(topic)?.[partition];
+    return o === undefined || o < 0n ? -1 : Number(o);
+  }
+
+  /**
+   * Reads part `p` from max(applied here, the partition's earliest offset, the offset of time `timestampMs -
+   * replayWindowMs`) up to `p.to` with a consumer of its own (a one-off group that commits nothing, assigned only
+   * this partition, offsets given by hand) into `p.queue`; resolves once it is read (or the replay was closed).
+   */
+  private async readPart(r: Replay, p: ReplayPart, timestampMs: number): Promise<void> {
+    const s = this.tps[p.tp]!;
     const { topic, partition } = s;
     const consumer = new Consumer({
       clientId: `${this.clientId}-replay`,
@@ -930,77 +1011,107 @@ export class KafkaSource {
       retries: 5,
       partitionAssigner: onePartition(topic, partition),
     });
-    r.consumer = consumer;
-    const at = async (timestamp: bigint): Promise<number> => {
-      const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
-      const o = offsets.get(topic)?.[partition];
-      return o === undefined ? -1 : Number(o);
-    };
-    const earliest = await at(-2n);
-    const byTime = await at(BigInt(Math.max(0, timestampMs - this.replayWindowMs)));
-    // No message at or after that time below `to` (timestamps out of order): nothing to replay.
-    const from = byTime < 0 ? r.to : Math.max(s.applied, earliest, byTime);
-    if (from >= r.to || this.replay !== r) {
-      this.finishReplay(r);
-      return;
-    }
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: 'manual',
-      offsets: [{ topic, partition, offset: BigInt(from) }],
-      autocommit: false,
-    });
-    r.stream = stream;
-    stream.on('data', (m: KafkaMessage) => {
-      if (r.finished || m.partition !== partition) return;
-      const offset = Number(m.offset);
-      if (offset < r.to) r.queue.push(m);
-      if (offset >= r.to - 1) {
-        this.finishReplay(r);
-        return;
-      }
-      if (r.queue.length - r.head >= this.maxStaged && !r.paused) {
-        r.paused = true;
-        stream.pause();
-      }
+    p.consumer = consumer;
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+    try {
+      const at = async (timestamp: bigint): Promise<number> => {
+        const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
+        const o = offsets.get(topic)?.[partition];
+        return o === undefined ? -1 : Number(o);
+      };
+      const earliest = await at(-2n);
+      const byTime = await at(BigInt(Math.max(0, timestampMs - this.replayWindowMs)));
+      // No message at or after that time below `to` (timestamps out of order): nothing to replay.
+      const from = byTime < 0 ? p.to : Math.max(s.applied, earliest, byTime);
+      if (from >= p.to || this.replay !== r || r.finished) return;
+      stream = await consumer.consume({
+        topics: [topic],
+        mode: 'manual',
+        offsets: [{ topic, partition, offset: BigInt(from) }],
+        autocommit: false,
+      });
+      p.stream = stream;
+      const st = stream;
+      await new Promise<void>((resolve, reject) => {
+        p.wake = resolve;
+        st.on('data', (m: KafkaMessage) => {
+          if (p.done || r.finished || m.partition !== partition) return;
+          const offset = Number(m.offset);
+          if (offset < p.to) p.queue.push(m);
+          if (offset >= p.to - 1) {
+            p.done = true;
+            resolve();
+          } else if (p.queue.length - p.head >= this.maxStaged && !p.paused) {
+            p.paused = true;
+            st.pause();
+          }
+          this.scheduleDrain(0);
+        });
+        st.on('error', reject);
+      });
+    } finally {
+      p.done = true;
+      p.wake = undefined;
+      p.stream = undefined;
+      p.consumer = undefined;
+      // Closed in the background: the other part (or the live messages) need not wait for the group leave.
+      void (async () => {
+        await stream?.close().catch(() => {});
+        await consumer.close().catch(() => {});
+      })();
       this.scheduleDrain(0);
-    });
-    stream.on('error', (err: Error) => {
-      if (this.replay === r && !r.finished) this.fail(err);
-    });
-  }
-
-  /** Marks the replay read to its end, closes its consumer (in the background) and lets the drain write the rest. */
-  private finishReplay(r: Replay): void {
-    if (r.finished) return;
-    r.finished = true;
-    void this.closeReplayClients(r);
-    this.scheduleDrain(0);
-  }
-
-  private async closeReplayClients(r: Replay): Promise<void> {
-    await r.stream?.close().catch(() => {});
-    await r.consumer?.close().catch(() => {});
+    }
   }
 
   private async closeReplay(): Promise<void> {
     const r = this.replay;
     if (r === undefined) return;
     r.finished = true;
-    await this.closeReplayClients(r);
+    await Promise.all(
+      (r.parts ?? []).map(async (p) => {
+        p.wake?.();
+        await p.stream?.close().catch(() => {});
+        await p.consumer?.close().catch(() => {});
+      }),
+    );
   }
 
   /**
-   * Writes queued replay messages into the sink as replay records (transactions only; a message that fails
-   * validation was dead-lettered by its first owner and is skipped). Returns true once the replay is complete (then
-   * live messages go on), false while it waits for the sink or for messages.
+   * The part whose next message is to be written: the one whose head is oldest by Kafka timestamp (the first part,
+   * transactions, on a tie); `null` while a part that is still reading has nothing queued (a message older than the
+   * others' heads may come), `undefined` when every part is read and written.
+   */
+  private nextReplayPart(r: Replay): ReplayPart | null | undefined {
+    let best: ReplayPart | undefined;
+    let bestTs = Infinity;
+    for (const p of r.parts!) {
+      if (p.head < p.queue.length) {
+        const ts = Number(p.queue[p.head]!.timestamp);
+        if (best === undefined || ts < bestTs) {
+          best = p;
+          bestTs = ts;
+        }
+      } else if (!p.done) {
+        return null;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Writes queued replay messages into the sink as replay records, merged by Kafka timestamp: transactions (a
+   * message that fails validation was dead-lettered by its first owner and is skipped) and labels, each carrying its
+   * transaction's keys from the label index (a label whose transaction is not there, e.g. older than the replay
+   * window, counts as unknown). Returns true once the replay is complete (then live messages go on), false while it
+   * waits for the sink or for messages.
    */
   private writeReplay(r: Replay): boolean {
+    if (r.parts === undefined) return false;
     const sink = this.sink;
     const views = sink.views;
-    const s = this.tps[r.tp]!;
-    while (r.head < r.queue.length) {
-      const k = sink.claim(Math.min(r.queue.length - r.head, CHUNK));
+    let next = this.nextReplayPart(r);
+    while (next !== null && next !== undefined) {
+      const k = sink.claim(Math.min(r.parts.reduce((n, q) => n + q.queue.length - q.head, 0), CHUNK));
       if (k === 0) {
         this.backpressureWaits++;
         this.scheduleDrain(BACKPRESSURE_RETRY_MS);
@@ -1010,41 +1121,69 @@ export class KafkaSource {
       const seq0 = sink.claimedSeq;
       const ingestMs = performance.timeOrigin + performance.now();
       let filled = 0;
-      while (filled < k && r.head < r.queue.length) {
-        const m = r.queue[r.head]!;
-        r.queue[r.head++] = undefined;
+      while (filled < k && next !== null && next !== undefined) {
+        const p = next;
+        const m = p.queue[p.head]!;
+        p.queue[p.head++] = undefined;
+        next = this.nextReplayPart(r);
+        const s = this.tps[p.tp]!;
         const offset = Number(m.offset);
         if (offset < s.applied) continue;
         s.applied = offset + 1;
-        const parsed = parseValue(m.value, parseTransactionJson);
-        if (!parsed.ok) continue;
-        const tx = parsed.value;
         const slot = slot0 + filled;
-        views.writeTransaction(slot, tx, ingestMs);
-        sink.dueMs[slot] = ingestMs;
-        if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
-        this.slotTxId[slot] = tx.id;
-        this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
-        this.slotCard[slot] = tx.cardId;
-        this.slotTp[slot] = r.tp;
+        if (m.topic === this.topic) {
+          const parsed = parseValue(m.value, parseTransactionJson);
+          if (!parsed.ok) continue;
+          const tx = parsed.value;
+          views.writeTransaction(slot, tx, ingestMs);
+          sink.dueMs[slot] = ingestMs;
+          if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
+          this.slotTxId[slot] = tx.id;
+          this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
+          this.slotCard[slot] = tx.cardId;
+          this.generated++;
+          this.replayed++;
+        } else {
+          const parsed = parseValue(m.value, parseLabelJson);
+          if (!parsed.ok) continue;
+          if (!this.index.writeLabel(parsed.value.id, parsed.value.fraud, views, slot, ingestMs)) {
+            this.unknownLabels++;
+            continue;
+          }
+          this.slotCard[slot] = undefined;
+          this.slotTxId[slot] = undefined;
+          this.labelsEmitted++;
+          this.replayedLabels++;
+        }
+        this.slotTp[slot] = p.tp;
         this.slotOffset[slot] = offset;
         this.slotReplay[slot] = 1;
-        this.generated++;
-        this.replayed++;
         filled++;
       }
       sink.publish(filled);
     }
-    r.queue = [];
-    r.head = 0;
-    if (r.paused && !r.finished) {
-      r.paused = false;
-      r.stream?.resume();
+    for (const p of r.parts) {
+      if (p.head === p.queue.length) {
+        p.queue = [];
+        p.head = 0;
+      } else if (p.head > 65_536) {
+        p.queue = p.queue.slice(p.head);
+        p.head = 0;
+      }
+      if (p.paused && !p.done && p.queue.length - p.head <= this.maxStaged / 2) {
+        p.paused = false;
+        p.stream?.resume();
+      }
     }
-    if (!r.finished) return false;
-    // Everything below the first live message is applied now (replayed here or, below the replay's start, outside
-    // the card windows).
-    if (s.applied < r.to) s.applied = r.to;
+    if (next === null || !r.finished) return false;
+    // Everything below each part's end is applied now (replayed here or, below the replay's start, outside the
+    // windows), and so is everything below the trigger.
+    for (const p of r.parts) {
+      const s = this.tps[p.tp]!;
+      if (s.applied < p.to) s.applied = p.to;
+    }
+    const t = this.tps[r.trigger.tp]!;
+    if (t.applied < r.trigger.offset) t.applied = r.trigger.offset;
     this.replay = undefined;
     return true;
   }

@@ -44,8 +44,9 @@ type Agg = [tx: number, labelled: number, fraud: number];
  * Staleness: a feature reading windows that end `labelDelayDays` back (terminal risk) is exact once every instance
  * has published and merged those days (a few publish intervals, and every instance less than the delay behind in
  * event time); a count over windows that include the current day lags by about the publish interval plus the
- * slowest instance's lag. Not merged: the fraud run (labels in arrival order). Labels of a moved partition that its
- * previous owner applied are not replayed, so the new owner's totals for them start again from its own.
+ * slowest instance's lag. Not merged: the fraud run (labels in arrival order). A moved partition's new owner replays
+ * its transactions and the labels its previous owner applied, so its own totals are the previous owner's again
+ * (labels whose transaction is older than the replay window excepted).
  */
 export class TerminalTable {
   private readonly own = new Map<string, Agg>();

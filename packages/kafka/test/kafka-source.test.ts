@@ -316,6 +316,66 @@ describe('KafkaSource against a real broker', () => {
     expect(() => source({ sink: new TestRingSink(16), brokers, topic, handover: 'copy' as never })).toThrow(/options\.handover/);
   });
 
+  it('hand-over by replay replays the labels partition too: below its committed offset, merged with the transactions by time, each label once', async () => {
+    const [topic, labels, dlq] = await freshTopics(brokers, 2, 'tx', 'labels', 'dlq');
+    const { messages, byId } = await simulated(400, 29);
+    // Every transaction's label, to its transaction's partition, in the same order; fraud for every third. Two rounds:
+    // transactions 0-199 then their labels, transactions 200-399 then theirs (later Kafka timestamps each time).
+    const labelOf = (i: number): boolean => i % 3 === 0;
+    const txIds = messages.map((m) => (JSON.parse(m.value) as { id: string }).id);
+    for (const [lo, hi] of [[0, 200], [200, 400]] as const) {
+      await produceRaw(topic!, messages.slice(lo, hi).map((m, j) => ({ ...m, partition: (lo + j) % 2 })));
+      await produceRaw(labels!, txIds.slice(lo, hi).map((id, j) => ({ key: 'k', value: JSON.stringify({ id, fraud: labelOf(lo + j) }), partition: (lo + j) % 2 })));
+    }
+    const group = `g-${topic}`;
+    const a = source({ sink: new TestRingSink(2048), brokers, topic, labelsTopic: labels, deadLetterTopic: dlq, group });
+    await a.start();
+    await waitFor(() => a.stats().generated === 400 && a.stats().labelsEmitted === 400, 'the first read');
+    // Another process decided partition 0 up to offset 150 and applied its labels up to offset 120, and left.
+    await a.commitUpTo(0, 150);
+    await a.commitUpTo(0, 120, labels);
+    await a.close();
+
+    const read = async (faults: string | undefined): Promise<{ b: KafkaSource; got: RingRecord[] }> => {
+      if (faults === undefined) delete process.env['FRAUDSTREAM_TEST_FAULTS'];
+      else process.env['FRAUDSTREAM_TEST_FAULTS'] = faults;
+      const sink = new TestRingSink(2048);
+      const b = source({ sink, brokers, topic, labelsTopic: labels, deadLetterTopic: dlq, group });
+      delete process.env['FRAUDSTREAM_TEST_FAULTS'];
+      await b.start();
+      const got: RingRecord[] = [];
+      await waitFor(() => (got.push(...sink.drain()), b.stats().generated === 400 && b.stats().labelsEmitted >= 280), () => `the read (${JSON.stringify(b.stats())})`);
+      await new Promise((r) => setTimeout(r, 300));
+      got.push(...sink.drain());
+      return { b, got };
+    };
+
+    const { b, got } = await read(undefined);
+    const p0 = got.filter((r) => b.positionAt(r.slot)?.partition === 0);
+    const replay = p0.filter((r) => b.isReplayAt(r.slot));
+    // Partition 0 in time order: transactions 0-99, their labels 0-99, transactions 100-149, labels 100-119 (each
+    // with its transaction's keys); then the live records.
+    const run = (label: boolean, lo: number, hi: number): [boolean, number][] => [...Array(hi - lo).keys()].map((o) => [label, lo + o]);
+    expect(replay.map((r) => [r.label, b.positionAt(r.slot)!.offset])).toEqual([...run(false, 0, 100), ...run(true, 0, 100), ...run(false, 100, 150), ...run(true, 100, 120)]);
+    expect(p0.slice(0, 270).every((r) => b.isReplayAt(r.slot))).toBe(true);
+    for (const r of replay.filter((x) => x.label)) {
+      const i = 2 * b.positionAt(r.slot)!.offset;
+      const tx = byId.get(txIds[i]!)!;
+      expect(r).toMatchObject({ fraud: labelOf(i), timestampMs: tx.timestampMs, cardKey: hashKey(tx.cardId), terminalKey: hashKey(tx.terminalId) });
+    }
+    // Live labels of partition 0 start at its committed offset: none is written twice.
+    const liveLabels0 = p0.filter((r) => r.label && !b.isReplayAt(r.slot)).map((r) => b.positionAt(r.slot)!.offset);
+    expect(liveLabels0).toEqual([...Array(80).keys()].map((o) => o + 120));
+    expect(b.stats()).toMatchObject({ replays: 1, replayed: 150, replayedLabels: 120, labelsEmitted: 400, unknownLabels: 0, replaying: false });
+    await b.close();
+
+    // The test fault: the transactions only, as before (the 120 labels never reach the new owner).
+    const f = await read(JSON.stringify({ skipLabelReplay: true }));
+    expect(f.b.stats()).toMatchObject({ replays: 1, replayed: 150, replayedLabels: 0, labelsEmitted: 280 });
+    expect(f.got.filter((r) => r.label && f.b.isReplayAt(r.slot))).toHaveLength(0);
+    await f.b.close();
+  });
+
   it('stop() pauses (nothing more enters the ring) and start() resumes where it stopped', async () => {
     const [topic, dlq] = await freshTopics(brokers, 2, 'tx', 'dlq');
     const { messages } = await simulated(800, 15);

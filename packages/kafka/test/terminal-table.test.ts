@@ -90,7 +90,8 @@ describe('TerminalTable against a real broker', () => {
     for (let i = 0; i < 2; i++) t1.record(2, lo, hi, 17_000 * DAY + 5, undefined);
     await settle();
     expect(m1.sums.get(key(17_000))).toEqual([0, 0, 0]);
-    // Its label of day 17,001 was not replayed: the previous owner's published count still stands in for it.
+    // Its label of day 17,001 is left out of this replay (as a label older than the replay window would be): the
+    // previous owner's published count still stands in for it.
     expect(m1.sums.get(key(17_001))).toEqual([0, 1, 0]);
     // Instance 2 now merges partition 2 as published by its new owner: the same totals, so no change for it.
     expect(m2.sums.get(key(17_000))).toEqual([3, 1, 1]);

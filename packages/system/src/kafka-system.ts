@@ -45,6 +45,8 @@ export interface KafkaStats {
   /** Hand-overs by replay (a partition arrived with messages decided elsewhere), and the transactions they replayed. */
   replays: number;
   replayed: number;
+  /** Labels the hand-over replays applied (the moved partition's previous owner had applied them). */
+  replayedLabels: number;
   /** Messages rejected (sent to the dead-letter topic) and acknowledged there. */
   rejected: number;
   deadLettered: number;
@@ -243,6 +245,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
     redeliveredSkipped: 0,
     replays: 0,
     replayed: 0,
+    replayedLabels: 0,
     rejoinsHeld: 0,
     holdTimeouts: 0,
     revokedDropped: 0,
@@ -550,6 +553,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       retired.redeliveredSkipped += s.redeliveredSkipped;
       retired.replays += s.replays;
       retired.replayed += s.replayed;
+      retired.replayedLabels += s.replayedLabels;
       retired.rejoinsHeld += s.rejoinsHeld;
       retired.holdTimeouts += s.holdTimeouts;
       retired.revokedDropped += s.revokedDropped;
@@ -609,6 +613,7 @@ export async function createKafkaSystem(config: KafkaSystemConfig, tuning: Engin
       redeliveredSkipped: retired.redeliveredSkipped + s.redeliveredSkipped,
       replays: retired.replays + s.replays,
       replayed: retired.replayed + s.replayed,
+      replayedLabels: retired.replayedLabels + s.replayedLabels,
       rejected: retired.rejected + s.rejected,
       deadLettered: retired.deadLettered + s.deadLettered,
       unknownLabels: retired.unknownLabels + s.unknownLabels,

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTopics } from '@fraudstream/kafka';
+import type { RebalanceDrainStats } from '@fraudstream/system';
 import { afterAll, describe, expect, it } from 'vitest';
-import { alive, kafkaTestBed, MAIN, PARTITIONS, produceTxs, readDecisions, SECRET, startInstance, stats, stopInstance, streamTxs, transactions, unique, waitUntil, type Instance } from './kafka-helpers.js';
+import { alive, kafkaTestBed, MAIN, PARTITIONS, produceTxs, readDecisions, SECRET, startInstance, stats, stopInstance, streamAcrossRebalance, transactions, unique, waitUntil, type Instance } from './kafka-helpers.js';
 
 // Exactly-once output (`--exactly-once`) with real processes and the real broker: an instance is SIGKILLed with a
 // transaction open, restarted on the same data dir, and the decisions topic is read back by kcat, an independent
@@ -253,19 +254,10 @@ async function eosJoin(env: Record<string, string> = {}): Promise<EosJoin> {
   const supervisedA = supervise('a', dirA);
   await waitUntil(async () => live.a !== undefined && (await stats(live.a)).kafka.committedSeq >= first.length, () => 'the first 2,000 committed by the first instance');
   // The stream lasts until a second after A's notice of the rebalance (up to 40,000), however long B takes to start.
-  let rebalancedAt: number | undefined;
-  const watch = setInterval(() => {
-    if (live.a === undefined) return;
-    stats(live.a)
-      .then((s) => {
-        if (s.kafka.rebalances > 0) rebalancedAt ??= Date.now();
-      })
-      .catch(() => undefined);
-  }, 100);
-  const streaming = streamTxs(kafka.brokers, tx, rest, 20, 25, () => rebalancedAt !== undefined && Date.now() - rebalancedAt > 1000);
+  const streaming = streamAcrossRebalance(kafka.brokers, tx, rest, () => live.a);
   await new Promise((r) => setTimeout(r, 500));
   const supervisedB = supervise('b', dirB);
-  const all = [...first, ...(await streaming.finally(() => clearInterval(watch)))].map((x) => x.id);
+  const all = [...first, ...(await streaming)].map((x) => x.id);
 
   let committed: ReturnType<typeof readDecisions> = [];
   await waitUntil(
@@ -287,7 +279,7 @@ async function eosJoin(env: Record<string, string> = {}): Promise<EosJoin> {
   const duplicated = [...seen].filter(([, n]) => n > 1).length;
   const uncommitted = readDecisions(kafka.brokers, out, 'read_uncommitted').length;
   const revokedExits = exitedOutputs.filter((o) => o.includes('revoked since')).length;
-  const a = statsNow[0] as (typeof statsNow)[0] & { drains?: { count: number; timedOut: number; uncovered: number; committedRecords: number; maxMs: number } };
+  const a = statsNow[0] as (typeof statsNow)[0] & { drains?: RebalanceDrainStats };
   const drained = restarts.a === 0 && (a?.drains?.committedRecords ?? 0) > 0 ? (a?.drains?.count ?? 0) : 0;
   const summary =
     `restarts after exit 75: ${restarts.a} (first instance), ${restarts.b} (second), ${revokedExits} for decisions of a revoked partition; ` +

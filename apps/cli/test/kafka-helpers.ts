@@ -260,3 +260,21 @@ export async function streamTxs(brokers: string, topic: string, txs: GenTx[], ti
   );
   return sent.flat();
 }
+
+/**
+ * Streams `txs` at ~5,000/s (see {@link streamTxs}) until a second after `instance()` first reports a rebalance in
+ * its stats, however long the member whose join causes it takes to start. Returns the transactions produced.
+ */
+export function streamAcrossRebalance(brokers: string, topic: string, txs: GenTx[], instance: () => Instance | undefined): Promise<GenTx[]> {
+  let rebalancedAt: number | undefined;
+  const watch = setInterval(() => {
+    const i = instance();
+    if (i === undefined) return;
+    stats(i)
+      .then((s) => {
+        if (s.kafka.rebalances > 0) rebalancedAt ??= Date.now();
+      })
+      .catch(() => undefined);
+  }, 100);
+  return streamTxs(brokers, topic, txs, 20, 25, () => rebalancedAt !== undefined && Date.now() - rebalancedAt > 1000).finally(() => clearInterval(watch));
+}

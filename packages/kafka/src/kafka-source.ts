@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, type GroupPartitionsAssigner, type Message, type MessagesStream } from '@platformatic/kafka';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { Limits, parseTransactionJson, RejectionLog, validateLabel, type Validated, type ValidationError } from '@fraudstream/schema';
+import { Limits, parseTransactionJson, RejectionLog, validateLabel, type Transaction, type Validated, type ValidationError } from '@fraudstream/schema';
 import { assertRecordSink, type RecordSink, type SourceState } from '@fraudstream/sources';
 import { brokerList, integerOption, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
 import { DEFAULT_LABEL_INDEX_SIZE, LabelIndex } from './label-index.js';
@@ -902,15 +902,7 @@ export class KafkaSource {
             dead.push({ message: m, error: r.error });
             continue;
           }
-          const tx = r.value;
-          views.writeTransaction(slot, tx, ingestMs);
-          // A broker-fed transaction has no pacing schedule: it is due when it is written.
-          sink.dueMs[slot] = ingestMs;
-          if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
-          this.slotTxId[slot] = tx.id;
-          this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
-          this.slotCard[slot] = tx.cardId;
-          this.generated++;
+          this.writeTransactionAt(slot, seq0 + filled, r.value, ingestMs);
         } else {
           const r = parseValue(m.value, parseLabelJson);
           if (!r.ok) {
@@ -1077,6 +1069,22 @@ export class KafkaSource {
   }
 
   /**
+   * Writes transaction `tx` into ring slot `slot` (ring sequence `seq`), live or replayed: the record, its id, its
+   * card (the decision's key) and its entry in the label index. A broker-fed transaction has no pacing schedule: it
+   * is due when it is written.
+   */
+  private writeTransactionAt(slot: number, seq: number, tx: Transaction, ingestMs: number): void {
+    const views = this.sink.views;
+    views.writeTransaction(slot, tx, ingestMs);
+    this.sink.dueMs[slot] = ingestMs;
+    if (Number.isNaN(views.txNum(slot))) this.sink.setId(slot, tx.id);
+    this.slotTxId[slot] = tx.id;
+    this.index.remember(tx.id, seq, tx.timestampMs, views, slot);
+    this.slotCard[slot] = tx.cardId;
+    this.generated++;
+  }
+
+  /**
    * The part whose next message is to be written: the one whose head is oldest by Kafka timestamp (the first part,
    * transactions, on a tie); `null` while a part that is still reading has nothing queued (a message older than the
    * others' heads may come), `undefined` when every part is read and written.
@@ -1134,14 +1142,7 @@ export class KafkaSource {
         if (m.topic === this.topic) {
           const parsed = parseValue(m.value, parseTransactionJson);
           if (!parsed.ok) continue;
-          const tx = parsed.value;
-          views.writeTransaction(slot, tx, ingestMs);
-          sink.dueMs[slot] = ingestMs;
-          if (Number.isNaN(views.txNum(slot))) sink.setId(slot, tx.id);
-          this.slotTxId[slot] = tx.id;
-          this.index.remember(tx.id, seq0 + filled, tx.timestampMs, views, slot);
-          this.slotCard[slot] = tx.cardId;
-          this.generated++;
+          this.writeTransactionAt(slot, seq0 + filled, parsed.value, ingestMs);
           this.replayed++;
         } else {
           const parsed = parseValue(m.value, parseLabelJson);

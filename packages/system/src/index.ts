@@ -9,7 +9,7 @@ export { RulesFileWatcher, readRulesFile, type RulesFileStatus } from './rules-f
 export { checkTps, validateSystemConfig, type SourceConfig, type SystemConfig } from './system-config.js';
 export { Durability, DEFAULT_CHECKPOINT_INTERVAL_MS, CHECKPOINTS_KEPT, type DurabilityConfig, type DurabilityStats } from './durability.js';
 export { CheckpointError, CHECKPOINTS_DIR, checkpointsDir, listCheckpoints, readCheckpointRecord, sourceStateName, type CheckpointRecord } from './checkpoint.js';
-export { createKafkaSystem, type KafkaStats, type KafkaSystem } from './kafka-system.js';
+export { createKafkaSystem, type KafkaStats, type KafkaSystem, type RebalanceDrainStats } from './kafka-system.js';
 export { KafkaCheckpoints, type AppliedOffset, type KafkaCheckpointStats } from './kafka-checkpoint.js';
 export { validateKafkaSystemConfig, type KafkaSystemConfig } from './kafka-system-config.js';
 export { ServedLogs, DEFAULT_FEATURE_LOG_SAMPLE, type ServedLogsOptions, type ServedLogsStats } from './served-logs.js';

@@ -834,7 +834,6 @@ export class KafkaSource {
 
   private writeStaged(): void {
     const sink = this.sink;
-    const views = sink.views;
     const dead: { message: KafkaMessage; error: ValidationError }[] = [];
     // The position log gets one entry per run of messages from one partition (cut at RUN records), so a commit
     // can advance in steps of at most RUN records per partition.
@@ -909,12 +908,7 @@ export class KafkaSource {
             dead.push({ message: m, error: r.error });
             continue;
           }
-          if (!this.index.writeLabel(r.value.id, r.value.fraud, views, slot, ingestMs)) {
-            this.unknownLabels++;
-            continue;
-          }
-          this.slotCard[slot] = undefined;
-          this.labelsEmitted++;
+          if (!this.writeLabelAt(slot, r.value.id, r.value.fraud, ingestMs)) continue;
         }
         this.slotTp[slot] = tp;
         this.slotOffset[slot] = offset;
@@ -1085,6 +1079,22 @@ export class KafkaSource {
   }
 
   /**
+   * Writes the label of transaction `id` into ring slot `slot`, live or replayed, as a label record carrying the
+   * labelled transaction's keys from the label index; false (counted in `unknownLabels`, nothing written) when the
+   * transaction is not there.
+   */
+  private writeLabelAt(slot: number, id: string, fraud: boolean, ingestMs: number): boolean {
+    if (!this.index.writeLabel(id, fraud, this.sink.views, slot, ingestMs)) {
+      this.unknownLabels++;
+      return false;
+    }
+    this.slotCard[slot] = undefined;
+    this.slotTxId[slot] = undefined;
+    this.labelsEmitted++;
+    return true;
+  }
+
+  /**
    * The part whose next message is to be written: the one whose head is oldest by Kafka timestamp (the first part,
    * transactions, on a tie); `null` while a part that is still reading has nothing queued (a message older than the
    * others' heads may come), `undefined` when every part is read and written.
@@ -1116,7 +1126,6 @@ export class KafkaSource {
   private writeReplay(r: Replay): boolean {
     if (r.parts === undefined) return false;
     const sink = this.sink;
-    const views = sink.views;
     let next = this.nextReplayPart(r);
     while (next !== null && next !== undefined) {
       const k = sink.claim(Math.min(r.parts.reduce((n, q) => n + q.queue.length - q.head, 0), CHUNK));
@@ -1147,13 +1156,7 @@ export class KafkaSource {
         } else {
           const parsed = parseValue(m.value, parseLabelJson);
           if (!parsed.ok) continue;
-          if (!this.index.writeLabel(parsed.value.id, parsed.value.fraud, views, slot, ingestMs)) {
-            this.unknownLabels++;
-            continue;
-          }
-          this.slotCard[slot] = undefined;
-          this.slotTxId[slot] = undefined;
-          this.labelsEmitted++;
+          if (!this.writeLabelAt(slot, parsed.value.id, parsed.value.fraud, ingestMs)) continue;
           this.replayedLabels++;
         }
         this.slotTp[slot] = p.tp;

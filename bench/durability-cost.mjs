@@ -69,47 +69,39 @@ const mean = (mode, k) => {
   const xs = rows.filter((r) => r.mode === mode).map((r) => r[k]);
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 };
+const ran = (mode) => rows.some((r) => r.mode === mode);
+const means = (mode) => ({ sustainedTps: Math.round(mean(mode, 'sustainedTps')), scoredPerCpuSecond: Math.round(mean(mode, 'scoredPerCpuSecond')) });
 const summary = {
   date: new Date().toISOString(),
   machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
   loadAverage1m: load,
   command: `node bench/durability-cost.mjs ${seconds} ${rounds} ${interval}${baselineCli === undefined ? '' : ' BASELINE_CLI'}`,
-  ephemeral: { sustainedTps: Math.round(mean('ephemeral', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('ephemeral', 'scoredPerCpuSecond')) },
-  durable: { sustainedTps: Math.round(mean('durable', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('durable', 'scoredPerCpuSecond')) },
-  ...(rows.some((r) => r.mode === 'log') ? { log: { sustainedTps: Math.round(mean('log', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('log', 'scoredPerCpuSecond')) } } : {}),
-  ...(rows.some((r) => r.mode === 'cases') ? { cases: { sustainedTps: Math.round(mean('cases', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('cases', 'scoredPerCpuSecond')) } } : {}),
-  ...(baselineCli === undefined
-    ? {}
-    : { baseline: { cli: baselineCli, sustainedTps: Math.round(mean('baseline', 'sustainedTps')), scoredPerCpuSecond: Math.round(mean('baseline', 'scoredPerCpuSecond')) } }),
+  ephemeral: means('ephemeral'),
+  ...Object.fromEntries(['durable', 'log', 'cases'].filter(ran).map((m) => [m, means(m)])),
+  ...(baselineCli === undefined ? {} : { baseline: { cli: baselineCli, ...means('baseline') } }),
   rows,
 };
-summary.costPercent = {
-  sustainedTps: Math.round((1 - summary.durable.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10,
-  scoredPerCpuSecond: Math.round((1 - summary.durable.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10,
-};
-if (summary.log !== undefined) {
-  summary.costPercent.logSustainedTps = Math.round((1 - summary.log.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10;
-  summary.costPercent.logScoredPerCpuSecond = Math.round((1 - summary.log.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10;
-}
-if (summary.cases !== undefined) {
-  summary.costPercent.casesSustainedTps = Math.round((1 - summary.cases.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10;
-  summary.costPercent.casesScoredPerCpuSecond = Math.round((1 - summary.cases.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10;
-}
-if (summary.baseline !== undefined) {
-  summary.costPercent.baselineSustainedTps = Math.round((1 - summary.baseline.sustainedTps / summary.ephemeral.sustainedTps) * 1000) / 10;
-  summary.costPercent.baselineScoredPerCpuSecond = Math.round((1 - summary.baseline.scoredPerCpuSecond / summary.ephemeral.scoredPerCpuSecond) * 1000) / 10;
+// Per durable mode, % fewer decisions/s and per CPU-second than ephemeral; keys `sustainedTps`/`scoredPerCpuSecond`
+// for durable, prefixed by the mode for the others (`logSustainedTps`, ...).
+const costKey = (m, k) => (m === 'durable' ? k : `${m}${k[0].toUpperCase()}${k.slice(1)}`);
+const percentFewer = (m, k) => Math.round((1 - summary[m][k] / summary.ephemeral[k]) * 1000) / 10;
+summary.costPercent = {};
+for (const m of ['durable', 'log', 'cases', 'baseline']) {
+  if (summary[m] === undefined) continue;
+  for (const k of ['sustainedTps', 'scoredPerCpuSecond']) summary.costPercent[costKey(m, k)] = percentFewer(m, k);
 }
 summary.loadAverage1mEnd = loadavg()[0];
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/durability-cost.json', import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
 console.table(rows);
-if (summary.log !== undefined) {
-  console.log(`decision log + checkpoints (item 7) vs ephemeral: ${summary.costPercent.logSustainedTps}% fewer decisions/s, ${summary.costPercent.logScoredPerCpuSecond}% fewer per CPU-second`);
-}
-console.log(`durable (+ served logs) vs ephemeral: ${summary.costPercent.sustainedTps}% fewer decisions/s, ${summary.costPercent.scoredPerCpuSecond}% fewer per CPU-second (load ${load.toFixed(1)} on ${cpus().length} cores)`);
-if (summary.cases !== undefined) {
-  console.log(`durable with cases vs ephemeral: ${summary.costPercent.casesSustainedTps}% fewer decisions/s, ${summary.costPercent.casesScoredPerCpuSecond}% fewer per CPU-second`);
-}
-if (summary.baseline !== undefined) {
-  console.log(`baseline durable vs ephemeral: ${summary.costPercent.baselineSustainedTps}% fewer decisions/s, ${summary.costPercent.baselineScoredPerCpuSecond}% fewer per CPU-second`);
+const LABELS = {
+  log: 'decision log + checkpoints (item 7)',
+  durable: 'durable (+ served logs)',
+  cases: 'durable with cases',
+  baseline: 'baseline durable',
+};
+for (const m of ['log', 'durable', 'cases', 'baseline']) {
+  if (summary[m] === undefined) continue;
+  const c = (k) => summary.costPercent[costKey(m, k)];
+  console.log(`${LABELS[m]} vs ephemeral: ${c('sustainedTps')}% fewer decisions/s, ${c('scoredPerCpuSecond')}% fewer per CPU-second${m === 'durable' ? ` (load ${load.toFixed(1)} on ${cpus().length} cores)` : ''}`);
 }

@@ -9,18 +9,20 @@
  * - `failBatchTicket`: the worker throws on this ticket before calling the scorer (a failed batch: fallback).
  * - `killWorkerTicket` with `killWorkerWhen` `before` (default) or `after`: the worker thread that claims this
  *   ticket exits, before calling the scorer or after it returned and before marking the batch done (a dead worker).
- * - `stallCaseWriter`: true makes the case writer's worker (@fraudstream/store, which reads this variable itself)
- *   commit nothing until it is closed (a case store that cannot keep up), so its queue fills and inputs must hold back.
- * - `loseTerminalTableState`: true makes a Kafka instance (@fraudstream/system, which reads this variable itself)
+ * - `stallCaseWriter`: true makes the case writer's worker (@fraudstream/store, through `testFaultFlag` of
+ *   @fraudstream/schema) commit nothing until it is closed (a case store that cannot keep up), so its queue fills and
+ *   inputs must hold back.
+ * - `loseTerminalTableState`: true makes a Kafka instance (@fraudstream/system, through `faultsFromEnv`)
  *   restore a checkpoint without the global terminal table's saved counts (as before they were saved), so the test
  *   of the restart shows the double count they prevent.
  * - `skipRebalanceDrain`: true makes a Kafka instance (@fraudstream/system) skip the drain on a rebalance and only
  *   commit what is already acknowledged, without holding the rejoin (the behaviour before the drain), so the test of
  *   the drain shows the decisions a new owner makes again without it.
- * - `skipLabelReplay`: true makes a Kafka source (@fraudstream/kafka, which reads this variable itself) hand a moved
- *   partition over by replaying its transactions only, not the labels its previous owner applied (the behaviour
+ * - `skipLabelReplay`: true makes a Kafka source (@fraudstream/kafka, through `testFaultFlag` of @fraudstream/schema)
+ *   hand a moved partition over by replaying its transactions only, not the labels its previous owner applied (the behaviour
  *   before labels were replayed), so the hand-over test shows the label-derived state the new owner then lacks.
  */
+import { TEST_FAULTS_ENV } from '@fraudstream/schema';
 export interface Faults {
   dropRecordSeq?: number;
   doubleCountSeq?: number;
@@ -34,7 +36,7 @@ export interface Faults {
 }
 
 /** The environment variable holding the faults (JSON). */
-export const FAULTS_ENV = 'FRAUDSTREAM_TEST_FAULTS';
+export const FAULTS_ENV = TEST_FAULTS_ENV;
 
 const NUMERIC = ['dropRecordSeq', 'doubleCountSeq', 'failBatchTicket', 'killWorkerTicket'] as const;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, type GroupPartitionsAssigner, type Message, type MessagesStream } from '@platformatic/kafka';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { Limits, parseTransactionJson, RejectionLog, validateLabel, type Transaction, type Validated, type ValidationError } from '@fraudstream/schema';
+import { Limits, parseTransactionJson, RejectionLog, testFaultFlag, validateLabel, type Transaction, type Validated, type ValidationError } from '@fraudstream/schema';
 import { assertRecordSink, type RecordSink, type SourceState } from '@fraudstream/sources';
 import { brokerList, integerOption, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
 import { DEFAULT_LABEL_INDEX_SIZE, LabelIndex } from './label-index.js';
@@ -182,19 +182,6 @@ interface Replay {
   finished: boolean;
 }
 
-/**
- * Test-only fault (the engine documents FRAUDSTREAM_TEST_FAULTS): `skipLabelReplay` makes a hand-over replay the
- * transactions only, as before labels were replayed, so the hand-over test shows the difference the labels make.
- */
-function skipLabelReplayFault(): boolean {
-  const text = process.env['FRAUDSTREAM_TEST_FAULTS'];
-  if (text === undefined || text === '') return false;
-  try {
-    return (JSON.parse(text) as { skipLabelReplay?: unknown }).skipLabelReplay === true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The client's retry wrapper, a symbol-keyed method of its base class that it does not export, found by the
@@ -405,7 +392,9 @@ export class KafkaSource {
     }
     this.handover = options.handover ?? 'replay';
     this.replayWindowMs = integerOption(options.replayWindowMs ?? 32 * 86_400_000, 'options.replayWindowMs', 0, 366 * 86_400_000);
-    this.replayLabels = this.labelsTopic !== null && !skipLabelReplayFault();
+    // Test-only fault `skipLabelReplay` (the engine documents them): replay the transactions only, as before labels
+    // were replayed, so the hand-over test shows the difference the labels make.
+    this.replayLabels = this.labelsTopic !== null && !testFaultFlag('skipLabelReplay');
     const slots = this.sink.views.slots;
     this.slotCard = new Array<string | undefined>(slots);
     this.slotTxId = new Array<string | undefined>(slots);

@@ -9,3 +9,4 @@ export * from './codec.js';
 export * from './errors.js';
 export * from './siphash.js';
 export * from './card-ref.js';
+export * from './test-faults.js';

@@ -2,7 +2,7 @@
 // opens them in group commits, retrying a failed commit (never dropping an alert), and serves the analysts' reads
 // and updates. See case-writer.ts for the engine side.
 import { parentPort, workerData } from 'node:worker_threads';
-import { CHANNEL_NAMES, Flag, NO_REASON, ResultStatus, unpackCountry, unpackCurrency } from '@fraudstream/schema';
+import { CHANNEL_NAMES, Flag, NO_REASON, ResultStatus, testFaultFlag, unpackCountry, unpackCurrency } from '@fraudstream/schema';
 import { CardRefHasher, refToHex } from './card-ref.js';
 import { openCaseStore } from './case-store.js';
 import type { Case, CaseAlert, CaseDetail, CaseStore } from './case-types.js';
@@ -23,15 +23,7 @@ const { ruleNames, featureNames } = data.names;
  * Test-only fault (the engine documents FRAUDSTREAM_TEST_FAULTS): commit nothing until closed, as a case store that
  * cannot keep up, so the queue fills and the inputs are held back.
  */
-const stalled = ((): boolean => {
-  const text = process.env.FRAUDSTREAM_TEST_FAULTS;
-  if (text === undefined || text === '') return false;
-  try {
-    return (JSON.parse(text) as { stallCaseWriter?: unknown }).stallCaseWriter === true;
-  } catch {
-    return false;
-  }
-})();
+const stalled = testFaultFlag('stallCaseWriter');
 
 /** Alerts received and not yet committed, oldest first (`head` is the first uncommitted one). */
 let queue: CaseAlert[] = [];

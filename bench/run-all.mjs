@@ -3,11 +3,15 @@
 // machine-readable results to bench/results/<suite>.json with the machine and date. Takes well under 3 minutes.
 // Usage: node --expose-gc bench/run-all.mjs [name-filter]
 import { cpus, totalmem, loadavg } from 'node:os';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const here = new URL('.', import.meta.url);
 const only = process.argv[2];
-const suites = readdirSync(here).filter((f) => f.endsWith('.bench.mjs') && (only === undefined || f.includes(only)));
+// A suite exports `run()`; the other *.bench.mjs files are scripts run by hand (bench/README.md), which importing
+// would start, so they are told apart by their text before anything is imported.
+const suites = readdirSync(here).filter(
+  (f) => f.endsWith('.bench.mjs') && (only === undefined || f.includes(only)) && /^export async function run\(/m.test(readFileSync(new URL(f, here), 'utf8')),
+);
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 mkdirSync(new URL('./results/', here), { recursive: true });
 const fmt = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en') : v.toFixed(v < 10 ? 3 : 1)) : v);

@@ -81,13 +81,20 @@ function measured(cmd, argv) {
   return { text, cpuS: ((u ?? 0) + (s ?? 0)) / 100 };
 }
 
+// The event time the next wrk run starts from (peers/score-api.lua's BASE): past every event of the runs before it, so
+// no card's events go back in time when one server takes several runs. A thread steps 864 ms a request.
+const EVENT_STEP_MS = 864;
+let eventBaseMs = 1767225600000;
+
 function wrk(port, connections, seconds) {
   const threads = connections === 1 ? 1 : wrkThreads === '' ? 2 : Number(wrkThreads);
-  const argv = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', here('./peers/score-api.lua'), `http://127.0.0.1:${port}/v1/score`];
+  const argv = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', here('./peers/score-api.lua'), `http://127.0.0.1:${port}/v1/score`, '--', String(eventBaseMs)];
   const { text, cpuS } = measured('wrk', argv);
   const line = text.split('\n').find((l) => l.startsWith('RESULT '));
   if (line === undefined) throw new Error(`wrk printed no RESULT line:\n${text}`);
   const r = JSON.parse(line.slice(7));
+  // No thread sent more than all the requests: the next run starts after this one's last event, plus a day.
+  eventBaseMs += r.requests * EVENT_STEP_MS + 86_400_000;
   return {
     connections,
     threads,
@@ -142,10 +149,11 @@ for (const t of TARGETS) {
     const entry = { name: t.name, runs };
     for (const rate of rates) {
       const cpu0 = cpuSeconds(child.pid);
-      const argv = [here('./peers/open-loop.mjs'), `http://127.0.0.1:${t.port}/v1/score`, String(rate), String(duration), String(openConnections)];
+      const argv = [here('./peers/open-loop.mjs'), `http://127.0.0.1:${t.port}/v1/score`, String(rate), String(duration), String(openConnections), String(eventBaseMs)];
       const { text, cpuS } = measured(process.execPath, argv);
       const line = text.split('\n').find((l) => l.startsWith('RESULT '));
       const r = JSON.parse(line.slice(7));
+      eventBaseMs += r.requests * 432 + 86_400_000;
       r.serverCpuUsPerReq = Math.round(((cpuSeconds(child.pid) - cpu0) / Math.max(1, r.requests)) * 1e7) / 10;
       r.clientCpuUsPerReq = Math.round((cpuS / Math.max(1, r.requests)) * 1e7) / 10;
       console.error(`${t.name} open loop ${rate}/s: achieved ${r.achievedPerS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms (client behind its schedule by up to ${r.sendLagMs} ms)`);
@@ -159,6 +167,8 @@ for (const t of TARGETS) {
         apiBatches: after.api.score.batches - before.api.score.batches,
         meanApiBatch: (after.api.score.answered + after.api.score.deadlineMisses - before.api.score.answered - before.api.score.deadlineMisses) / Math.max(1, after.api.score.batches - before.api.score.batches),
         largestBatch: after.api.score.largestBatch,
+        // The share of answers that were alerts (REVIEW or DECLINE, each with the reasons' tree walk): ~1 % by design.
+        alertShare: (after.counts.review + after.counts.declined - before.counts.review - before.counts.declined) / Math.max(1, after.counts.decided - before.counts.decided),
         laws: after.laws,
       };
     }

@@ -6,11 +6,12 @@
 // The client ticks on a 1 ms timer (it must not spin a core away from the server on a 2-core machine): a request is
 // sent up to ~1 ms after its due time, and that is in its latency. `serviceP*` are the same answers timed from the
 // actual send (what a closed-loop tool reports); `sendLagMs` is how far behind its schedule the client itself fell.
-// Usage: node open-loop.mjs URL RATE SECONDS [CONNECTIONS]   -> prints one RESULT line of JSON
+// Usage: node open-loop.mjs URL RATE SECONDS [CONNECTIONS] [BASE_MS]   -> prints one RESULT line of JSON
 import net from 'node:net';
 import hdr from 'hdr-histogram-js';
 
-const [url, rateArg, secondsArg, connectionsArg = '256'] = process.argv.slice(2);
+const [url, rateArg, secondsArg, connectionsArg = '256', baseArg = '1767225600000'] = process.argv.slice(2);
+const baseMs = Number(baseArg);
 const target = new URL(url);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
@@ -29,10 +30,14 @@ let maxSendLagMs = 0;
 let maxQueued = 0;
 let start = 0;
 
-/** The same transactions as peers/score-api.lua: a new id and a later event time each, over 5,000 cards. */
+/**
+ * The same traffic as peers/score-api.lua (see there): a new id and an event time 432 ms later each (200,000 a day over
+ * 100,000 cards), 10,007 terminals, genuine amounts but one in a hundred above 220 (the handbook's scenario-1 fraud).
+ */
 function request(k) {
-  const card = (k * 7919) % 5000;
-  const body = `{"id":"o-${k}","cardId":"card-${card}","terminalId":"term-${(k * 31) % 997}","amount":${5 + ((k * 13) % 120)}.25,"timestamp":${1767225600000 + k * 50},"channel":"ONLINE","cardPresent":false}`;
+  const card = (k * 7919) % 100000;
+  const amount = k % 100 === 37 ? 225 + ((k * 7) % 175) : 5 + ((k * 13) % 120);
+  const body = `{"id":"o-${k}","cardId":"card-${card}","terminalId":"term-${(k * 31) % 10007}","amount":${amount}.25,"timestamp":${baseMs + k * 432},"channel":"ONLINE","cardPresent":false}`;
   return `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 }
 

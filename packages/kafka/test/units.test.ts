@@ -92,6 +92,51 @@ describe('LabelIndex', () => {
     expect(index.has('010')).toBe(false); // not the canonical form of 10
     expect(index.size).toBe(2);
   });
+
+  it('answers like a Map of the last maxSize ids over long random runs (collisions, redeliveries, evictions)', () => {
+    // The reference is the plain definition: a Map from id to its newest entry, an entry forgotten when overwritten
+    // unless its id was remembered again since. Small indexes and a small id pool make the table's probe runs collide
+    // and its back-shifting deletes run on every kind of cluster.
+    const views = new RecordViews(new ArrayBuffer(RECORD_SIZE));
+    let x = 12345;
+    const rand = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % n;
+    };
+    for (const maxSize of [1, 2, 3, 7, 64, 500]) {
+      const index = new LabelIndex(maxSize);
+      const pool = Array.from({ length: maxSize * 3 + 2 }, (_, i) => (i % 3 === 0 ? String(1000 + i) : `id-${i}`));
+      const entryIds: (string | undefined)[] = new Array(maxSize);
+      const reference = new Map<string, number>();
+      const lastStep = new Map<string, number>();
+      let next = 0;
+      for (let step = 0; step < 20_000; step++) {
+        const id = pool[rand(pool.length)]!;
+        const tx = validateTransaction({ id, cardId: 'card', terminalId: 'term', amount: 1, timestamp: 1 });
+        if (!tx.ok) throw new Error('fixture');
+        views.writeTransaction(0, tx.value, 0);
+        index.remember(id, step, step, views, 0);
+        const old = entryIds[next];
+        if (old !== undefined && reference.get(old) === next) reference.delete(old);
+        entryIds[next] = id;
+        reference.set(id, next);
+        lastStep.set(id, step);
+        next = (next + 1) % maxSize;
+        expect(index.size).toBe(reference.size);
+        if (step % 97 === 0) {
+          for (const probe of pool) {
+            expect(index.has(probe)).toBe(reference.has(probe));
+          }
+        }
+      }
+      // Every remembered id writes the label of its newest transaction (remembered with the step as its sequence).
+      const labels = new RecordViews(new ArrayBuffer(RECORD_SIZE));
+      for (const [id] of reference) {
+        expect(index.writeLabel(id, true, labels, 0, 1)).toBe(true);
+        expect(labels.decode(0)).toMatchObject({ label: true, fraud: true, txNum: lastStep.get(id) });
+      }
+    }
+  });
 });
 
 describe('LabelFifo', () => {

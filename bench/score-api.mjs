@@ -100,6 +100,7 @@ function wrk(port, connections, seconds) {
     threads,
     command: `wrk ${argv.join(' ')}`,
     reqPerS: Math.round(r.requests / (r.durationUs / 1e6)),
+    durationS: r.durationUs / 1e6,
     p50Ms: r.p50Us / 1000,
     p90Ms: r.p90Us / 1000,
     p99Ms: r.p99Us / 1000,
@@ -110,6 +111,18 @@ function wrk(port, connections, seconds) {
     non2xx: r.non2xx,
     clientCpuUsPerReq: Math.round((cpuS / Math.max(1, r.requests)) * 1e7) / 10,
   };
+}
+
+/**
+ * Answers given by a fallback during one run (the deadline's REVIEW, or the engine's fallback decision) are reported
+ * apart and are not throughput: `fallbackAnswers` from the server's own counters before and after the run, and
+ * `decidedPerS`, the rate of answers the model and rules decided. Only the fraudstream target has the counters.
+ */
+function fallbackApart(r, before, after, requests, seconds) {
+  const deadline = after.api.score.deadlineMisses - before.api.score.deadlineMisses;
+  const fallback = after.counts.fallback - before.counts.fallback;
+  r.fallbackAnswers = Math.min(requests, deadline + fallback);
+  r.decidedPerS = Math.round((requests - r.fallbackAnswers) / seconds);
 }
 
 /** GET /api/stats on a fresh connection (a kept-alive one may have been closed by the server while wrk ran). */
@@ -138,16 +151,19 @@ for (const t of TARGETS) {
     const before = t.stats ? await engineStats(t.port) : undefined;
     const runs = [];
     for (const c of CONCURRENCY) {
+      const s0 = t.stats ? await engineStats(t.port) : undefined;
       const cpu0 = cpuSeconds(child.pid);
       const r = wrk(t.port, c, duration);
       // The server's own CPU per answered request: comparable across peers even on a busy machine (wall rates are not).
       r.serverCpuS = Math.round((cpuSeconds(child.pid) - cpu0) * 100) / 100;
       r.cpuUsPerReq = Math.round((r.serverCpuS / Math.max(1, r.requests)) * 1e7) / 10;
-      console.error(`${t.name} c=${c}: ${r.reqPerS} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms, server CPU ${r.cpuUsPerReq} us/req (errors ${r.socketErrors}, non-2xx ${r.non2xx})`);
+      if (s0 !== undefined) fallbackApart(r, s0, await engineStats(t.port), r.requests, r.durationS);
+      console.error(`${t.name} c=${c}: ${r.reqPerS} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms, server CPU ${r.cpuUsPerReq} us/req (errors ${r.socketErrors}, non-2xx ${r.non2xx}, fallback answers ${r.fallbackAnswers ?? '-'})`);
       runs.push(r);
     }
     const entry = { name: t.name, runs };
     for (const rate of rates) {
+      const s0 = t.stats ? await engineStats(t.port) : undefined;
       const cpu0 = cpuSeconds(child.pid);
       const argv = [here('./peers/open-loop.mjs'), `http://127.0.0.1:${t.port}/v1/score`, String(rate), String(duration), String(openConnections), String(eventBaseMs)];
       const { text, cpuS } = measured(process.execPath, argv);
@@ -156,6 +172,7 @@ for (const t of TARGETS) {
       eventBaseMs += r.requests * 432 + 86_400_000;
       r.serverCpuUsPerReq = Math.round(((cpuSeconds(child.pid) - cpu0) / Math.max(1, r.requests)) * 1e7) / 10;
       r.clientCpuUsPerReq = Math.round((cpuS / Math.max(1, r.requests)) * 1e7) / 10;
+      if (s0 !== undefined) fallbackApart(r, s0, await engineStats(t.port), r.requests, r.requests / Math.max(1, r.achievedPerS));
       console.error(`${t.name} open loop ${rate}/s: achieved ${r.achievedPerS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms (client behind its schedule by up to ${r.sendLagMs} ms)`);
       (entry.openLoop ??= []).push(r);
     }
@@ -191,20 +208,20 @@ const report = {
 };
 mkdirSync(here('./results'), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log('| peer | connections | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | wrk CPU µs/req | errors |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| peer | connections | req/s | fallback answers | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | wrk CPU µs/req | errors |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  if (r.unavailable !== undefined) console.log(`| ${r.name} | - | unavailable (${r.unavailable}) | | | | | | |`);
-  else for (const x of r.runs) console.log(`| ${r.name} | ${x.connections} | ${x.reqPerS} | ${x.p50Ms} | ${x.p99Ms} | ${x.p999Ms} | ${x.cpuUsPerReq} | ${x.clientCpuUsPerReq} | ${x.socketErrors + x.non2xx} |`);
+  if (r.unavailable !== undefined) console.log(`| ${r.name} | - | unavailable (${r.unavailable}) | | | | | | | |`);
+  else for (const x of r.runs) console.log(`| ${r.name} | ${x.connections} | ${x.reqPerS} | ${x.fallbackAnswers ?? '-'} | ${x.p50Ms} | ${x.p99Ms} | ${x.p999Ms} | ${x.cpuUsPerReq} | ${x.clientCpuUsPerReq} | ${x.socketErrors + x.non2xx} |`);
 }
 for (const r of results) if (r.engine !== undefined) console.log(`\n${r.name} engine: ${JSON.stringify(r.engine)}`);
 if (rates.length > 0) {
   console.log(`\nOpen loop (${openConnections} connections; latency from each request's due time; service = from its actual send):\n`);
-  console.log('| peer | offered req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | service p50 ms | service p99 ms | client late by ms | server CPU µs/req | client CPU µs/req | errors |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| peer | offered req/s | achieved req/s | fallback answers | p50 ms | p99 ms | p99.9 ms | service p50 ms | service p99 ms | client late by ms | server CPU µs/req | client CPU µs/req | errors |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     for (const o of r.openLoop ?? []) {
-      console.log(`| ${r.name} | ${o.rate} | ${o.achievedPerS} | ${o.p50Ms} | ${o.p99Ms} | ${o.p999Ms} | ${o.serviceP50Ms} | ${o.serviceP99Ms} | ${o.sendLagMs} | ${o.serverCpuUsPerReq} | ${o.clientCpuUsPerReq} | ${o.errors + o.non2xx} |`);
+      console.log(`| ${r.name} | ${o.rate} | ${o.achievedPerS} | ${o.fallbackAnswers ?? '-'} | ${o.p50Ms} | ${o.p99Ms} | ${o.p999Ms} | ${o.serviceP50Ms} | ${o.serviceP99Ms} | ${o.sendLagMs} | ${o.serverCpuUsPerReq} | ${o.clientCpuUsPerReq} | ${o.errors + o.non2xx} |`);
     }
   }
 }

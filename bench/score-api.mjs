@@ -184,7 +184,8 @@ for (const t of TARGETS) {
         apiBatches: after.api.score.batches - before.api.score.batches,
         meanApiBatch: (after.api.score.answered + after.api.score.deadlineMisses - before.api.score.answered - before.api.score.deadlineMisses) / Math.max(1, after.api.score.batches - before.api.score.batches),
         largestBatch: after.api.score.largestBatch,
-        // The share of answers that were alerts (REVIEW or DECLINE, each with the reasons' tree walk): ~1 % by design.
+        // The share of answers that were alerts (REVIEW or DECLINE, each with the reasons' tree walk): 0.5-0.7 % with
+        // peers/score-api.lua's traffic (one transaction in a hundred is the handbook's scenario-1 fraud).
         alertShare: (after.counts.review + after.counts.declined - before.counts.review - before.counts.declined) / Math.max(1, after.counts.decided - before.counts.decided),
         laws: after.laws,
       };

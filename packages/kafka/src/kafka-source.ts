@@ -4,6 +4,7 @@ import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { Limits, parseTransactionJson, RejectionLog, testFaultFlag, validateLabel, type Transaction, type Validated, type ValidationError } from '@fraudstream/schema';
 import { assertRecordSink, type RecordSink, type SourceState } from '@fraudstream/sources';
 import { brokerList, integerOption, KafkaOptionsTypeError, stringOption, topicName } from './errors.js';
+import { compactQueue } from './head-queue.js';
 import { DEFAULT_LABEL_INDEX_SIZE, LabelIndex } from './label-index.js';
 import { PositionLog } from './position-log.js';
 import { SerialProducer } from './serial-producer.js';
@@ -908,11 +909,9 @@ export class KafkaSource {
       if (runTp >= 0) this.positions.record(seq0 + filled, runTp, runNext);
       runTp = -1;
     }
-    if (this.stagedHead === this.staged.length) {
-      this.staged = [];
-      this.stagedHead = 0;
-    } else if (this.stagedHead > 65_536) {
-      this.staged = this.staged.slice(this.stagedHead);
+    const staged = compactQueue(this.staged, this.stagedHead);
+    if (staged !== this.staged) {
+      this.staged = staged;
       this.stagedHead = 0;
     }
     if (dead.length > 0) this.deadLetter(dead);
@@ -1156,11 +1155,9 @@ export class KafkaSource {
       sink.publish(filled);
     }
     for (const p of r.parts) {
-      if (p.head === p.queue.length) {
-        p.queue = [];
-        p.head = 0;
-      } else if (p.head > 65_536) {
-        p.queue = p.queue.slice(p.head);
+      const queue = compactQueue(p.queue, p.head);
+      if (queue !== p.queue) {
+        p.queue = queue;
         p.head = 0;
       }
       if (p.paused && !p.done && p.queue.length - p.head <= this.maxStaged / 2) {

@@ -1,4 +1,5 @@
 import { Producer } from '@platformatic/kafka';
+import { compactQueue } from './head-queue.js';
 
 /** One message for {@link SerialProducer.send}. */
 export interface OutMessage {
@@ -82,11 +83,9 @@ export class SerialProducer {
       }
       const batch = this.queue.slice(this.head, end);
       this.head = end;
-      if (this.head === this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-      } else if (this.head > 65_536) {
-        this.queue = this.queue.slice(this.head);
+      const queue = compactQueue(this.queue, this.head);
+      if (queue !== this.queue) {
+        this.queue = queue;
         this.head = 0;
       }
       this.requests++;

@@ -10,6 +10,7 @@ import {
   transactionJson,
   type JsonMessage,
 } from '../src/index.js';
+import { compactQueue } from '../src/head-queue.js';
 
 describe('option checks name the option', () => {
   it('broker lists', () => {
@@ -136,6 +137,18 @@ describe('LabelIndex', () => {
         expect(labels.decode(0)).toMatchObject({ label: true, fraud: true, txNum: lastStep.get(id) });
       }
     }
+  });
+});
+
+describe('compactQueue', () => {
+  it('drops a head-indexed queue\'s read front only when everything was read or more than 65,536 were', () => {
+    const small = [1, 2, 3];
+    expect(compactQueue(small, 1)).toBe(small);
+    expect(compactQueue(small, 3)).toEqual([]);
+    expect(compactQueue(small, 3)).not.toBe(small);
+    const big = Array.from({ length: 70_000 }, (_, i) => i);
+    expect(compactQueue(big, 65_536)).toBe(big);
+    expect(compactQueue(big, 65_537)).toEqual(big.slice(65_537));
   });
 });
 

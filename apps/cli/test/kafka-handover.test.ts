@@ -56,27 +56,44 @@ async function moveAndCompare(leave: 'SIGKILL' | 'SIGTERM', handover: 'replay' |
     () => 'both members owning partitions',
   );
 
+  const r = await leaveAndProbe(leave, [a, b], single, { tx, one, two }, second);
+  return { total: r.total, differScore: r.scoreDiffers.length, differDecision: r.decisionDiffers, replayed: r.survivor.kafka.replayed, metrics: r.metrics };
+}
+
+/**
+ * The move both scenarios share: `a` leaves by `leave`; once `b` owns every partition of `topics.tx`, `probes` are
+ * produced and read back as decided by `single` (topic `one`) and by the pair (topic `two`). Every probe must keep its
+ * decision id, and the survivor its laws. Returns the probes whose score differs, how many decisions differ, and the
+ * survivor's stats and metrics.
+ */
+async function leaveAndProbe(
+  leave: 'SIGKILL' | 'SIGTERM',
+  [a, b]: [Instance, Instance],
+  single: Instance,
+  topics: { tx: string; one: string; two: string },
+  probes: ReturnType<typeof transactions>,
+): Promise<{ total: number; scoreDiffers: string[]; decisionDiffers: number; survivor: Awaited<ReturnType<typeof stats>>; metrics: string }> {
   if (leave === 'SIGKILL') a.child.kill('SIGKILL');
   else await stopInstance(a);
   await a.exited;
-  await waitUntil(async () => (await stats(b)).kafka.partitions.filter((p) => p.topic === tx).length === PARTITIONS, () => 'the survivor owning every partition');
-  produceTxs(kafka.brokers, tx, second);
-  const ids = second.map((x) => x.id);
-  const alone = await waitDecided(kafka.brokers, [single], one, ids);
-  const moved = await waitDecided(kafka.brokers, [a, b], two, ids);
-  let differScore = 0;
-  let differDecision = 0;
+  await waitUntil(async () => (await stats(b)).kafka.partitions.filter((p) => p.topic === topics.tx).length === PARTITIONS, () => 'the survivor owning every partition');
+  produceTxs(kafka.brokers, topics.tx, probes);
+  const ids = probes.map((x) => x.id);
+  const alone = await waitDecided(kafka.brokers, [single], topics.one, ids);
+  const moved = await waitDecided(kafka.brokers, [a, b], topics.two, ids);
+  const scoreDiffers: string[] = [];
+  let decisionDiffers = 0;
   for (const id of ids) {
     const x = alone.get(id)!;
     const y = moved.get(id)!;
-    if (x.score !== y.score) differScore++;
-    if (x.decision !== y.decision) differDecision++;
+    if (x.score !== y.score) scoreDiffers.push(id);
+    if (x.decision !== y.decision) decisionDiffers++;
     expect(y.decisionId).toBe(x.decisionId);
   }
-  const sb = await stats(b);
-  expect(sb.laws.ok).toBe(true);
+  const survivor = await stats(b);
+  expect(survivor.laws.ok).toBe(true);
   const metrics = await (await fetch(`http://127.0.0.1:${b.port}/metrics`, { headers: { connection: 'close' } })).text();
-  return { total: ids.length, differScore, differDecision, replayed: sb.kafka.replayed, metrics };
+  return { total: ids.length, scoreDiffers, decisionDiffers, survivor, metrics };
 }
 
 /**
@@ -129,42 +146,19 @@ async function moveWithLabels(
     return own(sa).length > 0 && own(sb).length > 0 && aLabels.every((p) => p.endOffset > 0 && p.committed === p.endOffset);
   }, () => 'both members owning partitions, the leaving one with its labels committed');
 
-  if (leave === 'SIGKILL') a.child.kill('SIGKILL');
-  else await stopInstance(a);
-  await a.exited;
-  await waitUntil(async () => (await stats(b)).kafka.partitions.filter((p) => p.topic === tx).length === PARTITIONS, () => 'the survivor owning every partition');
-  produceTxs(kafka.brokers, tx, probes);
-  const ids = probes.map((x) => x.id);
-  const alone = await waitDecided(kafka.brokers, [single], one, ids);
-  const moved = await waitDecided(kafka.brokers, [a, b], two, ids);
+  const r = await leaveAndProbe(leave, [a, b], single, { tx, one, two }, probes);
   const onMoved = new Set(probes.filter((x) => movedPartitions.includes(x.partition)).map((x) => x.id));
-  let differScore = 0;
-  let differMoved = 0;
-  let differDecision = 0;
-  for (const id of ids) {
-    const x = alone.get(id)!;
-    const y = moved.get(id)!;
-    if (x.score !== y.score) {
-      differScore++;
-      if (onMoved.has(id)) differMoved++;
-    }
-    if (x.decision !== y.decision) differDecision++;
-    expect(y.decisionId).toBe(x.decisionId);
-  }
-  const sb = await stats(b);
-  expect(sb.laws.ok).toBe(true);
-  const metrics = await (await fetch(`http://127.0.0.1:${b.port}/metrics`, { headers: { connection: 'close' } })).text();
   return {
-    total: ids.length,
+    total: r.total,
     moved: onMoved.size,
-    differScore,
-    differMoved,
-    differDecision,
+    differScore: r.scoreDiffers.length,
+    differMoved: r.scoreDiffers.filter((id) => onMoved.has(id)).length,
+    differDecision: r.decisionDiffers,
     fraudLabels: first.filter((x) => x.fraud).length,
-    replayed: sb.kafka.replayed,
-    replayedLabels: sb.kafka.replayedLabels,
-    unknownLabels: sb.kafka.unknownLabels,
-    metrics,
+    replayed: r.survivor.kafka.replayed,
+    replayedLabels: r.survivor.kafka.replayedLabels,
+    unknownLabels: r.survivor.kafka.unknownLabels,
+    metrics: r.metrics,
   };
 }
 

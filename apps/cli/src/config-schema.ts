@@ -144,6 +144,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'kafka.alerts_topic', flag: 'alerts-topic', env: ['FRAUDSTREAM_KAFKA_ALERTS_TOPIC'], help: 'alerts topic (default fraud-alerts)', parse: str(249) },
   { key: 'kafka.dlq_topic', flag: 'dlq-topic', env: ['FRAUDSTREAM_KAFKA_DLQ_TOPIC'], help: 'dead-letter topic (default transactions-dlq)', parse: str(249) },
   { key: 'kafka.session_timeout_ms', flag: 'session-timeout-ms', env: ['FRAUDSTREAM_KAFKA_SESSION_TIMEOUT_MS'], help: "how soon the group moves a dead instance's partitions (default 10000)", parse: int(1000, 3_600_000) },
+  { key: 'kafka.commit_interval_ms', flag: 'commit-interval-ms', env: ['FRAUDSTREAM_KAFKA_COMMIT_INTERVAL_MS'], help: 'how often offsets of acknowledged decisions are committed, ms (default 200)', parse: int(10, 60_000) },
   { key: 'kafka.handover', flag: 'handover', env: ['FRAUDSTREAM_KAFKA_HANDOVER'], help: "how a partition that moved here gets its cards' state: replay (default) or none", parse: oneOf(['replay', 'none']) },
   { key: 'kafka.terminal_table', flag: 'terminal-table', env: ['FRAUDSTREAM_KAFKA_TERMINAL_TABLE'], help: 'compacted topic of the global terminal table (absent: terminal state per instance)', parse: str(249) },
   { key: 'kafka.terminal_table_interval_ms', flag: 'terminal-table-interval-ms', env: ['FRAUDSTREAM_KAFKA_TERMINAL_TABLE_INTERVAL_MS'], help: 'how often the terminal table is published and merged, ms (default 2000)', parse: int(50, 3_600_000) },

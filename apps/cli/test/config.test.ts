@@ -58,6 +58,7 @@ describe('config file (TOML), env and flags: one schema', () => {
     expect(() => resolveSettings({ flags: { review: '0.9', decline: '0.5' }, env: {} })).toThrow(/engine\.review .* must not be above engine\.decline/);
     expect(() => resolveSettings({ flags: { token: 'abc', 'token-file': '/x' }, env: {} })).toThrow(/both set/);
     expect(() => resolveSettings({ flags: { tps: 'max' }, env: {} })).toThrow(/max only for a replay/);
+    expect(() => resolveSettings({ flags: { 'commit-interval-ms': '5' }, env: {} })).toThrow(/--commit-interval-ms must be an integer from 10 to 60000 \(config key kafka\.commit_interval_ms\)/);
     // A secret value is never echoed in the error.
     expect(() => resolveSettings({ flags: {}, env: { FRAUDSTREAM_CARD_REF_SECRET: 'not-hex-secret' } })).toThrow(
       /^env FRAUDSTREAM_CARD_REF_SECRET: security\.card_ref_secret must be an even number of hex digits/,

@@ -19,7 +19,7 @@ has acknowledged the decisions of those offsets; a redelivered message gets the 
 (topic-partition-offset). Start several on different ports with the same --group to scale out.
 
 Every option is also a key of the TOML file given by --config ([kafka] brokers, group, topic, labels, labels_topic,
-decisions_topic, alerts_topic, dlq_topic, session_timeout_ms, exactly_once; [source] from = "kafka" selects this mode) and an
+decisions_topic, alerts_topic, dlq_topic, session_timeout_ms, commit_interval_ms, exactly_once; [source] from = "kafka" selects this mode) and an
 environment variable ('fraudstream config --help' lists them); precedence is flags > environment > file > defaults.
 
 Options:
@@ -62,6 +62,9 @@ Options:
                            so a restart counts the others' once
   --terminal-table-interval-ms N  how often it is published and merged (default 2000)
   --session-timeout-ms N   how soon the group moves a dead instance's partitions (default 10000)
+  --commit-interval-ms N   how often the offsets of acknowledged decisions are committed (default 200; with
+                           --data-dir also bounded by the checkpoints, with --exactly-once not used: offsets commit
+                           in the transactions). Longer means fewer commits and more decided again after a crash
   --host HOST, --port N, --token TOKEN, --token-file FILE, --workers N, --model FILE, --review X, --decline X,
   --log-level LEVEL, --max-ws-clients N, --webhook URL, --no-start,
   --score-batch N, --score-linger-us N, --score-deadline-ms N, --score-inline-max N, --bulk-max-bytes N,
@@ -117,6 +120,7 @@ export async function run(settings: ReadonlyMap<string, Resolved>): Promise<numb
     ...optional<string>('kafka.alerts_topic', 'alertsTopic'),
     ...optional<string>('kafka.dlq_topic', 'deadLetterTopic'),
     ...optional<number>('kafka.session_timeout_ms', 'sessionTimeoutMs'),
+    ...optional<number>('kafka.commit_interval_ms', 'commitIntervalMs'),
     ...optional<string>('kafka.handover', 'handover'),
     ...optional<string>('kafka.terminal_table', 'terminalTableTopic'),
     ...optional<number>('kafka.terminal_table_interval_ms', 'terminalTableIntervalMs'),
